@@ -1,0 +1,85 @@
+//! The command line: one subcommand per job, parsed with clap.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// rootwalk: a recursive DNS resolver that walks the delegation chain from
+/// the root itself and shows its work: referrals, glue, and the side
+/// resolutions that glueless delegations force.
+#[derive(Debug, Parser)]
+#[command(name = "rootwalk", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the embedded lab: a simulated DNS hierarchy (root, TLDs, zones
+    /// with and without glue, broken and hostile servers) on loopback.
+    Lab(LabArgs),
+    /// Resolve one name iteratively from the root and print the answer
+    /// section like dig, with a one-line summary.
+    Resolve(ResolveArgs),
+    /// Show the resolution path hop by hop, like `dig +trace`, with side
+    /// resolutions of glueless name servers nested where they happen.
+    Trace(ResolveArgs),
+    /// Run a recursive resolver daemon for stub clients (UDP and TCP).
+    Serve,
+    /// Measure what glueless delegations cost compared with glued ones.
+    Bench,
+    /// Check the delegation of one zone: glue, parent/child NS sets, lame
+    /// servers.
+    Check,
+}
+
+/// Options of `rootwalk lab`.
+#[derive(Debug, Args)]
+pub struct LabArgs {
+    /// UDP/TCP port every lab server listens on. Glue carries only
+    /// addresses, so all servers share one port. Default: 53 when it can be
+    /// bound, otherwise a free port (printed).
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// First three octets of the loopback addresses the servers use, e.g.
+    /// `127.53.0` (the addresses written in the lab's zone files).
+    #[arg(long, value_name = "127.X.Y")]
+    pub prefix: Option<String>,
+    /// Lab manifest (TOML) to serve instead of the built-in one.
+    #[arg(long, value_name = "FILE")]
+    pub manifest: Option<PathBuf>,
+    /// Also write the lab's root hints (named.root format) to this file.
+    #[arg(long, value_name = "FILE")]
+    pub hints_out: Option<PathBuf>,
+}
+
+/// Where upstream queries go: the real root, a hints file, or the lab.
+#[derive(Debug, Args, Clone)]
+pub struct UpstreamArgs {
+    /// Start the embedded lab in-process and resolve against it.
+    #[arg(long, conflicts_with = "root_hints")]
+    pub lab: bool,
+    /// Root hints file (named.root format) instead of IANA's built-in hints.
+    #[arg(long, value_name = "FILE")]
+    pub root_hints: Option<PathBuf>,
+    /// Port to send every upstream query to (default 53). Needed for a
+    /// hierarchy that does not listen on 53, like `rootwalk lab --port`.
+    #[arg(long, value_name = "PORT")]
+    pub upstream_port: Option<u16>,
+}
+
+/// Options of `rootwalk resolve` and `rootwalk trace`.
+#[derive(Debug, Args)]
+pub struct ResolveArgs {
+    /// The domain name to resolve.
+    pub name: String,
+    /// Record type (A, AAAA, NS, MX, TXT, ...).
+    #[arg(default_value = "A")]
+    pub rtype: String,
+    /// Upstream selection.
+    #[command(flatten)]
+    pub upstream: UpstreamArgs,
+}

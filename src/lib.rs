@@ -1,0 +1,32 @@
+//! rootwalk: a recursive DNS resolver that walks delegations from the root
+//! and shows its work.
+//!
+//! # Layout
+//!
+//! - [`config`]: every limit that protects the resolver, as documented
+//!   constants and the [`config::Limits`] in force.
+//! - [`resolve`]: the iterative engine. Root hints and priming, the
+//!   bailiwick scrubber, response classification, delegation points, side
+//!   resolution of glueless name servers, and the walk that ties them.
+//! - [`cache`]: RRsets ranked by credibility (RFC 2181 §5.4.1), negative
+//!   answers (RFC 2308), per-server RTT and lameness. Knows nothing of
+//!   `resolve`.
+//! - [`net`]: UDP and TCP exchanges with upstream servers: random ports and
+//!   IDs, strict reply matching, TC=1 retried over TCP.
+//! - [`trace`]: the observer the engine reports typed events to.
+//! - [`lab`]: the embedded simulated DNS hierarchy on loopback.
+//!
+//! Layers point one way: `resolve` uses `cache`, `net` and `trace`; none of
+//! those knows `resolve`. The command-line faces sit on top.
+
+#![warn(missing_docs)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod cache;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod lab;
+pub mod net;
+pub mod resolve;
+pub mod trace;

@@ -1,0 +1,3 @@
+//! The iterative resolution engine.
+
+pub mod hints;
