@@ -28,5 +28,6 @@ pub mod config;
 pub mod error;
 pub mod lab;
 pub mod net;
+pub mod operation;
 pub mod resolve;
 pub mod trace;

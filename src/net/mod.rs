@@ -1,1 +1,204 @@
-//! placeholder
+//! Exchanges with upstream name servers over UDP and TCP.
+//!
+//! One [`Transport`] sends one question to one server and returns the first
+//! reply that really answers it. Each UDP query goes out from a fresh
+//! socket, so the kernel picks a new random source port, with a random ID;
+//! a reply counts only when it comes from the server's address and port
+//! (the socket is connected), carries the same ID and repeats the question
+//! (name compared case-insensitively, type, class). Anything else is
+//! ignored and the wait goes on until the per-try timeout. A truncated UDP
+//! reply (TC=1) is retried over TCP with the usual two-byte length framing.
+
+mod tcp;
+mod udp;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query};
+use tokio::time::Instant;
+
+/// The transport a query travelled over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    /// UDP datagrams.
+    Udp,
+    /// TCP with two-byte length framing (RFC 1035 §4.2.2, RFC 7766).
+    Tcp,
+}
+
+impl std::fmt::Display for Protocol {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Protocol::Udp => "UDP",
+            Protocol::Tcp => "TCP",
+        })
+    }
+}
+
+/// A reply that matched its query.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    /// The decoded message.
+    pub message: Message,
+    /// Size of the reply on the wire, in bytes.
+    pub bytes: usize,
+    /// Time from sending the query to receiving this reply (over TCP: from
+    /// the TCP retry's start).
+    pub rtt: Duration,
+    /// The transport of the final reply.
+    pub protocol: Protocol,
+    /// Whether a truncated UDP reply came first and was retried over TCP.
+    pub tcp_fallback: bool,
+    /// Datagrams that arrived but did not match (wrong ID or question,
+    /// undecodable) and were ignored.
+    pub ignored: u32,
+}
+
+/// Why an exchange produced no usable reply.
+#[derive(Debug, thiserror::Error)]
+pub enum TransportError {
+    /// No matching reply before the timeout.
+    #[error("timed out after {0:?}")]
+    Timeout(Duration),
+    /// The server's port is closed (ICMP port unreachable, TCP RST).
+    #[error("connection refused")]
+    Refused,
+    /// A socket operation failed.
+    #[error("network error: {0}")]
+    Io(#[source] std::io::Error),
+    /// The TCP reply could not be decoded or did not match the query.
+    #[error("malformed reply over TCP: {0}")]
+    Malformed(String),
+    /// The query could not be encoded (a name too long, for example).
+    #[error("cannot encode query: {0}")]
+    Encode(String),
+}
+
+impl TransportError {
+    fn from_io(err: std::io::Error) -> Self {
+        match err.kind() {
+            std::io::ErrorKind::ConnectionRefused | std::io::ErrorKind::ConnectionReset => {
+                TransportError::Refused
+            }
+            _ => TransportError::Io(err),
+        }
+    }
+}
+
+/// Sends queries to upstream servers.
+#[derive(Debug, Clone)]
+pub struct Transport {
+    timeout: Duration,
+    edns_payload: u16,
+}
+
+impl Transport {
+    /// A transport waiting `timeout` per try and advertising `edns_payload`
+    /// bytes of EDNS0 UDP payload.
+    pub fn new(timeout: Duration, edns_payload: u16) -> Self {
+        Self {
+            timeout,
+            edns_payload,
+        }
+    }
+
+    /// Sends `question` (RD=0, EDNS0) to `server` and waits for the reply
+    /// that matches it; TC=1 is retried over TCP.
+    pub async fn exchange(
+        &self,
+        server: SocketAddr,
+        question: &Query,
+    ) -> Result<Reply, TransportError> {
+        let (id, wire) = self.encode_query(question)?;
+        let started = Instant::now();
+        let udp = udp::exchange(server, &wire, id, question, self.timeout).await?;
+        if !udp.message.metadata.truncation {
+            return Ok(Reply {
+                message: udp.message,
+                bytes: udp.bytes,
+                rtt: started.elapsed(),
+                protocol: Protocol::Udp,
+                tcp_fallback: false,
+                ignored: udp.ignored,
+            });
+        }
+        let (id, wire) = self.encode_query(question)?;
+        let started = Instant::now();
+        let (message, bytes) = tcp::exchange(server, &wire, id, question, self.timeout).await?;
+        Ok(Reply {
+            message,
+            bytes,
+            rtt: started.elapsed(),
+            protocol: Protocol::Tcp,
+            tcp_fallback: true,
+            ignored: udp.ignored,
+        })
+    }
+
+    fn encode_query(&self, question: &Query) -> Result<(u16, Vec<u8>), TransportError> {
+        let id: u16 = rand::random();
+        let mut msg = Message::new(id, MessageType::Query, OpCode::Query);
+        msg.metadata.recursion_desired = false;
+        msg.add_query(question.clone());
+        let mut edns = Edns::new();
+        edns.set_max_payload(self.edns_payload);
+        msg.set_edns(edns);
+        let wire = msg
+            .to_vec()
+            .map_err(|e| TransportError::Encode(e.to_string()))?;
+        Ok((id, wire))
+    }
+}
+
+/// Whether `reply` answers the query with `id` and `question`: a response,
+/// the same ID, exactly one question with the same name (ignoring case),
+/// type and class.
+pub fn is_answer(reply: &Message, id: u16, question: &Query) -> bool {
+    reply.metadata.message_type == MessageType::Response
+        && reply.metadata.id == id
+        && reply.queries.len() == 1
+        && reply.queries[0].name() == question.name()
+        && reply.queries[0].query_type() == question.query_type()
+        && reply.queries[0].query_class() == question.query_class()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hickory_proto::rr::{Name, RecordType};
+    use std::str::FromStr;
+
+    fn response(id: u16, name: &str, rtype: RecordType) -> Message {
+        let mut m = Message::new(id, MessageType::Response, OpCode::Query);
+        m.add_query(Query::query(Name::from_ascii(name).unwrap(), rtype));
+        m
+    }
+
+    #[test]
+    fn matching_ignores_name_case_only() {
+        let q = Query::query(Name::from_str("www.a.tld1.").unwrap(), RecordType::A);
+        assert!(is_answer(&response(7, "WWW.A.tld1.", RecordType::A), 7, &q));
+        assert!(!is_answer(
+            &response(8, "www.a.tld1.", RecordType::A),
+            7,
+            &q
+        ));
+        assert!(!is_answer(
+            &response(7, "www.b.tld1.", RecordType::A),
+            7,
+            &q
+        ));
+        assert!(!is_answer(
+            &response(7, "www.a.tld1.", RecordType::AAAA),
+            7,
+            &q
+        ));
+        let mut query_not_response = response(7, "www.a.tld1.", RecordType::A);
+        query_not_response.metadata.message_type = MessageType::Query;
+        assert!(!is_answer(&query_not_response, 7, &q));
+        let mut two_questions = response(7, "www.a.tld1.", RecordType::A);
+        two_questions.add_query(q.clone());
+        assert!(!is_answer(&two_questions, 7, &q));
+    }
+}

@@ -1,3 +1,197 @@
 //! The iterative resolution engine.
+//!
+//! [`Resolver::resolve`] answers one question by walking from the closest
+//! zone cut it knows (the root, after priming) down the referrals, scrubbing
+//! every reply against the zone of the server that sent it, and resolving
+//! the addresses of glueless name servers in nested side resolutions.
+//!
+//! - [`hints`]: root hints and their file format.
+//! - [`scrub`]: the bailiwick filter; only it makes a [`scrub::Scrubbed`].
+//! - [`classify`]: answer, CNAME, referral, NODATA, NXDOMAIN or lame.
+//! - [`delegation`]: a zone cut, its servers and their addresses.
+//! - `iterator`: the walk itself; `target`: side resolutions; `request`:
+//!   the per-question budget.
 
+pub mod classify;
+pub mod delegation;
 pub mod hints;
+mod iterator;
+mod request;
+pub mod scrub;
+mod target;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use hickory_proto::op::ResponseCode;
+use hickory_proto::rr::{Name, Record, RecordType};
+use tokio::time::Instant;
+
+use crate::cache::{FailureCache, InfraCache, NegativeCache, RrsetCache};
+use crate::config::Limits;
+use crate::error::ResolveError;
+use crate::net::Transport;
+use crate::trace::{Event, Observer, Purpose, emit};
+use hints::RootHints;
+use request::Request;
+
+/// What a resolver is built from.
+#[derive(Debug, Clone)]
+pub struct ResolverConfig {
+    /// Where walks start.
+    pub hints: RootHints,
+    /// The port every upstream query goes to (53 on the Internet).
+    pub upstream_port: u16,
+    /// Limits in force.
+    pub limits: Limits,
+}
+
+impl ResolverConfig {
+    /// IANA's hints, port 53, default limits.
+    pub fn internet() -> Self {
+        Self {
+            hints: RootHints::iana(),
+            upstream_port: 53,
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// Counters of one client question.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Queries sent upstream, side resolutions included.
+    pub upstream_queries: u32,
+    /// Side resolutions of glueless name servers started.
+    pub side_resolutions: u32,
+    /// Wall time.
+    pub elapsed: Duration,
+}
+
+/// The answer a stub gets.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// NOERROR or NXDOMAIN, as the last link of the chain says.
+    pub rcode: ResponseCode,
+    /// The CNAME chain followed by the final RRset.
+    pub answers: Vec<Record>,
+    /// The SOA of a negative answer.
+    pub authorities: Vec<Record>,
+    /// What it cost.
+    pub stats: Stats,
+}
+
+/// A failed resolution: why, and what it cost.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{error}")]
+pub struct Failure {
+    /// Why.
+    #[source]
+    pub error: ResolveError,
+    /// What it cost.
+    pub stats: Stats,
+}
+
+/// A recursive resolver with its caches. Cheap to clone: one `Arc` inside.
+#[derive(Clone)]
+pub struct Resolver {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    hints: RootHints,
+    port: u16,
+    limits: Limits,
+    transport: Transport,
+    rrsets: RrsetCache,
+    negative: NegativeCache,
+    failures: FailureCache,
+    infra: InfraCache,
+}
+
+impl Resolver {
+    /// A resolver with empty caches.
+    pub fn new(config: ResolverConfig) -> Self {
+        let ResolverConfig {
+            hints,
+            upstream_port,
+            limits,
+        } = config;
+        let inner = Inner {
+            transport: Transport::new(limits.query_timeout, limits.edns_payload),
+            rrsets: RrsetCache::new(limits.cache_entries, limits.max_ttl),
+            negative: NegativeCache::new(limits.cache_entries, limits.max_ttl),
+            failures: FailureCache::new(limits.cache_entries),
+            infra: InfraCache::new(limits.cache_entries),
+            hints,
+            port: upstream_port,
+            limits,
+        };
+        Self {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// The limits in force.
+    pub fn limits(&self) -> &Limits {
+        &self.inner.limits
+    }
+
+    /// Resolves `qname`/`qtype` from the closest cached zone cut, reporting
+    /// to `observer`.
+    pub async fn resolve(
+        &self,
+        qname: &Name,
+        qtype: RecordType,
+        observer: &dyn Observer,
+    ) -> Result<Outcome, Failure> {
+        let started = Instant::now();
+        let inner = &*self.inner;
+        let request = Request::new(&inner.limits, observer);
+        let stats = |request: &Request<'_>| Stats {
+            upstream_queries: request.queries(),
+            side_resolutions: request.side_resolutions(),
+            elapsed: started.elapsed(),
+        };
+        if inner.failures.contains(qname, qtype, started) {
+            emit(observer, || Event::CacheHit {
+                resolution: 0,
+                what: format!("recent failure of {qname} {qtype}"),
+            });
+            return Err(Failure {
+                error: ResolveError::RecentFailure,
+                stats: stats(&request),
+            });
+        }
+        let task = iterator::Task {
+            qname: qname.clone(),
+            qtype,
+            parent_hop: None,
+            purpose: Purpose::Client,
+            stack: None,
+            depth: 0,
+        };
+        let limit = inner.limits.request_timeout;
+        let result = match tokio::time::timeout(limit, inner.resolve_task(&request, task)).await {
+            Ok(result) => result,
+            Err(_) => Err(ResolveError::Timeout(limit)),
+        };
+        match result {
+            Ok(done) => Ok(Outcome {
+                rcode: done.rcode,
+                answers: done.answers,
+                authorities: done.soa.into_iter().collect(),
+                stats: stats(&request),
+            }),
+            Err(error) => {
+                inner
+                    .failures
+                    .insert(qname, qtype, inner.limits.failure_ttl, Instant::now());
+                Err(Failure {
+                    error,
+                    stats: stats(&request),
+                })
+            }
+        }
+    }
+}

@@ -1,0 +1,490 @@
+//! The walk: from the closest known zone cut down the referrals to a final
+//! answer, one exchange at a time, with the caches written only here and
+//! only from scrubbed replies.
+
+use std::collections::HashSet;
+use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
+
+use hickory_proto::op::{Query, ResponseCode};
+use hickory_proto::rr::{Name, RData, Record, RecordType};
+use tokio::time::Instant;
+
+use super::Inner;
+use super::classify::{ResponseKind, classify};
+use super::delegation::DelegationPoint;
+use super::request::{Request, Stack};
+use super::scrub::{Scrubbed, scrub};
+use crate::cache::{NegativeKind, Trust};
+use crate::error::ResolveError;
+use crate::net::TransportError;
+use crate::trace::{AddrSource, Event, HopId, Purpose, emit};
+
+/// One resolution to run: the client's question or a side resolution.
+pub(super) struct Task<'a> {
+    pub qname: Name,
+    pub qtype: RecordType,
+    pub parent_hop: Option<HopId>,
+    pub purpose: Purpose,
+    pub stack: Option<&'a Stack<'a>>,
+    pub depth: u32,
+}
+
+/// A finished resolution.
+pub(super) struct Resolved {
+    pub rcode: ResponseCode,
+    pub answers: Vec<Record>,
+    pub soa: Option<Record>,
+}
+
+/// How one walk down the tree ended.
+enum Terminal {
+    Answer(Vec<Record>),
+    Cname(Vec<Record>, Name),
+    NoData(Option<Record>),
+    NxDomain(Option<Record>),
+}
+
+type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+impl Inner {
+    /// Runs one resolution, reporting its start and end. Boxed because side
+    /// resolutions call it recursively.
+    pub(super) fn resolve_task<'a>(
+        &'a self,
+        req: &'a Request<'a>,
+        task: Task<'a>,
+    ) -> BoxFuture<'a, Result<Resolved, ResolveError>> {
+        Box::pin(async move {
+            let id = req.next_resolution();
+            let started = Instant::now();
+            emit(req.observer, || Event::ResolutionStarted {
+                id,
+                parent_hop: task.parent_hop,
+                qname: task.qname.clone(),
+                qtype: task.qtype,
+                purpose: task.purpose.clone(),
+            });
+            let cycle = task
+                .stack
+                .is_some_and(|s| s.contains(&task.qname, task.qtype));
+            let result = if cycle {
+                Err(ResolveError::Cycle(task.qname.clone()))
+            } else {
+                self.chase(req, id, &task).await
+            };
+            emit(req.observer, || Event::ResolutionFinished {
+                id,
+                rcode: result.as_ref().map_or(ResponseCode::ServFail, |r| r.rcode),
+                error: result.as_ref().err().map(ToString::to_string),
+                elapsed: started.elapsed(),
+            });
+            result
+        })
+    }
+
+    /// Follows the CNAME chain, each link from the cache or a walk.
+    async fn chase(
+        &self,
+        req: &Request<'_>,
+        id: u32,
+        task: &Task<'_>,
+    ) -> Result<Resolved, ResolveError> {
+        let stack = Stack {
+            name: task.qname.clone(),
+            rtype: task.qtype,
+            parent: task.stack,
+        };
+        let mut chain: Vec<Record> = Vec::new();
+        let mut name = task.qname.clone();
+        let mut seen: HashSet<Name> = HashSet::new();
+        let done = |rcode, chain, soa| {
+            Ok(Resolved {
+                rcode,
+                answers: chain,
+                soa,
+            })
+        };
+        loop {
+            if !seen.insert(name.to_lowercase()) {
+                return Err(ResolveError::CnameLoop(name));
+            }
+            let cnames = chain
+                .iter()
+                .filter(|r| r.record_type() == RecordType::CNAME)
+                .count();
+            if cnames > self.limits.max_cname_chain as usize {
+                return Err(ResolveError::CnameChainTooLong(self.limits.max_cname_chain));
+            }
+            let terminal = match self.from_cache(req, id, &name, task.qtype) {
+                Some(terminal) => terminal,
+                None => {
+                    self.walk(req, id, &name, task.qtype, &stack, task.depth)
+                        .await?
+                }
+            };
+            match terminal {
+                Terminal::Answer(records) => {
+                    chain.extend(records);
+                    return done(ResponseCode::NoError, chain, None);
+                }
+                Terminal::NoData(soa) => return done(ResponseCode::NoError, chain, soa),
+                Terminal::NxDomain(soa) => return done(ResponseCode::NXDomain, chain, soa),
+                Terminal::Cname(records, target) => {
+                    chain.extend(records);
+                    emit(req.observer, || Event::CnameRestart {
+                        resolution: id,
+                        from: name.clone(),
+                        to: target.clone(),
+                    });
+                    name = target;
+                }
+            }
+        }
+    }
+
+    /// The answer for (`name`, `qtype`) from the caches, if they have it.
+    fn from_cache(
+        &self,
+        req: &Request<'_>,
+        id: u32,
+        name: &Name,
+        qtype: RecordType,
+    ) -> Option<Terminal> {
+        let now = Instant::now();
+        let hit = |what: String| {
+            emit(req.observer, || Event::CacheHit {
+                resolution: id,
+                what,
+            })
+        };
+        if let Some(cached) = self.rrsets.get(name, qtype, now) {
+            hit(format!("{name} {qtype}"));
+            return Some(Terminal::Answer(cached.records));
+        }
+        if qtype != RecordType::CNAME
+            && let Some(cached) = self.rrsets.get(name, RecordType::CNAME, now)
+            && let Some(RData::CNAME(target)) = cached.records.first().map(|r| &r.data)
+        {
+            hit(format!("{name} CNAME"));
+            let target = target.0.clone();
+            return Some(Terminal::Cname(cached.records, target));
+        }
+        let negative = self.negative.get(name, qtype, now)?;
+        hit(format!("{name} {qtype} negative"));
+        Some(match negative.kind {
+            NegativeKind::NxDomain => Terminal::NxDomain(Some(negative.soa)),
+            NegativeKind::NoData => Terminal::NoData(Some(negative.soa)),
+        })
+    }
+
+    /// Walks from the closest known zone cut to a terminal reply.
+    async fn walk(
+        &self,
+        req: &Request<'_>,
+        id: u32,
+        qname: &Name,
+        qtype: RecordType,
+        stack: &Stack<'_>,
+        depth: u32,
+    ) -> Result<Terminal, ResolveError> {
+        let dp = match self.closest_delegation(req, id, qname) {
+            Some(dp) => dp,
+            None => self.prime(req, id, stack, depth).await,
+        };
+        self.walk_from(req, id, dp, qname, qtype, stack, depth)
+            .await
+    }
+
+    /// The deepest zone cut for `qname` in the cache with a usable server.
+    /// A cut whose servers all lie inside it and whose glue has expired is
+    /// skipped for its parent: asking for the glue would need the glue.
+    fn closest_delegation(
+        &self,
+        req: &Request<'_>,
+        id: u32,
+        qname: &Name,
+    ) -> Option<DelegationPoint> {
+        let now = Instant::now();
+        let mut name = qname.clone();
+        loop {
+            if let Some(ns) = self.rrsets.get(&name, RecordType::NS, now) {
+                let mut dp = DelegationPoint::from_records(
+                    name.clone(),
+                    &ns.records,
+                    &[],
+                    AddrSource::Cache,
+                    None,
+                );
+                self.add_cached_addresses(&mut dp, now);
+                if dp.has_addresses() || !dp.needs_glue_only() {
+                    emit(req.observer, || Event::CacheHit {
+                        resolution: id,
+                        what: format!("zone cut {name}"),
+                    });
+                    return Some(dp);
+                }
+            }
+            if name.is_root() {
+                return None;
+            }
+            name = name.base_name();
+        }
+    }
+
+    /// Fills in addresses the cache knows for servers that have none.
+    fn add_cached_addresses(&self, dp: &mut DelegationPoint, now: Instant) {
+        for server in dp.servers.iter_mut().filter(|s| s.addrs.is_empty()) {
+            for rtype in [RecordType::A, RecordType::AAAA] {
+                if let Some(cached) = self.rrsets.get(&server.name, rtype, now) {
+                    let found = super::delegation::addresses_of(&server.name, &cached.records);
+                    server.addrs.extend(found.map(|a| (a, AddrSource::Cache)));
+                }
+            }
+        }
+    }
+
+    /// Priming (RFC 8109): asks the hinted servers for the root's NS set,
+    /// which the walk caches; falls back to the hints if that fails.
+    async fn prime(
+        &self,
+        req: &Request<'_>,
+        id: u32,
+        stack: &Stack<'_>,
+        depth: u32,
+    ) -> DelegationPoint {
+        let hints = DelegationPoint::from_hints(&self.hints);
+        let root = Name::root();
+        let primed = self
+            .walk_from(req, id, hints.clone(), &root, RecordType::NS, stack, depth)
+            .await;
+        if primed.is_ok()
+            && let Some(dp) = self.closest_delegation(req, id, &root)
+        {
+            return dp;
+        }
+        hints
+    }
+
+    /// Asks the servers of `dp` and follows referrals until a terminal reply.
+    #[allow(clippy::too_many_arguments)]
+    async fn walk_from(
+        &self,
+        req: &Request<'_>,
+        id: u32,
+        mut dp: DelegationPoint,
+        qname: &Name,
+        qtype: RecordType,
+        stack: &Stack<'_>,
+        depth: u32,
+    ) -> Result<Terminal, ResolveError> {
+        let question = Query::query(qname.clone(), qtype);
+        let mut referrals = 0;
+        loop {
+            let Some((server_name, addr, addr_source)) = self.select_server(&dp) else {
+                if self.fetch_targets(req, &mut dp, stack, depth).await? {
+                    continue;
+                }
+                return Err(ResolveError::NoUsableServer {
+                    zone: dp.zone.clone(),
+                });
+            };
+            dp.tried.insert(addr);
+            req.spend_query()?;
+            let hop = req.next_hop();
+            let server = SocketAddr::new(addr, self.port);
+            emit(req.observer, || Event::QuerySent {
+                hop,
+                resolution: id,
+                zone: dp.zone.clone(),
+                server_name: server_name.clone(),
+                server,
+                addr_source,
+                qname: qname.clone(),
+                qtype,
+            });
+            let Some(scrubbed) = self.exchange(req, hop, server, &dp.zone, &question).await else {
+                continue;
+            };
+            match classify(&scrubbed) {
+                ResponseKind::Referral { zone } => {
+                    referrals += 1;
+                    if referrals > self.limits.max_referrals {
+                        return Err(ResolveError::TooManyReferrals(self.limits.max_referrals));
+                    }
+                    self.cache_referral(&scrubbed);
+                    let glue = scrubbed.glue();
+                    dp = DelegationPoint::from_records(
+                        zone,
+                        scrubbed.authority_ns(),
+                        glue,
+                        AddrSource::Glue,
+                        Some(hop),
+                    );
+                    self.add_cached_addresses(&mut dp, Instant::now());
+                    emit(req.observer, || Event::Referral {
+                        hop,
+                        zone: dp.zone.clone(),
+                        servers: dp.referral_servers(),
+                    });
+                }
+                ResponseKind::Answer => {
+                    self.cache_answer(&scrubbed);
+                    report_answer(req, hop, scrubbed.chain());
+                    return Ok(Terminal::Answer(scrubbed.chain().to_vec()));
+                }
+                ResponseKind::Cname { target } => {
+                    self.cache_answer(&scrubbed);
+                    report_answer(req, hop, scrubbed.chain());
+                    return Ok(Terminal::Cname(scrubbed.chain().to_vec(), target));
+                }
+                ResponseKind::NoData => {
+                    self.cache_negative(&scrubbed, NegativeKind::NoData);
+                    report_answer(req, hop, scrubbed.chain());
+                    return Ok(Terminal::NoData(scrubbed.soa().cloned()));
+                }
+                ResponseKind::NxDomain => {
+                    self.cache_negative(&scrubbed, NegativeKind::NxDomain);
+                    report_answer(req, hop, scrubbed.chain());
+                    return Ok(Terminal::NxDomain(scrubbed.soa().cloned()));
+                }
+                ResponseKind::Lame(reason) => {
+                    self.infra.record_lame(&dp.zone, addr, Instant::now());
+                    emit(req.observer, || Event::Lame {
+                        hop,
+                        reason: reason.to_string(),
+                    });
+                }
+            }
+        }
+    }
+
+    /// One exchange: send, record the RTT or failure, scrub. `None` when no
+    /// usable reply came.
+    async fn exchange(
+        &self,
+        req: &Request<'_>,
+        hop: HopId,
+        server: SocketAddr,
+        zone: &Name,
+        question: &Query,
+    ) -> Option<Scrubbed> {
+        let reply = match self.transport.exchange(server, question).await {
+            Ok(reply) => reply,
+            Err(error) => {
+                if matches!(error, TransportError::Timeout(_)) {
+                    self.infra.record_timeout(server.ip(), Instant::now());
+                } else {
+                    self.infra.record_lame(zone, server.ip(), Instant::now());
+                }
+                emit(req.observer, || Event::QueryFailed {
+                    hop,
+                    error: error.to_string(),
+                });
+                return None;
+            }
+        };
+        self.infra
+            .record_rtt(server.ip(), reply.rtt, Instant::now());
+        let message = &reply.message;
+        emit(req.observer, || Event::ResponseReceived {
+            hop,
+            rcode: message.metadata.response_code,
+            authoritative: message.metadata.authoritative,
+            protocol: reply.protocol,
+            tcp_fallback: reply.tcp_fallback,
+            bytes: reply.bytes,
+            rtt: reply.rtt,
+            counts: [
+                message.answers.len(),
+                message.authorities.len(),
+                message.additionals.len(),
+            ],
+            ignored: reply.ignored,
+        });
+        let scrubbed = scrub(reply.message, zone, question);
+        if !scrubbed.dropped().is_empty() {
+            emit(req.observer, || Event::RecordsDropped {
+                hop,
+                records: scrubbed
+                    .dropped()
+                    .iter()
+                    .map(|d| (d.record.to_string(), d.reason.to_string()))
+                    .collect(),
+            });
+        }
+        Some(scrubbed)
+    }
+
+    /// The untried, non-lame address with the lowest smoothed RTT.
+    fn select_server(&self, dp: &DelegationPoint) -> Option<(Name, IpAddr, AddrSource)> {
+        let now = Instant::now();
+        dp.untried()
+            .filter(|(_, addr, _)| !self.infra.is_lame(&dp.zone, *addr, now))
+            .min_by_key(|(_, addr, _)| (self.infra.srtt(*addr, now), addr.is_ipv6()))
+            .map(|(name, addr, src)| (name.clone(), addr, src))
+    }
+
+    fn cache_referral(&self, reply: &Scrubbed) {
+        let now = Instant::now();
+        self.rrsets
+            .insert(reply.authority_ns(), Trust::Referral, now);
+        for rrset in rrsets(reply.glue()) {
+            self.rrsets.insert(&rrset, Trust::Glue, now);
+        }
+    }
+
+    fn cache_answer(&self, reply: &Scrubbed) {
+        let now = Instant::now();
+        let (answer, authority) = if reply.authoritative() {
+            (Trust::AuthAnswer, Trust::AuthAuthority)
+        } else {
+            (Trust::NonAuthAnswer, Trust::Referral)
+        };
+        for rrset in rrsets(reply.chain()) {
+            self.rrsets.insert(&rrset, answer, now);
+        }
+        if !reply.authority_ns().is_empty() {
+            self.rrsets.insert(reply.authority_ns(), authority, now);
+        }
+        for rrset in rrsets(reply.glue()) {
+            self.rrsets.insert(&rrset, Trust::Glue, now);
+        }
+    }
+
+    fn cache_negative(&self, reply: &Scrubbed, kind: NegativeKind) {
+        let now = Instant::now();
+        for rrset in rrsets(reply.chain()) {
+            self.rrsets.insert(&rrset, Trust::AuthAnswer, now);
+        }
+        if let Some(soa) = reply.soa() {
+            self.negative
+                .insert(reply.final_name(), reply.qtype(), kind, soa, now);
+        }
+    }
+}
+
+fn report_answer(req: &Request<'_>, hop: HopId, records: &[Record]) {
+    emit(req.observer, || Event::Answer {
+        hop,
+        records: records.iter().map(ToString::to_string).collect(),
+    });
+}
+
+/// Groups records into RRsets by owner (case-insensitive) and type, in
+/// order of first appearance.
+fn rrsets(records: &[Record]) -> Vec<Vec<Record>> {
+    let mut sets: Vec<Vec<Record>> = Vec::new();
+    for record in records {
+        let same = |set: &&mut Vec<Record>| {
+            set.first()
+                .is_some_and(|f| f.name == record.name && f.record_type() == record.record_type())
+        };
+        match sets.iter_mut().find(|s| same(s)) {
+            Some(set) => set.push(record.clone()),
+            None => sets.push(vec![record.clone()]),
+        }
+    }
+    sets
+}

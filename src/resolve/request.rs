@@ -1,0 +1,126 @@
+//! Per-client-question context: the budget every nested resolution draws
+//! from, hop and resolution numbering, and the stack of names being
+//! resolved (for cycle detection).
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use hickory_proto::rr::{Name, RecordType};
+
+use crate::config::Limits;
+use crate::error::ResolveError;
+use crate::trace::{HopId, Observer, ResolutionId};
+
+/// Shared by the client's resolution and every side resolution it starts;
+/// atomics because side resolutions run concurrently within one task.
+pub(crate) struct Request<'a> {
+    pub limits: &'a Limits,
+    pub observer: &'a dyn Observer,
+    queries: AtomicU32,
+    side_resolutions: AtomicU32,
+    next_hop: AtomicU32,
+    next_resolution: AtomicU32,
+}
+
+impl<'a> Request<'a> {
+    pub fn new(limits: &'a Limits, observer: &'a dyn Observer) -> Self {
+        Self {
+            limits,
+            observer,
+            queries: AtomicU32::new(0),
+            side_resolutions: AtomicU32::new(0),
+            next_hop: AtomicU32::new(1),
+            next_resolution: AtomicU32::new(1),
+        }
+    }
+
+    /// Takes one upstream query from the budget.
+    pub fn spend_query(&self) -> Result<(), ResolveError> {
+        let spent = self.queries.fetch_add(1, Ordering::Relaxed);
+        if spent >= self.limits.max_upstream_queries {
+            self.queries.fetch_sub(1, Ordering::Relaxed);
+            return Err(ResolveError::QueryBudget(self.limits.max_upstream_queries));
+        }
+        Ok(())
+    }
+
+    pub fn queries(&self) -> u32 {
+        self.queries.load(Ordering::Relaxed)
+    }
+
+    pub fn count_side_resolution(&self) {
+        self.side_resolutions.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn side_resolutions(&self) -> u32 {
+        self.side_resolutions.load(Ordering::Relaxed)
+    }
+
+    pub fn next_hop(&self) -> HopId {
+        self.next_hop.fetch_add(1, Ordering::Relaxed)
+    }
+
+    pub fn next_resolution(&self) -> ResolutionId {
+        self.next_resolution.fetch_add(1, Ordering::Relaxed)
+    }
+}
+
+/// The chain of (name, type) resolutions a side resolution is nested in.
+pub(crate) struct Stack<'a> {
+    pub name: Name,
+    pub rtype: RecordType,
+    pub parent: Option<&'a Stack<'a>>,
+}
+
+impl Stack<'_> {
+    /// Whether (`name`, `rtype`) is being resolved here or further up.
+    pub fn contains(&self, name: &Name, rtype: RecordType) -> bool {
+        let mut frame = Some(self);
+        while let Some(f) = frame {
+            if f.rtype == rtype && &f.name == name {
+                return true;
+            }
+            frame = f.parent;
+        }
+        false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trace::NullObserver;
+    use std::str::FromStr;
+
+    #[test]
+    fn budget_stops_at_the_limit() {
+        let limits = Limits {
+            max_upstream_queries: 2,
+            ..Limits::default()
+        };
+        let req = Request::new(&limits, &NullObserver);
+        assert!(req.spend_query().is_ok());
+        assert!(req.spend_query().is_ok());
+        assert_eq!(req.spend_query(), Err(ResolveError::QueryBudget(2)));
+        assert_eq!(req.queries(), 2);
+    }
+
+    #[test]
+    fn stack_finds_names_up_the_chain() {
+        let x = Name::from_str("ns.x.tld2.").unwrap();
+        let y = Name::from_str("ns.y.tld3.").unwrap();
+        let root = Stack {
+            name: x.clone(),
+            rtype: RecordType::A,
+            parent: None,
+        };
+        let child = Stack {
+            name: y.clone(),
+            rtype: RecordType::A,
+            parent: Some(&root),
+        };
+        assert!(child.contains(&x, RecordType::A));
+        assert!(child.contains(&y, RecordType::A));
+        assert!(!child.contains(&x, RecordType::AAAA));
+        assert!(!root.contains(&y, RecordType::A));
+    }
+}
