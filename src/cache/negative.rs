@@ -1,0 +1,539 @@
+//! The negative caches: NXDOMAIN and NODATA answers (RFC 2308), and failed resolutions (RFC 9520).
+//!
+//! [`NegativeCache`] remembers that a name does not exist (NXDOMAIN, which
+//! covers every type at that name) or that it has no data of one type
+//! (NODATA), together with the SOA record that proves it, for the negative
+//! TTL of RFC 2308 §5. [`FailureCache`] remembers for a few seconds that a
+//! question could not be resolved at all, so a storm of retries does not
+//! hammer a broken zone (RFC 9520 §3).
+
+use std::time::Duration;
+
+use hickory_proto::rr::{LowerName, Name, RData, Record, RecordType};
+use tokio::time::Instant;
+
+use super::{ShardedLru, remaining_secs};
+
+/// Which negative answer a zone gave (RFC 2308 §1, §2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum NegativeKind {
+    /// Name error: the name does not exist, so no type exists at it
+    /// (RFC 2308 §2.1).
+    NxDomain,
+    /// The name exists but has no record of the asked type (RFC 2308 §2.2).
+    NoData,
+}
+
+/// A negative answer read from the cache.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CachedNegative {
+    /// NXDOMAIN or NODATA.
+    pub kind: NegativeKind,
+    /// The SOA record from the authority section that proved the answer,
+    /// its TTL set to the seconds remaining, ready to be sent to a client
+    /// (RFC 2308 §5).
+    pub soa: Record,
+}
+
+/// Cache key: owner lowercased, and the type for NODATA; `None` stands for
+/// NXDOMAIN, which covers every type.
+type Key = (LowerName, Option<RecordType>);
+
+/// One stored negative answer.
+struct Entry {
+    kind: NegativeKind,
+    soa: Record,
+    expires: Instant,
+}
+
+/// NXDOMAIN per name and NODATA per (name, type), sharded LRU (RFC 2308).
+///
+/// Shareable across threads (`Send + Sync`); every method takes `&self`.
+pub struct NegativeCache {
+    entries: ShardedLru<Key, Entry>,
+    max_ttl: Duration,
+}
+
+impl NegativeCache {
+    /// A cache of about `capacity` negative answers whose TTLs are capped at
+    /// `max_ttl` (RFC 2308 §5 suggests 1 to 3 hours at most; the resolver
+    /// passes [`crate::config::MAX_TTL`]). A capacity of 0 is treated as 1.
+    pub fn new(capacity: usize, max_ttl: Duration) -> Self {
+        Self {
+            entries: ShardedLru::new(capacity),
+            max_ttl,
+        }
+    }
+
+    /// Stores a negative answer for `name` proved by `soa`.
+    ///
+    /// The TTL is min(SOA record TTL, SOA MINIMUM) (RFC 2308 §5), capped at
+    /// `max_ttl`; a TTL of 0 is not stored. NXDOMAIN is stored per name
+    /// (covers every type; `rtype` is ignored), NODATA per (name, type).
+    /// Since a NODATA answer proves the name exists, it also drops a cached
+    /// NXDOMAIN for the name. The `soa` must be an SOA record or nothing is
+    /// stored. Returns whether it was stored.
+    pub fn insert(
+        &self,
+        name: &Name,
+        rtype: RecordType,
+        kind: NegativeKind,
+        soa: &Record,
+        now: Instant,
+    ) -> bool {
+        let RData::SOA(data) = &soa.data else {
+            return false;
+        };
+        let ttl = soa.ttl.min(data.minimum);
+        let ttl = Duration::from_secs(u64::from(ttl)).min(self.max_ttl);
+        if ttl.as_secs() == 0 {
+            return false;
+        }
+        let owner = LowerName::new(name);
+        let key = match kind {
+            NegativeKind::NxDomain => (owner, None),
+            NegativeKind::NoData => {
+                let nxdomain = (owner.clone(), None);
+                self.entries.with_shard(&nxdomain, |s| s.pop(&nxdomain));
+                (owner, Some(rtype))
+            }
+        };
+        let entry = Entry {
+            kind,
+            soa: soa.clone(),
+            expires: now + ttl,
+        };
+        self.entries
+            .with_shard(&key, |shard| shard.put(key.clone(), entry));
+        true
+    }
+
+    /// NXDOMAIN for `name` (whatever `rtype`), else NODATA for (`name`,
+    /// `rtype`), if live. The SOA's TTL is set to the seconds remaining.
+    pub fn get(&self, name: &Name, rtype: RecordType, now: Instant) -> Option<CachedNegative> {
+        let owner = LowerName::new(name);
+        self.lookup((owner.clone(), None), now)
+            .or_else(|| self.lookup((owner, Some(rtype)), now))
+    }
+
+    /// The live entry under `key`; an expired one is dropped.
+    fn lookup(&self, key: Key, now: Instant) -> Option<CachedNegative> {
+        self.entries.with_shard(&key, |shard| {
+            let ttl = remaining_secs(shard.peek(&key)?.expires, now);
+            if ttl == 0 {
+                shard.pop(&key);
+                return None;
+            }
+            let entry = shard.get(&key)?;
+            let mut soa = entry.soa.clone();
+            soa.ttl = ttl;
+            Some(CachedNegative {
+                kind: entry.kind,
+                soa,
+            })
+        })
+    }
+
+    /// Drops what the cache says against (`name`, `rtype`): the NXDOMAIN for
+    /// the name and the NODATA for the pair. For when positive data arrives.
+    /// Returns whether anything was dropped.
+    pub fn remove(&self, name: &Name, rtype: RecordType) -> bool {
+        let owner = LowerName::new(name);
+        let nxdomain = (owner.clone(), None);
+        let nodata = (owner, Some(rtype));
+        let a = self
+            .entries
+            .with_shard(&nxdomain, |s| s.pop(&nxdomain).is_some());
+        let b = self
+            .entries
+            .with_shard(&nodata, |s| s.pop(&nodata).is_some());
+        a || b
+    }
+
+    /// Negative answers held, expired ones not yet evicted included.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether the cache holds no entry at all.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Drops every entry.
+    pub fn clear(&self) {
+        self.entries.clear();
+    }
+}
+
+/// Longest time a failure is remembered, whatever the caller asks: RFC 9520
+/// §3.2 says failures SHOULD NOT be cached for longer than 5 minutes.
+pub const MAX_FAILURE_TTL: Duration = Duration::from_secs(300);
+
+/// RFC 9520: remembers (name, type) whose resolution failed, for a short
+/// time, so retries do not hammer broken zones.
+///
+/// Shareable across threads (`Send + Sync`); every method takes `&self`.
+pub struct FailureCache {
+    entries: ShardedLru<(LowerName, RecordType), Instant>,
+}
+
+impl FailureCache {
+    /// A cache of about `capacity` failed questions. A capacity of 0 is
+    /// treated as 1.
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            entries: ShardedLru::new(capacity),
+        }
+    }
+
+    /// Remembers that (`name`, `rtype`) failed, for `ttl` capped at
+    /// [`MAX_FAILURE_TTL`] (the resolver passes
+    /// [`crate::config::FAILURE_TTL`]). A zero `ttl` stores nothing. A new
+    /// failure restarts the clock.
+    pub fn insert(&self, name: &Name, rtype: RecordType, ttl: Duration, now: Instant) {
+        let ttl = ttl.min(MAX_FAILURE_TTL);
+        if ttl.is_zero() {
+            return;
+        }
+        let key = (LowerName::new(name), rtype);
+        self.entries
+            .with_shard(&key, |shard| shard.put(key.clone(), now + ttl));
+    }
+
+    /// Whether (`name`, `rtype`) failed recently enough to be answered
+    /// SERVFAIL at once (RFC 9520 §3.2). An expired entry is dropped.
+    pub fn contains(&self, name: &Name, rtype: RecordType, now: Instant) -> bool {
+        let key = (LowerName::new(name), rtype);
+        self.entries
+            .with_shard(&key, |shard| match shard.get(&key) {
+                Some(expires) if *expires > now => true,
+                Some(_) => {
+                    shard.pop(&key);
+                    false
+                }
+                None => false,
+            })
+    }
+
+    /// Forgets a failure, for when the question was answered after all.
+    pub fn remove(&self, name: &Name, rtype: RecordType) {
+        let key = (LowerName::new(name), rtype);
+        self.entries.with_shard(&key, |shard| shard.pop(&key));
+    }
+
+    /// Failures held, expired ones not yet evicted included.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether no failure is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Drops every entry.
+    pub fn clear(&self) {
+        self.entries.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::Ipv4Addr;
+    use std::sync::Arc;
+
+    use hickory_proto::rr::rdata::{A, SOA};
+
+    use super::*;
+
+    const DAY: Duration = Duration::from_secs(86_400);
+
+    fn name(s: &str) -> Name {
+        Name::from_ascii(s).unwrap()
+    }
+
+    fn soa(zone: &str, ttl: u32, minimum: u32) -> Record {
+        let data = SOA::new(
+            name(&format!("ns.{zone}")),
+            name(&format!("hostmaster.{zone}")),
+            2024010101,
+            7200,
+            3600,
+            1_209_600,
+            minimum,
+        );
+        Record::from_rdata(name(zone), ttl, RData::SOA(data))
+    }
+
+    #[test]
+    fn ttl_is_min_of_soa_ttl_and_minimum() {
+        let cache = NegativeCache::new(10, DAY);
+        let now = Instant::now();
+        let qname = name("nope.example.");
+        assert!(cache.insert(
+            &qname,
+            RecordType::A,
+            NegativeKind::NxDomain,
+            &soa("example.", 3600, 300),
+            now
+        ));
+        let hit = cache.get(&qname, RecordType::A, now).unwrap();
+        assert_eq!(hit.soa.ttl, 300);
+
+        let other = name("gone.example.");
+        assert!(cache.insert(
+            &other,
+            RecordType::A,
+            NegativeKind::NxDomain,
+            &soa("example.", 60, 900),
+            now
+        ));
+        assert_eq!(cache.get(&other, RecordType::A, now).unwrap().soa.ttl, 60);
+    }
+
+    #[test]
+    fn ttl_is_capped_and_zero_not_stored() {
+        let cache = NegativeCache::new(10, Duration::from_secs(120));
+        let now = Instant::now();
+        let qname = name("nope.example.");
+        assert!(cache.insert(
+            &qname,
+            RecordType::A,
+            NegativeKind::NxDomain,
+            &soa("example.", 3600, 3600),
+            now
+        ));
+        assert_eq!(cache.get(&qname, RecordType::A, now).unwrap().soa.ttl, 120);
+
+        let zero = name("zero.example.");
+        assert!(!cache.insert(
+            &zero,
+            RecordType::A,
+            NegativeKind::NxDomain,
+            &soa("example.", 3600, 0),
+            now
+        ));
+        assert!(!cache.insert(
+            &zero,
+            RecordType::A,
+            NegativeKind::NoData,
+            &soa("example.", 0, 300),
+            now
+        ));
+        assert!(cache.get(&zero, RecordType::A, now).is_none());
+    }
+
+    #[test]
+    fn non_soa_is_not_stored() {
+        let cache = NegativeCache::new(10, DAY);
+        let now = Instant::now();
+        let qname = name("nope.example.");
+        let not_soa = Record::from_rdata(name("example."), 300, RData::A(A(Ipv4Addr::LOCALHOST)));
+        assert!(!cache.insert(&qname, RecordType::A, NegativeKind::NxDomain, &not_soa, now));
+        assert!(cache.is_empty());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn counts_down_and_expires() {
+        let cache = NegativeCache::new(10, DAY);
+        let qname = name("nope.example.");
+        let proof = soa("example.", 3600, 300);
+        assert!(cache.insert(
+            &qname,
+            RecordType::A,
+            NegativeKind::NxDomain,
+            &proof,
+            Instant::now()
+        ));
+        tokio::time::advance(Duration::from_secs(120)).await;
+        let hit = cache.get(&qname, RecordType::A, Instant::now()).unwrap();
+        assert_eq!((hit.kind, hit.soa.ttl), (NegativeKind::NxDomain, 180));
+        assert_eq!(
+            hit.soa.name,
+            name("example."),
+            "the SOA proof itself is returned"
+        );
+        tokio::time::advance(Duration::from_secs(180)).await;
+        assert!(cache.get(&qname, RecordType::A, Instant::now()).is_none());
+        assert!(cache.is_empty(), "expired entry dropped on lookup");
+    }
+
+    #[test]
+    fn nxdomain_covers_every_type_nodata_does_not() {
+        let cache = NegativeCache::new(10, DAY);
+        let now = Instant::now();
+        let proof = soa("example.", 3600, 300);
+        let gone = name("gone.example.");
+        assert!(cache.insert(&gone, RecordType::A, NegativeKind::NxDomain, &proof, now));
+        for rtype in [
+            RecordType::A,
+            RecordType::AAAA,
+            RecordType::MX,
+            RecordType::NS,
+        ] {
+            let hit = cache.get(&gone, rtype, now);
+            assert_eq!(hit.map(|h| h.kind), Some(NegativeKind::NxDomain), "{rtype}");
+        }
+
+        let www = name("www.example.");
+        assert!(cache.insert(&www, RecordType::AAAA, NegativeKind::NoData, &proof, now));
+        let hit = cache.get(&www, RecordType::AAAA, now);
+        assert_eq!(hit.map(|h| h.kind), Some(NegativeKind::NoData));
+        assert!(cache.get(&www, RecordType::A, now).is_none());
+        assert!(cache.get(&www, RecordType::MX, now).is_none());
+    }
+
+    #[test]
+    fn lookup_ignores_case() {
+        let cache = NegativeCache::new(10, DAY);
+        let now = Instant::now();
+        let proof = soa("example.", 3600, 300);
+        assert!(cache.insert(
+            &name("Gone.EXAMPLE."),
+            RecordType::A,
+            NegativeKind::NxDomain,
+            &proof,
+            now
+        ));
+        assert!(
+            cache
+                .get(&name("gone.example."), RecordType::TXT, now)
+                .is_some()
+        );
+        assert!(
+            cache
+                .get(&name("gone.example.net."), RecordType::TXT, now)
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn nodata_ends_nxdomain_and_remove_clears() {
+        let cache = NegativeCache::new(10, DAY);
+        let now = Instant::now();
+        let proof = soa("example.", 3600, 300);
+        let host = name("new.example.");
+        assert!(cache.insert(&host, RecordType::A, NegativeKind::NxDomain, &proof, now));
+        assert!(cache.insert(&host, RecordType::MX, NegativeKind::NoData, &proof, now));
+        assert!(
+            cache.get(&host, RecordType::A, now).is_none(),
+            "the name exists now"
+        );
+        assert_eq!(
+            cache.get(&host, RecordType::MX, now).map(|h| h.kind),
+            Some(NegativeKind::NoData)
+        );
+
+        assert!(cache.remove(&host, RecordType::MX));
+        assert!(!cache.remove(&host, RecordType::MX));
+        assert!(cache.get(&host, RecordType::MX, now).is_none());
+    }
+
+    #[test]
+    fn evicts_least_recently_used_at_capacity() {
+        let cache = NegativeCache::new(2, DAY);
+        let now = Instant::now();
+        let proof = soa("example.", 3600, 300);
+        for n in ["a.example.", "b.example."] {
+            assert!(cache.insert(&name(n), RecordType::A, NegativeKind::NxDomain, &proof, now));
+        }
+        assert!(cache.get(&name("a.example."), RecordType::A, now).is_some());
+        assert!(cache.insert(
+            &name("c.example."),
+            RecordType::A,
+            NegativeKind::NxDomain,
+            &proof,
+            now
+        ));
+        assert_eq!(cache.len(), 2);
+        assert!(cache.get(&name("b.example."), RecordType::A, now).is_none());
+        assert!(cache.get(&name("a.example."), RecordType::A, now).is_some());
+        cache.clear();
+        assert!(cache.is_empty());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn failure_expires() {
+        let failures = FailureCache::new(10);
+        let qname = name("broken.example.");
+        failures.insert(
+            &qname,
+            RecordType::A,
+            Duration::from_secs(5),
+            Instant::now(),
+        );
+        assert!(failures.contains(&name("BROKEN.example."), RecordType::A, Instant::now()));
+        assert!(!failures.contains(&qname, RecordType::AAAA, Instant::now()));
+        tokio::time::advance(Duration::from_millis(4_999)).await;
+        assert!(failures.contains(&qname, RecordType::A, Instant::now()));
+        tokio::time::advance(Duration::from_millis(1)).await;
+        assert!(!failures.contains(&qname, RecordType::A, Instant::now()));
+        assert!(failures.is_empty());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn failure_ttl_capped_zero_ignored_and_removable() {
+        let failures = FailureCache::new(10);
+        let qname = name("broken.example.");
+        failures.insert(&qname, RecordType::A, Duration::ZERO, Instant::now());
+        assert!(failures.is_empty());
+
+        failures.insert(
+            &qname,
+            RecordType::A,
+            Duration::from_secs(3600),
+            Instant::now(),
+        );
+        tokio::time::advance(MAX_FAILURE_TTL - Duration::from_secs(1)).await;
+        assert!(failures.contains(&qname, RecordType::A, Instant::now()));
+        tokio::time::advance(Duration::from_secs(1)).await;
+        assert!(!failures.contains(&qname, RecordType::A, Instant::now()));
+
+        failures.insert(
+            &qname,
+            RecordType::A,
+            Duration::from_secs(5),
+            Instant::now(),
+        );
+        failures.remove(&qname, RecordType::A);
+        assert!(!failures.contains(&qname, RecordType::A, Instant::now()));
+    }
+
+    #[test]
+    fn shared_across_threads() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<NegativeCache>();
+        assert_send_sync::<FailureCache>();
+
+        let negative = Arc::new(NegativeCache::new(10_000, DAY));
+        let failures = Arc::new(FailureCache::new(10_000));
+        let now = Instant::now();
+        let handles: Vec<_> = (0..4)
+            .map(|t| {
+                let (negative, failures) = (Arc::clone(&negative), Arc::clone(&failures));
+                std::thread::spawn(move || {
+                    let proof = soa("example.", 3600, 300);
+                    for i in 0..100 {
+                        let qname = name(&format!("n{i}.t{t}.example."));
+                        assert!(negative.insert(
+                            &qname,
+                            RecordType::A,
+                            NegativeKind::NoData,
+                            &proof,
+                            now
+                        ));
+                        assert!(negative.get(&qname, RecordType::A, now).is_some());
+                        failures.insert(&qname, RecordType::AAAA, Duration::from_secs(5), now);
+                        assert!(failures.contains(&qname, RecordType::AAAA, now));
+                    }
+                })
+            })
+            .collect();
+        for handle in handles {
+            handle.join().unwrap();
+        }
+        assert_eq!(negative.len(), 400);
+        assert_eq!(failures.len(), 400);
+    }
+}
