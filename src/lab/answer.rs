@@ -1,0 +1,363 @@
+//! Turns one query into the reply one lab server sends: header rules, the
+//! choice of zone, the faults that change content, EDNS and the UDP size
+//! limit. Pure: no sockets, no clocks.
+
+use std::net::Ipv4Addr;
+use std::sync::Arc;
+
+use hickory_proto::ProtoError;
+use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query, ResponseCode};
+use hickory_proto::rr::rdata::A;
+use hickory_proto::rr::{DNSClass, Name, RData, Record, RecordType};
+
+use super::manifest::Faults;
+use super::zone::{LookupKind, Zone};
+
+/// UDP payload limit without EDNS (RFC 1035 §4.2.1).
+pub const UDP_LIMIT_PLAIN: usize = 512;
+
+/// Largest UDP payload the lab sends even when the client offers more (DNS
+/// Flag Day 2020), which makes big answers need TCP.
+pub const UDP_LIMIT_EDNS: u16 = 1232;
+
+/// The address forged replies point at.
+pub const BOGUS_ADDRESS: [u8; 4] = [127, 66, 6, 6];
+
+/// The answering logic of one server: the zones it serves and its faults.
+#[derive(Debug, Clone)]
+pub struct Responder {
+    zones: Vec<Arc<Zone>>,
+    faults: Faults,
+}
+
+/// The outcome of reading a datagram or TCP frame.
+#[derive(Debug)]
+pub enum Decoded {
+    /// A message with the query bit set.
+    Query(Box<Message>),
+    /// Not parsable, but the header was: reply with this FORMERR.
+    Malformed(Box<Message>),
+    /// Not worth a reply (a response, or shorter than a header).
+    Ignore,
+}
+
+/// Reads a query off the wire.
+pub fn decode(bytes: &[u8]) -> Decoded {
+    if bytes.len() < 12 || bytes[2] & 0x80 != 0 {
+        return Decoded::Ignore;
+    }
+    match Message::from_vec(bytes) {
+        Ok(message) if message.metadata.message_type == MessageType::Query => {
+            Decoded::Query(Box::new(message))
+        }
+        Ok(_) => Decoded::Ignore,
+        Err(_) => {
+            let id = u16::from_be_bytes([bytes[0], bytes[1]]);
+            let op_code = OpCode::from_u8((bytes[2] >> 3) & 0x0f);
+            let mut reply = Message::error_msg(id, op_code, ResponseCode::FormErr);
+            reply.metadata.recursion_desired = bytes[2] & 0x01 != 0;
+            Decoded::Malformed(Box::new(reply))
+        }
+    }
+}
+
+/// The UDP payload limit for replies to `query` (RFC 6891 §6.2.5): 512
+/// without EDNS, else the client's size clamped to 512..=1232.
+pub fn udp_limit(query: &Message) -> usize {
+    match &query.edns {
+        None => UDP_LIMIT_PLAIN,
+        Some(edns) => usize::from(edns.max_payload().clamp(512, UDP_LIMIT_EDNS)),
+    }
+}
+
+/// Encodes `reply`; over `limit` bytes it is replaced by its truncated
+/// form (TC=1, question and OPT only).
+pub fn encode(reply: &Message, limit: Option<usize>) -> Result<Vec<u8>, ProtoError> {
+    let bytes = reply.to_vec()?;
+    match limit {
+        Some(limit) if bytes.len() > limit => reply.truncate().to_vec(),
+        _ => Ok(bytes),
+    }
+}
+
+impl Responder {
+    /// A responder for a server serving `zones` with `faults`.
+    pub fn new(zones: Vec<Arc<Zone>>, faults: Faults) -> Self {
+        Self { zones, faults }
+    }
+
+    /// The full reply to `query`, before any size limit.
+    pub fn respond(&self, query: &Message) -> Message {
+        let mut reply = Message::response(query.metadata.id, query.metadata.op_code);
+        reply.metadata.recursion_desired = query.metadata.recursion_desired;
+        reply.add_queries(query.queries.iter().cloned());
+        if query.edns.is_some() {
+            let mut edns = Edns::new();
+            edns.set_max_payload(UDP_LIMIT_EDNS);
+            reply.set_edns(edns);
+        }
+        let rcode = self.fill(query, &mut reply);
+        reply.metadata.response_code = rcode;
+        reply
+    }
+
+    /// Fills the sections of `reply` and returns its rcode.
+    fn fill(&self, query: &Message, reply: &mut Message) -> ResponseCode {
+        if query.metadata.op_code != OpCode::Query {
+            return ResponseCode::NotImp;
+        }
+        let [question] = query.queries.as_slice() else {
+            return ResponseCode::FormErr;
+        };
+        if question.query_class() != DNSClass::IN {
+            return ResponseCode::Refused;
+        }
+        if self.faults.refused {
+            return ResponseCode::Refused;
+        }
+        if self.faults.servfail {
+            return ResponseCode::ServFail;
+        }
+        let qname = question.name();
+        let Some(zone) = self
+            .zones
+            .iter()
+            .filter(|z| z.origin().zone_of(qname))
+            .max_by_key(|z| z.origin().num_labels())
+        else {
+            return ResponseCode::Refused;
+        };
+        let rcode = match &self.faults.referral {
+            Some(referral) => {
+                reply.authorities.extend(referral.ns.iter().cloned());
+                reply.additionals.extend(referral.glue.iter().cloned());
+                ResponseCode::NoError
+            }
+            None => {
+                let lookup = zone.lookup(qname, question.query_type());
+                reply.metadata.authoritative = lookup.kind != LookupKind::Referral;
+                reply.answers = lookup.answers;
+                reply.authorities = lookup.authorities;
+                reply.additionals = lookup.additionals;
+                match lookup.kind {
+                    LookupKind::NxDomain => ResponseCode::NXDomain,
+                    _ => ResponseCode::NoError,
+                }
+            }
+        };
+        for record in &self.faults.poison {
+            match record.record_type() {
+                RecordType::NS => reply.authorities.push(record.clone()),
+                _ => reply.additionals.push(record.clone()),
+            }
+        }
+        rcode
+    }
+}
+
+/// The two forged replies a `spoof` server sends before the real one: a
+/// wrong ID, then the right ID with a different question name. Both answer
+/// the query name with [`BOGUS_ADDRESS`].
+pub fn spoofed_replies(query: &Message) -> Vec<Message> {
+    let Some(question) = query.queries.first() else {
+        return Vec::new();
+    };
+    let bogus = Record::from_rdata(
+        question.name().clone(),
+        300,
+        RData::A(A(Ipv4Addr::from(BOGUS_ADDRESS))),
+    );
+    let forge = |id: u16, asked: Query| {
+        let mut reply = Message::response(id, OpCode::Query);
+        reply.metadata.authoritative = true;
+        reply.metadata.recursion_desired = query.metadata.recursion_desired;
+        reply.add_query(asked);
+        reply.add_answer(bogus.clone());
+        reply
+    };
+    let mut other = question.clone();
+    let other_name = question
+        .name()
+        .prepend_label("spoofed")
+        .unwrap_or_else(|_| Name::root());
+    other.set_name(other_name);
+    vec![
+        forge(query.metadata.id.wrapping_add(1), question.clone()),
+        forge(query.metadata.id, other),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr;
+
+    use hickory_proto::rr::rdata::{NS, SOA};
+
+    use super::*;
+    use crate::lab::manifest::ReferralFault;
+
+    fn name(s: &str) -> Name {
+        Name::from_str(s).unwrap()
+    }
+
+    fn zone() -> Arc<Zone> {
+        let origin = name("a.test.");
+        let soa = SOA::new(name("ns.a.test."), name("h.a.test."), 1, 1, 1, 1, 300);
+        let records = vec![
+            Record::from_rdata(origin.clone(), 3600, RData::SOA(soa)),
+            Record::from_rdata(origin.clone(), 3600, RData::NS(NS(name("ns.a.test.")))),
+            Record::from_rdata(name("www.a.test."), 60, RData::A(A::new(192, 0, 2, 1))),
+            Record::from_rdata(name("sub.a.test."), 60, RData::NS(NS(name("ns.x.test.")))),
+        ];
+        Arc::new(Zone::from_records(origin, records).unwrap())
+    }
+
+    fn query(qname: &str, qtype: RecordType) -> Message {
+        let mut q = Message::new(4242, MessageType::Query, OpCode::Query);
+        q.metadata.recursion_desired = true;
+        q.add_query(Query::query(name(qname), qtype));
+        q
+    }
+
+    #[test]
+    fn header_echoes_id_rd_question_and_sets_aa() {
+        let r = Responder::new(vec![zone()], Faults::default());
+        let reply = r.respond(&query("www.a.test.", RecordType::A));
+        assert_eq!(reply.metadata.id, 4242);
+        assert!(reply.metadata.recursion_desired);
+        assert!(!reply.metadata.recursion_available);
+        assert!(reply.metadata.authoritative);
+        assert_eq!(reply.metadata.message_type, MessageType::Response);
+        assert_eq!(reply.queries, query("www.a.test.", RecordType::A).queries);
+        assert_eq!(reply.answers.len(), 1);
+        assert!(reply.edns.is_none());
+    }
+
+    #[test]
+    fn referral_is_not_authoritative() {
+        let r = Responder::new(vec![zone()], Faults::default());
+        let reply = r.respond(&query("www.sub.a.test.", RecordType::A));
+        assert!(!reply.metadata.authoritative);
+        assert_eq!(reply.metadata.response_code, ResponseCode::NoError);
+        assert_eq!(reply.authorities.len(), 1);
+    }
+
+    #[test]
+    fn unserved_zone_other_class_and_opcode_are_refused_or_notimp() {
+        let r = Responder::new(vec![zone()], Faults::default());
+        let reply = r.respond(&query("www.b.test.", RecordType::A));
+        assert_eq!(reply.metadata.response_code, ResponseCode::Refused);
+        let mut q = query("www.a.test.", RecordType::A);
+        q.queries[0].set_query_class(DNSClass::CH);
+        assert_eq!(r.respond(&q).metadata.response_code, ResponseCode::Refused);
+        let mut q = query("www.a.test.", RecordType::A);
+        q.metadata.op_code = OpCode::Status;
+        assert_eq!(r.respond(&q).metadata.response_code, ResponseCode::NotImp);
+    }
+
+    #[test]
+    fn faults_change_the_reply() {
+        let q = query("www.a.test.", RecordType::A);
+        let servfail = Faults {
+            servfail: true,
+            ..Faults::default()
+        };
+        let reply = Responder::new(vec![zone()], servfail).respond(&q);
+        assert_eq!(reply.metadata.response_code, ResponseCode::ServFail);
+
+        let poison = Faults {
+            poison: vec![
+                Record::from_rdata(name("www.b.test."), 1, RData::A(A::new(127, 66, 6, 6))),
+                Record::from_rdata(name("b.test."), 1, RData::NS(NS(name("ns.evil.")))),
+            ],
+            ..Faults::default()
+        };
+        let reply = Responder::new(vec![zone()], poison).respond(&q);
+        assert_eq!(reply.additionals.len(), 1);
+        assert_eq!(reply.authorities.len(), 1);
+
+        let referral = Faults {
+            referral: Some(ReferralFault {
+                ns: vec![Record::from_rdata(
+                    Name::root(),
+                    1,
+                    RData::NS(NS(name("r.lab."))),
+                )],
+                glue: Vec::new(),
+            }),
+            ..Faults::default()
+        };
+        let reply = Responder::new(vec![zone()], referral).respond(&q);
+        assert!(!reply.metadata.authoritative);
+        assert!(reply.answers.is_empty());
+        assert_eq!(reply.authorities[0].name, Name::root());
+    }
+
+    #[test]
+    fn udp_limit_follows_edns() {
+        let mut q = query("www.a.test.", RecordType::A);
+        assert_eq!(udp_limit(&q), 512);
+        let mut edns = Edns::new();
+        edns.set_max_payload(4096);
+        q.set_edns(edns.clone());
+        assert_eq!(udp_limit(&q), 1232);
+        edns.set_max_payload(100);
+        q.set_edns(edns);
+        assert_eq!(udp_limit(&q), 512);
+    }
+
+    #[test]
+    fn oversized_reply_is_truncated_to_the_question() {
+        let r = Responder::new(vec![zone()], Faults::default());
+        let reply = r.respond(&query("www.a.test.", RecordType::A));
+        let small = encode(&reply, Some(20)).unwrap();
+        let decoded = Message::from_vec(&small).unwrap();
+        assert!(decoded.metadata.truncation);
+        assert!(decoded.answers.is_empty());
+        assert_eq!(decoded.queries.len(), 1);
+        let full = Message::from_vec(&encode(&reply, None).unwrap()).unwrap();
+        assert!(!full.metadata.truncation);
+    }
+
+    #[test]
+    fn decode_sorts_queries_garbage_and_responses() {
+        let q = query("www.a.test.", RecordType::A);
+        let bytes = q.to_vec().unwrap();
+        assert!(matches!(decode(&bytes), Decoded::Query(_)));
+        let mut garbage = bytes[..14].to_vec();
+        garbage[5] = 1;
+        match decode(&garbage) {
+            Decoded::Malformed(reply) => {
+                assert_eq!(reply.metadata.id, 4242);
+                assert_eq!(reply.metadata.response_code, ResponseCode::FormErr);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(decode(&bytes[..5]), Decoded::Ignore));
+        let response = r_bytes();
+        assert!(matches!(decode(&response), Decoded::Ignore));
+    }
+
+    fn r_bytes() -> Vec<u8> {
+        Responder::new(vec![zone()], Faults::default())
+            .respond(&query("www.a.test.", RecordType::A))
+            .to_vec()
+            .unwrap()
+    }
+
+    #[test]
+    fn spoofed_replies_have_wrong_id_then_wrong_question() {
+        let q = query("www.a.test.", RecordType::A);
+        let forged = spoofed_replies(&q);
+        assert_eq!(forged.len(), 2);
+        assert_ne!(forged[0].metadata.id, 4242);
+        assert_eq!(forged[0].queries, q.queries);
+        assert_eq!(forged[1].metadata.id, 4242);
+        assert_ne!(forged[1].queries[0].name(), q.queries[0].name());
+        assert!(
+            forged
+                .iter()
+                .all(|m| m.answers[0].name == name("www.a.test."))
+        );
+    }
+}

@@ -1,0 +1,552 @@
+//! Reads a lab manifest (TOML) and its zone files into a [`LabSpec`]:
+//! validated servers with their zones, faults and prefix-rewritten
+//! addresses. Errors name the file, the line when known, and the problem.
+
+use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
+use std::ops::Range;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hickory_proto::rr::rdata::{A, NS};
+use hickory_proto::rr::{Name, RData, Record};
+use hickory_proto::serialize::txt::Parser;
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::error::LabError;
+use super::zone::Zone;
+
+/// The prefix the manifest and zone files are written for.
+pub const DEFAULT_PREFIX: [u8; 3] = [127, 53, 0];
+
+/// Reply delay of servers when the manifest names none.
+pub const DEFAULT_LATENCY: Duration = Duration::from_millis(10);
+
+/// Zone files longer than this are not searched for the line of a parse
+/// error (the search re-parses prefixes, quadratic in lines).
+const MAX_LINES_TO_LOCATE: usize = 2_000;
+
+/// Where the manifest and zone files come from.
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// Files compiled into the binary: (file name, contents).
+    Builtin(&'static [(&'static str, &'static str)]),
+    /// Files on disk, zone files relative to the manifest's directory.
+    Disk(PathBuf),
+}
+
+/// How a server misbehaves, after validation.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Faults {
+    /// Bound but never answers.
+    pub drop: bool,
+    /// Answers REFUSED to everything.
+    pub refused: bool,
+    /// Answers SERVFAIL to everything.
+    pub servfail: bool,
+    /// Sends two forged UDP replies before each real one.
+    pub spoof: bool,
+    /// Records added to every reply from zone data (NS to authority, the
+    /// rest to additional).
+    pub poison: Vec<Record>,
+    /// Refers every query to another zone instead of answering.
+    pub referral: Option<ReferralFault>,
+}
+
+/// The referral a `referral` fault sends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReferralFault {
+    /// The NS RRset of the zone referred to.
+    pub ns: Vec<Record>,
+    /// Addresses of those NS names that are lab servers.
+    pub glue: Vec<Record>,
+}
+
+/// One server of the lab, ready to bind.
+#[derive(Debug, Clone)]
+pub struct ServerSpec {
+    /// Its host name.
+    pub name: Name,
+    /// Its (rewritten) address.
+    pub address: Ipv4Addr,
+    /// The zones it serves.
+    pub zones: Vec<Arc<Zone>>,
+    /// Delay before each reply.
+    pub latency: Duration,
+    /// How it misbehaves.
+    pub faults: Faults,
+}
+
+/// A whole lab: its servers in manifest order.
+#[derive(Debug, Clone)]
+pub struct LabSpec {
+    /// The servers.
+    pub servers: Vec<ServerSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ManifestDef {
+    latency_ms: Option<u64>,
+    #[serde(default)]
+    zone: Vec<ZoneDef>,
+    #[serde(default)]
+    server: Vec<ServerDef>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ZoneDef {
+    origin: Spanned<String>,
+    file: Spanned<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ServerDef {
+    name: Spanned<String>,
+    address: Spanned<String>,
+    #[serde(default)]
+    zones: Vec<Spanned<String>>,
+    latency_ms: Option<u64>,
+    #[serde(default)]
+    faults: Vec<Spanned<FaultDef>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+enum FaultDef {
+    Drop,
+    Refused,
+    Servfail,
+    Spoof,
+    Poison { records: Vec<String> },
+    Referral { zone: String, ns: Vec<String> },
+}
+
+/// Reads files of one source and reports errors against them.
+struct Reader {
+    source: Source,
+    manifest_name: String,
+    manifest_text: String,
+}
+
+impl Source {
+    fn read(&self, file: &str) -> Result<(String, String), std::io::Error> {
+        match self {
+            Source::Builtin(files) => files
+                .iter()
+                .find(|(name, _)| *name == file)
+                .map(|(name, text)| (format!("built-in lab/{name}"), (*text).to_string()))
+                .ok_or_else(|| std::io::Error::from(std::io::ErrorKind::NotFound)),
+            Source::Disk(manifest) => {
+                let path = manifest
+                    .parent()
+                    .map(|dir| dir.join(file))
+                    .unwrap_or_else(|| PathBuf::from(file));
+                let text = std::fs::read_to_string(&path)?;
+                Ok((path.display().to_string(), text))
+            }
+        }
+    }
+}
+
+/// Loads and validates a lab, rewriting 127.53.0.0/24 to `prefix`.
+pub fn load(source: Source, prefix: [u8; 3]) -> Result<LabSpec, LabError> {
+    let (manifest_name, manifest_text) = match &source {
+        Source::Builtin(_) => source.read("manifest.toml"),
+        Source::Disk(path) => {
+            std::fs::read_to_string(path).map(|t| (path.display().to_string(), t))
+        }
+    }
+    .map_err(|e| LabError::Io {
+        path: match &source {
+            Source::Disk(path) => path.display().to_string(),
+            Source::Builtin(_) => "built-in lab/manifest.toml".to_string(),
+        },
+        source: e,
+    })?;
+    let reader = Reader {
+        source,
+        manifest_name,
+        manifest_text,
+    };
+    reader.load(prefix)
+}
+
+impl Reader {
+    fn error(&self, span: Option<Range<usize>>, problem: String) -> LabError {
+        LabError::Manifest {
+            file: self.manifest_name.clone(),
+            line: span.map(|s| line_of(&self.manifest_text, s.start)),
+            problem,
+        }
+    }
+
+    fn name(&self, text: &Spanned<String>, what: &str) -> Result<Name, LabError> {
+        let value = text.get_ref();
+        if !value.ends_with('.') {
+            return Err(self.error(
+                Some(text.span()),
+                format!("{what} `{value}` must be absolute (end with `.`)"),
+            ));
+        }
+        Name::from_str(value)
+            .map_err(|e| self.error(Some(text.span()), format!("bad {what} `{value}`: {e}")))
+    }
+
+    fn load(&self, prefix: [u8; 3]) -> Result<LabSpec, LabError> {
+        let def: ManifestDef = toml::from_str(&self.manifest_text)
+            .map_err(|e| self.error(e.span(), e.message().trim().to_string()))?;
+        let default_latency = def
+            .latency_ms
+            .map(Duration::from_millis)
+            .unwrap_or(DEFAULT_LATENCY);
+
+        let mut zones: BTreeMap<Name, Arc<Zone>> = BTreeMap::new();
+        for zone_def in &def.zone {
+            let origin = self.name(&zone_def.origin, "zone origin")?;
+            if zones.contains_key(&origin) {
+                return Err(self.error(
+                    Some(zone_def.origin.span()),
+                    format!("zone {origin} is listed twice"),
+                ));
+            }
+            let file = zone_def.file.get_ref();
+            let (file_name, text) = self.source.read(file).map_err(|e| {
+                self.error(
+                    Some(zone_def.file.span()),
+                    format!("zone file `{file}` of {origin} cannot be read: {e}"),
+                )
+            })?;
+            let zone = parse_zone(&text, &file_name, &origin, prefix)?;
+            zones.insert(origin, Arc::new(zone));
+        }
+
+        let mut names: Vec<(Name, Ipv4Addr)> = Vec::new();
+        let mut servers = Vec::new();
+        for server_def in &def.server {
+            let name = self.name(&server_def.name, "server name")?;
+            let address = self.address(&server_def.address, prefix)?;
+            if let Some((other, _)) = names.iter().find(|(_, a)| *a == address) {
+                return Err(self.error(
+                    Some(server_def.address.span()),
+                    format!(
+                        "address {} is already used by {other}",
+                        server_def.address.get_ref()
+                    ),
+                ));
+            }
+            names.push((name.clone(), address));
+            let mut served = Vec::new();
+            for zone_name in &server_def.zones {
+                let origin = self.name(zone_name, "zone")?;
+                let zone = zones.get(&origin).ok_or_else(|| {
+                    self.error(
+                        Some(zone_name.span()),
+                        format!("server {name} serves unknown zone {origin} (no [[zone]] for it)"),
+                    )
+                })?;
+                served.push(Arc::clone(zone));
+            }
+            servers.push((
+                server_def,
+                ServerSpec {
+                    name,
+                    address,
+                    zones: served,
+                    latency: server_def
+                        .latency_ms
+                        .map(Duration::from_millis)
+                        .unwrap_or(default_latency),
+                    faults: Faults::default(),
+                },
+            ));
+        }
+
+        let mut out = Vec::new();
+        for (server_def, mut spec) in servers {
+            for fault in &server_def.faults {
+                self.apply_fault(fault, &mut spec.faults, &names, prefix)?;
+            }
+            out.push(spec);
+        }
+        Ok(LabSpec { servers: out })
+    }
+
+    fn address(&self, text: &Spanned<String>, prefix: [u8; 3]) -> Result<Ipv4Addr, LabError> {
+        let value = text.get_ref();
+        let address: Ipv4Addr = value
+            .parse()
+            .map_err(|_| self.error(Some(text.span()), format!("bad IPv4 address `{value}`")))?;
+        let octets = address.octets();
+        if octets[..3] != DEFAULT_PREFIX {
+            return Err(self.error(
+                Some(text.span()),
+                format!("server address {address} is outside 127.53.0.0/24"),
+            ));
+        }
+        Ok(rewrite(address, prefix))
+    }
+
+    fn apply_fault(
+        &self,
+        fault: &Spanned<FaultDef>,
+        faults: &mut Faults,
+        servers: &[(Name, Ipv4Addr)],
+        prefix: [u8; 3],
+    ) -> Result<(), LabError> {
+        let bad = |problem: String| self.error(Some(fault.span()), problem);
+        match fault.get_ref() {
+            FaultDef::Drop => faults.drop = true,
+            FaultDef::Refused => faults.refused = true,
+            FaultDef::Servfail => faults.servfail = true,
+            FaultDef::Spoof => faults.spoof = true,
+            FaultDef::Poison { records } => {
+                for text in records {
+                    let record = parse_record(text, prefix)
+                        .map_err(|e| bad(format!("bad poison record `{text}`: {e}")))?;
+                    faults.poison.push(record);
+                }
+            }
+            FaultDef::Referral { zone, ns } => {
+                let zone = absolute(zone).map_err(|e| bad(format!("bad referral zone: {e}")))?;
+                let mut referral = ReferralFault {
+                    ns: Vec::new(),
+                    glue: Vec::new(),
+                };
+                for target in ns {
+                    let target =
+                        absolute(target).map_err(|e| bad(format!("bad referral NS: {e}")))?;
+                    if let Some((_, address)) = servers.iter().find(|(n, _)| *n == target) {
+                        let glue = RData::A(A(*address));
+                        referral
+                            .glue
+                            .push(Record::from_rdata(target.clone(), 3600, glue));
+                    }
+                    referral.ns.push(Record::from_rdata(
+                        zone.clone(),
+                        3600,
+                        RData::NS(NS(target)),
+                    ));
+                }
+                if referral.ns.is_empty() {
+                    return Err(bad("referral fault needs at least one NS name".to_string()));
+                }
+                faults.referral = Some(referral);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Maps an address in 127.53.0.0/24 to the same last octet under `prefix`.
+pub fn rewrite(address: Ipv4Addr, prefix: [u8; 3]) -> Ipv4Addr {
+    let o = address.octets();
+    if o[..3] == DEFAULT_PREFIX {
+        Ipv4Addr::new(prefix[0], prefix[1], prefix[2], o[3])
+    } else {
+        address
+    }
+}
+
+fn absolute(text: &str) -> Result<Name, String> {
+    if !text.ends_with('.') {
+        return Err(format!("`{text}` must be absolute (end with `.`)"));
+    }
+    Name::from_str(text).map_err(|e| format!("`{text}`: {e}"))
+}
+
+/// Parses one record written with an absolute owner, e.g.
+/// `www.a.tld1. 300 IN A 127.66.6.6`.
+fn parse_record(text: &str, prefix: [u8; 3]) -> Result<Record, String> {
+    let (_, sets) = Parser::new(text, None, Some(Name::root()))
+        .parse()
+        .map_err(|e| e.to_string())?;
+    let mut records = sets
+        .values()
+        .flat_map(|s| s.records_without_rrsigs().cloned());
+    match (records.next(), records.next()) {
+        (Some(record), None) => Ok(rewrite_record(record, prefix)),
+        _ => Err("expected exactly one record".to_string()),
+    }
+}
+
+fn rewrite_record(mut record: Record, prefix: [u8; 3]) -> Record {
+    if let RData::A(a) = &record.data {
+        record.data = RData::A(A(rewrite(a.0, prefix)));
+    }
+    record
+}
+
+/// Parses a zone file into a [`Zone`], rewriting lab addresses.
+pub fn parse_zone(
+    text: &str,
+    file: &str,
+    origin: &Name,
+    prefix: [u8; 3],
+) -> Result<Zone, LabError> {
+    let (_, sets) = Parser::new(text, None, Some(origin.clone()))
+        .parse()
+        .map_err(|e| {
+            let problem = e.to_string();
+            LabError::Zone {
+                file: file.to_string(),
+                line: locate_parse_error(text, origin, &problem),
+                problem,
+            }
+        })?;
+    let records = sets
+        .values()
+        .flat_map(|s| s.records_without_rrsigs().cloned())
+        .map(|r| rewrite_record(r, prefix))
+        .collect();
+    Zone::from_records(origin.clone(), records).map_err(|problem| LabError::Zone {
+        file: file.to_string(),
+        line: None,
+        problem,
+    })
+}
+
+/// The parser reports no position, so find the first line at which a
+/// prefix of the file fails with the same message.
+fn locate_parse_error(text: &str, origin: &Name, problem: &str) -> Option<usize> {
+    let lines: Vec<&str> = text.lines().collect();
+    if lines.len() > MAX_LINES_TO_LOCATE {
+        return None;
+    }
+    (1..=lines.len()).find(|&n| {
+        let prefix = lines[..n].join("\n");
+        matches!(
+            Parser::new(prefix, None, Some(origin.clone())).parse(),
+            Err(e) if e.to_string() == problem
+        )
+    })
+}
+
+/// 1-based line of byte `offset` in `text`.
+fn line_of(text: &str, offset: usize) -> usize {
+    let end = offset.min(text.len());
+    text.as_bytes()[..end]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ZONE: &str =
+        "$TTL 60\n@ IN SOA ns.t. h.t. 1 1 1 1 30\n@ IN NS ns.t.\nns IN A 127.53.0.7\n";
+
+    fn files(manifest: &'static str) -> Source {
+        let leaked: &'static [(&'static str, &'static str)] =
+            Box::leak(vec![("manifest.toml", manifest), ("t.zone", ZONE)].into_boxed_slice());
+        Source::Builtin(leaked)
+    }
+
+    fn load_err(manifest: &'static str) -> String {
+        load(files(manifest), DEFAULT_PREFIX)
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn rewrites_lab_addresses_only() {
+        let p = [127, 9, 8];
+        assert_eq!(
+            rewrite(Ipv4Addr::new(127, 53, 0, 7), p),
+            Ipv4Addr::new(127, 9, 8, 7)
+        );
+        assert_eq!(
+            rewrite(Ipv4Addr::new(192, 0, 2, 7), p),
+            Ipv4Addr::new(192, 0, 2, 7)
+        );
+    }
+
+    #[test]
+    fn loads_a_small_lab_with_faults() {
+        let m = "latency_ms = 3\n[[zone]]\norigin = \"t.\"\nfile = \"t.zone\"\n\
+                 [[server]]\nname = \"ns.t.\"\naddress = \"127.53.0.7\"\nzones = [\"t.\"]\n\
+                 faults = [{ kind = \"poison\", records = [\"x.t. 1 IN A 127.53.0.9\"] },\n\
+                 { kind = \"referral\", zone = \".\", ns = [\"ns.t.\"] }]\n";
+        let lab = load(files(m), [127, 1, 2]).unwrap();
+        let server = &lab.servers[0];
+        assert_eq!(server.address, Ipv4Addr::new(127, 1, 2, 7));
+        assert_eq!(server.latency, Duration::from_millis(3));
+        let poison = &server.faults.poison[0];
+        assert_eq!(poison.data, RData::A(A::new(127, 1, 2, 9)));
+        let referral = server.faults.referral.as_ref().unwrap();
+        assert_eq!(referral.glue[0].data, RData::A(A::new(127, 1, 2, 7)));
+        let ns = server.zones[0].addresses(&Name::from_str("ns.t.").unwrap());
+        assert_eq!(ns[0].data, RData::A(A::new(127, 1, 2, 7)));
+    }
+
+    #[test]
+    fn toml_syntax_error_names_file_and_line() {
+        let err = load_err("[[zone]]\norigin = \"t.\"\nfile = \n");
+        assert!(err.starts_with("built-in lab/manifest.toml:3:"), "{err}");
+    }
+
+    #[test]
+    fn unknown_zone_in_server_list_names_the_line() {
+        let m = "[[zone]]\norigin = \"t.\"\nfile = \"t.zone\"\n[[server]]\nname = \"ns.t.\"\n\
+                 address = \"127.53.0.7\"\nzones = [\"t.\", \"u.\"]\n";
+        let err = load_err(m);
+        assert!(err.contains("manifest.toml:7:"), "{err}");
+        assert!(err.contains("unknown zone u."), "{err}");
+    }
+
+    #[test]
+    fn address_outside_the_lab_range_is_rejected() {
+        let m = "[[server]]\nname = \"ns.t.\"\naddress = \"127.0.0.1\"\n";
+        let err = load_err(m);
+        assert!(err.contains("manifest.toml:3:"), "{err}");
+        assert!(err.contains("outside 127.53.0.0/24"), "{err}");
+    }
+
+    #[test]
+    fn missing_zone_file_names_the_manifest_line() {
+        let err = load_err("[[zone]]\norigin = \"t.\"\nfile = \"nope.zone\"\n");
+        assert!(err.contains("manifest.toml:3:"), "{err}");
+        assert!(err.contains("nope.zone"), "{err}");
+    }
+
+    #[test]
+    fn unknown_fault_kind_is_rejected() {
+        let m = "[[server]]\nname = \"ns.t.\"\naddress = \"127.53.0.7\"\n\
+                 faults = [{ kind = \"explode\" }]\n";
+        let err = load_err(m);
+        assert!(err.contains("manifest.toml:4:"), "{err}");
+        assert!(err.contains("explode"), "{err}");
+    }
+
+    #[test]
+    fn zone_parse_error_names_the_line() {
+        let origin = Name::from_str("t.").unwrap();
+        let text = "$TTL 60\n@ IN SOA ns.t. h.t. 1 1 1 1 30\n@ IN NS ns.t.\nns IN A not-an-ip\n";
+        let err = parse_zone(text, "t.zone", &origin, DEFAULT_PREFIX).unwrap_err();
+        let err = err.to_string();
+        assert!(err.starts_with("t.zone:4:"), "{err}");
+    }
+
+    #[test]
+    fn zone_without_soa_is_rejected() {
+        let origin = Name::from_str("t.").unwrap();
+        let err = parse_zone(
+            "$TTL 60\n@ IN NS ns.t.\n",
+            "t.zone",
+            &origin,
+            DEFAULT_PREFIX,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.starts_with("t.zone: "), "{err}");
+        assert!(err.contains("no SOA"), "{err}");
+    }
+}

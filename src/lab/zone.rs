@@ -1,0 +1,459 @@
+//! One authoritative zone's data and the lookup in it (RFC 1034 §4.3.2):
+//! zone cuts and glue, exact answers, CNAME chase, wildcards (RFC 4592),
+//! NODATA and NXDOMAIN with the SOA (RFC 2308).
+
+use std::collections::BTreeMap;
+
+use hickory_proto::rr::{Name, RData, Record, RecordType};
+
+/// CNAME links followed inside one zone for one query; past this the chain
+/// so far is returned and the client follows on.
+pub const MAX_CNAME_LINKS: usize = 8;
+
+/// One zone: its origin, SOA and every record, glue below cuts included.
+#[derive(Debug, Clone)]
+pub struct Zone {
+    origin: Name,
+    soa: Record,
+    /// Records by lowercased owner name.
+    nodes: BTreeMap<Name, Vec<Record>>,
+}
+
+/// What a lookup found, which decides the reply's rcode and AA bit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LookupKind {
+    /// Data (possibly only a CNAME chain that leaves the zone): AA=1.
+    Answer,
+    /// A zone cut at or above the name: AA=0, NS in authority.
+    Referral,
+    /// The name exists without data of the type: AA=1, SOA in authority.
+    NoData,
+    /// The name does not exist: AA=1, SOA in authority.
+    NxDomain,
+}
+
+/// The sections of a reply built from one zone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lookup {
+    /// What was found.
+    pub kind: LookupKind,
+    /// Answer section.
+    pub answers: Vec<Record>,
+    /// Authority section.
+    pub authorities: Vec<Record>,
+    /// Additional section.
+    pub additionals: Vec<Record>,
+}
+
+/// What one name holds for one type, before CNAME chasing.
+enum Found {
+    Records(Vec<Record>),
+    Cname(Box<Record>, Name),
+    NoData,
+    NxDomain,
+}
+
+impl Zone {
+    /// Builds a zone from its records, checking that it has an SOA and NS
+    /// RRset at the apex and nothing outside the origin. The error is the
+    /// problem, for the caller to put in context.
+    pub fn from_records(origin: Name, records: Vec<Record>) -> Result<Zone, String> {
+        let origin = origin.to_lowercase();
+        let mut nodes: BTreeMap<Name, Vec<Record>> = BTreeMap::new();
+        for record in records {
+            if !origin.zone_of(&record.name) {
+                return Err(format!(
+                    "record `{} {}` is outside zone {origin}",
+                    record.name,
+                    record.record_type()
+                ));
+            }
+            nodes
+                .entry(record.name.to_lowercase())
+                .or_default()
+                .push(record);
+        }
+        let apex = nodes.get(&origin).cloned().unwrap_or_default();
+        let soa = apex
+            .iter()
+            .find(|r| r.record_type() == RecordType::SOA)
+            .cloned()
+            .ok_or_else(|| format!("zone {origin} has no SOA record at its apex"))?;
+        if !apex.iter().any(|r| r.record_type() == RecordType::NS) {
+            return Err(format!("zone {origin} has no NS records at its apex"));
+        }
+        Ok(Zone { origin, soa, nodes })
+    }
+
+    /// The zone's origin (lowercase).
+    pub fn origin(&self) -> &Name {
+        &self.origin
+    }
+
+    /// The SOA as sent in negative answers: TTL = min(SOA TTL, SOA minimum)
+    /// (RFC 2308 §3).
+    pub fn negative_soa(&self) -> Record {
+        let mut soa = self.soa.clone();
+        if let RData::SOA(data) = &soa.data {
+            soa.ttl = soa.ttl.min(data.minimum);
+        }
+        soa
+    }
+
+    /// The A and AAAA records at `name`, below zone cuts too (glue).
+    pub fn addresses(&self, name: &Name) -> Vec<Record> {
+        self.records_at(name)
+            .iter()
+            .filter(|r| matches!(r.record_type(), RecordType::A | RecordType::AAAA))
+            .cloned()
+            .collect()
+    }
+
+    /// Answers `qname`/`qtype` from this zone. `qname` must be inside it.
+    pub fn lookup(&self, qname: &Name, qtype: RecordType) -> Lookup {
+        let mut answers: Vec<Record> = Vec::new();
+        let mut visited: Vec<Name> = Vec::new();
+        let mut name = qname.clone();
+        for _ in 0..=MAX_CNAME_LINKS {
+            if let Some(cut) = self.cut_above(&name, qtype) {
+                if answers.is_empty() {
+                    return self.referral(&cut);
+                }
+                // The chain continues below a cut: the client follows it.
+                return self.answer(answers);
+            }
+            visited.push(name.clone());
+            match self.find(&name, qtype) {
+                Found::Records(records) => {
+                    answers.extend(records);
+                    return self.answer(answers);
+                }
+                Found::Cname(record, target) => {
+                    answers.push(*record);
+                    if !self.origin.zone_of(&target) || visited.contains(&target) {
+                        return self.answer(answers);
+                    }
+                    name = target;
+                }
+                Found::NoData => return self.negative(LookupKind::NoData, answers),
+                Found::NxDomain => return self.negative(LookupKind::NxDomain, answers),
+            }
+        }
+        self.answer(answers)
+    }
+
+    /// A referral to the zone cut `cut` (RFC 1034 §4.3.2 step 3b): the NS
+    /// RRset in authority, in-domain and sibling glue in additional
+    /// (RFC 9471 §2).
+    fn referral(&self, cut: &Name) -> Lookup {
+        let ns: Vec<Record> = self
+            .records_at(cut)
+            .iter()
+            .filter(|r| r.record_type() == RecordType::NS)
+            .cloned()
+            .collect();
+        let additionals = self.addresses_of_targets(&ns);
+        Lookup {
+            kind: LookupKind::Referral,
+            answers: Vec::new(),
+            authorities: ns,
+            additionals,
+        }
+    }
+
+    fn answer(&self, answers: Vec<Record>) -> Lookup {
+        let additionals = self.addresses_of_targets(&answers);
+        Lookup {
+            kind: LookupKind::Answer,
+            answers,
+            authorities: Vec::new(),
+            additionals,
+        }
+    }
+
+    fn negative(&self, kind: LookupKind, answers: Vec<Record>) -> Lookup {
+        Lookup {
+            kind,
+            answers,
+            authorities: vec![self.negative_soa()],
+            additionals: Vec::new(),
+        }
+    }
+
+    /// The closest zone cut strictly below the apex, at or above `name`.
+    /// A DS query at the cut itself belongs to this (parent) side.
+    fn cut_above(&self, name: &Name, qtype: RecordType) -> Option<Name> {
+        let apex_labels = self.origin.num_labels();
+        (apex_labels + 1..=name.num_labels())
+            .map(|labels| name.trim_to(labels as usize))
+            .filter(|candidate| !(qtype == RecordType::DS && candidate == name))
+            .find(|candidate| {
+                self.records_at(candidate)
+                    .iter()
+                    .any(|r| r.record_type() == RecordType::NS)
+            })
+    }
+
+    /// What `name` holds for `qtype`, with wildcard synthesis.
+    fn find(&self, name: &Name, qtype: RecordType) -> Found {
+        let records = self.records_at(name);
+        if !records.is_empty() {
+            return select(records, name, qtype);
+        }
+        if self.exists(name) {
+            return Found::NoData; // empty non-terminal
+        }
+        let Some(encloser) = self.closest_encloser(name) else {
+            return Found::NxDomain;
+        };
+        let Ok(wildcard) = encloser.prepend_label("*") else {
+            return Found::NxDomain;
+        };
+        let source = self.records_at(&wildcard);
+        if source.is_empty() {
+            return Found::NxDomain;
+        }
+        let synthesized: Vec<Record> = source
+            .iter()
+            .map(|r| {
+                let mut r = r.clone();
+                r.name = name.clone();
+                r
+            })
+            .collect();
+        select(&synthesized, name, qtype)
+    }
+
+    /// The longest existing ancestor of `name` (RFC 4592 §3.3.1).
+    fn closest_encloser(&self, name: &Name) -> Option<Name> {
+        let apex_labels = self.origin.num_labels();
+        (apex_labels..name.num_labels())
+            .rev()
+            .map(|labels| name.trim_to(labels as usize))
+            .find(|candidate| self.exists(candidate))
+    }
+
+    /// Whether `name` or any name below it owns records.
+    fn exists(&self, name: &Name) -> bool {
+        self.nodes.keys().any(|owner| name.zone_of(owner))
+    }
+
+    fn records_at(&self, name: &Name) -> &[Record] {
+        self.nodes
+            .get(&name.to_lowercase())
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+
+    /// Addresses of the NS, MX and SRV targets among `records` that lie in
+    /// this zone.
+    fn addresses_of_targets(&self, records: &[Record]) -> Vec<Record> {
+        let mut out: Vec<Record> = Vec::new();
+        for record in records {
+            let target = match &record.data {
+                RData::NS(ns) => &ns.0,
+                RData::MX(mx) => &mx.exchange,
+                RData::SRV(srv) => &srv.target,
+                _ => continue,
+            };
+            if !self.origin.zone_of(target) {
+                continue;
+            }
+            for address in self.addresses(target) {
+                if !out.contains(&address) {
+                    out.push(address);
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Picks from a node's records what answers `qtype`.
+fn select(records: &[Record], name: &Name, qtype: RecordType) -> Found {
+    if qtype == RecordType::ANY {
+        return Found::Records(records.to_vec());
+    }
+    let matching: Vec<Record> = records
+        .iter()
+        .filter(|r| r.record_type() == qtype)
+        .cloned()
+        .collect();
+    if !matching.is_empty() {
+        return Found::Records(matching);
+    }
+    let cname = records.iter().find_map(|r| match &r.data {
+        RData::CNAME(target) => Some((r.clone(), target.0.clone())),
+        _ => None,
+    });
+    match cname {
+        Some((record, target)) => {
+            let mut record = Box::new(record);
+            record.name = name.clone();
+            Found::Cname(record, target)
+        }
+        None => Found::NoData,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr;
+
+    use hickory_proto::serialize::txt::Parser;
+
+    use super::*;
+
+    const ZONE: &str = "\
+$TTL 3600
+@        IN SOA ns1.a.test. host.a.test. 1 3600 600 86400 300
+@        IN NS  ns1.a.test.
+@        IN MX  10 mail.a.test.
+ns1      IN A   127.0.0.1
+mail     IN A   192.0.2.25
+www      IN A   192.0.2.1
+chain    IN CNAME alias.a.test.
+alias    IN CNAME www.a.test.
+out      IN CNAME www.elsewhere.test.
+loop1    IN CNAME loop2.a.test.
+loop2    IN CNAME loop1.a.test.
+host.ent IN A   192.0.2.2
+*.wild   IN A   192.0.2.80
+sub      IN NS  ns.sub.a.test.
+sub      IN NS  ns.other.test.
+ns.sub   IN A   127.0.0.2
+sib      IN NS  ns1.a.test.
+";
+
+    fn name(s: &str) -> Name {
+        Name::from_str(s).unwrap()
+    }
+
+    fn zone() -> Zone {
+        let (_, sets) = Parser::new(ZONE, None, Some(name("a.test.")))
+            .parse()
+            .unwrap();
+        let records = sets
+            .values()
+            .flat_map(|s| s.records_without_rrsigs().cloned())
+            .collect();
+        Zone::from_records(name("a.test."), records).unwrap()
+    }
+
+    fn types(records: &[Record]) -> Vec<RecordType> {
+        records.iter().map(Record::record_type).collect()
+    }
+
+    #[test]
+    fn exact_answer_has_data_and_no_authority() {
+        let l = zone().lookup(&name("www.a.test."), RecordType::A);
+        assert_eq!(l.kind, LookupKind::Answer);
+        assert_eq!(types(&l.answers), vec![RecordType::A]);
+        assert!(l.authorities.is_empty());
+    }
+
+    #[test]
+    fn mx_answer_carries_in_zone_target_address() {
+        let l = zone().lookup(&name("a.test."), RecordType::MX);
+        assert_eq!(l.additionals.len(), 1);
+        assert_eq!(l.additionals[0].name, name("mail.a.test."));
+    }
+
+    #[test]
+    fn referral_carries_in_domain_glue_only() {
+        let l = zone().lookup(&name("www.sub.a.test."), RecordType::A);
+        assert_eq!(l.kind, LookupKind::Referral);
+        assert!(l.answers.is_empty());
+        assert_eq!(types(&l.authorities), vec![RecordType::NS; 2]);
+        assert_eq!(l.additionals.len(), 1);
+        assert_eq!(l.additionals[0].name, name("ns.sub.a.test."));
+    }
+
+    #[test]
+    fn referral_at_the_cut_itself_and_sibling_glue() {
+        let l = zone().lookup(&name("sib.a.test."), RecordType::A);
+        assert_eq!(l.kind, LookupKind::Referral);
+        assert_eq!(l.additionals[0].name, name("ns1.a.test."));
+    }
+
+    #[test]
+    fn ds_at_the_cut_is_answered_by_the_parent_side() {
+        let l = zone().lookup(&name("sub.a.test."), RecordType::DS);
+        assert_eq!(l.kind, LookupKind::NoData);
+    }
+
+    #[test]
+    fn glue_below_a_cut_is_not_answered_authoritatively() {
+        let l = zone().lookup(&name("ns.sub.a.test."), RecordType::A);
+        assert_eq!(l.kind, LookupKind::Referral);
+    }
+
+    #[test]
+    fn nodata_and_nxdomain_carry_capped_soa() {
+        let z = zone();
+        let l = z.lookup(&name("www.a.test."), RecordType::AAAA);
+        assert_eq!(l.kind, LookupKind::NoData);
+        assert_eq!(types(&l.authorities), vec![RecordType::SOA]);
+        assert_eq!(l.authorities[0].ttl, 300);
+        let l = z.lookup(&name("nope.a.test."), RecordType::A);
+        assert_eq!(l.kind, LookupKind::NxDomain);
+        assert_eq!(l.authorities[0].ttl, 300);
+    }
+
+    #[test]
+    fn empty_non_terminal_is_nodata() {
+        let l = zone().lookup(&name("ent.a.test."), RecordType::A);
+        assert_eq!(l.kind, LookupKind::NoData);
+    }
+
+    #[test]
+    fn wildcard_is_synthesized_with_the_query_name() {
+        let z = zone();
+        let l = z.lookup(&name("x.wild.a.test."), RecordType::A);
+        assert_eq!(l.kind, LookupKind::Answer);
+        assert_eq!(l.answers[0].name, name("x.wild.a.test."));
+        let l = z.lookup(&name("x.wild.a.test."), RecordType::MX);
+        assert_eq!(l.kind, LookupKind::NoData);
+        // The wildcard does not cover names under an existing name.
+        let l = z.lookup(&name("y.host.ent.a.test."), RecordType::A);
+        assert_eq!(l.kind, LookupKind::NxDomain);
+    }
+
+    #[test]
+    fn cname_chain_is_chased_inside_the_zone() {
+        let l = zone().lookup(&name("chain.a.test."), RecordType::A);
+        assert_eq!(l.kind, LookupKind::Answer);
+        assert_eq!(
+            types(&l.answers),
+            vec![RecordType::CNAME, RecordType::CNAME, RecordType::A]
+        );
+        let l = zone().lookup(&name("chain.a.test."), RecordType::CNAME);
+        assert_eq!(types(&l.answers), vec![RecordType::CNAME]);
+    }
+
+    #[test]
+    fn cname_leaving_the_zone_or_looping_stops() {
+        let z = zone();
+        let l = z.lookup(&name("out.a.test."), RecordType::A);
+        assert_eq!(l.kind, LookupKind::Answer);
+        assert_eq!(l.answers.len(), 1);
+        let l = z.lookup(&name("loop1.a.test."), RecordType::A);
+        assert_eq!(l.kind, LookupKind::Answer);
+        assert_eq!(l.answers.len(), 2);
+    }
+
+    #[test]
+    fn zone_without_soa_or_ns_or_with_outside_data_is_rejected() {
+        let ns = Record::from_rdata(
+            name("a.test."),
+            60,
+            RData::NS(hickory_proto::rr::rdata::NS(name("ns.a.test."))),
+        );
+        let err = Zone::from_records(name("a.test."), vec![ns]).unwrap_err();
+        assert!(err.contains("no SOA"), "{err}");
+        let mut outside = zone().records_at(&name("www.a.test.")).to_vec();
+        outside[0].name = name("www.b.test.");
+        let err = Zone::from_records(name("a.test."), outside).unwrap_err();
+        assert!(err.contains("outside zone"), "{err}");
+    }
+}
