@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use std::process::ExitCode;
 use std::str::FromStr;
 
+use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::{Name, Record, RecordType};
 
 use crate::cli::{Command, ResolveArgs, UpstreamArgs};
@@ -88,7 +89,7 @@ async fn resolve(args: &ResolveArgs) -> Result<ExitCode, CliError> {
             let _ = writeln!(
                 out,
                 ";; {}, {} upstream queries, {} side resolutions, {} ms",
-                outcome.rcode,
+                rcode_name(outcome.rcode),
                 s.upstream_queries,
                 s.side_resolutions,
                 s.elapsed.as_millis()
@@ -122,11 +123,24 @@ pub fn section(out: &mut String, title: &str, records: &[Record]) {
     out.push('\n');
 }
 
+/// The RCODE's mnemonic as dig prints it (RFC 6895 §2.3).
+pub fn rcode_name(rcode: ResponseCode) -> String {
+    match rcode {
+        ResponseCode::NoError => "NOERROR".into(),
+        ResponseCode::FormErr => "FORMERR".into(),
+        ResponseCode::ServFail => "SERVFAIL".into(),
+        ResponseCode::NXDomain => "NXDOMAIN".into(),
+        ResponseCode::NotImp => "NOTIMP".into(),
+        ResponseCode::Refused => "REFUSED".into(),
+        other => format!("RCODE{}", u16::from(other)),
+    }
+}
+
 /// One record as dig prints it: owner, TTL, class, type, data, tab-separated.
 pub fn dig_line(record: &Record) -> String {
     format!(
-        "{:<23} {:<7} {}\t{}\t{}",
-        record.name.to_string(),
+        "{}\t{}\t{}\t{}\t{}",
+        record.name,
         record.ttl,
         record.dns_class,
         record.record_type(),
