@@ -1,8 +1,11 @@
 //! The command line: one subcommand per job, parsed with clap.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+
+use crate::server::acl::Cidr;
 
 /// rootwalk: a recursive DNS resolver that walks the delegation chain from
 /// the root itself and shows its work: referrals, glue, and the side
@@ -28,7 +31,7 @@ pub enum Command {
     /// resolutions of glueless name servers nested where they happen.
     Trace(ResolveArgs),
     /// Run a recursive resolver daemon for stub clients (UDP and TCP).
-    Serve,
+    Serve(ServeArgs),
     /// Measure what glueless delegations cost compared with glued ones.
     Bench,
     /// Check the delegation of one zone: glue, parent/child NS sets, lame
@@ -57,7 +60,7 @@ pub struct LabArgs {
 }
 
 /// Where upstream queries go: the real root, a hints file, or the lab.
-#[derive(Debug, Args, Clone)]
+#[derive(Debug, Args, Clone, Default)]
 pub struct UpstreamArgs {
     /// Start the embedded lab in-process and resolve against it.
     #[arg(long, conflicts_with = "root_hints")]
@@ -82,4 +85,30 @@ pub struct ResolveArgs {
     /// Upstream selection.
     #[command(flatten)]
     pub upstream: UpstreamArgs,
+}
+
+/// Options of `rootwalk serve`. Each may also be set in the `--config`
+/// file under the same name (`listen`, `allow`, `lab`, `root-hints`,
+/// `upstream-port`, `cache-size`); flags override the file.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ServeArgs {
+    /// Address and port to answer on, UDP and TCP (repeatable). Default:
+    /// 127.0.0.1:53 and [::1]:53 (the latter skipped when the host has no
+    /// IPv6 loopback).
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub listen: Vec<SocketAddr>,
+    /// Client network allowed to query, e.g. 192.0.2.0/24 (repeatable).
+    /// Everyone else gets REFUSED. Default: 127.0.0.0/8 and ::1/128.
+    #[arg(long, value_name = "CIDR")]
+    pub allow: Vec<Cidr>,
+    /// Upstream selection.
+    #[command(flatten)]
+    pub upstream: UpstreamArgs,
+    /// Cache entries (RRsets and negative answers) before the least
+    /// recently used are evicted.
+    #[arg(long, value_name = "ENTRIES")]
+    pub cache_size: Option<usize>,
+    /// TOML file with the same settings; flags given here override it.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }

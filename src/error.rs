@@ -92,6 +92,12 @@ pub enum CliError {
     /// The lab could not start.
     #[error(transparent)]
     Lab(#[from] crate::lab::LabError),
+    /// The daemon could not start.
+    #[error(transparent)]
+    Serve(#[from] crate::server::ServeError),
+    /// The daemon's configuration is unusable.
+    #[error(transparent)]
+    Config(#[from] crate::server::ConfigError),
     /// The async runtime could not start.
     #[error("cannot start the runtime: {0}")]
     Runtime(#[source] std::io::Error),

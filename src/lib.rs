@@ -15,6 +15,8 @@
 //!   IDs, strict reply matching, TC=1 retried over TCP.
 //! - [`trace`]: the observer the engine reports typed events to.
 //! - [`lab`]: the embedded simulated DNS hierarchy on loopback.
+//! - [`server`]: the stub-facing daemon (`rootwalk serve`): UDP and TCP
+//!   listeners, access list, coalescing of identical questions, shutdown.
 //!
 //! Layers point one way: `resolve` uses `cache`, `net` and `trace`; none of
 //! those knows `resolve`. The command-line faces sit on top.
@@ -30,4 +32,5 @@ pub mod lab;
 pub mod net;
 pub mod operation;
 pub mod resolve;
+pub mod server;
 pub mod trace;

@@ -4,15 +4,17 @@
 use std::fmt::Write as _;
 use std::process::ExitCode;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::{Name, Record, RecordType};
 
-use crate::cli::{Command, ResolveArgs, UpstreamArgs};
+use crate::cli::{Command, ResolveArgs, ServeArgs, UpstreamArgs};
 use crate::error::CliError;
 use crate::lab::{Lab, LabConfig, LabPort};
 use crate::resolve::hints::RootHints;
 use crate::resolve::{Resolver, ResolverConfig};
+use crate::server::{self, Counters, ServeError, Server};
 use crate::trace::NullObserver;
 
 /// Runs one subcommand to completion.
@@ -24,7 +26,7 @@ pub async fn run(command: Command) -> Result<ExitCode, CliError> {
         }
         Command::Resolve(args) => resolve(&args).await,
         Command::Trace(_) => Err(CliError::NotImplemented("trace")),
-        Command::Serve => Err(CliError::NotImplemented("serve")),
+        Command::Serve(args) => serve(&args).await,
         Command::Bench => Err(CliError::NotImplemented("bench")),
         Command::Check => Err(CliError::NotImplemented("check")),
     }
@@ -108,6 +110,92 @@ async fn resolve(args: &ResolveArgs) -> Result<ExitCode, CliError> {
             );
             Ok(ExitCode::from(1))
         }
+    }
+}
+
+/// `rootwalk serve`: bind, answer until SIGINT or SIGTERM, print the
+/// counters (also on SIGUSR1).
+async fn serve(args: &ServeArgs) -> Result<ExitCode, CliError> {
+    let settings = server::config::settings(args)?;
+    let upstream = Upstream::from_args(&settings.upstream).await?;
+    let mut config = upstream.config.clone();
+    if let Some(entries) = settings.cache_size {
+        config.limits.cache_entries = entries;
+    }
+    let listeners = server::listen::bind(&settings.listen, settings.listen_is_default).await?;
+    let shutdown = signals::shutdown()?;
+    let daemon = Server::new(Resolver::new(config), settings.acl);
+    let reporter = signals::report_on_usr1(daemon.counters())?;
+    for (transport, addr) in listeners.local_addrs() {
+        println!("rootwalk serve: listening on {addr} ({transport})");
+    }
+    tracing::info!("serving");
+    let counters = daemon.run(listeners, shutdown).await?;
+    if let Some(reporter) = reporter {
+        reporter.abort();
+    }
+    println!("rootwalk serve: {counters}");
+    drop(upstream);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The signals `serve` listens to, installed before it starts serving so a
+/// failure is reported at once.
+mod signals {
+    use super::{Arc, Counters, ServeError};
+
+    /// A future that completes on SIGINT or SIGTERM.
+    #[cfg(unix)]
+    pub fn shutdown() -> Result<impl Future<Output = ()>, ServeError> {
+        use tokio::signal::unix::{SignalKind, signal};
+        let install = |kind, name| {
+            signal(kind).map_err(|source| ServeError::Signal {
+                signal: name,
+                source,
+            })
+        };
+        let mut interrupt = install(SignalKind::interrupt(), "SIGINT")?;
+        let mut terminate = install(SignalKind::terminate(), "SIGTERM")?;
+        Ok(async move {
+            tokio::select! {
+                _ = interrupt.recv() => {}
+                _ = terminate.recv() => {}
+            }
+        })
+    }
+
+    /// A future that completes on Ctrl-C.
+    #[cfg(not(unix))]
+    pub fn shutdown() -> Result<impl Future<Output = ()>, ServeError> {
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+    }
+
+    /// Prints the counters to stdout on every SIGUSR1, until aborted.
+    #[cfg(unix)]
+    pub fn report_on_usr1(
+        counters: Arc<Counters>,
+    ) -> Result<Option<tokio::task::JoinHandle<()>>, ServeError> {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut usr1 =
+            signal(SignalKind::user_defined1()).map_err(|source| ServeError::Signal {
+                signal: "SIGUSR1",
+                source,
+            })?;
+        Ok(Some(tokio::spawn(async move {
+            while usr1.recv().await.is_some() {
+                println!("rootwalk serve: {}", counters.snapshot());
+            }
+        })))
+    }
+
+    /// No SIGUSR1 here.
+    #[cfg(not(unix))]
+    pub fn report_on_usr1(
+        _counters: Arc<Counters>,
+    ) -> Result<Option<tokio::task::JoinHandle<()>>, ServeError> {
+        Ok(None)
     }
 }
 

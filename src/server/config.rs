@@ -1,0 +1,328 @@
+//! The daemon's settings: the `--config` TOML file, the flags that
+//! override it, and the defaults, merged into one [`ServeSettings`].
+//!
+//! The file takes the flags' names as keys:
+//!
+//! ```toml
+//! listen = ["127.0.0.1:53", "[::1]:53"]
+//! allow = ["127.0.0.0/8", "::1/128", "192.0.2.0/24"]
+//! lab = false
+//! root-hints = "/etc/rootwalk/named.root"
+//! upstream-port = 53
+//! cache-size = 100000
+//! ```
+//!
+//! Unknown keys and unusable values are errors naming the file and the key.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use super::acl::{Acl, Cidr};
+use super::error::ConfigError;
+use crate::cli::{ServeArgs, UpstreamArgs};
+
+/// The standard DNS port.
+pub const DNS_PORT: u16 = 53;
+
+/// Where the daemon listens when neither flags nor file say: loopback only,
+/// IPv4 and IPv6.
+pub const DEFAULT_LISTEN: [SocketAddr; 2] = [
+    SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), DNS_PORT),
+    SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), DNS_PORT),
+];
+
+/// Smallest cache the daemon accepts: with fewer entries every answer
+/// evicts the delegations it was found through.
+pub const MIN_CACHE_SIZE: usize = 100;
+
+/// Largest cache the daemon accepts, about a few GB of records; more is
+/// almost certainly a typo.
+pub const MAX_CACHE_SIZE: usize = 50_000_000;
+
+/// The file's contents; every key optional.
+#[derive(Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct FileSettings {
+    listen: Option<Vec<String>>,
+    allow: Option<Vec<String>>,
+    lab: Option<bool>,
+    root_hints: Option<PathBuf>,
+    upstream_port: Option<u16>,
+    cache_size: Option<usize>,
+}
+
+/// What the daemon runs with, after file, flags and defaults are merged.
+#[derive(Debug, Clone)]
+pub struct ServeSettings {
+    /// Addresses to listen on.
+    pub listen: Vec<SocketAddr>,
+    /// Whether `listen` is [`DEFAULT_LISTEN`] (then a missing `::1` is
+    /// skipped, not an error).
+    pub listen_is_default: bool,
+    /// Who may query.
+    pub acl: Acl,
+    /// Where upstream queries go.
+    pub upstream: UpstreamArgs,
+    /// Cache entries, when not the resolver's default.
+    pub cache_size: Option<usize>,
+}
+
+/// The settings for `rootwalk serve`: reads `--config` if given and merges.
+pub fn settings(args: &ServeArgs) -> Result<ServeSettings, ConfigError> {
+    match &args.config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                path: path.display().to_string(),
+                source,
+            })?;
+            merge(args, Some((path, &text)))
+        }
+        None => merge(args, None),
+    }
+}
+
+/// Merges `args` over the file `(path, text)` over the defaults.
+pub fn merge(args: &ServeArgs, file: Option<(&Path, &str)>) -> Result<ServeSettings, ConfigError> {
+    let (path, from_file) = match file {
+        Some((path, text)) => {
+            let path = path.display().to_string();
+            let parsed =
+                toml::from_str::<FileSettings>(text).map_err(|source| ConfigError::Syntax {
+                    path: path.clone(),
+                    source: Box::new(source),
+                })?;
+            (path, parsed)
+        }
+        None => (String::new(), FileSettings::default()),
+    };
+    let value_error = |key, problem: String| ConfigError::Value {
+        path: path.clone(),
+        key,
+        problem,
+    };
+
+    let file_listen = from_file
+        .listen
+        .iter()
+        .flatten()
+        .map(|text| parse_listen(text).map_err(|problem| value_error("listen", problem)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let file_allow = from_file
+        .allow
+        .iter()
+        .flatten()
+        .map(|text| {
+            text.parse::<Cidr>()
+                .map_err(|e| value_error("allow", e.to_string()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if let Some(size) = from_file.cache_size {
+        check_cache_size(size).map_err(|problem| value_error("cache-size", problem))?;
+    }
+    if let Some(size) = args.cache_size {
+        check_cache_size(size).map_err(|problem| ConfigError::Flag {
+            flag: "--cache-size",
+            problem,
+        })?;
+    }
+    if from_file.lab == Some(true) && from_file.root_hints.is_some() {
+        return Err(value_error(
+            "lab",
+            "`lab = true` and `root-hints` exclude each other".into(),
+        ));
+    }
+
+    let (listen, listen_is_default) = if !args.listen.is_empty() {
+        (args.listen.clone(), false)
+    } else if from_file.listen.is_some() {
+        (file_listen, false)
+    } else {
+        (DEFAULT_LISTEN.to_vec(), true)
+    };
+    let acl = if !args.allow.is_empty() {
+        Acl::new(args.allow.clone())
+    } else if from_file.allow.is_some() {
+        Acl::new(file_allow)
+    } else {
+        Acl::loopback()
+    };
+    Ok(ServeSettings {
+        listen,
+        listen_is_default,
+        acl,
+        upstream: merge_upstream(&args.upstream, &from_file),
+        cache_size: args.cache_size.or(from_file.cache_size),
+    })
+}
+
+/// `--lab` and `--root-hints` on the command line replace whichever of the
+/// two the file chose.
+fn merge_upstream(flags: &UpstreamArgs, file: &FileSettings) -> UpstreamArgs {
+    let flags_choose = flags.lab || flags.root_hints.is_some();
+    UpstreamArgs {
+        lab: if flags_choose {
+            flags.lab
+        } else {
+            file.lab.unwrap_or(false)
+        },
+        root_hints: if flags_choose {
+            flags.root_hints.clone()
+        } else {
+            file.root_hints.clone()
+        },
+        upstream_port: flags.upstream_port.or(file.upstream_port),
+    }
+}
+
+/// `ADDR:PORT`, or a bare address meaning port 53.
+fn parse_listen(text: &str) -> Result<SocketAddr, String> {
+    if let Ok(addr) = text.parse::<SocketAddr>() {
+        return Ok(addr);
+    }
+    text.parse::<IpAddr>()
+        .map(|ip| SocketAddr::new(ip, DNS_PORT))
+        .map_err(|_| format!("`{text}` is not ADDR:PORT (e.g. 127.0.0.1:53 or [::1]:53)"))
+}
+
+fn check_cache_size(size: usize) -> Result<(), String> {
+    if (MIN_CACHE_SIZE..=MAX_CACHE_SIZE).contains(&size) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{size} is outside {MIN_CACHE_SIZE}..={MAX_CACHE_SIZE}"
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(text: &str) -> Result<ServeSettings, ConfigError> {
+        merge(&ServeArgs::default(), Some((Path::new("serve.toml"), text)))
+    }
+
+    #[test]
+    fn defaults_are_loopback() {
+        let settings = merge(&ServeArgs::default(), None).unwrap();
+        assert_eq!(settings.listen, DEFAULT_LISTEN.to_vec());
+        assert!(settings.listen_is_default);
+        assert_eq!(settings.acl, Acl::loopback());
+        assert!(!settings.upstream.lab);
+        assert_eq!(settings.cache_size, None);
+    }
+
+    #[test]
+    fn the_file_sets_every_key() {
+        let settings = file(
+            r#"
+            listen = ["127.0.0.2:5353", "::1"]
+            allow = ["192.0.2.0/24"]
+            root-hints = "/tmp/named.root"
+            upstream-port = 5300
+            cache-size = 5000
+            "#,
+        )
+        .unwrap();
+        assert_eq!(
+            settings.listen,
+            vec![
+                "127.0.0.2:5353".parse::<SocketAddr>().unwrap(),
+                "[::1]:53".parse().unwrap()
+            ]
+        );
+        assert!(!settings.listen_is_default);
+        assert!(settings.acl.allows("192.0.2.9".parse().unwrap()));
+        assert!(!settings.acl.allows("127.0.0.1".parse().unwrap()));
+        assert_eq!(
+            settings.upstream.root_hints,
+            Some(PathBuf::from("/tmp/named.root"))
+        );
+        assert_eq!(settings.upstream.upstream_port, Some(5300));
+        assert_eq!(settings.cache_size, Some(5000));
+    }
+
+    #[test]
+    fn flags_override_the_file() {
+        let args = ServeArgs {
+            listen: vec!["127.0.0.3:53".parse().unwrap()],
+            allow: vec!["10.0.0.0/8".parse().unwrap()],
+            upstream: UpstreamArgs {
+                lab: true,
+                root_hints: None,
+                upstream_port: Some(1),
+            },
+            cache_size: Some(200),
+            config: None,
+        };
+        let text = r#"
+            listen = ["127.0.0.2:5353"]
+            allow = ["192.0.2.0/24"]
+            root-hints = "/tmp/named.root"
+            upstream-port = 5300
+            cache-size = 5000
+        "#;
+        let settings = merge(&args, Some((Path::new("serve.toml"), text))).unwrap();
+        assert_eq!(settings.listen, args.listen);
+        assert!(settings.acl.allows("10.1.1.1".parse().unwrap()));
+        assert!(!settings.acl.allows("192.0.2.9".parse().unwrap()));
+        assert!(settings.upstream.lab);
+        assert_eq!(
+            settings.upstream.root_hints, None,
+            "--lab replaces the file's hints"
+        );
+        assert_eq!(settings.upstream.upstream_port, Some(1));
+        assert_eq!(settings.cache_size, Some(200));
+    }
+
+    #[test]
+    fn unknown_keys_name_the_file_and_the_key() {
+        let message = file("listen = []\nlisten-port = 53\n")
+            .unwrap_err()
+            .to_string();
+        assert!(message.contains("serve.toml"), "{message}");
+        assert!(message.contains("listen-port"), "{message}");
+    }
+
+    #[test]
+    fn bad_values_name_the_file_and_the_key() {
+        for (text, key) in [
+            ("listen = [\"localhost:53\"]", "listen"),
+            ("allow = [\"10.0.0.0/40\"]", "allow"),
+            ("cache-size = 0", "cache-size"),
+            ("cache-size = \"big\"", "cache-size"),
+            ("upstream-port = 70000", "upstream-port"),
+            ("lab = \"yes\"", "lab"),
+            ("lab = true\nroot-hints = \"x\"", "lab"),
+        ] {
+            let message = file(text).unwrap_err().to_string();
+            assert!(message.contains("serve.toml"), "{text}: {message}");
+            assert!(message.contains(key), "{text}: {message}");
+        }
+    }
+
+    #[test]
+    fn a_bad_cache_size_flag_is_an_error() {
+        let args = ServeArgs {
+            cache_size: Some(1),
+            ..ServeArgs::default()
+        };
+        let message = merge(&args, None).unwrap_err().to_string();
+        assert!(message.contains("--cache-size"), "{message}");
+    }
+
+    #[test]
+    fn an_unreadable_file_is_an_error_naming_it() {
+        let args = ServeArgs {
+            config: Some(PathBuf::from("/nonexistent/rootwalk-serve.toml")),
+            ..ServeArgs::default()
+        };
+        let message = settings(&args).unwrap_err().to_string();
+        assert!(
+            message.contains("/nonexistent/rootwalk-serve.toml"),
+            "{message}"
+        );
+    }
+}

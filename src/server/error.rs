@@ -1,0 +1,73 @@
+//! Errors of the daemon: binding its sockets, reading its configuration.
+
+use std::net::SocketAddr;
+
+/// Why the daemon could not start or run.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// A listen address could not be bound.
+    #[error("cannot listen on {addr} ({transport}): {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// "UDP" or "TCP".
+        transport: &'static str,
+        /// What the OS said.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Nothing to listen on.
+    #[error("no address to listen on")]
+    NoListeners,
+    /// A signal handler could not be installed.
+    #[error("cannot install the {signal} handler: {source}")]
+    Signal {
+        /// Which signal.
+        signal: &'static str,
+        /// What the OS said.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Why the configuration file or a flag was rejected.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// What the OS said.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML, has an unknown key, or a value of the
+    /// wrong type (the TOML error names the key and shows the line).
+    #[error("config file {path}: {source}")]
+    Syntax {
+        /// The file.
+        path: String,
+        /// What the parser said.
+        #[source]
+        source: Box<toml::de::Error>,
+    },
+    /// A key has a value of the right type that is still unusable.
+    #[error("config file {path}: key `{key}`: {problem}")]
+    Value {
+        /// The file.
+        path: String,
+        /// The key.
+        key: &'static str,
+        /// What is wrong.
+        problem: String,
+    },
+    /// A command-line flag has an unusable value.
+    #[error("{flag}: {problem}")]
+    Flag {
+        /// The flag.
+        flag: &'static str,
+        /// What is wrong.
+        problem: String,
+    },
+}

@@ -1,0 +1,140 @@
+//! The stub-facing daemon: answers recursive queries over UDP and TCP with
+//! the [`Resolver`], for the clients its access list allows.
+//!
+//! # Layout
+//!
+//! - [`listen`]: binds UDP and TCP on each listen address ([`Listeners`]).
+//! - [`udp`], [`tcp`]: one loop per socket; TCP with a connection cap,
+//!   framing, pipelining and an idle timeout.
+//! - [`handler`]: one message to one reply inside a `query` span.
+//! - [`packet`]: the pure part: header checks, reply building, EDNS size
+//!   limit and truncation.
+//! - [`coalesce`]: identical questions in flight share one resolution.
+//! - [`acl`]: who may ask; [`config`]: the TOML file and flags;
+//!   [`counters`]: what happened, printed at exit.
+//!
+//! [`run`] takes its sockets and a shutdown future from the caller, in the
+//! manner of mini-redis's `server::run`, so tests bind port 0 and stop the
+//! daemon when they like. On shutdown the listeners stop reading, the
+//! queries already read are answered, and after [`DRAIN_TIMEOUT`] whatever
+//! is left is abandoned.
+//!
+//! # Cached answers
+//!
+//! Every query goes through [`Resolver::resolve`], which answers from its
+//! caches without upstream queries when it can, but still decodes, builds
+//! and encodes a full message per query. A faster path would keep encoded
+//! replies keyed by question, patch the ID (and the TTLs, by elapsed time)
+//! in place, and answer them straight from the receive loop without a task
+//! per datagram; it needs the cache to report the smallest remaining TTL
+//! of an answer and to invalidate entries when the RRsets under them
+//! change.
+
+pub mod acl;
+pub mod coalesce;
+pub mod config;
+pub mod counters;
+pub mod error;
+pub mod handler;
+pub mod listen;
+pub mod packet;
+pub mod tcp;
+pub mod udp;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+use tracing::{info, warn};
+
+pub use self::acl::Acl;
+pub use self::counters::{CounterSnapshot, Counters};
+pub use self::error::{ConfigError, ServeError};
+use self::handler::Handler;
+pub use self::listen::Listeners;
+use crate::resolve::Resolver;
+
+/// How long shutdown waits for queries already read to be answered before
+/// abandoning them. Stubs retry after a second or two, so waiting longer
+/// would only delay a restart.
+pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// The daemon before it runs: its handler and counters.
+pub struct Server {
+    handler: Arc<Handler>,
+}
+
+impl Server {
+    /// A server answering with `resolver` the clients `acl` allows.
+    pub fn new(resolver: Resolver, acl: Acl) -> Self {
+        Self {
+            handler: Arc::new(Handler::new(resolver, acl)),
+        }
+    }
+
+    /// The live counters, readable while the server runs (SIGUSR1).
+    pub fn counters(&self) -> Arc<Counters> {
+        Arc::clone(self.handler.counters())
+    }
+
+    /// Serves `listeners` until `shutdown` completes, then drains (at most
+    /// [`DRAIN_TIMEOUT`]) and returns the final counters.
+    pub async fn run(
+        self,
+        listeners: Listeners,
+        shutdown: impl Future,
+    ) -> Result<CounterSnapshot, ServeError> {
+        let Listeners { udp, tcp } = listeners;
+        if udp.is_empty() && tcp.is_empty() {
+            return Err(ServeError::NoListeners);
+        }
+        let (stop, stop_rx) = watch::channel(false);
+        let mut loops = JoinSet::new();
+        for socket in udp {
+            loops.spawn(udp::serve(
+                socket,
+                Arc::clone(&self.handler),
+                stop_rx.clone(),
+            ));
+        }
+        for listener in tcp {
+            loops.spawn(tcp::serve(
+                listener,
+                Arc::clone(&self.handler),
+                stop_rx.clone(),
+            ));
+        }
+        shutdown.await;
+        info!("shutting down: no new queries, answering those in work");
+        // The loops hold receivers, so sending cannot fail.
+        let _ = stop.send(true);
+        let drained = tokio::time::timeout(DRAIN_TIMEOUT, async {
+            while loops.join_next().await.is_some() {}
+        })
+        .await;
+        if drained.is_err() {
+            warn!("queries still in work after {DRAIN_TIMEOUT:?}; abandoning them");
+            loops.abort_all();
+        }
+        Ok(self.handler.counters().snapshot())
+    }
+}
+
+/// Completes once `shutdown` says stop (or its sender is gone). The guard
+/// `wait_for` returns is dropped here, so it is never held across an
+/// `.await` (it would block the sender).
+async fn stopped(shutdown: &mut watch::Receiver<bool>) {
+    let _ = shutdown.wait_for(|stop| *stop).await;
+}
+
+/// Serves `listeners` with `resolver` for the clients `acl` allows until
+/// `shutdown` completes; returns the final counters.
+pub async fn run(
+    listeners: Listeners,
+    resolver: Resolver,
+    acl: Acl,
+    shutdown: impl Future,
+) -> Result<CounterSnapshot, ServeError> {
+    Server::new(resolver, acl).run(listeners, shutdown).await
+}

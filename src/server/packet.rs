@@ -1,0 +1,434 @@
+//! One client message in, a verdict out; an outcome in, wire bytes out.
+//! Pure: no sockets, no clocks, no resolver.
+//!
+//! The checks follow RFC 1035 §4.1.1 and RFC 6891: a packet whose header
+//! cannot be read, or that is itself a response, gets no reply at all (a
+//! reply could feed a reflection loop); anything else with a readable header
+//! gets an answer, FORMERR when the rest does not parse.
+
+use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query, ResponseCode};
+use hickory_proto::rr::{DNSClass, RecordType};
+
+use crate::resolve::{Failure, Outcome};
+
+/// Length of the fixed DNS header (RFC 1035 §4.1.1).
+pub const HEADER_LEN: usize = 12;
+
+/// UDP payload limit for a client without EDNS (RFC 1035 §4.2.1).
+pub const UDP_PAYLOAD_PLAIN: usize = 512;
+
+/// The largest UDP reply the daemon sends and the size it advertises in its
+/// OPT record, even to clients offering more: 1232 bytes fits the IPv6
+/// minimum MTU without fragmentation (DNS Flag Day 2020).
+pub const UDP_PAYLOAD_MAX: u16 = 1232;
+
+/// Largest message the 2-byte TCP length prefix can carry (RFC 1035 §4.2.2).
+pub const TCP_MESSAGE_MAX: usize = u16::MAX as usize;
+
+/// The only EDNS version there is (RFC 6891 §6.1.3); higher gets BADVERS.
+const EDNS_VERSION: u8 = 0;
+
+/// What to do with one client message.
+#[derive(Debug)]
+pub enum Verdict {
+    /// No reply: shorter than a header, or a response (QR=1).
+    Drop,
+    /// Reply at once with this (FORMERR, NOTIMP, REFUSED, BADVERS).
+    Reply(Box<Message>),
+    /// A well-formed question to resolve.
+    Resolve(Box<ClientQuery>),
+}
+
+/// A well-formed query and its one question.
+#[derive(Debug, Clone)]
+pub struct ClientQuery {
+    /// The message as received.
+    pub message: Message,
+    /// Its single question.
+    pub question: Query,
+}
+
+/// Reads a client message and decides what it deserves. `allowed` is the
+/// ACL's verdict on the sender: a refused client still gets FORMERR for
+/// garbage (cheap, no resolution), but never a resolution.
+pub fn judge(bytes: &[u8], allowed: bool) -> Verdict {
+    if bytes.len() < HEADER_LEN || bytes[2] & 0x80 != 0 {
+        return Verdict::Drop;
+    }
+    let message = match Message::from_vec(bytes) {
+        Ok(message) if message.metadata.message_type == MessageType::Query => message,
+        Ok(_) => return Verdict::Drop,
+        Err(_) => return Verdict::Reply(Box::new(formerr_from_header(bytes))),
+    };
+    if !allowed {
+        return Verdict::Reply(Box::new(error_reply(&message, ResponseCode::Refused)));
+    }
+    match check(&message) {
+        Ok(question) => Verdict::Resolve(Box::new(ClientQuery { message, question })),
+        Err(rcode) => Verdict::Reply(Box::new(error_reply(&message, rcode))),
+    }
+}
+
+/// The FORMERR for a message whose header is readable but whose body is
+/// not: ID, opcode and RD echoed, no question (it could not be read).
+fn formerr_from_header(bytes: &[u8]) -> Message {
+    let id = u16::from_be_bytes([bytes[0], bytes[1]]);
+    let op_code = OpCode::from_u8((bytes[2] >> 3) & 0x0f);
+    let mut reply = Message::error_msg(id, op_code, ResponseCode::FormErr);
+    reply.metadata.recursion_desired = bytes[2] & 0x01 != 0;
+    reply.metadata.recursion_available = true;
+    reply
+}
+
+/// The single question of an acceptable query, or the rcode refusing it.
+fn check(message: &Message) -> Result<Query, ResponseCode> {
+    if message.metadata.op_code != OpCode::Query {
+        return Err(ResponseCode::NotImp);
+    }
+    if let Some(edns) = &message.edns
+        && edns.version() > EDNS_VERSION
+    {
+        return Err(ResponseCode::BADVERS);
+    }
+    let [question] = message.queries.as_slice() else {
+        return Err(ResponseCode::FormErr);
+    };
+    if question.query_class() != DNSClass::IN {
+        return Err(ResponseCode::Refused);
+    }
+    match question.query_type() {
+        // Meta types that make no sense as a question (RFC 6895 §3.1).
+        RecordType::OPT | RecordType::TSIG | RecordType::SIG | RecordType::Unknown(0) => {
+            Err(ResponseCode::FormErr)
+        }
+        // A recursive resolver does not transfer zones.
+        RecordType::AXFR | RecordType::IXFR => Err(ResponseCode::Refused),
+        _ => Ok(question.clone()),
+    }
+}
+
+/// The reply skeleton for `query`: its ID, opcode, RD and CD echoed,
+/// RA=1, its question, and an OPT record when it sent one.
+pub fn response_to(query: &Message) -> Message {
+    let mut reply = Message::response(query.metadata.id, query.metadata.op_code);
+    reply.metadata.recursion_desired = query.metadata.recursion_desired;
+    reply.metadata.checking_disabled = query.metadata.checking_disabled;
+    reply.metadata.recursion_available = true;
+    reply.add_queries(query.queries.iter().cloned());
+    if query.edns.is_some() {
+        let mut edns = Edns::new();
+        edns.set_max_payload(UDP_PAYLOAD_MAX);
+        edns.set_version(EDNS_VERSION);
+        reply.set_edns(edns);
+    }
+    reply
+}
+
+/// An empty reply to `query` with `rcode`.
+pub fn error_reply(query: &Message, rcode: ResponseCode) -> Message {
+    let mut reply = response_to(query);
+    reply.metadata.response_code = rcode;
+    reply
+}
+
+/// The reply to a resolved query: the outcome's rcode and sections, or
+/// SERVFAIL when the resolution failed.
+pub fn answer_reply(query: &Message, result: &Result<Outcome, Failure>) -> Message {
+    match result {
+        Ok(outcome) => {
+            let mut reply = error_reply(query, outcome.rcode);
+            reply.answers = outcome.answers.clone();
+            reply.authorities = outcome.authorities.clone();
+            reply
+        }
+        Err(_) => error_reply(query, ResponseCode::ServFail),
+    }
+}
+
+/// The payload limit for UDP replies to `query` (RFC 6891 §6.2.5): 512
+/// without EDNS, else the client's size within 512..=[`UDP_PAYLOAD_MAX`].
+pub fn udp_limit(query: &Message) -> usize {
+    match &query.edns {
+        None => UDP_PAYLOAD_PLAIN,
+        Some(edns) => usize::from(edns.max_payload().clamp(512, UDP_PAYLOAD_MAX)),
+    }
+}
+
+/// Wire bytes of an encoded reply, and whether it had to be truncated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Encoded {
+    /// What to send.
+    pub bytes: Vec<u8>,
+    /// TC=1: the full reply did not fit.
+    pub truncated: bool,
+    /// The rcode sent (SERVFAIL when the reply could not be encoded).
+    pub rcode: ResponseCode,
+}
+
+/// Encodes `reply` within `limit` bytes: as is when it fits, else its
+/// truncated form (TC=1, question and OPT only, RFC 2181 §9). When even
+/// that cannot be encoded, a bare SERVFAIL header; `None` only if nothing
+/// at all can be.
+pub fn encode(reply: &Message, limit: usize) -> Option<Encoded> {
+    let rcode = reply.metadata.response_code;
+    if let Ok(bytes) = reply.to_vec() {
+        if bytes.len() <= limit {
+            return Some(Encoded {
+                bytes,
+                truncated: false,
+                rcode,
+            });
+        }
+        if let Ok(bytes) = reply.truncate().to_vec()
+            && bytes.len() <= limit
+        {
+            return Some(Encoded {
+                bytes,
+                truncated: true,
+                rcode,
+            });
+        }
+    }
+    let mut bare = Message::error_msg(
+        reply.metadata.id,
+        reply.metadata.op_code,
+        ResponseCode::ServFail,
+    );
+    bare.metadata.recursion_desired = reply.metadata.recursion_desired;
+    bare.metadata.recursion_available = true;
+    bare.to_vec().ok().map(|bytes| Encoded {
+        bytes,
+        truncated: false,
+        rcode: ResponseCode::ServFail,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr;
+
+    use hickory_proto::rr::rdata::{A, SOA, TXT};
+    use hickory_proto::rr::{Name, RData, Record};
+
+    use super::*;
+    use crate::error::ResolveError;
+    use crate::resolve::Stats;
+
+    fn query(name: &str, rtype: RecordType) -> Message {
+        let mut message = Message::new(0x1234, MessageType::Query, OpCode::Query);
+        message.metadata.recursion_desired = true;
+        message.add_query(Query::query(Name::from_ascii(name).unwrap(), rtype));
+        message
+    }
+
+    fn with_edns(mut message: Message, size: u16) -> Message {
+        let mut edns = Edns::new();
+        edns.set_max_payload(size);
+        message.set_edns(edns);
+        message
+    }
+
+    fn reply_of(verdict: Verdict) -> Message {
+        match verdict {
+            Verdict::Reply(reply) => *reply,
+            other => panic!("expected a reply, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn short_packets_and_responses_are_dropped() {
+        assert!(matches!(judge(&[], true), Verdict::Drop));
+        assert!(matches!(judge(&[0; 11], true), Verdict::Drop));
+        let mut response = query("www.a.tld1.", RecordType::A);
+        response.metadata.message_type = MessageType::Response;
+        assert!(matches!(
+            judge(&response.to_vec().unwrap(), true),
+            Verdict::Drop
+        ));
+    }
+
+    #[test]
+    fn garbage_after_a_header_gets_formerr_with_the_id() {
+        let mut bytes = vec![0xab, 0xcd, 0x01, 0x00, 0x00, 0x01, 0, 0, 0, 0, 0, 0];
+        bytes.extend_from_slice(&[0xff, 0xff, 0xff]);
+        let reply = reply_of(judge(&bytes, true));
+        assert_eq!(reply.metadata.id, 0xabcd);
+        assert_eq!(reply.metadata.response_code, ResponseCode::FormErr);
+        assert_eq!(reply.metadata.message_type, MessageType::Response);
+        assert!(reply.metadata.recursion_desired);
+        assert!(reply.queries.is_empty());
+    }
+
+    #[test]
+    fn a_good_query_is_resolved() {
+        let bytes = query("www.a.tld1.", RecordType::A).to_vec().unwrap();
+        match judge(&bytes, true) {
+            Verdict::Resolve(q) => {
+                assert_eq!(q.question.name(), &Name::from_str("www.a.tld1.").unwrap());
+                assert_eq!(q.message.metadata.id, 0x1234);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn refused_clients_get_refused_with_the_question() {
+        let bytes = query("www.a.tld1.", RecordType::A).to_vec().unwrap();
+        let reply = reply_of(judge(&bytes, false));
+        assert_eq!(reply.metadata.response_code, ResponseCode::Refused);
+        assert_eq!(reply.queries.len(), 1);
+        assert_eq!(reply.metadata.id, 0x1234);
+    }
+
+    #[test]
+    fn header_checks_pick_the_right_rcode() {
+        let mut notify = query("a.tld1.", RecordType::SOA);
+        notify.metadata.op_code = OpCode::Notify;
+        assert_eq!(
+            reply_of(judge(&notify.to_vec().unwrap(), true))
+                .metadata
+                .response_code,
+            ResponseCode::NotImp
+        );
+
+        let empty = Message::new(7, MessageType::Query, OpCode::Query);
+        assert_eq!(
+            reply_of(judge(&empty.to_vec().unwrap(), true))
+                .metadata
+                .response_code,
+            ResponseCode::FormErr
+        );
+
+        let mut two = query("a.tld1.", RecordType::A);
+        two.add_query(Query::query(
+            Name::from_str("b.tld1.").unwrap(),
+            RecordType::A,
+        ));
+        assert_eq!(
+            reply_of(judge(&two.to_vec().unwrap(), true))
+                .metadata
+                .response_code,
+            ResponseCode::FormErr
+        );
+
+        let mut chaos = Message::new(7, MessageType::Query, OpCode::Query);
+        let mut q = Query::query(Name::from_str("version.bind.").unwrap(), RecordType::TXT);
+        q.set_query_class(DNSClass::CH);
+        chaos.add_query(q);
+        assert_eq!(
+            reply_of(judge(&chaos.to_vec().unwrap(), true))
+                .metadata
+                .response_code,
+            ResponseCode::Refused
+        );
+
+        let axfr = query("a.tld1.", RecordType::AXFR);
+        assert_eq!(
+            reply_of(judge(&axfr.to_vec().unwrap(), true))
+                .metadata
+                .response_code,
+            ResponseCode::Refused
+        );
+    }
+
+    #[test]
+    fn unknown_edns_version_gets_badvers() {
+        let mut message = with_edns(query("a.tld1.", RecordType::A), 1232);
+        if let Some(edns) = message.edns.as_mut() {
+            edns.set_version(1);
+        }
+        let reply = reply_of(judge(&message.to_vec().unwrap(), true));
+        let decoded = Message::from_vec(&encode(&reply, 512).unwrap().bytes).unwrap();
+        assert_eq!(u16::from(decoded.metadata.response_code), 16);
+        assert!(decoded.edns.is_some());
+    }
+
+    #[test]
+    fn replies_echo_the_header_and_set_ra() {
+        let q = with_edns(query("WwW.a.tld1.", RecordType::A), 4096);
+        let outcome = Outcome {
+            rcode: ResponseCode::NoError,
+            answers: vec![Record::from_rdata(
+                Name::from_str("www.a.tld1.").unwrap(),
+                300,
+                RData::A(A::new(192, 0, 2, 10)),
+            )],
+            authorities: Vec::new(),
+            stats: Stats::default(),
+        };
+        let reply = answer_reply(&q, &Ok(outcome));
+        let bytes = encode(&reply, udp_limit(&q)).unwrap().bytes;
+        let decoded = Message::from_vec(&bytes).unwrap();
+        assert_eq!(decoded.metadata.id, 0x1234);
+        assert!(decoded.metadata.recursion_desired);
+        assert!(decoded.metadata.recursion_available);
+        assert!(!decoded.metadata.authoritative);
+        assert_eq!(decoded.queries[0].name().to_string(), "WwW.a.tld1.");
+        assert_eq!(decoded.answers.len(), 1);
+        assert_eq!(
+            decoded.edns.as_ref().map(Edns::max_payload),
+            Some(UDP_PAYLOAD_MAX)
+        );
+    }
+
+    #[test]
+    fn failures_are_servfail_and_negative_answers_keep_the_soa() {
+        let q = query("nope.a.tld1.", RecordType::A);
+        let failure = Failure {
+            error: ResolveError::RecentFailure,
+            stats: Stats::default(),
+        };
+        assert_eq!(
+            answer_reply(&q, &Err(failure)).metadata.response_code,
+            ResponseCode::ServFail
+        );
+        let zone = Name::from_str("a.tld1.").unwrap();
+        let soa = SOA::new(zone.clone(), zone.clone(), 1, 3600, 600, 86400, 300);
+        let outcome = Outcome {
+            rcode: ResponseCode::NXDomain,
+            answers: Vec::new(),
+            authorities: vec![Record::from_rdata(zone, 300, RData::SOA(soa))],
+            stats: Stats::default(),
+        };
+        let reply = answer_reply(&q, &Ok(outcome));
+        assert_eq!(reply.metadata.response_code, ResponseCode::NXDomain);
+        assert_eq!(reply.authorities.len(), 1);
+        assert!(reply.edns.is_none());
+    }
+
+    #[test]
+    fn big_replies_are_truncated_to_the_limit() {
+        let big_txt = TXT::new(vec!["x".repeat(200); 10]);
+        let name = Name::from_str("big.a.tld1.").unwrap();
+        let outcome = Outcome {
+            rcode: ResponseCode::NoError,
+            answers: vec![Record::from_rdata(name, 300, RData::TXT(big_txt))],
+            authorities: Vec::new(),
+            stats: Stats::default(),
+        };
+        for (q, limit) in [
+            (query("big.a.tld1.", RecordType::TXT), 512),
+            (with_edns(query("big.a.tld1.", RecordType::TXT), 1000), 1000),
+            (
+                with_edns(query("big.a.tld1.", RecordType::TXT), 65000),
+                1232,
+            ),
+            (with_edns(query("big.a.tld1.", RecordType::TXT), 100), 512),
+        ] {
+            assert_eq!(udp_limit(&q), limit);
+            let reply = answer_reply(&q, &Ok(outcome.clone()));
+            let encoded = encode(&reply, udp_limit(&q)).unwrap();
+            assert!(encoded.truncated);
+            assert!(encoded.bytes.len() <= limit);
+            let decoded = Message::from_vec(&encoded.bytes).unwrap();
+            assert!(decoded.metadata.truncation);
+            assert!(decoded.answers.is_empty());
+            assert_eq!(decoded.queries.len(), 1);
+            assert_eq!(decoded.edns.is_some(), q.edns.is_some());
+        }
+        let q = query("big.a.tld1.", RecordType::TXT);
+        let full = encode(&answer_reply(&q, &Ok(outcome)), TCP_MESSAGE_MAX).unwrap();
+        assert!(!full.truncated);
+        assert!(full.bytes.len() > 2000);
+    }
+}
