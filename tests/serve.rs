@@ -1,0 +1,556 @@
+//! `rootwalk serve` end to end: the daemon on 127.0.0.1:0 in front of a
+//! resolver walking the in-process lab, queried over UDP and TCP.
+
+use std::net::SocketAddr;
+use std::str::FromStr;
+use std::time::Duration;
+
+use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query, ResponseCode};
+use hickory_proto::rr::{Name, RData, RecordType};
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+use rootwalk::config::Limits;
+use rootwalk::lab::{Lab, LabConfig};
+use rootwalk::resolve::{Resolver, ResolverConfig};
+use rootwalk::server::{self, Acl, CounterSnapshot, Server};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpStream, UdpSocket};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// How long a test waits for a reply before calling it lost. Generous: it
+/// only bounds a hang, it never decides a pass.
+const REPLY_WAIT: Duration = Duration::from_secs(10);
+
+/// A lab, a resolver on it, and the daemon in front.
+struct Daemon {
+    lab: Lab,
+    addr: SocketAddr,
+    counters: std::sync::Arc<server::Counters>,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<Result<CounterSnapshot, server::ServeError>>,
+}
+
+impl Daemon {
+    async fn start(acl: Acl, latency: bool) -> Daemon {
+        let lab = Lab::start(LabConfig {
+            latency,
+            ..LabConfig::for_tests()
+        })
+        .await
+        .unwrap();
+        let resolver = Resolver::new(ResolverConfig {
+            hints: lab.hints(),
+            upstream_port: lab.port(),
+            limits: Limits {
+                query_timeout: Duration::from_millis(300),
+                ..Default::default()
+            },
+        });
+        let listeners = server::listen::bind(&["127.0.0.1:0".parse().unwrap()], false)
+            .await
+            .unwrap();
+        let addr = listeners.local_addrs()[0].1;
+        let (stop, stopped) = oneshot::channel::<()>();
+        let daemon = Server::new(resolver, acl);
+        let counters = daemon.counters();
+        let task = tokio::spawn(daemon.run(listeners, async {
+            let _ = stopped.await;
+        }));
+        Daemon {
+            lab,
+            addr,
+            counters,
+            stop: Some(stop),
+            task,
+        }
+    }
+
+    async fn loopback() -> Daemon {
+        Daemon::start(Acl::loopback(), false).await
+    }
+
+    /// Triggers shutdown and returns the final counters.
+    async fn stop(mut self) -> CounterSnapshot {
+        if let Some(stop) = self.stop.take() {
+            stop.send(()).unwrap();
+        }
+        (&mut self.task).await.unwrap().unwrap()
+    }
+
+    /// How many times `server_name` was asked `qname`/`qtype`.
+    fn asked(&self, server_name: &str, qname: &str, qtype: RecordType) -> usize {
+        let server = self.lab.address_of(server_name).unwrap();
+        let qname = name(qname);
+        self.lab
+            .query_log()
+            .iter()
+            .filter(|q| q.server == server && q.qname == qname && q.qtype == qtype)
+            .count()
+    }
+}
+
+fn name(text: &str) -> Name {
+    Name::from_str(text).unwrap()
+}
+
+fn query(qname: &str, qtype: RecordType, edns: Option<u16>) -> Message {
+    let mut message = Message::new(rand::random(), MessageType::Query, OpCode::Query);
+    message.metadata.recursion_desired = true;
+    message.add_query(Query::query(name(qname), qtype));
+    if let Some(size) = edns {
+        let mut e = Edns::new();
+        e.set_max_payload(size);
+        message.set_edns(e);
+    }
+    message
+}
+
+/// Sends `bytes` from a fresh socket and returns the raw reply whose ID is
+/// `id` (other datagrams are skipped, at most a few).
+async fn udp_raw(server: SocketAddr, bytes: &[u8], id: u16) -> Vec<u8> {
+    let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    socket.send_to(bytes, server).await.unwrap();
+    let mut buffer = vec![0u8; 65_535];
+    for _ in 0..8 {
+        let (len, from) = tokio::time::timeout(REPLY_WAIT, socket.recv_from(&mut buffer))
+            .await
+            .expect("no UDP reply")
+            .unwrap();
+        if from == server && len >= 2 && u16::from_be_bytes([buffer[0], buffer[1]]) == id {
+            return buffer[..len].to_vec();
+        }
+    }
+    panic!("no UDP reply with ID {id}");
+}
+
+async fn udp(server: SocketAddr, message: &Message) -> Message {
+    let bytes = udp_raw(server, &message.to_vec().unwrap(), message.metadata.id).await;
+    Message::from_vec(&bytes).unwrap()
+}
+
+/// Sends every message on one TCP connection in one write and returns the
+/// replies in the order of the messages.
+async fn tcp(server: SocketAddr, messages: &[Message]) -> Vec<Message> {
+    let mut stream = TcpStream::connect(server).await.unwrap();
+    let mut frames = Vec::new();
+    for message in messages {
+        let bytes = message.to_vec().unwrap();
+        frames.extend_from_slice(&u16::try_from(bytes.len()).unwrap().to_be_bytes());
+        frames.extend_from_slice(&bytes);
+    }
+    stream.write_all(&frames).await.unwrap();
+    let mut replies = Vec::new();
+    for _ in messages {
+        let mut len = [0u8; 2];
+        tokio::time::timeout(REPLY_WAIT, stream.read_exact(&mut len))
+            .await
+            .expect("no TCP reply")
+            .unwrap();
+        let mut body = vec![0u8; usize::from(u16::from_be_bytes(len))];
+        stream.read_exact(&mut body).await.unwrap();
+        replies.push(Message::from_vec(&body).unwrap());
+    }
+    messages
+        .iter()
+        .map(|m| {
+            let at = replies
+                .iter()
+                .position(|r| r.metadata.id == m.metadata.id)
+                .expect("a reply for every query");
+            replies.swap_remove(at)
+        })
+        .collect()
+}
+
+/// Checks the header rules every answer follows.
+fn assert_reply_to(reply: &Message, query: &Message) {
+    assert_eq!(reply.metadata.id, query.metadata.id);
+    assert_eq!(reply.metadata.message_type, MessageType::Response);
+    assert!(reply.metadata.recursion_available, "RA=1");
+    assert_eq!(
+        reply.metadata.recursion_desired,
+        query.metadata.recursion_desired
+    );
+    assert_eq!(reply.queries, query.queries, "question echoed");
+    assert_eq!(reply.edns.is_some(), query.edns.is_some(), "OPT iff asked");
+}
+
+fn addresses(reply: &Message) -> Vec<String> {
+    reply
+        .answers
+        .iter()
+        .filter_map(|r| match &r.data {
+            RData::A(a) => Some(a.0.to_string()),
+            RData::AAAA(a) => Some(a.0.to_string()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The lab's answers, each asked over UDP and then TCP.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_lab_names_over_udp_and_tcp() {
+    let daemon = Daemon::loopback().await;
+    type Check = fn(&Message);
+    let cases: [(&str, RecordType, Check); 6] = [
+        ("www.a.tld1.", RecordType::A, |r| {
+            assert_eq!(r.metadata.response_code, ResponseCode::NoError);
+            assert_eq!(addresses(r), ["192.0.2.10"]);
+        }),
+        ("www.c.tld2.", RecordType::A, |r| {
+            assert_eq!(r.metadata.response_code, ResponseCode::NoError);
+            assert_eq!(addresses(r), ["198.51.100.30"]);
+        }),
+        ("far.a.tld1.", RecordType::A, |r| {
+            assert_eq!(r.metadata.response_code, ResponseCode::NoError);
+            let first = &r.answers[0];
+            assert_eq!(first.name, name("far.a.tld1."));
+            assert!(matches!(&first.data, RData::CNAME(c) if c.0 == name("www.c.tld2.")));
+            assert_eq!(addresses(r), ["198.51.100.30"]);
+        }),
+        ("nope.a.tld1.", RecordType::A, |r| {
+            assert_eq!(r.metadata.response_code, ResponseCode::NXDomain);
+            assert!(r.answers.is_empty());
+            assert!(
+                r.authorities
+                    .iter()
+                    .any(|a| a.record_type() == RecordType::SOA && a.name == name("a.tld1.")),
+                "SOA of a.tld1 in authority: {:?}",
+                r.authorities
+            );
+        }),
+        ("www.a.tld1.", RecordType::AAAA, |r| {
+            assert_eq!(r.metadata.response_code, ResponseCode::NoError);
+            assert!(r.answers.is_empty(), "NODATA");
+            assert!(
+                r.authorities
+                    .iter()
+                    .any(|a| a.record_type() == RecordType::SOA)
+            );
+        }),
+        ("www.x.tld2.", RecordType::A, |r| {
+            assert_eq!(r.metadata.response_code, ResponseCode::ServFail);
+            assert!(r.answers.is_empty());
+        }),
+    ];
+    for (qname, qtype, check) in cases {
+        let q = query(qname, qtype, Some(1232));
+        let reply = udp(daemon.addr, &q).await;
+        assert_reply_to(&reply, &q);
+        check(&reply);
+        let q = query(qname, qtype, None);
+        let reply = tcp(daemon.addr, std::slice::from_ref(&q)).await.remove(0);
+        assert_reply_to(&reply, &q);
+        check(&reply);
+    }
+    let counters = daemon.stop().await;
+    assert_eq!(counters.received, 12);
+    assert_eq!(counters.servfail, 2);
+    assert_eq!(counters.nxdomain, 2);
+    assert_eq!(counters.noerror, 8);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn big_answers_are_truncated_over_udp_and_whole_over_tcp() {
+    let daemon = Daemon::loopback().await;
+    for (edns, limit) in [(Some(1232), 1232), (None, 512), (Some(4096), 1232)] {
+        let q = query("big.a.tld1.", RecordType::TXT, edns);
+        let bytes = udp_raw(daemon.addr, &q.to_vec().unwrap(), q.metadata.id).await;
+        assert!(bytes.len() <= limit, "{} > {limit}", bytes.len());
+        let reply = Message::from_vec(&bytes).unwrap();
+        assert_reply_to(&reply, &q);
+        assert!(reply.metadata.truncation, "TC=1");
+        assert!(reply.answers.is_empty(), "question only");
+    }
+    let q = query("big.a.tld1.", RecordType::TXT, Some(1232));
+    let reply = tcp(daemon.addr, std::slice::from_ref(&q)).await.remove(0);
+    assert_reply_to(&reply, &q);
+    assert!(!reply.metadata.truncation);
+    assert_eq!(reply.answers.len(), 1);
+    let RData::TXT(txt) = &reply.answers[0].data else {
+        panic!("not TXT: {:?}", reply.answers[0]);
+    };
+    let text: Vec<u8> = txt
+        .txt_data
+        .iter()
+        .flat_map(|s| s.iter().copied())
+        .collect();
+    let text = String::from_utf8_lossy(&text);
+    assert!(
+        text.contains("01") && text.contains("40"),
+        "first and last line: {text}"
+    );
+    assert!(
+        reply.to_vec().unwrap().len() > 1232,
+        "bigger than any UDP reply"
+    );
+    let counters = daemon.stop().await;
+    assert_eq!(counters.truncated, 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn several_queries_on_one_tcp_connection() {
+    let daemon = Daemon::loopback().await;
+    let queries = [
+        query("www.a.tld1.", RecordType::A, None),
+        query("www.c.tld2.", RecordType::A, None),
+        query("nope.a.tld1.", RecordType::A, None),
+        query("www.b.tld1.", RecordType::A, None),
+    ];
+    let replies = tcp(daemon.addr, &queries).await;
+    for (q, r) in queries.iter().zip(&replies) {
+        assert_reply_to(r, q);
+    }
+    assert_eq!(addresses(&replies[0]), ["192.0.2.10"]);
+    assert_eq!(addresses(&replies[1]), ["198.51.100.30"]);
+    assert_eq!(replies[2].metadata.response_code, ResponseCode::NXDomain);
+    assert_eq!(replies[3].metadata.response_code, ResponseCode::NoError);
+    let counters = daemon.stop().await;
+    assert_eq!(counters.tcp_connections, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clients_outside_the_acl_are_refused() {
+    let acl = Acl::new(vec!["127.9.9.9/32".parse().unwrap()]);
+    let daemon = Daemon::start(acl, false).await;
+    let q = query("www.a.tld1.", RecordType::A, Some(1232));
+    let reply = udp(daemon.addr, &q).await;
+    assert_reply_to(&reply, &q);
+    assert_eq!(reply.metadata.response_code, ResponseCode::Refused);
+    assert!(reply.answers.is_empty());
+    let reply = tcp(daemon.addr, std::slice::from_ref(&q)).await.remove(0);
+    assert_eq!(reply.metadata.response_code, ResponseCode::Refused);
+    assert!(
+        daemon.lab.query_log().is_empty(),
+        "no resolution for a refused client"
+    );
+    let counters = daemon.stop().await;
+    assert_eq!(counters.refused, 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_queries_get_notimp_formerr_or_nothing() {
+    let daemon = Daemon::loopback().await;
+
+    let mut status = query("www.a.tld1.", RecordType::A, None);
+    status.metadata.op_code = OpCode::Status;
+    let reply = udp(daemon.addr, &status).await;
+    assert_eq!(reply.metadata.id, status.metadata.id);
+    assert_eq!(reply.metadata.response_code, ResponseCode::NotImp);
+
+    // A readable header claiming one question, then garbage.
+    let garbage = [
+        0x4a, 0x17, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0, 0xff, 0x03,
+    ];
+    let reply = Message::from_vec(&udp_raw(daemon.addr, &garbage, 0x4a17).await).unwrap();
+    assert_eq!(reply.metadata.id, 0x4a17);
+    assert_eq!(reply.metadata.response_code, ResponseCode::FormErr);
+    assert_eq!(reply.metadata.message_type, MessageType::Response);
+
+    let mut two = query("www.a.tld1.", RecordType::A, None);
+    two.add_query(Query::query(name("www.b.tld1."), RecordType::A));
+    let reply = udp(daemon.addr, &two).await;
+    assert_eq!(reply.metadata.response_code, ResponseCode::FormErr);
+
+    // No reply to these: too short for a header, or a response.
+    let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    socket.send_to(&[1, 2, 3], daemon.addr).await.unwrap();
+    let mut response = query("www.a.tld1.", RecordType::A, None);
+    response.metadata.message_type = MessageType::Response;
+    socket
+        .send_to(&response.to_vec().unwrap(), daemon.addr)
+        .await
+        .unwrap();
+
+    // The daemon still answers, over both transports.
+    let q = query("www.a.tld1.", RecordType::A, None);
+    assert_eq!(addresses(&udp(daemon.addr, &q).await), ["192.0.2.10"]);
+    let counters = daemon.stop().await;
+    assert_eq!(counters.notimp, 1);
+    assert_eq!(counters.formerr, 2);
+    assert_eq!(counters.dropped, 2);
+    assert_eq!(counters.noerror, 1);
+}
+
+/// Mutations of a valid query: flipped bytes, cut or extended tails,
+/// header fields set at random.
+fn mutate(rng: &mut StdRng, template: &[u8]) -> Vec<u8> {
+    let mut bytes = template.to_vec();
+    match rng.random_range(0..4) {
+        0 => {
+            for _ in 0..rng.random_range(1..=4) {
+                let at = rng.random_range(0..bytes.len());
+                bytes[at] = rng.random();
+            }
+        }
+        1 => bytes.truncate(rng.random_range(0..bytes.len())),
+        2 => {
+            for _ in 0..rng.random_range(1..64) {
+                bytes.push(rng.random());
+            }
+        }
+        _ => {
+            // Keep QR=0 and randomise opcode, flags and section counts.
+            let at = rng.random_range(2..12);
+            bytes[at] = rng.random();
+            bytes[2] &= 0x7f;
+        }
+    }
+    bytes
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn survives_ten_thousand_random_and_mutated_packets() {
+    let daemon = Daemon::loopback().await;
+    let mut rng = StdRng::seed_from_u64(0x5eed_d00d);
+    let templates: Vec<Vec<u8>> = [
+        query("www.a.tld1.", RecordType::A, None),
+        query("www.a.tld1.", RecordType::A, Some(1232)),
+        query("nope.a.tld1.", RecordType::MX, Some(512)),
+    ]
+    .iter()
+    .map(|q| q.to_vec().unwrap())
+    .collect();
+    let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let mut tcp_frames = Vec::new();
+    let mut drain = vec![0u8; 65_535];
+    for i in 0..10_000u32 {
+        let packet = if rng.random_bool(0.3) {
+            let len = rng.random_range(0..300);
+            (0..len).map(|_| rng.random()).collect()
+        } else {
+            let template = &templates[rng.random_range(0..templates.len())];
+            mutate(&mut rng, template)
+        };
+        if i % 50 == 0 {
+            tcp_frames.push(packet.clone());
+        }
+        socket.send_to(&packet, daemon.addr).await.unwrap();
+        // Let the daemon keep up, and read what came back so far.
+        if i % 100 == 99 {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+            while socket.try_recv_from(&mut drain).is_ok() {}
+        }
+    }
+    // The same kind of garbage over TCP, framed.
+    let mut stream = TcpStream::connect(daemon.addr).await.unwrap();
+    for frame in &tcp_frames {
+        let mut bytes = u16::try_from(frame.len()).unwrap().to_be_bytes().to_vec();
+        bytes.extend_from_slice(frame);
+        stream.write_all(&bytes).await.unwrap();
+    }
+    drop(stream);
+
+    let q = query("www.a.tld1.", RecordType::A, Some(1232));
+    let reply = udp(daemon.addr, &q).await;
+    assert_reply_to(&reply, &q);
+    assert_eq!(addresses(&reply), ["192.0.2.10"]);
+    let q = query("www.c.tld2.", RecordType::A, None);
+    let reply = tcp(daemon.addr, std::slice::from_ref(&q)).await.remove(0);
+    assert_eq!(addresses(&reply), ["198.51.100.30"]);
+    let counters = daemon.stop().await;
+    println!("after fuzzing: {counters}");
+    assert!(counters.formerr > 0, "{counters}");
+    assert!(counters.dropped > 0, "{counters}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn identical_questions_in_flight_share_one_resolution() {
+    // Latency on: the resolution takes several round trips of 10 ms, so all
+    // 20 queries arrive while it runs.
+    let daemon = Daemon::start(Acl::loopback(), true).await;
+    let mut clients = Vec::new();
+    for _ in 0..20 {
+        let addr = daemon.addr;
+        clients.push(tokio::spawn(async move {
+            let q = query("www.c.tld2.", RecordType::A, None);
+            let reply = udp(addr, &q).await;
+            assert_reply_to(&reply, &q);
+            addresses(&reply)
+        }));
+    }
+    for client in clients {
+        assert_eq!(client.await.unwrap(), ["198.51.100.30"]);
+    }
+    assert_eq!(
+        daemon.asked("ns.hosting.tld3.", "www.c.tld2.", RecordType::A),
+        1,
+        "one resolution, so one query to the final zone's server"
+    );
+    let counters = daemon.stop().await;
+    println!("coalescing: {counters}");
+    assert!(counters.coalesced >= 1, "{counters}");
+    assert_eq!(counters.noerror, 20);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_ends_run_after_answering_queries_in_work() {
+    let daemon = Daemon::start(Acl::loopback(), true).await;
+    let addr = daemon.addr;
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let q = query("www.c.tld2.", RecordType::A, None);
+    let bytes = q.to_vec().unwrap();
+    let mut frame = u16::try_from(bytes.len()).unwrap().to_be_bytes().to_vec();
+    frame.extend_from_slice(&bytes);
+    stream.write_all(&frame).await.unwrap();
+    // Wait until the daemon has read the query, then stop it mid-resolution.
+    for _ in 0..1000 {
+        if daemon.counters.snapshot().received > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(daemon.counters.snapshot().received, 1);
+    let counters = daemon.stop().await;
+    assert_eq!(counters.received, 1);
+    assert_eq!(
+        counters.noerror, 1,
+        "the query in work was answered: {counters}"
+    );
+    let mut len = [0u8; 2];
+    stream.read_exact(&mut len).await.unwrap();
+    let mut body = vec![0u8; usize::from(u16::from_be_bytes(len))];
+    stream.read_exact(&mut body).await.unwrap();
+    assert_eq!(
+        addresses(&Message::from_vec(&body).unwrap()),
+        ["198.51.100.30"]
+    );
+    assert!(TcpStream::connect(addr).await.is_err(), "listener closed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dig_gets_an_answer() {
+    let on_path = std::process::Command::new("dig").arg("-v").output().is_ok();
+    if !on_path {
+        println!("dig not on PATH; skipping the real-client check");
+        return;
+    }
+    let daemon = Daemon::loopback().await;
+    let port = daemon.addr.port().to_string();
+    for transport in ["+notcp", "+tcp"] {
+        let port = port.clone();
+        let output = tokio::task::spawn_blocking(move || {
+            std::process::Command::new("dig")
+                .args([
+                    "@127.0.0.1",
+                    "-p",
+                    &port,
+                    "www.a.tld1",
+                    "+tries=1",
+                    "+time=2",
+                ])
+                .arg(transport)
+                .output()
+                .unwrap()
+        })
+        .await
+        .unwrap();
+        let text = String::from_utf8_lossy(&output.stdout);
+        assert!(output.status.success(), "{text}");
+        assert!(text.contains("status: NOERROR"), "{text}");
+        assert!(text.contains("192.0.2.10"), "{text}");
+        assert!(text.contains(" ra"), "RA flag: {text}");
+    }
+    daemon.stop().await;
+}
