@@ -117,7 +117,7 @@ impl Inner {
             if cnames > self.limits.max_cname_chain as usize {
                 return Err(ResolveError::CnameChainTooLong(self.limits.max_cname_chain));
             }
-            let terminal = match self.from_cache(req, id, &name, task.qtype) {
+            let terminal = match self.cached_answer(req, id, &name, task.qtype) {
                 Some(terminal) => terminal,
                 None => {
                     self.walk(req, id, &name, task.qtype, &stack, task.depth)
@@ -145,7 +145,7 @@ impl Inner {
     }
 
     /// The answer for (`name`, `qtype`) from the caches, if they have it.
-    fn from_cache(
+    fn cached_answer(
         &self,
         req: &Request<'_>,
         id: u32,
@@ -417,12 +417,16 @@ impl Inner {
         Some(scrubbed)
     }
 
-    /// The untried, non-lame address with the lowest smoothed RTT.
+    /// The untried address with the lowest smoothed RTT, servers known to
+    /// be lame for the zone last (they are still tried when nothing else is
+    /// left, so one bad moment does not fail a zone for the lame TTL).
     fn select_server(&self, dp: &DelegationPoint) -> Option<(Name, IpAddr, AddrSource)> {
         let now = Instant::now();
         dp.untried()
-            .filter(|(_, addr, _)| !self.infra.is_lame(&dp.zone, *addr, now))
-            .min_by_key(|(_, addr, _)| (self.infra.srtt(*addr, now), addr.is_ipv6()))
+            .min_by_key(|(_, addr, _)| {
+                let lame = self.infra.is_lame(&dp.zone, *addr, now);
+                (lame, self.infra.srtt(*addr, now), addr.is_ipv6())
+            })
             .map(|(name, addr, src)| (name.clone(), addr, src))
     }
 
