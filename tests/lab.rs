@@ -698,3 +698,37 @@ async fn bad_manifests_name_file_line_and_problem() {
         );
     }
 }
+
+#[tokio::test]
+async fn run_writes_hints_with_header_and_rejects_bad_prefix() {
+    let scratch = Scratch::new(&[]);
+    let hints_out = scratch.0.join("lab.hints");
+    let prefix = format!(
+        "127.{}.{}",
+        rand::random_range(100..=250u8),
+        rand::random::<u8>()
+    );
+    let args = rootwalk::cli::LabArgs {
+        port: Some(0),
+        prefix: Some(prefix.clone()),
+        manifest: None,
+        hints_out: Some(hints_out.clone()),
+    };
+    // `run` serves until Ctrl-C; the timeout stands in for it.
+    let outcome = tokio::time::timeout(Duration::from_millis(300), rootwalk::lab::run(&args)).await;
+    assert!(outcome.is_err(), "run ended early: {outcome:?}");
+    let text = std::fs::read_to_string(&hints_out).unwrap();
+    assert!(text.contains("dig @"), "{text}");
+    let hints = RootHints::parse(&text, "lab.hints").unwrap();
+    assert_eq!(
+        hints.servers[0].addrs,
+        vec![format!("{prefix}.1").parse::<IpAddr>().unwrap()]
+    );
+
+    let bad = rootwalk::cli::LabArgs {
+        prefix: Some("10.1.2".to_string()),
+        ..args
+    };
+    let err = rootwalk::lab::run(&bad).await.unwrap_err().to_string();
+    assert!(err.contains("10.1.2") && err.contains("127.X.Y"), "{err}");
+}
