@@ -198,6 +198,27 @@ async fn tld_referrals_carry_in_domain_and_sibling_glue_but_not_out_of_zone() {
     assert!(!c.metadata.authoritative);
     assert_eq!(ns_targets(&c.authorities), vec![name("ns.hosting.tld3.")]);
     assert!(c.additionals.is_empty(), "{:?}", c.additionals);
+
+    // Chained glueless: d.tld1's server lives in glueless c.tld2.
+    let d = udp(tld1, &query("www.d.tld1.", RecordType::A)).await;
+    assert_eq!(ns_targets(&d.authorities), vec![name("ns.c.tld2.")]);
+    assert!(d.additionals.is_empty(), "{:?}", d.additionals);
+
+    // Cyclic glueless pair: x.tld2 needs y.tld3, which needs x.tld2.
+    let x = udp(
+        server(&lab, "ns1.nic.tld2."),
+        &query("www.x.tld2.", RecordType::A),
+    )
+    .await;
+    assert_eq!(ns_targets(&x.authorities), vec![name("ns.y.tld3.")]);
+    assert!(x.additionals.is_empty());
+    let y = udp(
+        server(&lab, "ns1.nic.tld3."),
+        &query("www.y.tld3.", RecordType::A),
+    )
+    .await;
+    assert_eq!(ns_targets(&y.authorities), vec![name("ns.x.tld2.")]);
+    assert!(y.additionals.is_empty());
 }
 
 #[tokio::test]
