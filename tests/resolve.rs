@@ -494,3 +494,57 @@ async fn target_depth_limit_stops_deep_glueless_chains() {
             .is_ok()
     );
 }
+
+/// Every lab scenario, cold then warm: the same result both times, and the
+/// warm one without a single upstream query.
+#[tokio::test]
+async fn every_scenario_cold_then_warm() {
+    use ResponseCode::{NXDomain, NoError};
+    let cases: &[(&str, RecordType, Option<ResponseCode>, usize)] = &[
+        ("www.a.tld1.", RecordType::A, Some(NoError), 1),
+        ("v6.a.tld1.", RecordType::AAAA, Some(NoError), 1),
+        ("www.a.tld1.", RecordType::AAAA, Some(NoError), 0),
+        ("nope.a.tld1.", RecordType::A, Some(NXDomain), 0),
+        ("ent.a.tld1.", RecordType::A, Some(NoError), 0),
+        ("x.wild.a.tld1.", RecordType::A, Some(NoError), 1),
+        ("chain.a.tld1.", RecordType::A, Some(NoError), 3),
+        ("cross.a.tld1.", RecordType::A, Some(NoError), 2),
+        ("far.a.tld1.", RecordType::A, Some(NoError), 2),
+        ("tour.b.tld1.", RecordType::A, Some(NoError), 3),
+        ("big.a.tld1.", RecordType::TXT, Some(NoError), 1),
+        ("www.b.tld1.", RecordType::A, Some(NoError), 1),
+        ("www.c.tld2.", RecordType::A, Some(NoError), 1),
+        ("www.d.tld1.", RecordType::A, Some(NoError), 1),
+        ("www.e.tld3.", RecordType::A, Some(NoError), 1),
+        ("www.leaf.sub.deep.tld3.", RecordType::A, Some(NoError), 1),
+        ("www.lame.tld2.", RecordType::A, Some(NoError), 1),
+        ("www.refused.tld2.", RecordType::A, Some(NoError), 1),
+        ("www.mismatch.tld1.", RecordType::A, Some(NoError), 1),
+        ("www.evil.tld3.", RecordType::A, Some(NoError), 1),
+        ("www.sub.evil.tld3.", RecordType::A, Some(NoError), 1),
+        ("www.spoof.tld1.", RecordType::A, Some(NoError), 1),
+        ("loop1.a.tld1.", RecordType::A, None, 0),
+        ("www.dead.tld3.", RecordType::A, None, 0),
+        ("www.x.tld2.", RecordType::A, None, 0),
+        ("www.upward.tld2.", RecordType::A, None, 0),
+        ("www.sideways.tld2.", RecordType::A, None, 0),
+    ];
+    let (lab, resolver) = setup().await;
+    for &(qname, qtype, rcode, answers) in cases {
+        let cold = resolve(&resolver, qname, qtype).await;
+        lab.clear_log();
+        let warm = resolve(&resolver, qname, qtype).await;
+        let summary =
+            |r: &Result<Outcome, Failure>| r.as_ref().ok().map(|o| (o.rcode, o.answers.len()));
+        assert_eq!(
+            summary(&cold),
+            rcode.map(|rc| (rc, answers)),
+            "{qname} {qtype} cold"
+        );
+        assert_eq!(summary(&warm), summary(&cold), "{qname} {qtype} warm");
+        assert!(
+            lab.query_log().is_empty(),
+            "{qname} {qtype}: warm query went upstream"
+        );
+    }
+}
