@@ -29,8 +29,9 @@ pub enum Command {
     Trace(ResolveArgs),
     /// Run a recursive resolver daemon for stub clients (UDP and TCP).
     Serve,
-    /// Measure what glueless delegations cost compared with glued ones.
-    Bench,
+    /// Measure what glueless delegations cost compared with glued ones, on
+    /// the lab: cold resolutions of names that differ only in their glue.
+    Bench(BenchArgs),
     /// Check the delegation of one zone: glue, parent/child NS sets, lame
     /// servers.
     Check,
@@ -82,4 +83,18 @@ pub struct ResolveArgs {
     /// Upstream selection.
     #[command(flatten)]
     pub upstream: UpstreamArgs,
+}
+
+/// Options of `rootwalk bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Run on the embedded lab (the only mode built so far).
+    #[arg(long)]
+    pub lab: bool,
+    /// Cold resolutions per case, each with a fresh cache.
+    #[arg(long, default_value_t = crate::bench::DEFAULT_RUNS)]
+    pub runs: usize,
+    /// Print the report as JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }

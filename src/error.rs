@@ -92,6 +92,9 @@ pub enum CliError {
     /// The lab could not start.
     #[error(transparent)]
     Lab(#[from] crate::lab::LabError),
+    /// Output could not be serialised.
+    #[error("cannot write JSON: {0}")]
+    Json(#[source] serde_json::Error),
     /// The async runtime could not start.
     #[error("cannot start the runtime: {0}")]
     Runtime(#[source] std::io::Error),

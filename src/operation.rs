@@ -8,7 +8,7 @@ use std::str::FromStr;
 use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::{Name, Record, RecordType};
 
-use crate::cli::{Command, ResolveArgs, UpstreamArgs};
+use crate::cli::{BenchArgs, Command, ResolveArgs, UpstreamArgs};
 use crate::error::CliError;
 use crate::lab::{Lab, LabConfig, LabPort};
 use crate::resolve::hints::RootHints;
@@ -25,7 +25,7 @@ pub async fn run(command: Command) -> Result<ExitCode, CliError> {
         Command::Resolve(args) => resolve(&args).await,
         Command::Trace(_) => Err(CliError::NotImplemented("trace")),
         Command::Serve => Err(CliError::NotImplemented("serve")),
-        Command::Bench => Err(CliError::NotImplemented("bench")),
+        Command::Bench(args) => bench(&args).await,
         Command::Check => Err(CliError::NotImplemented("check")),
     }
 }
@@ -146,4 +146,25 @@ pub fn dig_line(record: &Record) -> String {
         record.record_type(),
         record.data
     )
+}
+
+async fn bench(args: &BenchArgs) -> Result<ExitCode, CliError> {
+    if !args.lab {
+        return Err(CliError::NotImplemented("bench without --lab (real names)"));
+    }
+    let lab = Lab::start(LabConfig {
+        manifest: None,
+        prefix: None,
+        port: LabPort::Auto,
+        latency: true,
+    })
+    .await?;
+    let report = crate::bench::run_lab(&lab, crate::bench::LAB_CASES, args.runs).await;
+    if args.json {
+        let text = serde_json::to_string_pretty(&report).map_err(CliError::Json)?;
+        println!("{text}");
+    } else {
+        print!("{}", report.table());
+    }
+    Ok(ExitCode::SUCCESS)
 }
