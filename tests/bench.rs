@@ -57,5 +57,5 @@ async fn report_has_the_expected_costs_per_case() {
     assert_eq!(report.cases[0].ratio, 1.0);
     let json = serde_json::to_value(&report).unwrap();
     assert_eq!(json["cases"][2]["side_resolutions"], 1);
-    assert!(report.table().lines().count() >= LAB_CASES.len() + 1);
+    assert!(report.table().lines().count() > LAB_CASES.len());
 }
