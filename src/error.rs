@@ -92,6 +92,12 @@ pub enum CliError {
     /// The lab could not start.
     #[error(transparent)]
     Lab(#[from] crate::lab::LabError),
+    /// The trace could not be rendered.
+    #[error(transparent)]
+    Render(#[from] crate::trace::render::RenderError),
+    /// Writing the output failed.
+    #[error("cannot write the output: {0}")]
+    Output(#[source] std::io::Error),
     /// The async runtime could not start.
     #[error("cannot start the runtime: {0}")]
     Runtime(#[source] std::io::Error),

@@ -12,7 +12,7 @@ use hickory_proto::rr::{Name, RData, Record, RecordType};
 use tokio::time::Instant;
 
 use super::Inner;
-use super::classify::{ResponseKind, classify};
+use super::classify::{LameReason, ResponseKind, classify};
 use super::delegation::DelegationPoint;
 use super::request::{Request, Stack};
 use super::scrub::{Scrubbed, scrub};
@@ -327,6 +327,7 @@ impl Inner {
                         hop,
                         zone: dp.zone.clone(),
                         servers: dp.referral_servers(),
+                        records: [scrubbed.authority_ns(), scrubbed.glue()].concat(),
                     });
                 }
                 ResponseKind::Answer => {
@@ -354,6 +355,10 @@ impl Inner {
                     emit(req.observer, || Event::Lame {
                         hop,
                         reason: reason.to_string(),
+                        bad_referral: match &reason {
+                            LameReason::BadReferral { to } => Some(to.clone()),
+                            _ => None,
+                        },
                     });
                 }
             }
@@ -381,6 +386,7 @@ impl Inner {
                 emit(req.observer, || Event::QueryFailed {
                     hop,
                     error: error.to_string(),
+                    timed_out: matches!(error, TransportError::Timeout(_)),
                 });
                 return None;
             }
@@ -468,7 +474,7 @@ impl Inner {
 fn report_answer(req: &Request<'_>, hop: HopId, records: &[Record]) {
     emit(req.observer, || Event::Answer {
         hop,
-        records: records.iter().map(ToString::to_string).collect(),
+        records: records.to_vec(),
     });
 }
 
