@@ -117,7 +117,7 @@ impl Inner {
             if cnames > self.limits.max_cname_chain as usize {
                 return Err(ResolveError::CnameChainTooLong(self.limits.max_cname_chain));
             }
-            let terminal = match self.from_cache(req, id, &name, task.qtype) {
+            let terminal = match self.lookup_cache(req, id, &name, task.qtype) {
                 Some(terminal) => terminal,
                 None => {
                     self.walk(req, id, &name, task.qtype, &stack, task.depth)
@@ -145,7 +145,7 @@ impl Inner {
     }
 
     /// The answer for (`name`, `qtype`) from the caches, if they have it.
-    fn from_cache(
+    fn lookup_cache(
         &self,
         req: &Request<'_>,
         id: u32,

@@ -27,9 +27,9 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::tree::{
-    AddressSource, CnameLink, DroppedRecord, Hop, HopResult, Lame, LameKind, Outcome, PathStep,
-    PurposeKind, Question, Referral, ReferralServer, Resolution, ResolutionStatus, Response,
-    SCHEMA_VERSION, SectionCounts, Summary, Trace, TraceRecord, rcode_name,
+    AddressSource, CacheHit, CnameLink, DroppedRecord, Hop, HopResult, Lame, LameKind, Outcome,
+    PathStep, PurposeKind, Question, Referral, ReferralServer, Resolution, ResolutionStatus,
+    Response, SCHEMA_VERSION, SectionCounts, Summary, Trace, TraceRecord, rcode_name,
 };
 use super::{AddrSource, Event, Observer, Purpose};
 
@@ -328,7 +328,10 @@ impl Drafts {
             }
             Event::CacheHit { resolution, what } => {
                 if let Some(r) = self.res.get_mut(resolution) {
-                    r.node.cache_hits.push(what.clone());
+                    r.node.cache_hits.push(CacheHit {
+                        what: what.clone(),
+                        at_us: micros(at),
+                    });
                 }
             }
             other => self.apply_hop_event(seq, at, other),

@@ -116,11 +116,20 @@ pub struct Resolution {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub elapsed_us: Option<u64>,
     /// Data taken from the cache instead of the network.
-    pub cache_hits: Vec<String>,
+    pub cache_hits: Vec<CacheHit>,
     /// CNAME links followed, in order.
     pub cnames: Vec<CnameLink>,
     /// Upstream exchanges, in the order they were sent.
     pub hops: Vec<Hop>,
+}
+
+/// Data found in the cache.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CacheHit {
+    /// What, e.g. `www.a.tld1. A` or `zone cut tld1.`.
+    pub what: String,
+    /// When, in microseconds since the trace began.
+    pub at_us: u64,
 }
 
 /// A CNAME that moved the resolution to a new name.

@@ -129,7 +129,7 @@ impl Graph {
             .as_ref()
             .map(|resp| millis(resp.rtt_us))
             .unwrap_or_default();
-        let label = |what: &str| quote(&format!("hop {} {what} {took}", hop.id).trim().to_string());
+        let label = |what: &str| quote(format!("hop {} {what} {took}", hop.id).trim());
         match hop.result {
             HopResult::Referral => {
                 if let Some(referral) = &hop.referral {

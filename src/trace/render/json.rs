@@ -27,7 +27,7 @@
 //!   qname, qtype: string,
 //!   status: "completed" | "failed" | "abandoned",
 //!   rcode?: string, error?: string, start_us: int, elapsed_us?: int,
-//!   cache_hits: [string], cnames: [{ from, to }],
+//!   cache_hits: [{ what: string, at_us: int }], cnames: [{ from, to }],
 //!   hops: [Hop]
 //! }
 //! Hop {

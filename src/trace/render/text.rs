@@ -41,11 +41,16 @@ fn resolution_text(out: &mut String, r: &Resolution, depth: usize) {
             r.id, r.qname, r.qtype
         );
     }
-    for hit in &r.cache_hits {
-        let _ = writeln!(out, "{pad};; from cache: {hit}");
-    }
+    // Cache hits go before the first hop sent after them.
+    let mut hits = r.cache_hits.iter().peekable();
     for hop in &r.hops {
+        while let Some(hit) = hits.next_if(|h| h.at_us <= hop.sent_us) {
+            let _ = writeln!(out, "{pad};; from cache: {}", hit.what);
+        }
         hop_text(out, r, hop, depth);
+    }
+    for hit in hits {
+        let _ = writeln!(out, "{pad};; from cache: {}", hit.what);
     }
     if r.purpose == PurposeKind::Target {
         let how = match r.status {
@@ -173,12 +178,12 @@ fn hop_text(out: &mut String, r: &Resolution, hop: &Hop, depth: usize) {
 /// Where the server's address came from, as a phrase.
 fn origin(hop: &Hop) -> String {
     match hop.address_source {
-        AddressSource::Hints => "from the root hints.".to_string(),
-        AddressSource::Glue => "from glue in the referral.".to_string(),
-        AddressSource::Cache => "from the cache.".to_string(),
+        AddressSource::Hints => "from the root hints".to_string(),
+        AddressSource::Glue => "from glue in the referral".to_string(),
+        AddressSource::Cache => "from the cache".to_string(),
         AddressSource::SideResolution => match hop.address_resolution {
-            Some(id) => format!("from side resolution #{id} of {}.", hop.server_name),
-            None => format!("from a side resolution of {}.", hop.server_name),
+            Some(id) => format!("from side resolution #{id} of {}", hop.server_name),
+            None => format!("from a side resolution of {}", hop.server_name),
         },
     }
 }
