@@ -399,3 +399,58 @@ fn which_dot() -> Option<std::path::PathBuf> {
         .map(|dir| dir.join("dot"))
         .find(|p| p.is_file())
 }
+
+#[tokio::test]
+async fn warnings_dig_users_know() {
+    let lab = lab().await;
+    let resolver = resolver(&lab);
+    let run = |name: &str, rtype: RecordType| {
+        let name = Name::from_str(name).expect("valid name");
+        let resolver = resolver.clone();
+        async move { trace_question(&resolver, &name, rtype).await }
+    };
+    use rootwalk::trace::tree::LameKind;
+    let lame_kind = |trace: &Trace| {
+        all_hops(trace)
+            .iter()
+            .find_map(|h| h.lame.as_ref().map(|l| l.kind))
+    };
+
+    let upward = run("www.upward.tld2.", RecordType::A).await;
+    assert_eq!(lame_kind(&upward), Some(LameKind::UpwardReferral));
+    assert_eq!(upward.outcome.rcode, "SERVFAIL");
+    assert!(render::text::render(&upward).contains(";; WARNING: bad (upward) referral"));
+
+    let sideways = run("www.sideways.tld2.", RecordType::A).await;
+    assert_eq!(lame_kind(&sideways), Some(LameKind::SidewaysReferral));
+    assert!(render::text::render(&sideways).contains(";; WARNING: bad (sideways) referral"));
+
+    let evil = run("www.sub.evil.tld3.", RecordType::A).await;
+    let dropped: Vec<&str> = all_hops(&evil)
+        .iter()
+        .flat_map(|h| &h.dropped)
+        .map(|d| d.record.as_str())
+        .collect();
+    assert_eq!(dropped.len(), 3, "{dropped:?}");
+    assert!(dropped.iter().any(|r| r.starts_with("www.a.tld1.")));
+    let text = render::text::render(&evil);
+    assert!(text.contains(";; WARNING: dropped 3 record(s)"), "{text}");
+    assert!(text.contains("www.a.tld1. 300 IN A"), "{text}");
+
+    let spoof = run("www.spoof.tld1.", RecordType::A).await;
+    let ignored: u32 = all_hops(&spoof)
+        .iter()
+        .filter_map(|h| h.response.as_ref())
+        .map(|r| r.ignored_replies)
+        .sum();
+    assert!(ignored > 0);
+    assert_eq!(spoof.outcome.rcode, "NOERROR");
+    assert!(render::text::render(&spoof).contains("did not match the query"));
+
+    let big = run("big.a.tld1.", RecordType::TXT).await;
+    let last = all_hops(&big).last().copied().expect("hops");
+    let response = last.response.as_ref().expect("a reply");
+    assert!(response.tcp_fallback);
+    assert_eq!(response.transport, "tcp");
+    assert!(render::text::render(&big).contains(";; Truncated, retrying in TCP mode."));
+}
