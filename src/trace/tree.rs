@@ -88,7 +88,7 @@ pub enum ResolutionStatus {
 /// One resolution: the client's, or a side resolution of a name server.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Resolution {
-    /// Engine-assigned id, unique within the trace (client: 0).
+    /// Engine-assigned id, unique within the trace.
     pub id: u32,
     /// Why it ran.
     pub purpose: PurposeKind,
