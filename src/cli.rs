@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// rootwalk: a recursive DNS resolver that walks the delegation chain from
 /// the root itself and shows its work: referrals, glue, and the side
@@ -26,7 +26,7 @@ pub enum Command {
     Resolve(ResolveArgs),
     /// Show the resolution path hop by hop, like `dig +trace`, with side
     /// resolutions of glueless name servers nested where they happen.
-    Trace(ResolveArgs),
+    Trace(TraceArgs),
     /// Run a recursive resolver daemon for stub clients (UDP and TCP).
     Serve,
     /// Measure what glueless delegations cost compared with glued ones, on
@@ -97,4 +97,33 @@ pub struct BenchArgs {
     /// Print the report as JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Options of `rootwalk trace`.
+#[derive(Debug, Args)]
+pub struct TraceArgs {
+    /// The question and upstream selection, as for `resolve`.
+    #[command(flatten)]
+    pub query: ResolveArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = TraceFormat::Text)]
+    pub format: TraceFormat,
+    /// Resolve the question once untraced first, then trace a second run
+    /// on the warmed cache. Default: a cold, fresh resolver, so every hop
+    /// from the root shows.
+    #[arg(long)]
+    pub use_cache: bool,
+}
+
+/// How `rootwalk trace` prints the trace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TraceFormat {
+    /// Like `dig +trace`, with side resolutions nested and a summary.
+    Text,
+    /// One JSON document (schema in the README).
+    Json,
+    /// A Graphviz digraph of the delegation path.
+    Dot,
+    /// The digraph rendered by Graphviz's `dot -Tsvg` (needs graphviz).
+    Svg,
 }
