@@ -18,16 +18,20 @@ fn name(s: &str) -> Name {
 }
 
 async fn setup() -> (Lab, Resolver) {
+    setup_with(Limits {
+        query_timeout: Duration::from_millis(300),
+        ..Limits::default()
+    })
+    .await
+}
+
+async fn setup_with(limits: Limits) -> (Lab, Resolver) {
     let lab = Lab::start(LabConfig {
         latency: false,
         ..LabConfig::for_tests()
     })
     .await
     .unwrap();
-    let limits = Limits {
-        query_timeout: Duration::from_millis(300),
-        ..Limits::default()
-    };
     let resolver = Resolver::new(ResolverConfig {
         hints: lab.hints(),
         upstream_port: lab.port(),
@@ -442,21 +446,11 @@ async fn authoritative_ns_replaces_the_parents_referral_ns() {
 
 #[tokio::test]
 async fn query_budget_bounds_a_resolution() {
-    let lab = Lab::start(LabConfig {
-        latency: false,
-        ..LabConfig::for_tests()
-    })
-    .await
-    .unwrap();
-    let limits = Limits {
+    let (lab, resolver) = setup_with(Limits {
         max_upstream_queries: 5,
         ..Limits::default()
-    };
-    let resolver = Resolver::new(ResolverConfig {
-        hints: lab.hints(),
-        upstream_port: lab.port(),
-        limits,
-    });
+    })
+    .await;
     let failure = resolve(&resolver, "www.e.tld3.", RecordType::A)
         .await
         .unwrap_err();
@@ -466,21 +460,11 @@ async fn query_budget_bounds_a_resolution() {
 
 #[tokio::test]
 async fn target_depth_limit_stops_deep_glueless_chains() {
-    let lab = Lab::start(LabConfig {
-        latency: false,
-        ..LabConfig::for_tests()
-    })
-    .await
-    .unwrap();
-    let limits = Limits {
+    let (_lab, resolver) = setup_with(Limits {
         max_target_depth: 2,
         ..Limits::default()
-    };
-    let resolver = Resolver::new(ResolverConfig {
-        hints: lab.hints(),
-        upstream_port: lab.port(),
-        limits,
-    });
+    })
+    .await;
     // e.tld3 needs three nested side resolutions.
     assert!(
         resolve(&resolver, "www.e.tld3.", RecordType::A)
