@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::server::acl::Cidr;
 
@@ -29,11 +29,12 @@ pub enum Command {
     Resolve(ResolveArgs),
     /// Show the resolution path hop by hop, like `dig +trace`, with side
     /// resolutions of glueless name servers nested where they happen.
-    Trace(ResolveArgs),
+    Trace(TraceArgs),
     /// Run a recursive resolver daemon for stub clients (UDP and TCP).
     Serve(ServeArgs),
-    /// Measure what glueless delegations cost compared with glued ones.
-    Bench,
+    /// Measure what glueless delegations cost compared with glued ones, on
+    /// the lab: cold resolutions of names that differ only in their glue.
+    Bench(BenchArgs),
     /// Check the delegation of one zone: glue, parent/child NS sets, lame
     /// servers.
     Check,
@@ -111,4 +112,47 @@ pub struct ServeArgs {
     /// TOML file with the same settings; flags given here override it.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+}
+
+/// Options of `rootwalk bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Run on the embedded lab (the only mode built so far).
+    #[arg(long)]
+    pub lab: bool,
+    /// Cold resolutions per case, each with a fresh cache.
+    #[arg(long, default_value_t = crate::bench::DEFAULT_RUNS)]
+    pub runs: usize,
+    /// Print the report as JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Options of `rootwalk trace`.
+#[derive(Debug, Args)]
+pub struct TraceArgs {
+    /// The question and upstream selection, as for `resolve`.
+    #[command(flatten)]
+    pub query: ResolveArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = TraceFormat::Text)]
+    pub format: TraceFormat,
+    /// Resolve the question once untraced first, then trace a second run
+    /// on the warmed cache. Default: a cold, fresh resolver, so every hop
+    /// from the root shows.
+    #[arg(long)]
+    pub use_cache: bool,
+}
+
+/// How `rootwalk trace` prints the trace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TraceFormat {
+    /// Like `dig +trace`, with side resolutions nested and a summary.
+    Text,
+    /// One JSON document (schema in the README).
+    Json,
+    /// A Graphviz digraph of the delegation path.
+    Dot,
+    /// The digraph rendered by Graphviz's `dot -Tsvg` (needs graphviz).
+    Svg,
 }

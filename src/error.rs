@@ -98,6 +98,15 @@ pub enum CliError {
     /// The daemon's configuration is unusable.
     #[error(transparent)]
     Config(#[from] crate::server::ConfigError),
+    /// Output could not be serialised.
+    #[error("cannot write JSON: {0}")]
+    Json(#[source] serde_json::Error),
+    /// The trace could not be rendered.
+    #[error(transparent)]
+    Render(#[from] crate::trace::render::RenderError),
+    /// Writing the output failed.
+    #[error("cannot write the output: {0}")]
+    Output(#[source] std::io::Error),
     /// The async runtime could not start.
     #[error("cannot start the runtime: {0}")]
     Runtime(#[source] std::io::Error),

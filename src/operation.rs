@@ -2,20 +2,25 @@
 //! library. `main` only parses, sets up logging and calls [`run`].
 
 use std::fmt::Write as _;
+use std::io::Write as _;
 use std::process::ExitCode;
 use std::str::FromStr;
 use std::sync::Arc;
 
-use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::{Name, Record, RecordType};
 
-use crate::cli::{Command, ResolveArgs, ServeArgs, UpstreamArgs};
+use crate::cli::{
+    BenchArgs, Command, ResolveArgs, ServeArgs, TraceArgs, TraceFormat, UpstreamArgs,
+};
 use crate::error::CliError;
 use crate::lab::{Lab, LabConfig, LabPort};
 use crate::resolve::hints::RootHints;
 use crate::resolve::{Resolver, ResolverConfig};
 use crate::server::{self, Counters, ServeError, Server};
 use crate::trace::NullObserver;
+use crate::trace::recorder::{Context, TraceRecorder};
+use crate::trace::render::{self, RenderError};
+use crate::trace::tree::{self, Trace, TraceRecord};
 
 /// Runs one subcommand to completion.
 pub async fn run(command: Command) -> Result<ExitCode, CliError> {
@@ -25,9 +30,9 @@ pub async fn run(command: Command) -> Result<ExitCode, CliError> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Resolve(args) => resolve(&args).await,
-        Command::Trace(_) => Err(CliError::NotImplemented("trace")),
+        Command::Trace(args) => trace(&args).await,
         Command::Serve(args) => serve(&args).await,
-        Command::Bench => Err(CliError::NotImplemented("bench")),
+        Command::Bench(args) => bench(&args).await,
         Command::Check => Err(CliError::NotImplemented("check")),
     }
 }
@@ -199,6 +204,72 @@ mod signals {
     }
 }
 
+async fn trace(args: &TraceArgs) -> Result<ExitCode, CliError> {
+    let (name, rtype) = question(&args.query)?;
+    let upstream = Upstream::from_args(&args.query.upstream).await?;
+    let resolver = Resolver::new(upstream.config);
+    if args.use_cache {
+        // Warm the cache; the traced run below shows what it saves. A
+        // failure here shows up again (as a recent failure) in the trace.
+        let _ = resolver.resolve(&name, rtype, &NullObserver).await;
+    }
+    let trace = trace_question(&resolver, &name, rtype).await;
+    let output = render_trace(&trace, args.format)?;
+    std::io::stdout()
+        .write_all(&output)
+        .map_err(CliError::Output)?;
+    Ok(if trace.outcome.error.is_some() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Resolves `name`/`rtype` with `resolver` under a [`TraceRecorder`] and
+/// returns the trace tree; a failed resolution is a trace too.
+pub async fn trace_question(resolver: &Resolver, name: &Name, rtype: RecordType) -> Trace {
+    let recorder = TraceRecorder::new();
+    let result = resolver.resolve(name, rtype, &recorder).await;
+    let question = tree::Question {
+        name: name.to_string(),
+        qtype: rtype.to_string(),
+    };
+    let (outcome, stats) = match result {
+        Ok(outcome) => (
+            tree::Outcome {
+                rcode: rcode_name(outcome.rcode),
+                error: None,
+                answers: outcome.answers.iter().map(TraceRecord::from).collect(),
+            },
+            outcome.stats,
+        ),
+        Err(failure) => (
+            tree::Outcome {
+                rcode: "SERVFAIL".to_string(),
+                error: Some(failure.error.to_string()),
+                answers: Vec::new(),
+            },
+            failure.stats,
+        ),
+    };
+    recorder.trace(Context {
+        question,
+        outcome,
+        upstream_queries: stats.upstream_queries,
+        wall_time: stats.elapsed,
+    })
+}
+
+/// The trace in `format`, as bytes for stdout.
+pub fn render_trace(trace: &Trace, format: TraceFormat) -> Result<Vec<u8>, RenderError> {
+    Ok(match format {
+        TraceFormat::Text => render::text::render(trace).into_bytes(),
+        TraceFormat::Json => render::json::render(trace)?.into_bytes(),
+        TraceFormat::Dot => render::dot::render(trace).into_bytes(),
+        TraceFormat::Svg => render::dot::svg(&render::dot::render(trace))?,
+    })
+}
+
 /// Appends a dig-style section: `;; NAME SECTION:` then one record a line.
 pub fn section(out: &mut String, title: &str, records: &[Record]) {
     if records.is_empty() {
@@ -212,17 +283,7 @@ pub fn section(out: &mut String, title: &str, records: &[Record]) {
 }
 
 /// The RCODE's mnemonic as dig prints it (RFC 6895 §2.3).
-pub fn rcode_name(rcode: ResponseCode) -> String {
-    match rcode {
-        ResponseCode::NoError => "NOERROR".into(),
-        ResponseCode::FormErr => "FORMERR".into(),
-        ResponseCode::ServFail => "SERVFAIL".into(),
-        ResponseCode::NXDomain => "NXDOMAIN".into(),
-        ResponseCode::NotImp => "NOTIMP".into(),
-        ResponseCode::Refused => "REFUSED".into(),
-        other => format!("RCODE{}", u16::from(other)),
-    }
-}
+pub use crate::trace::tree::rcode_name;
 
 /// One record as dig prints it: owner, TTL, class, type, data, tab-separated.
 pub fn dig_line(record: &Record) -> String {
@@ -234,4 +295,25 @@ pub fn dig_line(record: &Record) -> String {
         record.record_type(),
         record.data
     )
+}
+
+async fn bench(args: &BenchArgs) -> Result<ExitCode, CliError> {
+    if !args.lab {
+        return Err(CliError::NotImplemented("bench without --lab (real names)"));
+    }
+    let lab = Lab::start(LabConfig {
+        manifest: None,
+        prefix: None,
+        port: LabPort::Auto,
+        latency: true,
+    })
+    .await?;
+    let report = crate::bench::run_lab(&lab, crate::bench::LAB_CASES, args.runs).await;
+    if args.json {
+        let text = serde_json::to_string_pretty(&report).map_err(CliError::Json)?;
+        println!("{text}");
+    } else {
+        print!("{}", report.table());
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -215,6 +215,7 @@ pub struct Lab {
     port: u16,
     prefix: [u8; 3],
     servers: Vec<(Name, IpAddr)>,
+    latencies: Vec<(IpAddr, Duration)>,
     hints: RootHints,
     log: Arc<QueryLog>,
     tasks: Vec<JoinHandle<()>>,
@@ -253,6 +254,16 @@ impl Lab {
             .map(|s| (s.name.clone(), IpAddr::V4(s.address)))
             .collect();
         let hints = root_hints(&spec);
+        let latencies = spec
+            .servers
+            .iter()
+            .map(|s| {
+                (
+                    IpAddr::V4(s.address),
+                    if latency { s.latency } else { Duration::ZERO },
+                )
+            })
+            .collect();
         for (server, bound) in spec.servers.into_iter().zip(bound) {
             let address = IpAddr::V4(server.address);
             let running = Server {
@@ -281,6 +292,7 @@ impl Lab {
             port,
             prefix,
             servers,
+            latencies,
             hints,
             log,
             tasks,
@@ -316,6 +328,15 @@ impl Lab {
             .iter()
             .find(|(n, _)| *n == name)
             .map(|(_, address)| *address)
+    }
+
+    /// The delay the server at `addr` adds to each reply (zero when the lab
+    /// runs without latency); `None` when no lab server has that address.
+    pub fn latency_of(&self, addr: IpAddr) -> Option<Duration> {
+        self.latencies
+            .iter()
+            .find(|(a, _)| *a == addr)
+            .map(|(_, d)| *d)
     }
 
     /// Every server's name and address, in manifest order.

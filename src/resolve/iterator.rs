@@ -12,7 +12,7 @@ use hickory_proto::rr::{Name, RData, Record, RecordType};
 use tokio::time::Instant;
 
 use super::Inner;
-use super::classify::{ResponseKind, classify};
+use super::classify::{LameReason, ResponseKind, classify};
 use super::delegation::DelegationPoint;
 use super::request::{Request, Stack};
 use super::scrub::{Scrubbed, scrub};
@@ -117,7 +117,7 @@ impl Inner {
             if cnames > self.limits.max_cname_chain as usize {
                 return Err(ResolveError::CnameChainTooLong(self.limits.max_cname_chain));
             }
-            let terminal = match self.from_cache(req, id, &name, task.qtype) {
+            let terminal = match self.lookup_cache(req, id, &name, task.qtype) {
                 Some(terminal) => terminal,
                 None => {
                     self.walk(req, id, &name, task.qtype, &stack, task.depth)
@@ -145,7 +145,7 @@ impl Inner {
     }
 
     /// The answer for (`name`, `qtype`) from the caches, if they have it.
-    fn from_cache(
+    fn lookup_cache(
         &self,
         req: &Request<'_>,
         id: u32,
@@ -327,6 +327,7 @@ impl Inner {
                         hop,
                         zone: dp.zone.clone(),
                         servers: dp.referral_servers(),
+                        records: [scrubbed.authority_ns(), scrubbed.glue()].concat(),
                     });
                 }
                 ResponseKind::Answer => {
@@ -354,6 +355,10 @@ impl Inner {
                     emit(req.observer, || Event::Lame {
                         hop,
                         reason: reason.to_string(),
+                        bad_referral: match &reason {
+                            LameReason::BadReferral { to } => Some(to.clone()),
+                            _ => None,
+                        },
                     });
                 }
             }
@@ -381,6 +386,7 @@ impl Inner {
                 emit(req.observer, || Event::QueryFailed {
                     hop,
                     error: error.to_string(),
+                    timed_out: matches!(error, TransportError::Timeout(_)),
                 });
                 return None;
             }
@@ -417,12 +423,16 @@ impl Inner {
         Some(scrubbed)
     }
 
-    /// The untried, non-lame address with the lowest smoothed RTT.
+    /// The untried address with the lowest smoothed RTT, servers known to
+    /// be lame for the zone last (they are still tried when nothing else is
+    /// left, so one bad moment does not fail a zone for the lame TTL).
     fn select_server(&self, dp: &DelegationPoint) -> Option<(Name, IpAddr, AddrSource)> {
         let now = Instant::now();
         dp.untried()
-            .filter(|(_, addr, _)| !self.infra.is_lame(&dp.zone, *addr, now))
-            .min_by_key(|(_, addr, _)| (self.infra.srtt(*addr, now), addr.is_ipv6()))
+            .min_by_key(|(_, addr, _)| {
+                let lame = self.infra.is_lame(&dp.zone, *addr, now);
+                (lame, self.infra.srtt(*addr, now), addr.is_ipv6())
+            })
             .map(|(name, addr, src)| (name.clone(), addr, src))
     }
 
@@ -468,7 +478,7 @@ impl Inner {
 fn report_answer(req: &Request<'_>, hop: HopId, records: &[Record]) {
     emit(req.observer, || Event::Answer {
         hop,
-        records: records.iter().map(ToString::to_string).collect(),
+        records: records.to_vec(),
     });
 }
 

@@ -4,12 +4,20 @@
 //!
 //! The engine never prints. `rootwalk trace` passes a recorder, the daemon
 //! passes [`NullObserver`], whose empty method the compiler removes.
+//!
+//! - [`recorder`]: [`recorder::TraceRecorder`] keeps the events and builds
+//!   the [`tree::Trace`]: resolutions, hops, nested side resolutions.
+//! - [`render`]: the trace as text (dig +trace-like), JSON or Graphviz DOT.
+
+pub mod recorder;
+pub mod render;
+pub mod tree;
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use hickory_proto::op::ResponseCode;
-use hickory_proto::rr::{Name, RecordType};
+use hickory_proto::rr::{Name, Record, RecordType};
 
 use crate::net::Protocol;
 
@@ -125,6 +133,8 @@ pub enum Event {
         hop: HopId,
         /// What happened.
         error: String,
+        /// Whether it was a timeout (no reply at all before the deadline).
+        timed_out: bool,
     },
     /// The scrubber dropped records from a reply.
     RecordsDropped {
@@ -141,6 +151,8 @@ pub enum Event {
         zone: Name,
         /// Its name servers, with glue if any.
         servers: Vec<ReferralServer>,
+        /// The NS records and the glue records the scrubber kept.
+        records: Vec<Record>,
     },
     /// The server was lame for the zone asked (bad referral, REFUSED,
     /// SERVFAIL, not authoritative ...).
@@ -149,13 +161,16 @@ pub enum Event {
         hop: HopId,
         /// Why.
         reason: String,
+        /// For a referral to a zone not below the one asked (upward or
+        /// sideways): the zone it pointed to.
+        bad_referral: Option<Name>,
     },
     /// The final answer or a CNAME link came from this exchange.
     Answer {
         /// The exchange.
         hop: HopId,
-        /// Records, presentation format.
-        records: Vec<String>,
+        /// The records: the CNAME chain and the final RRset, if any.
+        records: Vec<Record>,
     },
     /// A CNAME moved the resolution to a new name.
     CnameRestart {

@@ -1,0 +1,127 @@
+//! CPU cost of the engine's pieces: wire decode+encode, a cache hit, the
+//! scrubber on a referral, a cached resolution through the library, and a
+//! cold resolution on the in-process lab with no added latency.
+//!
+//! Run: `cargo bench --bench engine`.
+
+use std::hint::black_box;
+use std::str::FromStr;
+use std::time::Duration;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use hickory_proto::op::{Message, MessageType, OpCode, Query};
+use hickory_proto::rr::rdata::{A, NS};
+use hickory_proto::rr::{Name, RData, Record, RecordType};
+use rootwalk::cache::{RrsetCache, Trust};
+use rootwalk::config::Limits;
+use rootwalk::lab::{Lab, LabConfig};
+use rootwalk::resolve::scrub::scrub;
+use rootwalk::resolve::{Resolver, ResolverConfig};
+use rootwalk::trace::NullObserver;
+
+fn name(s: &str) -> Name {
+    Name::from_str(s).unwrap_or_else(|_| Name::root())
+}
+
+/// A referral from tld1 for b.tld1 with sibling glue and a poisoned extra.
+fn referral() -> (Message, Query) {
+    let question = Query::query(name("www.b.tld1."), RecordType::A);
+    let mut m = Message::new(7, MessageType::Response, OpCode::Query);
+    m.add_query(question.clone());
+    for ns in ["ns1.a.tld1.", "ns2.a.tld1."] {
+        m.authorities.push(Record::from_rdata(
+            name("b.tld1."),
+            86400,
+            RData::NS(NS(name(ns))),
+        ));
+    }
+    m.additionals.push(Record::from_rdata(
+        name("ns1.a.tld1."),
+        86400,
+        RData::A(A::new(127, 53, 0, 101)),
+    ));
+    m.additionals.push(Record::from_rdata(
+        name("ns2.a.tld1."),
+        86400,
+        RData::A(A::new(127, 53, 0, 102)),
+    ));
+    m.additionals.push(Record::from_rdata(
+        name("www.a.tld3."),
+        86400,
+        RData::A(A::new(127, 66, 6, 6)),
+    ));
+    (m, question)
+}
+
+fn pieces(c: &mut Criterion) {
+    let (message, question) = referral();
+    let wire = message.to_vec().unwrap_or_default();
+    c.bench_function("wire decode+encode (referral)", |b| {
+        b.iter(|| {
+            let decoded = Message::from_vec(black_box(&wire)).ok();
+            decoded.and_then(|m| m.to_vec().ok())
+        })
+    });
+
+    let zone = name("tld1.");
+    c.bench_function("scrub referral", |b| {
+        b.iter(|| scrub(black_box(message.clone()), &zone, &question))
+    });
+
+    let cache = RrsetCache::new(100_000, Duration::from_secs(86_400));
+    let now = tokio::time::Instant::now();
+    for i in 0..10_000u32 {
+        let owner = name(&format!("host{i}.a.tld1."));
+        let record =
+            Record::from_rdata(owner, 3600, RData::A(A::from(std::net::Ipv4Addr::from(i))));
+        cache.insert(&[record], Trust::AuthAnswer, now);
+    }
+    let wanted = name("host5000.a.tld1.");
+    c.bench_function("cache hit (10k entries)", |b| {
+        b.iter(|| cache.get(black_box(&wanted), RecordType::A, now))
+    });
+}
+
+fn resolutions(c: &mut Criterion) {
+    let Ok(runtime) = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    else {
+        return;
+    };
+    let Ok(lab) = runtime.block_on(Lab::start(LabConfig {
+        latency: false,
+        ..LabConfig::for_tests()
+    })) else {
+        return;
+    };
+    let config = ResolverConfig {
+        hints: lab.hints(),
+        upstream_port: lab.port(),
+        limits: Limits::default(),
+    };
+    let qname = name("www.c.tld2.");
+
+    let warm = Resolver::new(config.clone());
+    let _ = runtime.block_on(warm.resolve(&qname, RecordType::A, &NullObserver));
+    c.bench_function("cached resolution (glueless zone)", |b| {
+        b.iter(|| runtime.block_on(warm.resolve(black_box(&qname), RecordType::A, &NullObserver)))
+    });
+
+    let mut group = c.benchmark_group("cold");
+    group.sample_size(30);
+    group.bench_function(
+        "cold resolution, lab without latency (glueless zone)",
+        |b| {
+            b.iter(|| {
+                let resolver = Resolver::new(config.clone());
+                runtime.block_on(resolver.resolve(&qname, RecordType::A, &NullObserver))
+            })
+        },
+    );
+    group.finish();
+    drop(lab);
+}
+
+criterion_group!(benches, pieces, resolutions);
+criterion_main!(benches);

@@ -1,0 +1,66 @@
+//! The trace as one JSON document (`--format json`), and back.
+//!
+//! # Schema (version 1)
+//!
+//! The document is [`Trace`] serialized with serde; field names are stable
+//! within a schema version. Times are integer microseconds (`*_us`), so the
+//! document round-trips exactly. Optional fields are left out when absent.
+//!
+//! ```text
+//! Trace {
+//!   schema: 1,
+//!   question: { name: "www.c.tld2.", type: "A" },
+//!   outcome: { rcode: "NOERROR" | "NXDOMAIN" | "SERVFAIL", error?: string,
+//!              answers: [Record] },
+//!   resolutions: [Resolution],          // the client resolution first
+//!   summary: {
+//!     hops, upstream_queries, side_resolutions, timeouts: int,
+//!     bytes: int, wall_time_us: int,
+//!     critical_path: [{ hop, resolution, depth: int, zone, server_name,
+//!                       address: string, duration_us: int }]
+//!   }
+//! }
+//! Resolution {
+//!   id: int, purpose: "client" | "target",
+//!   for_zone?: string,                  // target: the zone needing a server address
+//!   parent_hop?: int,                   // target: the hop whose referral needed it
+//!   qname, qtype: string,
+//!   status: "completed" | "failed" | "abandoned",
+//!   rcode?: string, error?: string, start_us: int, elapsed_us?: int,
+//!   cache_hits: [{ what: string, at_us: int }], cnames: [{ from, to }],
+//!   hops: [Hop]
+//! }
+//! Hop {
+//!   id: int, zone, qname, qtype, server_name, address: string, port: int,
+//!   address_source: "hints" | "glue" | "cache" | "side_resolution",
+//!   address_resolution?: int,           // id of the side resolution that found it
+//!   sent_us: int,
+//!   result: "referral" | "answer" | "lame" | "timeout" | "error" | "unknown",
+//!   response?: { rcode, flags: [string], transport: "udp" | "tcp",
+//!                tcp_fallback: bool, bytes, rtt_us: int,
+//!                counts: { answer, authority, additional }, ignored_replies: int },
+//!   error?: string,
+//!   dropped: [{ record, reason: string }],
+//!   referral?: { zone, servers: [{ name, glue: [address] }], records: [Record] },
+//!   lame?: { kind: "upward_referral" | "sideways_referral" | "other",
+//!            reason: string, referred_to?: string },
+//!   answer: [Record],
+//!   side_resolutions: [Resolution]      // nested, recursively
+//! }
+//! Record { name, ttl: int, class, type, data: string }
+//! ```
+
+use super::RenderError;
+use crate::trace::tree::Trace;
+
+/// The trace as a pretty-printed JSON document, newline-terminated.
+pub fn render(trace: &Trace) -> Result<String, RenderError> {
+    let mut text = serde_json::to_string_pretty(trace)?;
+    text.push('\n');
+    Ok(text)
+}
+
+/// Reads a document written by [`render`].
+pub fn parse(text: &str) -> Result<Trace, RenderError> {
+    Ok(serde_json::from_str(text)?)
+}

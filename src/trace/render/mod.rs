@@ -1,0 +1,55 @@
+//! Renders a [`Trace`](super::tree::Trace) for people and tools: text like
+//! `dig +trace`, a JSON document, or a Graphviz graph (DOT, or SVG through
+//! the `dot` program).
+
+pub mod dot;
+pub mod json;
+pub mod text;
+
+/// Why a trace could not be rendered.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    /// Serializing to JSON failed.
+    #[error("cannot serialize the trace as JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    /// `--format svg` needs Graphviz's `dot` program.
+    #[error(
+        "`dot` (Graphviz) is not installed or not on PATH; install graphviz, \
+         or use `--format dot` and render it elsewhere"
+    )]
+    DotMissing,
+    /// Running `dot` failed.
+    #[error("running `dot -Tsvg` failed: {0}")]
+    DotIo(#[source] std::io::Error),
+    /// `dot` ran but reported an error.
+    #[error("`dot -Tsvg` exited with {status}: {stderr}")]
+    DotFailed {
+        /// Its exit status.
+        status: String,
+        /// What it printed on stderr.
+        stderr: String,
+    },
+}
+
+/// Formats microseconds as milliseconds the way dig does for real
+/// networks (whole ms), with one decimal below 10 ms so loopback hops do
+/// not all read "0 ms".
+pub fn millis(us: u64) -> String {
+    if us >= 10_000 {
+        format!("{} ms", us / 1000)
+    } else {
+        format!("{:.1} ms", us as f64 / 1000.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::millis;
+
+    #[test]
+    fn millis_keeps_a_decimal_for_fast_hops() {
+        assert_eq!(millis(240), "0.2 ms");
+        assert_eq!(millis(9_960), "10.0 ms");
+        assert_eq!(millis(12_345), "12 ms");
+    }
+}

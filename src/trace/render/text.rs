@@ -1,0 +1,279 @@
+//! The trace as text, for people who know `dig +trace`: per hop the records
+//! that matter (the referral's NS set and the glue used, or the answer),
+//! then `;; Received N bytes from ADDR#PORT(NAME) in T ms` and where the
+//! server's address came from, with warnings; side resolutions indented
+//! under the hop that needed them; a summary with the critical path last.
+
+use std::fmt::Write as _;
+
+use super::millis;
+use crate::trace::tree::{
+    AddressSource, Hop, HopResult, LameKind, PurposeKind, Resolution, ResolutionStatus, Trace,
+};
+
+/// Indentation added per level of side-resolution nesting.
+const INDENT: &str = "    ";
+
+/// Renders `trace` as text.
+pub fn render(trace: &Trace) -> String {
+    let mut out = String::new();
+    let q = &trace.question;
+    let _ = writeln!(out, "; <<>> rootwalk trace <<>> {} {}", q.name, q.qtype);
+    let _ = writeln!(
+        out,
+        ";; (side resolutions are indented under the hop that needed them)"
+    );
+    out.push('\n');
+    for resolution in &trace.resolutions {
+        resolution_text(&mut out, resolution, 0);
+    }
+    summary(&mut out, trace);
+    out
+}
+
+fn resolution_text(out: &mut String, r: &Resolution, depth: usize) {
+    let pad = INDENT.repeat(depth);
+    if r.purpose == PurposeKind::Target {
+        let zone = r.for_zone.as_deref().unwrap_or("?");
+        let _ = writeln!(
+            out,
+            "{pad};; >>> side resolution #{}: {} {} (address of a name server of {zone})",
+            r.id, r.qname, r.qtype
+        );
+    }
+    // Cache hits go before the first hop sent after them.
+    let mut hits = r.cache_hits.iter().peekable();
+    for hop in &r.hops {
+        while let Some(hit) = hits.next_if(|h| h.at_us <= hop.sent_us) {
+            let _ = writeln!(out, "{pad};; from cache: {}", hit.what);
+        }
+        hop_text(out, r, hop, depth);
+    }
+    for hit in hits {
+        let _ = writeln!(out, "{pad};; from cache: {}", hit.what);
+    }
+    if r.purpose == PurposeKind::Target {
+        let how = match r.status {
+            ResolutionStatus::Completed => {
+                let rcode = r.rcode.as_deref().unwrap_or("?");
+                let took = r.elapsed_us.map(millis).unwrap_or_default();
+                let addrs: Vec<&str> = r
+                    .hops
+                    .iter()
+                    .flat_map(|h| &h.answer)
+                    .filter(|rec| rec.rtype == "A" || rec.rtype == "AAAA")
+                    .map(|rec| rec.data.as_str())
+                    .collect();
+                format!("{rcode} in {took}: {}", join_or(&addrs, "no address"))
+            }
+            ResolutionStatus::Failed => {
+                format!("FAILED: {}", r.error.as_deref().unwrap_or("unknown error"))
+            }
+            ResolutionStatus::Abandoned => {
+                "abandoned (another side resolution gave an address first)".to_string()
+            }
+        };
+        let _ = writeln!(out, "{pad};; <<< side resolution #{}: {how}", r.id);
+        out.push('\n');
+    } else if r.status == ResolutionStatus::Failed {
+        let error = r.error.as_deref().unwrap_or("unknown error");
+        let _ = writeln!(out, "{pad};; resolution FAILED: {error}\n");
+    }
+}
+
+fn hop_text(out: &mut String, r: &Resolution, hop: &Hop, depth: usize) {
+    let pad = INDENT.repeat(depth);
+    let line = |out: &mut String, text: &str| {
+        let _ = writeln!(out, "{pad}{text}");
+    };
+    if let Some(referral) = &hop.referral {
+        for record in &referral.records {
+            let glue = if record.rtype == "NS" { "" } else { "\t; glue" };
+            line(out, &format!("{}{glue}", record.dig_line()));
+        }
+    }
+    for record in &hop.answer {
+        line(out, &record.dig_line());
+    }
+    let server = format!("{}#{}({})", hop.address, hop.port, hop.server_name);
+    match &hop.response {
+        Some(resp) => {
+            if resp.tcp_fallback {
+                line(out, ";; Truncated, retrying in TCP mode.");
+            }
+            let mut note = format!("{} {}", resp.transport.to_uppercase(), resp.rcode);
+            for flag in &resp.flags {
+                let _ = write!(note, " {flag}");
+            }
+            line(
+                out,
+                &format!(
+                    ";; Received {} bytes from {server} in {} [hop {}, {} {} asked as zone {}, {note}]",
+                    resp.bytes,
+                    millis(resp.rtt_us),
+                    hop.id,
+                    hop.qname,
+                    hop.qtype,
+                    hop.zone
+                ),
+            );
+            if resp.ignored_replies > 0 {
+                line(
+                    out,
+                    &format!(
+                        ";; WARNING: ignored {} reply(ies) that did not match the query (spoofing?)",
+                        resp.ignored_replies
+                    ),
+                );
+            }
+        }
+        None => {
+            let why = match hop.result {
+                HopResult::Timeout => "timed out",
+                HopResult::Error => "communications error",
+                _ => "no reply recorded (abandoned)",
+            };
+            let detail = hop.error.as_deref().unwrap_or("");
+            line(
+                out,
+                &format!(
+                    ";; WARNING: {why} talking to {server} [hop {}, zone {}]: {detail}",
+                    hop.id, hop.zone
+                ),
+            );
+        }
+    }
+    line(out, &format!(";; Server address {}", origin(hop)));
+    warnings(out, hop, &pad);
+    if let Some(cname) = r
+        .cnames
+        .iter()
+        .find(|c| hop.result == HopResult::Answer && c.from.eq_ignore_ascii_case(&hop.qname))
+    {
+        line(out, &format!(";; CNAME: restarting at {}", cname.to));
+    }
+    if let Some(referral) = &hop.referral {
+        let glueless: Vec<&str> = referral
+            .servers
+            .iter()
+            .filter(|s| s.glue.is_empty())
+            .map(|s| s.name.as_str())
+            .collect();
+        if !glueless.is_empty() {
+            line(
+                out,
+                &format!(
+                    ";; No glue for {} (the walk resolves them only if no other address is left)",
+                    glueless.join(", ")
+                ),
+            );
+        }
+    }
+    out.push('\n');
+    for side in &hop.side_resolutions {
+        resolution_text(out, side, depth + 1);
+    }
+}
+
+/// Where the server's address came from, as a phrase.
+fn origin(hop: &Hop) -> String {
+    match hop.address_source {
+        AddressSource::Hints => "from the root hints".to_string(),
+        AddressSource::Glue => "from glue in the referral".to_string(),
+        AddressSource::Cache => "from the cache".to_string(),
+        AddressSource::SideResolution => match hop.address_resolution {
+            Some(id) => format!("from side resolution #{id} of {}", hop.server_name),
+            None => format!("from a side resolution of {}", hop.server_name),
+        },
+    }
+}
+
+fn warnings(out: &mut String, hop: &Hop, pad: &str) {
+    if let Some(lame) = &hop.lame {
+        let what = match lame.kind {
+            LameKind::UpwardReferral => "bad (upward) referral",
+            LameKind::SidewaysReferral => "bad (sideways) referral",
+            LameKind::Other => "lame server",
+        };
+        let _ = writeln!(
+            out,
+            "{pad};; WARNING: {what} from {} for zone {}: {}; trying another server",
+            hop.server_name, hop.zone, lame.reason
+        );
+    }
+    if !hop.dropped.is_empty() {
+        let _ = writeln!(
+            out,
+            "{pad};; WARNING: dropped {} record(s) the server may not speak for:",
+            hop.dropped.len()
+        );
+        for d in &hop.dropped {
+            let _ = writeln!(out, "{pad};;     {}\t; {}", d.record, d.reason);
+        }
+    }
+}
+
+fn summary(out: &mut String, trace: &Trace) {
+    let s = &trace.summary;
+    let o = &trace.outcome;
+    let _ = writeln!(out, ";; SUMMARY");
+    match &o.error {
+        Some(error) => {
+            let _ = writeln!(out, ";; Outcome: {} ({error})", o.rcode);
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                ";; Outcome: {}, {} answer record(s)",
+                o.rcode,
+                o.answers.len()
+            );
+        }
+    }
+    for record in &o.answers {
+        let _ = writeln!(out, "{}", record.dig_line());
+    }
+    let _ = writeln!(
+        out,
+        ";; {} hops, {} upstream queries, {} side resolutions, {} timeouts, {} bytes received, {} wall time",
+        s.hops,
+        s.upstream_queries,
+        s.side_resolutions,
+        s.timeouts,
+        s.bytes,
+        millis(s.wall_time_us)
+    );
+    let total: u64 = s.critical_path.iter().map(|p| p.duration_us).sum();
+    let _ = writeln!(
+        out,
+        ";; Critical path: {} exchanges, {} on the wire",
+        s.critical_path.len(),
+        millis(total)
+    );
+    for (n, step) in s.critical_path.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            ";;   {:>2}. {}{} {} ({}) {} [hop {}{}]",
+            n + 1,
+            "  ".repeat(step.depth as usize),
+            step.zone,
+            step.server_name,
+            step.address,
+            millis(step.duration_us),
+            step.hop,
+            if step.depth > 0 {
+                format!(", side resolution #{}", step.resolution)
+            } else {
+                String::new()
+            }
+        );
+    }
+}
+
+fn join_or(items: &[&str], empty: &str) -> String {
+    if items.is_empty() {
+        empty.to_string()
+    } else {
+        items.join(", ")
+    }
+}

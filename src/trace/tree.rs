@@ -1,0 +1,383 @@
+//! The trace as data: resolutions, their hops and the side resolutions
+//! nested under them, plus a summary. Built by the recorder, read by the
+//! renderers, and serialized as-is for `--format json` (the field names
+//! here are the JSON schema, documented in `render/json.rs`).
+
+use serde::{Deserialize, Serialize};
+
+/// Version of the JSON schema; bumped when a field changes meaning or goes.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// One traced client question.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Trace {
+    /// [`SCHEMA_VERSION`].
+    pub schema: u32,
+    /// What was asked.
+    pub question: Question,
+    /// How it ended, as the client sees it.
+    pub outcome: Outcome,
+    /// The client resolution first; then any resolution whose parent hop
+    /// was not seen (none in a well-formed trace).
+    pub resolutions: Vec<Resolution>,
+    /// Counters and the critical path.
+    pub summary: Summary,
+}
+
+/// A question: name and type.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Question {
+    /// Fully qualified name, e.g. `www.a.tld1.`.
+    pub name: String,
+    /// Record type mnemonic, e.g. `A`.
+    #[serde(rename = "type")]
+    pub qtype: String,
+}
+
+/// How the client question ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outcome {
+    /// `NOERROR`, `NXDOMAIN`, or `SERVFAIL` when resolution failed.
+    pub rcode: String,
+    /// Why it failed (absent on success).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The CNAME chain and final RRset.
+    pub answers: Vec<TraceRecord>,
+}
+
+/// One resource record, split into dig's columns.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TraceRecord {
+    /// Owner name.
+    pub name: String,
+    /// TTL in seconds.
+    pub ttl: u32,
+    /// Class, e.g. `IN`.
+    pub class: String,
+    /// Type, e.g. `NS`.
+    #[serde(rename = "type")]
+    pub rtype: String,
+    /// RDATA in presentation format.
+    pub data: String,
+}
+
+/// Why a resolution ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PurposeKind {
+    /// The client's question.
+    Client,
+    /// The address of a glueless name server.
+    Target,
+}
+
+/// How a resolution ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResolutionStatus {
+    /// Finished with an answer, NODATA or NXDOMAIN.
+    Completed,
+    /// Finished with an error (SERVFAIL).
+    Failed,
+    /// Never finished: a parallel side resolution dropped once another one
+    /// gave an address, or cut off by the request timeout.
+    Abandoned,
+}
+
+/// One resolution: the client's, or a side resolution of a name server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Resolution {
+    /// Engine-assigned id, unique within the trace.
+    pub id: u32,
+    /// Why it ran.
+    pub purpose: PurposeKind,
+    /// For a side resolution: the zone whose server needed an address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub for_zone: Option<String>,
+    /// The hop whose referral needed it (side resolutions only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_hop: Option<u32>,
+    /// Name asked for.
+    pub qname: String,
+    /// Type asked for.
+    pub qtype: String,
+    /// How it ended.
+    pub status: ResolutionStatus,
+    /// Its RCODE, when it finished.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rcode: Option<String>,
+    /// Why it failed, if it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Start, in microseconds since the trace began.
+    pub start_us: u64,
+    /// Wall time in microseconds, when it finished.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub elapsed_us: Option<u64>,
+    /// Data taken from the cache instead of the network.
+    pub cache_hits: Vec<CacheHit>,
+    /// CNAME links followed, in order.
+    pub cnames: Vec<CnameLink>,
+    /// Upstream exchanges, in the order they were sent.
+    pub hops: Vec<Hop>,
+}
+
+/// Data found in the cache.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CacheHit {
+    /// What, e.g. `www.a.tld1. A` or `zone cut tld1.`.
+    pub what: String,
+    /// When, in microseconds since the trace began.
+    pub at_us: u64,
+}
+
+/// A CNAME that moved the resolution to a new name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CnameLink {
+    /// The alias.
+    pub from: String,
+    /// Its target.
+    pub to: String,
+}
+
+/// Where the address a query went to came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AddressSource {
+    /// The root hints.
+    Hints,
+    /// Glue in the referral that named the server.
+    Glue,
+    /// The cache.
+    Cache,
+    /// A side resolution of the server's name.
+    SideResolution,
+}
+
+/// What became of one exchange.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HopResult {
+    /// A referral the walk followed.
+    Referral,
+    /// An answer, CNAME, NODATA or NXDOMAIN.
+    Answer,
+    /// The server was lame (bad referral, error RCODE, not authoritative).
+    Lame,
+    /// No reply before the timeout.
+    Timeout,
+    /// Another transport failure (port closed, network error).
+    Error,
+    /// A reply came but was not classified, or nothing came back before
+    /// the resolution was abandoned.
+    Unknown,
+}
+
+/// One upstream exchange.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hop {
+    /// Engine-assigned id, unique within the trace.
+    pub id: u32,
+    /// The zone cut the server was asked as.
+    pub zone: String,
+    /// Question name.
+    pub qname: String,
+    /// Question type.
+    pub qtype: String,
+    /// The server's name.
+    pub server_name: String,
+    /// The server's address.
+    pub address: String,
+    /// The server's port.
+    pub port: u16,
+    /// Where the address came from.
+    pub address_source: AddressSource,
+    /// The side resolution that found the address, when
+    /// `address_source` is `side_resolution`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address_resolution: Option<u32>,
+    /// When the query went out, in microseconds since the trace began.
+    pub sent_us: u64,
+    /// What became of it.
+    pub result: HopResult,
+    /// The reply, if one came.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response: Option<Response>,
+    /// The transport error, if no usable reply came.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Records the scrubber dropped, with reasons.
+    pub dropped: Vec<DroppedRecord>,
+    /// The referral followed, if the reply was one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub referral: Option<Referral>,
+    /// Why the server was lame, if it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lame: Option<Lame>,
+    /// Answer records (CNAME chain and final RRset).
+    pub answer: Vec<TraceRecord>,
+    /// Side resolutions this hop's referral needed, in start order.
+    pub side_resolutions: Vec<Resolution>,
+}
+
+/// A reply to one exchange.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Response {
+    /// RCODE mnemonic.
+    pub rcode: String,
+    /// Header flags set, lower case (`aa`, `tc` when TCP fallback happened).
+    pub flags: Vec<String>,
+    /// `udp` or `tcp`: the transport of the final reply.
+    pub transport: String,
+    /// Whether a truncated UDP reply was retried over TCP.
+    pub tcp_fallback: bool,
+    /// Reply size on the wire.
+    pub bytes: u64,
+    /// Round-trip time in microseconds.
+    pub rtt_us: u64,
+    /// Answer, authority and additional record counts.
+    pub counts: SectionCounts,
+    /// Non-matching replies ignored while waiting (spoofing attempts).
+    pub ignored_replies: u32,
+}
+
+/// Records per section of a reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SectionCounts {
+    /// Answer section.
+    pub answer: u64,
+    /// Authority section.
+    pub authority: u64,
+    /// Additional section (without OPT).
+    pub additional: u64,
+}
+
+/// A record the scrubber dropped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DroppedRecord {
+    /// The record, presentation format.
+    pub record: String,
+    /// Why it was dropped.
+    pub reason: String,
+}
+
+/// A referral the walk followed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Referral {
+    /// The delegated zone.
+    pub zone: String,
+    /// Its name servers and the glue that came with each.
+    pub servers: Vec<ReferralServer>,
+    /// The NS and glue records kept by the scrubber.
+    pub records: Vec<TraceRecord>,
+}
+
+/// One name server of a referral.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReferralServer {
+    /// NS name.
+    pub name: String,
+    /// Glue addresses (empty: glueless, needs a side resolution or cache).
+    pub glue: Vec<String>,
+}
+
+/// Kinds of lameness.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LameKind {
+    /// A referral to the zone asked or one above it.
+    UpwardReferral,
+    /// A referral to a zone elsewhere in the tree.
+    SidewaysReferral,
+    /// Anything else: an error RCODE, no authority.
+    Other,
+}
+
+/// Why a server was lame.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lame {
+    /// Kind.
+    pub kind: LameKind,
+    /// The engine's explanation.
+    pub reason: String,
+    /// For bad referrals: the zone referred to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub referred_to: Option<String>,
+}
+
+/// Counters and the critical path.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Upstream exchanges, side resolutions included.
+    pub hops: u32,
+    /// Upstream queries the engine counted against its budget.
+    pub upstream_queries: u32,
+    /// Side resolutions started.
+    pub side_resolutions: u32,
+    /// Exchanges that timed out.
+    pub timeouts: u32,
+    /// Reply bytes received.
+    pub bytes: u64,
+    /// Wall time of the whole question, in microseconds.
+    pub wall_time_us: u64,
+    /// The exchanges that set the total time, in order (see the recorder's
+    /// module doc for the rule).
+    pub critical_path: Vec<PathStep>,
+}
+
+/// One exchange on the critical path.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PathStep {
+    /// The hop.
+    pub hop: u32,
+    /// The resolution it belongs to.
+    pub resolution: u32,
+    /// Nesting depth of that resolution (client: 0).
+    pub depth: u32,
+    /// Zone asked.
+    pub zone: String,
+    /// Server name.
+    pub server_name: String,
+    /// Server address.
+    pub address: String,
+    /// Round-trip time (or time until failure), in microseconds.
+    pub duration_us: u64,
+}
+
+impl From<&hickory_proto::rr::Record> for TraceRecord {
+    fn from(record: &hickory_proto::rr::Record) -> Self {
+        Self {
+            name: record.name.to_string(),
+            ttl: record.ttl,
+            class: record.dns_class.to_string(),
+            rtype: record.record_type().to_string(),
+            data: record.data.to_string(),
+        }
+    }
+}
+
+impl TraceRecord {
+    /// The record as dig prints it: owner, TTL, class, type, data,
+    /// tab-separated.
+    pub fn dig_line(&self) -> String {
+        format!(
+            "{}\t{}\t{}\t{}\t{}",
+            self.name, self.ttl, self.class, self.rtype, self.data
+        )
+    }
+}
+
+/// The RCODE's mnemonic as dig prints it (RFC 6895 §2.3).
+pub fn rcode_name(rcode: hickory_proto::op::ResponseCode) -> String {
+    use hickory_proto::op::ResponseCode;
+    match rcode {
+        ResponseCode::NoError => "NOERROR".into(),
+        ResponseCode::FormErr => "FORMERR".into(),
+        ResponseCode::ServFail => "SERVFAIL".into(),
+        ResponseCode::NXDomain => "NXDOMAIN".into(),
+        ResponseCode::NotImp => "NOTIMP".into(),
+        ResponseCode::Refused => "REFUSED".into(),
+        other => format!("RCODE{}", u16::from(other)),
+    }
+}

@@ -1,0 +1,534 @@
+//! The engine against the lab: every scenario resolved cold and warm, with
+//! the lab's per-server query log proving which servers were asked, whether
+//! glue was used and whether side resolutions happened.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use hickory_proto::op::ResponseCode;
+use hickory_proto::rr::{Name, RData, RecordType};
+use rootwalk::config::Limits;
+use rootwalk::error::ResolveError;
+use rootwalk::lab::{Lab, LabConfig, LabTransport, LoggedQuery};
+use rootwalk::resolve::{Failure, Outcome, Resolver, ResolverConfig};
+use rootwalk::trace::NullObserver;
+
+fn name(s: &str) -> Name {
+    Name::from_str(s).unwrap()
+}
+
+async fn setup() -> (Lab, Resolver) {
+    setup_with(Limits {
+        query_timeout: Duration::from_millis(300),
+        ..Limits::default()
+    })
+    .await
+}
+
+async fn setup_with(limits: Limits) -> (Lab, Resolver) {
+    let lab = Lab::start(LabConfig {
+        latency: false,
+        ..LabConfig::for_tests()
+    })
+    .await
+    .unwrap();
+    let resolver = Resolver::new(ResolverConfig {
+        hints: lab.hints(),
+        upstream_port: lab.port(),
+        limits,
+    });
+    (lab, resolver)
+}
+
+async fn resolve(resolver: &Resolver, qname: &str, qtype: RecordType) -> Result<Outcome, Failure> {
+    resolver.resolve(&name(qname), qtype, &NullObserver).await
+}
+
+fn addresses(outcome: &Outcome) -> Vec<String> {
+    outcome
+        .answers
+        .iter()
+        .filter_map(|r| match &r.data {
+            RData::A(a) => Some(a.0.to_string()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn asked(log: &[LoggedQuery], qname: &str) -> Vec<LoggedQuery> {
+    log.iter()
+        .filter(|q| q.qname == name(qname))
+        .cloned()
+        .collect()
+}
+
+fn server_names(log: &[LoggedQuery]) -> Vec<String> {
+    log.iter().map(|q| q.server_name.to_string()).collect()
+}
+
+#[tokio::test]
+async fn in_domain_glue_walks_root_tld_zone_and_warm_cache_sends_nothing() {
+    let (lab, resolver) = setup().await;
+    let cold = resolve(&resolver, "www.a.tld1.", RecordType::A)
+        .await
+        .unwrap();
+    assert_eq!(cold.rcode, ResponseCode::NoError);
+    assert_eq!(addresses(&cold), ["192.0.2.10"]);
+    assert_eq!(cold.stats.side_resolutions, 0);
+    let log = lab.query_log();
+    // Priming, then root, tld1 and a.tld1 servers once each.
+    assert_eq!(log.len(), 4, "{log:?}");
+    assert_eq!(
+        (log[0].qname.clone(), log[0].qtype),
+        (Name::root(), RecordType::NS)
+    );
+    assert!(server_names(&log[1..2])[0].ends_with("root-servers.lab."));
+    assert!(server_names(&log[2..3])[0].ends_with(".nic.tld1."));
+    assert!(server_names(&log[3..])[0].ends_with(".a.tld1."));
+    // The a.tld1 server was reached at its glue address without asking
+    // anyone for ns1/ns2.a.tld1.
+    assert!(asked(&log, "ns1.a.tld1.").is_empty() && asked(&log, "ns2.a.tld1.").is_empty());
+
+    lab.clear_log();
+    let warm = resolve(&resolver, "www.a.tld1.", RecordType::A)
+        .await
+        .unwrap();
+    assert_eq!(addresses(&warm), ["192.0.2.10"]);
+    assert_eq!(warm.stats.upstream_queries, 0);
+    assert!(lab.query_log().is_empty());
+}
+
+#[tokio::test]
+async fn sibling_glue_needs_no_side_resolution() {
+    let (lab, resolver) = setup().await;
+    let outcome = resolve(&resolver, "www.b.tld1.", RecordType::A)
+        .await
+        .unwrap();
+    assert_eq!(addresses(&outcome), ["192.0.2.11"]);
+    assert_eq!(outcome.stats.side_resolutions, 0);
+    let log = lab.query_log();
+    assert!(asked(&log, "ns1.a.tld1.").is_empty(), "{log:?}");
+    let last = log.last().unwrap();
+    assert_eq!(last.server, lab.address_of("ns1.a.tld1.").unwrap());
+}
+
+#[tokio::test]
+async fn glueless_delegation_resolves_the_server_name_from_the_root() {
+    let (lab, resolver) = setup().await;
+    let outcome = resolve(&resolver, "www.c.tld2.", RecordType::A)
+        .await
+        .unwrap();
+    assert_eq!(addresses(&outcome), ["198.51.100.30"]);
+    assert_eq!(outcome.stats.side_resolutions, 1);
+    let log = lab.query_log();
+    let side = asked(&log, "ns.hosting.tld3.");
+    // root (tld3 referral), tld3 (hosting.tld3 referral), hosting.tld3 (A).
+    assert_eq!(server_names(&side).len(), 3, "{log:?}");
+    assert!(side.iter().all(|q| q.qtype == RecordType::A));
+    assert_eq!(side[2].server, lab.address_of("ns.hosting.tld3.").unwrap());
+    let last = log.last().unwrap();
+    assert_eq!(
+        (last.qname.clone(), last.server),
+        (name("www.c.tld2."), side[2].server)
+    );
+
+    lab.clear_log();
+    let warm = resolve(&resolver, "www.c.tld2.", RecordType::A)
+        .await
+        .unwrap();
+    assert_eq!(
+        (warm.stats.upstream_queries, warm.stats.side_resolutions),
+        (0, 0)
+    );
+}
+
+#[tokio::test]
+async fn chained_glueless_zones_nest_side_resolutions() {
+    let (lab, resolver) = setup().await;
+    let two = resolve(&resolver, "www.d.tld1.", RecordType::A)
+        .await
+        .unwrap();
+    assert_eq!(addresses(&two), ["192.0.2.41"]);
+    assert_eq!(two.stats.side_resolutions, 2);
+    let log = lab.query_log();
+    assert!(!asked(&log, "ns.c.tld2.").is_empty());
+    assert!(!asked(&log, "ns.hosting.tld3.").is_empty());
+
+    let (_lab, resolver) = setup().await;
+    let three = resolve(&resolver, "www.e.tld3.", RecordType::A)
+        .await
+        .unwrap();
+    assert_eq!(addresses(&three), ["203.0.113.51"]);
+    assert_eq!(three.stats.side_resolutions, 3);
+}
+
+#[tokio::test]
+async fn glueless_server_already_cached_costs_no_side_resolution() {
+    let (lab, resolver) = setup().await;
+    resolve(&resolver, "www.hosting.tld3.", RecordType::A)
+        .await
+        .unwrap();
+    resolve(&resolver, "ns.hosting.tld3.", RecordType::A)
+        .await
+        .unwrap();
+    lab.clear_log();
+    let outcome = resolve(&resolver, "www.c.tld2.", RecordType::A)
+        .await
+        .unwrap();
+    assert_eq!(addresses(&outcome), ["198.51.100.30"]);
+    assert_eq!(outcome.stats.side_resolutions, 0);
+    assert!(asked(&lab.query_log(), "ns.hosting.tld3.").is_empty());
+}
+
+#[tokio::test]
+async fn three_level_delegation_with_glue_at_each_level() {
+    let (lab, resolver) = setup().await;
+    let outcome = resolve(&resolver, "www.leaf.sub.deep.tld3.", RecordType::A)
+        .await
+        .unwrap();
+    assert_eq!(outcome.rcode, ResponseCode::NoError);
+    assert_eq!(outcome.answers.len(), 1);
+    assert_eq!(outcome.stats.side_resolutions, 0);
+    let names = server_names(&lab.query_log());
+    let tail: Vec<&str> = names
+        .iter()
+        .rev()
+        .take(3)
+        .rev()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        tail,
+        [
+            "ns.deep.tld3.",
+            "ns.sub.deep.tld3.",
+            "ns.leaf.sub.deep.tld3."
+        ]
+    );
+}
+
+#[tokio::test]
+async fn cname_chains_inside_and_across_zones() {
+    let (_lab, resolver) = setup().await;
+    let inside = resolve(&resolver, "chain.a.tld1.", RecordType::A)
+        .await
+        .unwrap();
+    let types: Vec<_> = inside.answers.iter().map(|r| r.record_type()).collect();
+    assert_eq!(types, [RecordType::CNAME, RecordType::CNAME, RecordType::A]);
+    assert_eq!(addresses(&inside), ["192.0.2.10"]);
+
+    let cross = resolve(&resolver, "cross.a.tld1.", RecordType::A)
+        .await
+        .unwrap();
+    assert_eq!(addresses(&cross), ["192.0.2.11"]);
+
+    // Across TLDs, ending in a glueless zone: the target is resolved afresh.
+    let far = resolve(&resolver, "tour.b.tld1.", RecordType::A)
+        .await
+        .unwrap();
+    let owners: Vec<_> = far.answers.iter().map(|r| r.name.to_string()).collect();
+    assert_eq!(owners, ["tour.b.tld1.", "far.a.tld1.", "www.c.tld2."]);
+    assert_eq!(addresses(&far), ["198.51.100.30"]);
+    assert_eq!(far.stats.side_resolutions, 1);
+}
+
+#[tokio::test]
+async fn negative_answers_carry_the_soa_and_are_cached() {
+    let (lab, resolver) = setup().await;
+    let nx = resolve(&resolver, "nope.a.tld1.", RecordType::A)
+        .await
+        .unwrap();
+    assert_eq!(nx.rcode, ResponseCode::NXDomain);
+    assert!(nx.answers.is_empty());
+    assert_eq!(nx.authorities.len(), 1);
+    assert_eq!(nx.authorities[0].record_type(), RecordType::SOA);
+    assert_eq!(nx.authorities[0].name, name("a.tld1."));
+
+    let nodata = resolve(&resolver, "www.a.tld1.", RecordType::AAAA)
+        .await
+        .unwrap();
+    assert_eq!(
+        (nodata.rcode, nodata.answers.len(), nodata.authorities.len()),
+        (ResponseCode::NoError, 0, 1)
+    );
+
+    let ent = resolve(&resolver, "ent.a.tld1.", RecordType::A)
+        .await
+        .unwrap();
+    assert_eq!((ent.rcode, ent.answers.len()), (ResponseCode::NoError, 0));
+
+    lab.clear_log();
+    // NXDOMAIN covers every type of the name; both come from the cache.
+    let again = resolve(&resolver, "nope.a.tld1.", RecordType::TXT)
+        .await
+        .unwrap();
+    assert_eq!(again.rcode, ResponseCode::NXDomain);
+    let nodata_again = resolve(&resolver, "www.a.tld1.", RecordType::AAAA)
+        .await
+        .unwrap();
+    assert_eq!(nodata_again.authorities.len(), 1);
+    assert!(lab.query_log().is_empty());
+}
+
+#[tokio::test]
+async fn wildcard_is_answered() {
+    let (_lab, resolver) = setup().await;
+    let outcome = resolve(&resolver, "anything.wild.a.tld1.", RecordType::A)
+        .await
+        .unwrap();
+    assert_eq!(addresses(&outcome), ["192.0.2.80"]);
+    assert_eq!(outcome.answers[0].name, name("anything.wild.a.tld1."));
+}
+
+#[tokio::test]
+async fn cname_loop_fails_without_spinning() {
+    let (_lab, resolver) = setup().await;
+    let failure = resolve(&resolver, "loop1.a.tld1.", RecordType::A)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(failure.error, ResolveError::CnameLoop(_)),
+        "{failure}"
+    );
+    assert!(failure.stats.upstream_queries <= 5);
+}
+
+#[tokio::test]
+async fn lame_and_refusing_servers_are_skipped() {
+    let (lab, resolver) = setup().await;
+    let lame = resolve(&resolver, "www.lame.tld2.", RecordType::A)
+        .await
+        .unwrap();
+    assert_eq!(lame.answers.len(), 1);
+    let refused = resolve(&resolver, "www.refused.tld2.", RecordType::A)
+        .await
+        .unwrap();
+    assert_eq!(refused.answers.len(), 1);
+    let log = lab.query_log();
+    let good = lab.address_of("ns2.refused.tld2.").unwrap();
+    assert!(
+        asked(&log, "www.refused.tld2.")
+            .iter()
+            .any(|q| q.server == good)
+    );
+}
+
+#[tokio::test]
+async fn all_dead_zone_fails_within_budget() {
+    let (_lab, resolver) = setup().await;
+    let failure = resolve(&resolver, "www.dead.tld3.", RecordType::A)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        failure.error,
+        ResolveError::NoUsableServer {
+            zone: name("dead.tld3.")
+        }
+    );
+    // prime, root, tld3, then each of the two dead servers once.
+    assert_eq!(failure.stats.upstream_queries, 5);
+    // RFC 9520: the failure is remembered and not retried at once.
+    let again = resolve(&resolver, "www.dead.tld3.", RecordType::A)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (again.error, again.stats.upstream_queries),
+        (ResolveError::RecentFailure, 0)
+    );
+}
+
+#[tokio::test]
+async fn cyclic_glueless_pair_fails_fast() {
+    let (lab, resolver) = setup().await;
+    let failure = resolve(&resolver, "www.x.tld2.", RecordType::A)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(failure.error, ResolveError::NoUsableServer { .. }),
+        "{failure}"
+    );
+    assert!(failure.stats.upstream_queries <= 8, "{:?}", failure.stats);
+    assert!(failure.stats.side_resolutions <= 3, "{:?}", failure.stats);
+    // Nothing was ever sent to a server of x.tld2 or y.tld3: none has an address.
+    assert!(
+        lab.query_log()
+            .iter()
+            .all(|q| !q.server_name.to_string().contains(".x.tld2"))
+    );
+}
+
+#[tokio::test]
+async fn poisoned_records_are_neither_used_nor_cached() {
+    let (lab, resolver) = setup().await;
+    let evil = resolve(&resolver, "www.evil.tld3.", RecordType::A)
+        .await
+        .unwrap();
+    assert_eq!(evil.answers.len(), 1);
+    assert!(!addresses(&evil).contains(&"127.66.6.6".to_string()));
+    // A referral from the poisoner carries the bogus records too.
+    resolve(&resolver, "www.sub.evil.tld3.", RecordType::A)
+        .await
+        .unwrap();
+
+    lab.clear_log();
+    let victim = resolve(&resolver, "www.a.tld1.", RecordType::A)
+        .await
+        .unwrap();
+    assert_eq!(addresses(&victim), ["192.0.2.10"]);
+    let log = lab.query_log();
+    // The true data came from the network, from the real a.tld1 servers,
+    // reached through the real tld1 servers (not ns.evil.tld3).
+    let real = [
+        lab.address_of("ns1.a.tld1.").unwrap(),
+        lab.address_of("ns2.a.tld1.").unwrap(),
+    ];
+    let final_query = log.last().unwrap();
+    assert_eq!(final_query.qname, name("www.a.tld1."));
+    assert!(real.contains(&final_query.server));
+    assert!(
+        log.iter()
+            .all(|q| q.server_name.to_string() != "ns.evil.tld3.")
+    );
+}
+
+#[tokio::test]
+async fn spoofed_replies_are_ignored() {
+    let (_lab, resolver) = setup().await;
+    let outcome = resolve(&resolver, "www.spoof.tld1.", RecordType::A)
+        .await
+        .unwrap();
+    assert_eq!(addresses(&outcome), ["192.0.2.211"]);
+}
+
+#[tokio::test]
+async fn upward_and_sideways_referrals_make_the_server_lame() {
+    let (_lab, resolver) = setup().await;
+    for qname in ["www.upward.tld2.", "www.sideways.tld2."] {
+        let failure = resolve(&resolver, qname, RecordType::A).await.unwrap_err();
+        assert!(
+            matches!(failure.error, ResolveError::NoUsableServer { .. }),
+            "{qname}: {failure}"
+        );
+        assert!(
+            failure.stats.upstream_queries <= 4,
+            "{qname}: {:?}",
+            failure.stats
+        );
+    }
+}
+
+#[tokio::test]
+async fn big_rrset_arrives_over_tcp() {
+    let (lab, resolver) = setup().await;
+    let outcome = resolve(&resolver, "big.a.tld1.", RecordType::TXT)
+        .await
+        .unwrap();
+    assert_eq!(outcome.answers.len(), 1);
+    let log = asked(&lab.query_log(), "big.a.tld1.");
+    // Root and tld1 refer over UDP; the a.tld1 server truncates, then TCP.
+    let transports: Vec<_> = log.iter().skip(2).map(|q| q.transport).collect();
+    assert_eq!(log[3].server, log[2].server);
+    assert_eq!(transports, [LabTransport::Udp, LabTransport::Tcp]);
+}
+
+#[tokio::test]
+async fn authoritative_ns_replaces_the_parents_referral_ns() {
+    let (_lab, resolver) = setup().await;
+    // The parent lists ns1+ns2, the child apex ns1+ns3 (RFC 2181 §5.4.1:
+    // the child's authoritative data wins).
+    let outcome = resolve(&resolver, "mismatch.tld1.", RecordType::NS)
+        .await
+        .unwrap();
+    let mut targets: Vec<_> = outcome.answers.iter().map(|r| r.data.to_string()).collect();
+    targets.sort();
+    assert_eq!(targets, ["ns1.mismatch.tld1.", "ns3.mismatch.tld1."]);
+}
+
+#[tokio::test]
+async fn query_budget_bounds_a_resolution() {
+    let (lab, resolver) = setup_with(Limits {
+        max_upstream_queries: 5,
+        ..Limits::default()
+    })
+    .await;
+    let failure = resolve(&resolver, "www.e.tld3.", RecordType::A)
+        .await
+        .unwrap_err();
+    assert_eq!(failure.error, ResolveError::QueryBudget(5));
+    assert_eq!(lab.query_log().len(), 5);
+}
+
+#[tokio::test]
+async fn target_depth_limit_stops_deep_glueless_chains() {
+    let (_lab, resolver) = setup_with(Limits {
+        max_target_depth: 2,
+        ..Limits::default()
+    })
+    .await;
+    // e.tld3 needs three nested side resolutions.
+    assert!(
+        resolve(&resolver, "www.e.tld3.", RecordType::A)
+            .await
+            .is_err()
+    );
+    // d.tld1 needs two: allowed.
+    assert!(
+        resolve(&resolver, "www.d.tld1.", RecordType::A)
+            .await
+            .is_ok()
+    );
+}
+
+/// Every lab scenario, cold then warm: the same result both times, and the
+/// warm one without a single upstream query.
+#[tokio::test]
+async fn every_scenario_cold_then_warm() {
+    use ResponseCode::{NXDomain, NoError};
+    let cases: &[(&str, RecordType, Option<ResponseCode>, usize)] = &[
+        ("www.a.tld1.", RecordType::A, Some(NoError), 1),
+        ("v6.a.tld1.", RecordType::AAAA, Some(NoError), 1),
+        ("www.a.tld1.", RecordType::AAAA, Some(NoError), 0),
+        ("nope.a.tld1.", RecordType::A, Some(NXDomain), 0),
+        ("ent.a.tld1.", RecordType::A, Some(NoError), 0),
+        ("x.wild.a.tld1.", RecordType::A, Some(NoError), 1),
+        ("chain.a.tld1.", RecordType::A, Some(NoError), 3),
+        ("cross.a.tld1.", RecordType::A, Some(NoError), 2),
+        ("far.a.tld1.", RecordType::A, Some(NoError), 2),
+        ("tour.b.tld1.", RecordType::A, Some(NoError), 3),
+        ("big.a.tld1.", RecordType::TXT, Some(NoError), 1),
+        ("www.b.tld1.", RecordType::A, Some(NoError), 1),
+        ("www.c.tld2.", RecordType::A, Some(NoError), 1),
+        ("www.d.tld1.", RecordType::A, Some(NoError), 1),
+        ("www.e.tld3.", RecordType::A, Some(NoError), 1),
+        ("www.leaf.sub.deep.tld3.", RecordType::A, Some(NoError), 1),
+        ("www.lame.tld2.", RecordType::A, Some(NoError), 1),
+        ("www.refused.tld2.", RecordType::A, Some(NoError), 1),
+        ("www.mismatch.tld1.", RecordType::A, Some(NoError), 1),
+        ("www.evil.tld3.", RecordType::A, Some(NoError), 1),
+        ("www.sub.evil.tld3.", RecordType::A, Some(NoError), 1),
+        ("www.spoof.tld1.", RecordType::A, Some(NoError), 1),
+        ("loop1.a.tld1.", RecordType::A, None, 0),
+        ("www.dead.tld3.", RecordType::A, None, 0),
+        ("www.x.tld2.", RecordType::A, None, 0),
+        ("www.upward.tld2.", RecordType::A, None, 0),
+        ("www.sideways.tld2.", RecordType::A, None, 0),
+    ];
+    let (lab, resolver) = setup().await;
+    for &(qname, qtype, rcode, answers) in cases {
+        let cold = resolve(&resolver, qname, qtype).await;
+        lab.clear_log();
+        let warm = resolve(&resolver, qname, qtype).await;
+        let summary =
+            |r: &Result<Outcome, Failure>| r.as_ref().ok().map(|o| (o.rcode, o.answers.len()));
+        assert_eq!(
+            summary(&cold),
+            rcode.map(|rc| (rc, answers)),
+            "{qname} {qtype} cold"
+        );
+        assert_eq!(summary(&warm), summary(&cold), "{qname} {qtype} warm");
+        assert!(
+            lab.query_log().is_empty(),
+            "{qname} {qtype}: warm query went upstream"
+        );
+    }
+}

@@ -1,0 +1,456 @@
+//! `rootwalk trace` against the in-process lab: the hop sequence (zone per
+//! hop, where each server address came from, side-resolution nesting), the
+//! lab's own query log as a cross-check, and the JSON, DOT and text faces.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use hickory_proto::rr::{Name, RecordType};
+use rootwalk::config::Limits;
+use rootwalk::lab::{Lab, LabConfig};
+use rootwalk::operation::trace_question;
+use rootwalk::resolve::{Resolver, ResolverConfig};
+use rootwalk::trace::render::{self, RenderError};
+use rootwalk::trace::tree::{AddressSource, Hop, HopResult, PurposeKind, Resolution, Trace};
+
+use AddressSource::{Cache, Glue, Hints, SideResolution};
+
+async fn lab() -> Lab {
+    Lab::start(LabConfig {
+        latency: false,
+        ..LabConfig::for_tests()
+    })
+    .await
+    .expect("lab starts")
+}
+
+fn resolver(lab: &Lab) -> Resolver {
+    Resolver::new(ResolverConfig {
+        hints: lab.hints(),
+        upstream_port: lab.port(),
+        limits: Limits {
+            query_timeout: Duration::from_millis(300),
+            ..Limits::default()
+        },
+    })
+}
+
+async fn trace_of(lab: &Lab, name: &str) -> Trace {
+    let name = Name::from_str(name).expect("valid name");
+    trace_question(&resolver(lab), &name, RecordType::A).await
+}
+
+/// Hops in tree order (pre-order): (nesting depth, zone, address source).
+fn steps(trace: &Trace) -> Vec<(usize, String, AddressSource)> {
+    fn walk(r: &Resolution, depth: usize, out: &mut Vec<(usize, String, AddressSource)>) {
+        for hop in &r.hops {
+            out.push((depth, hop.zone.clone(), hop.address_source));
+            for side in &hop.side_resolutions {
+                walk(side, depth + 1, out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for r in &trace.resolutions {
+        walk(r, 0, &mut out);
+    }
+    out
+}
+
+fn expect(list: &[(usize, &str, AddressSource)]) -> Vec<(usize, String, AddressSource)> {
+    list.iter()
+        .map(|(d, z, s)| (*d, (*z).to_string(), *s))
+        .collect()
+}
+
+/// Every hop, depth-first.
+fn all_hops(trace: &Trace) -> Vec<&Hop> {
+    fn walk<'a>(r: &'a Resolution, out: &mut Vec<&'a Hop>) {
+        for hop in &r.hops {
+            out.push(hop);
+            for side in &hop.side_resolutions {
+                walk(side, out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for r in &trace.resolutions {
+        walk(r, &mut out);
+    }
+    out
+}
+
+/// The hops that got a reply are exactly the queries the lab logged.
+fn assert_matches_lab_log(trace: &Trace, lab: &Lab) {
+    let mut from_trace: Vec<(String, String)> = all_hops(trace)
+        .into_iter()
+        .filter(|h| h.response.is_some())
+        .map(|h| (h.address.clone(), h.qname.to_ascii_lowercase()))
+        .collect();
+    let mut from_lab: Vec<(String, String)> = lab
+        .query_log()
+        .into_iter()
+        .map(|q| {
+            (
+                q.server.to_string(),
+                q.qname.to_string().to_ascii_lowercase(),
+            )
+        })
+        .collect();
+    from_trace.sort();
+    from_lab.sort();
+    assert_eq!(from_trace, from_lab, "trace hops vs lab query log");
+}
+
+/// The priming exchange and the root referral every cold walk starts with.
+const START: [(usize, &str, AddressSource); 2] = [(0, ".", Hints), (0, ".", Cache)];
+
+fn with_start(
+    rest: &[(usize, &'static str, AddressSource)],
+) -> Vec<(usize, String, AddressSource)> {
+    let mut all = START.to_vec();
+    all.extend_from_slice(rest);
+    expect(&all)
+}
+
+fn answers(trace: &Trace) -> Vec<(String, String)> {
+    trace
+        .outcome
+        .answers
+        .iter()
+        .map(|r| (r.rtype.clone(), r.data.clone()))
+        .collect()
+}
+
+fn max_depth(trace: &Trace) -> usize {
+    steps(trace).iter().map(|s| s.0).max().unwrap_or(0)
+}
+
+#[tokio::test]
+async fn in_domain_glue() {
+    let lab = lab().await;
+    let trace = trace_of(&lab, "www.a.tld1.").await;
+    assert_eq!(
+        steps(&trace),
+        with_start(&[(0, "tld1.", Glue), (0, "a.tld1.", Glue)])
+    );
+    let hops = &trace.resolutions[0].hops;
+    let referral = hops[2].referral.as_ref().expect("tld1 referral");
+    assert_eq!(referral.zone, "a.tld1.");
+    assert!(referral.servers.iter().all(|s| !s.glue.is_empty()));
+    assert_eq!(hops[3].result, HopResult::Answer);
+    assert_eq!(answers(&trace), vec![("A".into(), "192.0.2.10".into())]);
+    assert_eq!(trace.summary.side_resolutions, 0);
+    assert_eq!(trace.summary.hops, 4);
+    assert_eq!(trace.summary.upstream_queries, 4);
+    assert_eq!(trace.summary.critical_path.len(), 4);
+    assert!(trace.summary.bytes > 0);
+    assert_matches_lab_log(&trace, &lab);
+}
+
+#[tokio::test]
+async fn sibling_glue() {
+    let lab = lab().await;
+    let trace = trace_of(&lab, "www.b.tld1.").await;
+    assert_eq!(
+        steps(&trace),
+        with_start(&[(0, "tld1.", Glue), (0, "b.tld1.", Glue)])
+    );
+    let hops = &trace.resolutions[0].hops;
+    let referral = hops[2].referral.as_ref().expect("tld1 referral");
+    // b.tld1 is served by ns1.a.tld1.: glue from a sibling zone, kept.
+    assert_eq!(referral.servers.len(), 1);
+    assert_eq!(referral.servers[0].name, "ns1.a.tld1.");
+    assert!(!referral.servers[0].glue.is_empty());
+    assert!(hops[2].dropped.is_empty());
+    assert_eq!(hops[3].server_name, "ns1.a.tld1.");
+    assert_eq!(answers(&trace), vec![("A".into(), "192.0.2.11".into())]);
+    assert_matches_lab_log(&trace, &lab);
+}
+
+#[tokio::test]
+async fn glueless_side_resolution_nests_under_the_tld2_hop() {
+    let lab = lab().await;
+    let trace = trace_of(&lab, "www.c.tld2.").await;
+    assert_eq!(
+        steps(&trace),
+        with_start(&[
+            (0, "tld2.", Glue),
+            (1, ".", Cache),
+            (1, "tld3.", Glue),
+            (1, "hosting.tld3.", Glue),
+            (0, "c.tld2.", SideResolution),
+        ])
+    );
+    let client = &trace.resolutions[0];
+    assert_eq!(client.purpose, PurposeKind::Client);
+    let tld2 = &client.hops[2];
+    let referral = tld2.referral.as_ref().expect("tld2 referral");
+    assert_eq!(referral.servers[0].name, "ns.hosting.tld3.");
+    assert!(referral.servers[0].glue.is_empty(), "glueless");
+    assert_eq!(tld2.side_resolutions.len(), 1);
+    let side = &tld2.side_resolutions[0];
+    assert_eq!(side.purpose, PurposeKind::Target);
+    assert_eq!(side.qname, "ns.hosting.tld3.");
+    assert_eq!(side.for_zone.as_deref(), Some("c.tld2."));
+    assert_eq!(side.parent_hop, Some(tld2.id));
+    let last = &client.hops[3];
+    assert_eq!(last.server_name, "ns.hosting.tld3.");
+    assert_eq!(last.address_resolution, Some(side.id));
+    assert_eq!(trace.summary.side_resolutions, 1);
+    // The side resolution blocked the walk, so it is on the critical path.
+    let depths: Vec<u32> = trace
+        .summary
+        .critical_path
+        .iter()
+        .map(|s| s.depth)
+        .collect();
+    assert_eq!(depths, vec![0, 0, 0, 1, 1, 1, 0]);
+    assert_eq!(answers(&trace), vec![("A".into(), "198.51.100.30".into())]);
+    assert_matches_lab_log(&trace, &lab);
+}
+
+#[tokio::test]
+async fn chained_glueless_nests_two_deep() {
+    let lab = lab().await;
+    let trace = trace_of(&lab, "www.d.tld1.").await;
+    assert_eq!(
+        steps(&trace),
+        with_start(&[
+            (0, "tld1.", Glue),
+            (1, ".", Cache),
+            (1, "tld2.", Glue),
+            (2, ".", Cache),
+            (2, "tld3.", Glue),
+            (2, "hosting.tld3.", Glue),
+            (1, "c.tld2.", SideResolution),
+            (0, "d.tld1.", SideResolution),
+        ])
+    );
+    assert_eq!(max_depth(&trace), 2);
+    let outer = &trace.resolutions[0].hops[2].side_resolutions[0];
+    assert_eq!(outer.qname, "ns.c.tld2.");
+    let inner = &outer.hops[1].side_resolutions[0];
+    assert_eq!(inner.qname, "ns.hosting.tld3.");
+    assert_eq!(inner.parent_hop, Some(outer.hops[1].id));
+    assert_eq!(trace.summary.side_resolutions, 2);
+    assert_eq!(trace.summary.critical_path.len(), 10);
+    assert_eq!(answers(&trace), vec![("A".into(), "192.0.2.41".into())]);
+    assert_matches_lab_log(&trace, &lab);
+}
+
+#[tokio::test]
+async fn cname_across_zones_restarts_from_the_root() {
+    let lab = lab().await;
+    let trace = trace_of(&lab, "far.a.tld1.").await;
+    assert_eq!(
+        steps(&trace),
+        with_start(&[
+            (0, "tld1.", Glue),
+            (0, "a.tld1.", Glue),
+            (0, ".", Cache),
+            (0, "tld2.", Glue),
+            (1, ".", Cache),
+            (1, "tld3.", Glue),
+            (1, "hosting.tld3.", Glue),
+            (0, "c.tld2.", SideResolution),
+        ])
+    );
+    let client = &trace.resolutions[0];
+    assert_eq!(client.cnames.len(), 1);
+    assert_eq!(client.cnames[0].from, "far.a.tld1.");
+    assert_eq!(client.cnames[0].to, "www.c.tld2.");
+    assert_eq!(client.hops[3].answer[0].rtype, "CNAME");
+    assert_eq!(client.hops[4].qname, "www.c.tld2.");
+    assert_eq!(
+        answers(&trace),
+        vec![
+            ("CNAME".into(), "www.c.tld2.".into()),
+            ("A".into(), "198.51.100.30".into())
+        ]
+    );
+    let text = render::text::render(&trace);
+    assert!(
+        text.contains(";; CNAME: restarting at www.c.tld2."),
+        "{text}"
+    );
+    assert_matches_lab_log(&trace, &lab);
+}
+
+#[tokio::test]
+async fn lame_server_fails_then_the_next_answers() {
+    let lab = lab().await;
+    let trace = trace_of(&lab, "www.lame.tld2.").await;
+    assert_eq!(
+        steps(&trace),
+        with_start(&[
+            (0, "tld2.", Glue),
+            (0, "lame.tld2.", Glue),
+            (0, "lame.tld2.", Glue)
+        ])
+    );
+    let hops = &trace.resolutions[0].hops;
+    assert_eq!(hops[3].server_name, "ns1.lame.tld2.");
+    assert!(matches!(
+        hops[3].result,
+        HopResult::Error | HopResult::Timeout
+    ));
+    assert!(hops[3].response.is_none());
+    assert!(hops[3].error.is_some());
+    assert_eq!(hops[4].server_name, "ns2.lame.tld2.");
+    assert_eq!(hops[4].result, HopResult::Answer);
+    assert_eq!(trace.outcome.rcode, "NOERROR");
+    let text = render::text::render(&trace);
+    assert!(text.contains(";; WARNING: "), "{text}");
+    assert!(text.contains("(ns1.lame.tld2.)"), "{text}");
+    assert_matches_lab_log(&trace, &lab);
+}
+
+#[tokio::test]
+async fn json_round_trips() {
+    let lab = lab().await;
+    for name in ["www.d.tld1.", "far.a.tld1.", "www.lame.tld2."] {
+        let trace = trace_of(&lab, name).await;
+        let text = render::json::render(&trace).expect("serializes");
+        let back = render::json::parse(&text).expect("parses");
+        assert_eq!(back, trace);
+        assert_eq!(render::json::render(&back).expect("serializes"), text);
+        // Field names are the documented schema.
+        let value: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
+        assert_eq!(value["schema"], 1);
+        assert_eq!(value["question"]["name"], name);
+        assert!(value["resolutions"][0]["hops"][0]["address_source"].is_string());
+        assert!(value["summary"]["critical_path"].is_array());
+    }
+}
+
+#[tokio::test]
+async fn text_nests_side_resolutions_and_says_where_addresses_came_from() {
+    let lab = lab().await;
+    let trace = trace_of(&lab, "www.c.tld2.").await;
+    let text = render::text::render(&trace);
+    assert!(
+        text.starts_with("; <<>> rootwalk trace <<>> www.c.tld2. A"),
+        "{text}"
+    );
+    assert!(text.contains("\tIN\tNS\tns.hosting.tld3.\n"), "{text}");
+    assert!(text.contains("; glue"), "{text}");
+    assert!(
+        text.contains("    ;; >>> side resolution #"),
+        "indented side resolution:\n{text}"
+    );
+    assert!(
+        text.contains(";; Server address from the root hints"),
+        "{text}"
+    );
+    assert!(
+        text.contains(";; Server address from side resolution #"),
+        "{text}"
+    );
+    let received = text.matches(";; Received ").count();
+    assert_eq!(received, 7, "{text}");
+    assert!(text.contains(";; SUMMARY"), "{text}");
+    assert!(text.contains(";; Critical path: 7 exchanges"), "{text}");
+}
+
+#[tokio::test]
+async fn dot_graph_styles_glue_and_side_resolution_edges() {
+    let lab = lab().await;
+    let trace = trace_of(&lab, "www.c.tld2.").await;
+    let dot = render::dot::render(&trace);
+    assert!(dot.starts_with("digraph trace {"), "{dot}");
+    assert!(dot.trim_end().ends_with('}'), "{dot}");
+    assert!(
+        dot.contains("\"zone c.tld2.\" -> \"ns ns.hosting.tld3.\""),
+        "{dot}"
+    );
+    assert!(dot.contains("label=\"glue\", color=blue"), "{dot}");
+    let side_edge = dot
+        .lines()
+        .find(|l| l.contains("\"ns ns.hosting.tld3.\" -> \"addr ") && l.contains("style=dashed"))
+        .expect("a dashed side-resolution edge");
+    assert!(side_edge.contains("side resolution #"), "{side_edge}");
+    assert!(dot.contains("referral"), "{dot}");
+    assert!(dot.contains(" ms\""), "timings on edges: {dot}");
+    // Balanced braces and quotes: what Graphviz would choke on first.
+    assert_eq!(dot.matches('{').count(), dot.matches('}').count());
+    assert!(
+        dot.lines().all(|l| l.matches('"').count() % 2 == 0),
+        "{dot}"
+    );
+    match render::dot::svg(&dot) {
+        Ok(svg) => {
+            let svg = String::from_utf8_lossy(&svg);
+            assert!(svg.contains("<svg"), "{svg}");
+        }
+        Err(RenderError::DotMissing) => {
+            assert!(
+                which_dot().is_none(),
+                "dot is on PATH but svg() says it is missing"
+            );
+        }
+        Err(other) => panic!("dot -Tsvg failed: {other}"),
+    }
+}
+
+fn which_dot() -> Option<std::path::PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join("dot"))
+        .find(|p| p.is_file())
+}
+
+#[tokio::test]
+async fn warnings_dig_users_know() {
+    let lab = lab().await;
+    let resolver = resolver(&lab);
+    let run = |name: &str, rtype: RecordType| {
+        let name = Name::from_str(name).expect("valid name");
+        let resolver = resolver.clone();
+        async move { trace_question(&resolver, &name, rtype).await }
+    };
+    use rootwalk::trace::tree::LameKind;
+    let lame_kind = |trace: &Trace| {
+        all_hops(trace)
+            .iter()
+            .find_map(|h| h.lame.as_ref().map(|l| l.kind))
+    };
+
+    let upward = run("www.upward.tld2.", RecordType::A).await;
+    assert_eq!(lame_kind(&upward), Some(LameKind::UpwardReferral));
+    assert_eq!(upward.outcome.rcode, "SERVFAIL");
+    assert!(render::text::render(&upward).contains(";; WARNING: bad (upward) referral"));
+
+    let sideways = run("www.sideways.tld2.", RecordType::A).await;
+    assert_eq!(lame_kind(&sideways), Some(LameKind::SidewaysReferral));
+    assert!(render::text::render(&sideways).contains(";; WARNING: bad (sideways) referral"));
+
+    let evil = run("www.sub.evil.tld3.", RecordType::A).await;
+    let dropped: Vec<&str> = all_hops(&evil)
+        .iter()
+        .flat_map(|h| &h.dropped)
+        .map(|d| d.record.as_str())
+        .collect();
+    assert_eq!(dropped.len(), 3, "{dropped:?}");
+    assert!(dropped.iter().any(|r| r.starts_with("www.a.tld1.")));
+    let text = render::text::render(&evil);
+    assert!(text.contains(";; WARNING: dropped 3 record(s)"), "{text}");
+    assert!(text.contains("www.a.tld1. 300 IN A"), "{text}");
+
+    let spoof = run("www.spoof.tld1.", RecordType::A).await;
+    let ignored: u32 = all_hops(&spoof)
+        .iter()
+        .filter_map(|h| h.response.as_ref())
+        .map(|r| r.ignored_replies)
+        .sum();
+    assert!(ignored > 0);
+    assert_eq!(spoof.outcome.rcode, "NOERROR");
+    assert!(render::text::render(&spoof).contains("did not match the query"));
+
+    let big = run("big.a.tld1.", RecordType::TXT).await;
+    let last = all_hops(&big).last().copied().expect("hops");
+    let response = last.response.as_ref().expect("a reply");
+    assert!(response.tcp_fallback);
+    assert_eq!(response.transport, "tcp");
+    assert!(render::text::render(&big).contains(";; Truncated, retrying in TCP mode."));
+}
