@@ -431,4 +431,39 @@ mod tests {
         assert!(!full.truncated);
         assert!(full.bytes.len() > 2000);
     }
+
+    #[test]
+    fn random_bytes_never_panic_and_get_a_verdict_by_the_rules() {
+        use rand::rngs::StdRng;
+        use rand::{RngExt, SeedableRng};
+        let mut rng = StdRng::seed_from_u64(7);
+        let template = with_edns(query("www.a.tld1.", RecordType::A), 1232)
+            .to_vec()
+            .unwrap();
+        for _ in 0..50_000 {
+            let bytes: Vec<u8> = if rng.random_bool(0.5) {
+                (0..rng.random_range(0..64)).map(|_| rng.random()).collect()
+            } else {
+                let mut b = template.clone();
+                for _ in 0..rng.random_range(1..6) {
+                    let at = rng.random_range(0..b.len());
+                    b[at] = rng.random();
+                }
+                b
+            };
+            match judge(&bytes, rng.random_bool(0.9)) {
+                Verdict::Drop => assert!(bytes.len() < HEADER_LEN || bytes[2] & 0x80 != 0),
+                Verdict::Reply(reply) => {
+                    assert_eq!(reply.metadata.id, u16::from_be_bytes([bytes[0], bytes[1]]));
+                    assert_ne!(reply.metadata.response_code, ResponseCode::NoError);
+                    let encoded = encode(&reply, UDP_PAYLOAD_PLAIN).unwrap();
+                    assert!(encoded.bytes.len() <= UDP_PAYLOAD_PLAIN);
+                }
+                Verdict::Resolve(q) => {
+                    assert_eq!(q.question.query_class(), DNSClass::IN);
+                    assert_eq!(q.message.queries.len(), 1);
+                }
+            }
+        }
+    }
 }
