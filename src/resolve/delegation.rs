@@ -162,14 +162,16 @@ pub fn addresses_of<'a>(
     name: &'a Name,
     records: &'a [Record],
 ) -> impl Iterator<Item = IpAddr> + 'a {
-    records
-        .iter()
-        .filter(move |r| &r.name == name)
-        .filter_map(|r| match &r.data {
-            RData::A(a) => Some(IpAddr::V4(a.0)),
-            RData::AAAA(a) => Some(IpAddr::V6(a.0)),
-            _ => None,
-        })
+    addresses(records.iter().filter(move |r| &r.name == name))
+}
+
+/// The addresses carried by the A and AAAA records among `records`.
+pub fn addresses<'a>(records: impl Iterator<Item = &'a Record>) -> impl Iterator<Item = IpAddr> {
+    records.filter_map(|r| match &r.data {
+        RData::A(a) => Some(IpAddr::V4(a.0)),
+        RData::AAAA(a) => Some(IpAddr::V6(a.0)),
+        _ => None,
+    })
 }
 
 #[cfg(test)]

@@ -11,10 +11,10 @@ use std::net::IpAddr;
 
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
-use hickory_proto::rr::{RData, RecordType};
+use hickory_proto::rr::RecordType;
 
 use super::Inner;
-use super::delegation::DelegationPoint;
+use super::delegation::{DelegationPoint, addresses};
 use super::iterator::Task;
 use super::request::{Request, Stack};
 use crate::error::ResolveError;
@@ -62,15 +62,7 @@ impl Inner {
         let mut last_error = None;
         while let Some((name, result)) = pending.next().await {
             let addrs: Vec<IpAddr> = match result {
-                Ok(resolved) => resolved
-                    .answers
-                    .iter()
-                    .filter_map(|r| match &r.data {
-                        RData::A(a) => Some(IpAddr::V4(a.0)),
-                        RData::AAAA(a) => Some(IpAddr::V6(a.0)),
-                        _ => None,
-                    })
-                    .collect(),
+                Ok(resolved) => addresses(resolved.answers.iter()).collect(),
                 Err(error) => {
                     last_error = Some(error);
                     Vec::new()
