@@ -51,13 +51,7 @@ impl Upstream {
         let mut config = ResolverConfig::internet();
         let mut lab = None;
         if args.lab {
-            let started = Lab::start(LabConfig {
-                manifest: None,
-                prefix: None,
-                port: LabPort::Auto,
-                latency: true,
-            })
-            .await?;
+            let started = start_lab().await?;
             config.hints = started.hints();
             config.upstream_port = started.port();
             lab = Some(started);
@@ -287,27 +281,24 @@ pub use crate::trace::tree::rcode_name;
 
 /// One record as dig prints it: owner, TTL, class, type, data, tab-separated.
 pub fn dig_line(record: &Record) -> String {
-    format!(
-        "{}\t{}\t{}\t{}\t{}",
-        record.name,
-        record.ttl,
-        record.dns_class,
-        record.record_type(),
-        record.data
-    )
+    TraceRecord::from(record).dig_line()
+}
+
+/// The built-in lab on its default addresses and a free port, latency on:
+/// what `--lab` means for every command.
+async fn start_lab() -> Result<Lab, CliError> {
+    let config = LabConfig {
+        port: LabPort::Auto,
+        ..LabConfig::default()
+    };
+    Ok(Lab::start(config).await?)
 }
 
 async fn bench(args: &BenchArgs) -> Result<ExitCode, CliError> {
     if !args.lab {
         return Err(CliError::NotImplemented("bench without --lab (real names)"));
     }
-    let lab = Lab::start(LabConfig {
-        manifest: None,
-        prefix: None,
-        port: LabPort::Auto,
-        latency: true,
-    })
-    .await?;
+    let lab = start_lab().await?;
     let report = crate::bench::run_lab(&lab, crate::bench::LAB_CASES, args.runs).await;
     if args.json {
         let text = serde_json::to_string_pretty(&report).map_err(CliError::Json)?;
