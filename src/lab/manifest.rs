@@ -227,7 +227,9 @@ impl Reader {
                     if label.is_empty() || label.ends_with('.') {
                         return Err(self.error(
                             Some(variant.span()),
-                            format!("variant `{label}` must be a non-empty label not ending in `.`"),
+                            format!(
+                                "variant `{label}` must be a non-empty label not ending in `.`"
+                            ),
                         ));
                     }
                     label.clone()
@@ -374,7 +376,9 @@ impl Reader {
 /// Whether `address` is one the lab's files may use (127.53.0.0/22).
 fn in_lab_range(address: Ipv4Addr) -> bool {
     let o = address.octets();
-    o[..2] == DEFAULT_PREFIX[..2] && o[2] >= DEFAULT_PREFIX[2] && o[2] - DEFAULT_PREFIX[2] < LAB_BLOCKS
+    o[..2] == DEFAULT_PREFIX[..2]
+        && o[2] >= DEFAULT_PREFIX[2]
+        && o[2] - DEFAULT_PREFIX[2] < LAB_BLOCKS
 }
 
 /// Maps `127.53.K.x` (K < [`LAB_BLOCKS`]) to `<a>.<b>.<c+K>.x` under the
@@ -555,7 +559,8 @@ mod tests {
         let twice = "[[zone]]\norigin = \"t.\"\nfile = \"t.zone\"\n\
                      [[zone]]\norigin = \"t.\"\nfile = \"t.zone\"\n";
         assert!(load_err(twice).contains("zone t. is listed twice"));
-        let unknown = "[[server]]\nname = \"ns.t.\"\naddress = \"127.53.0.7\"\nzones = [\"t-new\"]\n";
+        let unknown =
+            "[[server]]\nname = \"ns.t.\"\naddress = \"127.53.0.7\"\nzones = [\"t-new\"]\n";
         assert!(load_err(unknown).contains("unknown zone t-new"));
     }
 
