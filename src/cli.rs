@@ -166,6 +166,10 @@ pub struct TraceArgs {
     /// from the root shows.
     #[arg(long)]
     pub use_cache: bool,
+    /// After the walk, ask every server of each zone cut on the path the
+    /// same question and report disagreements and lame servers.
+    #[arg(long)]
+    pub all_servers: bool,
 }
 
 /// How `rootwalk trace` prints the trace.

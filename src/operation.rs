@@ -230,13 +230,19 @@ mod signals {
 async fn trace(args: &TraceArgs) -> Result<ExitCode, CliError> {
     let (name, rtype) = question(&args.query)?;
     let upstream = Upstream::from_args(&args.query.upstream).await?;
-    let resolver = Resolver::new(upstream.config);
+    let resolver = Resolver::new(upstream.config.clone());
     if args.use_cache {
         // Warm the cache; the traced run below shows what it saves. A
         // failure here shows up again (as a recent failure) in the trace.
         let _ = resolver.resolve(&name, rtype, &NullObserver).await;
     }
-    let trace = trace_question(&resolver, &name, rtype).await;
+    let mut trace = trace_question(&resolver, &name, rtype).await;
+    if args.all_servers {
+        let limits = &upstream.config.limits;
+        let transport = crate::net::Transport::new(limits.query_timeout, limits.edns_payload);
+        let prober = crate::check::probe::Prober::new(transport, upstream.config.upstream_port);
+        crate::check::survey::survey(&mut trace, &resolver, &prober).await;
+    }
     let output = render_trace(&trace, args.format)?;
     std::io::stdout()
         .write_all(&output)

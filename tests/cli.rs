@@ -101,3 +101,12 @@ fn bad_input_names_the_problem_and_exits_two() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("<ZONE>"));
 }
+
+#[test]
+fn trace_all_servers_flag_reports_disagreement() {
+    let out = rootwalk(&["trace", "www.serial.tld1", "--lab", "--all-servers"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout(&out);
+    assert!(text.contains(";; ALL SERVERS"), "{text}");
+    assert!(text.contains(";; WARNING: the servers of serial.tld1. disagree"), "{text}");
+}

@@ -454,3 +454,90 @@ async fn warnings_dig_users_know() {
     assert_eq!(response.transport, "tcp");
     assert!(render::text::render(&big).contains(";; Truncated, retrying in TCP mode."));
 }
+
+async fn surveyed(lab: &Lab, name: &str) -> Trace {
+    use rootwalk::check::probe::Prober;
+    use rootwalk::net::Transport;
+    let resolver = resolver(lab);
+    let name = Name::from_str(name).expect("valid name");
+    let mut trace = trace_question(&resolver, &name, RecordType::A).await;
+    let prober = Prober::new(Transport::new(Duration::from_millis(300), 1232), lab.port());
+    rootwalk::check::survey::survey(&mut trace, &resolver, &prober).await;
+    trace
+}
+
+#[tokio::test]
+async fn all_servers_finds_disagreeing_servers() {
+    let lab = lab().await;
+    let trace = surveyed(&lab, "www.serial.tld1.").await;
+    let zones: Vec<&str> = trace.all_servers.iter().map(|c| c.zone.as_str()).collect();
+    assert_eq!(zones, [".", "tld1.", "serial.tld1."]);
+    // Both roots and both tld1 servers asked, and they agree.
+    for cut in &trace.all_servers[..2] {
+        assert_eq!(cut.servers.len(), 2, "{}", cut.zone);
+        assert!(!cut.disagreement, "{}", cut.zone);
+        assert!(
+            cut.servers
+                .iter()
+                .all(|s| s.reply.starts_with("referral to") && !s.lame)
+        );
+    }
+    let serial = &trace.all_servers[2];
+    assert!(serial.disagreement);
+    let replies: Vec<&str> = serial.servers.iter().map(|s| s.reply.as_str()).collect();
+    assert_eq!(replies.len(), 2);
+    assert!(
+        replies.contains(&"answer A 192.0.2.161") && replies.contains(&"answer A 192.0.2.162"),
+        "{replies:?}"
+    );
+
+    let text = render::text::render(&trace);
+    assert!(
+        text.contains(";; WARNING: the servers of serial.tld1. disagree"),
+        "{text}"
+    );
+    let json = render::json::render(&trace).unwrap();
+    let back: Trace = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, trace);
+}
+
+#[tokio::test]
+async fn all_servers_reports_lame_servers_and_glueless_cuts() {
+    let lab = lab().await;
+    let trace = surveyed(&lab, "www.lame.tld2.").await;
+    let cut = trace
+        .all_servers
+        .iter()
+        .find(|c| c.zone == "lame.tld2.")
+        .unwrap();
+    let lame: Vec<&str> = cut
+        .servers
+        .iter()
+        .filter(|s| s.lame)
+        .map(|s| s.name.as_str())
+        .collect();
+    assert_eq!(lame, ["ns1.lame.tld2."]);
+    assert!(
+        !cut.disagreement,
+        "one server answered: nothing to disagree with"
+    );
+    assert!(render::text::render(&trace).contains(";; WARNING: lame server ns1.lame.tld2."));
+
+    // A glueless cut's servers are found through the resolver.
+    let trace = surveyed(&lab, "www.c.tld2.").await;
+    let cut = trace
+        .all_servers
+        .iter()
+        .find(|c| c.zone == "c.tld2.")
+        .unwrap();
+    assert_eq!(cut.servers.len(), 1);
+    assert_eq!(cut.servers[0].name, "ns.hosting.tld3.");
+    assert!(cut.servers[0].reply.starts_with("answer A "));
+    // Without --all-servers the JSON has no such field.
+    let plain = trace_of(&lab, "www.a.tld1.").await;
+    assert!(
+        !render::json::render(&plain)
+            .unwrap()
+            .contains("all_servers")
+    );
+}

@@ -180,6 +180,7 @@ pub fn build(events: &[(Duration, Event)], context: Context) -> Trace {
         outcome: context.outcome,
         resolutions,
         summary,
+        all_servers: Vec::new(),
     }
 }
 

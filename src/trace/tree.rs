@@ -22,6 +22,40 @@ pub struct Trace {
     pub resolutions: Vec<Resolution>,
     /// Counters and the critical path.
     pub summary: Summary,
+    /// With `--all-servers`: the question of each zone cut on the client's
+    /// path put to every server of that cut (absent otherwise).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub all_servers: Vec<CutSurvey>,
+}
+
+/// One zone cut of the path, asked at every server address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CutSurvey {
+    /// The zone.
+    pub zone: String,
+    /// The question the walk asked there.
+    pub qname: String,
+    /// Its type.
+    #[serde(rename = "type")]
+    pub qtype: String,
+    /// Each server address and its reply.
+    pub servers: Vec<SurveyReply>,
+    /// Whether the servers that answered gave different replies.
+    pub disagreement: bool,
+}
+
+/// One server address's reply to a surveyed question.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SurveyReply {
+    /// The server's name.
+    pub name: String,
+    /// The address asked.
+    pub address: String,
+    /// The reply in one line: `referral to ZONE NS ... glue ...`,
+    /// `answer ...`, `NODATA`, `NXDOMAIN`, or why the server is lame.
+    pub reply: String,
+    /// Whether the server is lame for the zone (no usable reply).
+    pub lame: bool,
 }
 
 /// A question: name and type.

@@ -18,7 +18,12 @@
 //!     bytes: int, wall_time_us: int,
 //!     critical_path: [{ hop, resolution, depth: int, zone, server_name,
 //!                       address: string, duration_us: int }]
-//!   }
+//!   },
+//!   all_servers?: [{                    // only with --all-servers
+//!     zone, qname, type: string,
+//!     servers: [{ name, address, reply: string, lame: bool }],
+//!     disagreement: bool
+//!   }]
 //! }
 //! Resolution {
 //!   id: int, purpose: "client" | "target",

@@ -28,7 +28,45 @@ pub fn render(trace: &Trace) -> String {
         resolution_text(&mut out, resolution, 0);
     }
     summary(&mut out, trace);
+    all_servers(&mut out, trace);
     out
+}
+
+/// The `--all-servers` survey: each cut's servers and replies, then the
+/// disagreements and lame servers as warnings.
+fn all_servers(out: &mut String, trace: &Trace) {
+    if trace.all_servers.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\n;; ALL SERVERS: each zone cut's question asked at every server address"
+    );
+    let mut warnings = Vec::new();
+    for cut in &trace.all_servers {
+        let _ = writeln!(out, ";; {} ({} {}):", cut.zone, cut.qname, cut.qtype);
+        for s in &cut.servers {
+            let _ = writeln!(out, ";;   {:<26} {:<16} {}", s.name, s.address, s.reply);
+            if s.lame {
+                warnings.push(format!(
+                    "lame server {} ({}) for {}: {}",
+                    s.name, s.address, cut.zone, s.reply
+                ));
+            }
+        }
+        if cut.disagreement {
+            warnings.push(format!(
+                "the servers of {} disagree about {} {}",
+                cut.zone, cut.qname, cut.qtype
+            ));
+        }
+    }
+    if warnings.is_empty() {
+        let _ = writeln!(out, ";; every server answered, and they agree");
+    }
+    for warning in warnings {
+        let _ = writeln!(out, ";; WARNING: {warning}");
+    }
 }
 
 fn resolution_text(out: &mut String, r: &Resolution, depth: usize) {
