@@ -108,5 +108,8 @@ fn trace_all_servers_flag_reports_disagreement() {
     assert_eq!(out.status.code(), Some(0));
     let text = stdout(&out);
     assert!(text.contains(";; ALL SERVERS"), "{text}");
-    assert!(text.contains(";; WARNING: the servers of serial.tld1. disagree"), "{text}");
+    assert!(
+        text.contains(";; WARNING: the servers of serial.tld1. disagree"),
+        "{text}"
+    );
 }

@@ -541,3 +541,32 @@ async fn all_servers_reports_lame_servers_and_glueless_cuts() {
             .contains("all_servers")
     );
 }
+
+#[tokio::test]
+async fn a_recent_failure_shows_as_a_cache_hit_without_hops() {
+    let lab = lab().await;
+    let resolver = resolver(&lab);
+    let name = Name::from_str("www.x.tld2.").unwrap();
+    let first = trace_question(&resolver, &name, RecordType::A).await;
+    assert_eq!(first.outcome.rcode, "SERVFAIL");
+    assert!(first.summary.hops > 0);
+
+    let again = trace_question(&resolver, &name, RecordType::A).await;
+    assert_eq!(again.outcome.rcode, "SERVFAIL");
+    assert_eq!(
+        again.summary.hops, 0,
+        "nothing is sent for a recent failure"
+    );
+    let client = &again.resolutions[0];
+    assert_eq!(client.purpose, PurposeKind::Client);
+    assert!(
+        client.cache_hits[0].what.contains("recent failure"),
+        "{:?}",
+        client.cache_hits
+    );
+    let text = render::text::render(&again);
+    assert!(
+        text.contains(";; from cache: recent failure of www.x.tld2. A"),
+        "{text}"
+    );
+}

@@ -154,12 +154,28 @@ impl Resolver {
             elapsed: started.elapsed(),
         };
         if inner.failures.contains(qname, qtype, started) {
+            // A resolution of its own, so a trace shows the short cut.
+            let id = request.next_resolution();
+            emit(observer, || Event::ResolutionStarted {
+                id,
+                parent_hop: None,
+                qname: qname.clone(),
+                qtype,
+                purpose: Purpose::Client,
+            });
             emit(observer, || Event::CacheHit {
-                resolution: 0,
-                what: format!("recent failure of {qname} {qtype}"),
+                resolution: id,
+                what: format!("recent failure of {qname} {qtype} (RFC 9520), not retried"),
+            });
+            let error = ResolveError::RecentFailure;
+            emit(observer, || Event::ResolutionFinished {
+                id,
+                rcode: ResponseCode::ServFail,
+                error: Some(error.to_string()),
+                elapsed: started.elapsed(),
             });
             return Err(Failure {
-                error: ResolveError::RecentFailure,
+                error,
                 stats: stats(&request),
             });
         }
