@@ -79,24 +79,14 @@ fn rootwalk(args: &[&str]) -> Output {
         .unwrap()
 }
 
-const LAB_NAMES: &str = "\
-# lab names, one per glue situation (testdata/lab/ZONES.md)
-www.a.tld1                 # in-domain glue
-www.b.tld1   A             # sibling glue
-www.c.tld2                 # glueless
-www.d.tld1                 # chained glueless
-far.a.tld1                 # CNAME into a glueless zone
-
-www.leaf.sub.deep.tld3     # in-domain glue at every level
-www.a.tld1   AAAA          # NODATA is an answer too
-";
+/// The names file shipped for the README's example, one name per glue
+/// situation.
+const LAB_NAMES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/bench/lab-names.txt");
 
 #[tokio::test]
 async fn names_are_classed_by_their_worst_zone_cut() {
     let lab = Lab::start(LabConfig::for_tests()).await.unwrap();
-    let file = scratch("classes").join("names.txt");
-    std::fs::write(&file, LAB_NAMES).unwrap();
-    let entries = read_names(&file).unwrap();
+    let entries = read_names(std::path::Path::new(LAB_NAMES)).unwrap();
     let report = run_names(&lab_config(&lab), Some(&lab), &entries, 1, &NoProgress).await;
     let got: Vec<_> = report
         .names
@@ -274,4 +264,63 @@ fn bad_input_is_named_and_exits_two() {
         let out = rootwalk(&["bench", "--lab", args[0], args[1]]);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {out:?}");
     }
+}
+
+#[tokio::test]
+async fn names_mode_without_the_lab_flag_uses_the_hints_given() {
+    // Any hierarchy reached by hints file and port, as on the Internet;
+    // here the lab without latency, started by the test.
+    let lab = Lab::start(LabConfig {
+        latency: false,
+        ..LabConfig::for_tests()
+    })
+    .await
+    .unwrap();
+    let dir = scratch("hints");
+    let hints = dir.join("lab.hints");
+    std::fs::write(&hints, lab.hints_file()).unwrap();
+    let names = dir.join("names.txt");
+    std::fs::write(&names, "www.b.tld1\nwww.e.tld3 A\n").unwrap();
+    let port = lab.port().to_string();
+    let [hints, names] = [hints, names].map(|p| p.to_string_lossy().into_owned());
+    let out = tokio::task::spawn_blocking(move || {
+        rootwalk(&[
+            "bench",
+            "--names",
+            &names,
+            "--root-hints",
+            &hints,
+            "--upstream-port",
+            &port,
+            "--runs",
+            "2",
+            "--json",
+        ])
+    })
+    .await
+    .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let names = json["names"].as_array().unwrap();
+    let got: Vec<_> = names
+        .iter()
+        .map(|n| {
+            (
+                n["name"].as_str(),
+                n["class"].as_str(),
+                n["side_resolutions"].as_u64(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (Some("www.b.tld1."), Some("sibling"), Some(0)),
+            (Some("www.e.tld3."), Some("glueless"), Some(3)),
+        ]
+    );
+    // No lab latency known here: no lower bound.
+    assert!(names.iter().all(|n| n.get("bound_ms").is_none()));
+    assert_eq!(names[0]["cold_samples"].as_array().unwrap().len(), 2);
+    assert_eq!(json["classes"][1]["class"], "glueless");
 }
