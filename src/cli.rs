@@ -32,8 +32,10 @@ pub enum Command {
     Trace(TraceArgs),
     /// Run a recursive resolver daemon for stub clients (UDP and TCP).
     Serve(ServeArgs),
-    /// Measure what glueless delegations cost compared with glued ones, on
-    /// the lab: cold resolutions of names that differ only in their glue.
+    /// Measure what glueless delegations cost compared with glued ones:
+    /// cold resolutions of lab names that differ only in their glue
+    /// (`--lab`), or of the names in a file, classed by their glue
+    /// (`--names FILE`).
     Bench(BenchArgs),
     /// Check the delegation of one zone: glue, parent/child NS sets, lame
     /// servers.
