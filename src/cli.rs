@@ -37,9 +37,11 @@ pub enum Command {
     /// (`--lab`), or of the names in a file, classed by their glue
     /// (`--names FILE`).
     Bench(BenchArgs),
-    /// Check the delegation of one zone: glue, parent/child NS sets, lame
-    /// servers.
-    Check,
+    /// Check the delegation of one zone from its parent down: glue, parent
+    /// and child NS sets, lame servers, serials, glueless chains. Exit code
+    /// 0 when no errors are found, 1 when some are, 2 when the check cannot
+    /// run.
+    Check(CheckArgs),
 }
 
 /// Options of `rootwalk lab`.
@@ -114,6 +116,28 @@ pub struct ServeArgs {
     /// TOML file with the same settings; flags given here override it.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+}
+
+/// Options of `rootwalk check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The zone whose delegation to check, e.g. `example.com`.
+    pub zone: String,
+    /// Upstream selection.
+    #[command(flatten)]
+    pub upstream: UpstreamArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+    pub format: CheckFormat,
+}
+
+/// How `rootwalk check` prints its report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    /// Findings grouped by severity, then the servers asked.
+    Text,
+    /// One JSON document (schema in the README).
+    Json,
 }
 
 /// Options of `rootwalk bench`: `--lab` measures the lab's glue cases;

@@ -104,6 +104,9 @@ pub enum CliError {
     /// Output could not be serialised.
     #[error("cannot write JSON: {0}")]
     Json(#[source] serde_json::Error),
+    /// The delegation check could not run.
+    #[error(transparent)]
+    Check(#[from] crate::check::CheckError),
     /// The trace could not be rendered.
     #[error(transparent)]
     Render(#[from] crate::trace::render::RenderError),

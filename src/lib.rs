@@ -15,6 +15,9 @@
 //!   IDs, strict reply matching, TC=1 retried over TCP.
 //! - [`trace`]: the observer the engine reports typed events to.
 //! - [`lab`]: the embedded simulated DNS hierarchy on loopback.
+//! - [`check`]: `rootwalk check ZONE`, the delegation health check: every
+//!   parent server and every name-server address asked directly, findings
+//!   with severities and RFCs.
 //! - [`server`]: the stub-facing daemon (`rootwalk serve`): UDP and TCP
 //!   listeners, access list, coalescing of identical questions, shutdown.
 //!
@@ -26,6 +29,7 @@
 
 pub mod bench;
 pub mod cache;
+pub mod check;
 pub mod cli;
 pub mod config;
 pub mod error;

@@ -10,7 +10,8 @@ use std::sync::Arc;
 use hickory_proto::rr::{Name, Record, RecordType};
 
 use crate::cli::{
-    BenchArgs, Command, ResolveArgs, ServeArgs, TraceArgs, TraceFormat, UpstreamArgs,
+    BenchArgs, CheckArgs, CheckFormat, Command, ResolveArgs, ServeArgs, TraceArgs, TraceFormat,
+    UpstreamArgs,
 };
 use crate::error::CliError;
 use crate::lab::{Lab, LabConfig, LabPort};
@@ -33,7 +34,7 @@ pub async fn run(command: Command) -> Result<ExitCode, CliError> {
         Command::Trace(args) => trace(&args).await,
         Command::Serve(args) => serve(&args).await,
         Command::Bench(args) => bench(&args).await,
-        Command::Check => Err(CliError::NotImplemented("check")),
+        Command::Check(args) => check(&args).await,
     }
 }
 
@@ -110,6 +111,34 @@ async fn resolve(args: &ResolveArgs) -> Result<ExitCode, CliError> {
             Ok(ExitCode::from(1))
         }
     }
+}
+
+/// `rootwalk check`: the delegation health check; exit code 1 when it
+/// found errors.
+async fn check(args: &CheckArgs) -> Result<ExitCode, CliError> {
+    let mut zone = Name::from_str(&args.zone).map_err(|e| CliError::BadName {
+        name: args.zone.clone(),
+        problem: e.to_string(),
+    })?;
+    zone.set_fqdn(true);
+    let upstream = Upstream::from_args(&args.upstream).await?;
+    let report = crate::check::run(&zone, upstream.config.clone()).await?;
+    let text = match args.format {
+        CheckFormat::Text => report.to_text(),
+        CheckFormat::Json => {
+            let mut json = serde_json::to_string_pretty(&report).map_err(CliError::Json)?;
+            json.push('\n');
+            json
+        }
+    };
+    std::io::stdout()
+        .write_all(text.as_bytes())
+        .map_err(CliError::Output)?;
+    Ok(if report.summary.errors > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// `rootwalk serve`: bind, answer until SIGINT or SIGTERM, print the

@@ -36,7 +36,9 @@ pub enum LabError {
         problem: String,
     },
     /// The `--prefix` argument is not of the form `127.X.Y`.
-    #[error("bad lab prefix `{input}`: expected `127.X.Y` with X and Y in 0..=255")]
+    #[error(
+        "bad lab prefix `{input}`: expected `127.X.Y` with X in 0..=255 and Y in 0..=252 (the lab uses Y to Y+3)"
+    )]
     Prefix {
         /// What was given.
         input: String,

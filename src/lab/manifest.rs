@@ -22,6 +22,15 @@ use super::zone::Zone;
 /// The prefix the manifest and zone files are written for.
 pub const DEFAULT_PREFIX: [u8; 3] = [127, 53, 0];
 
+/// How many consecutive /24 blocks a lab may use: addresses are written in
+/// 127.53.0.0/22 (`127.53.K.x`, K < 4), so a few servers can sit in another
+/// /24, as RFC 2182's advice on network diversity wants; `127.53.K.x` maps
+/// to `<a>.<b>.<c+K>.x` under the prefix `a.b.c`.
+pub const LAB_BLOCKS: u8 = 4;
+
+/// The highest third octet a prefix may have, so `c + K` stays an octet.
+pub const MAX_PREFIX_THIRD_OCTET: u8 = u8::MAX - (LAB_BLOCKS - 1);
+
 /// Reply delay of servers when the manifest names none.
 pub const DEFAULT_LATENCY: Duration = Duration::from_millis(10);
 
@@ -102,6 +111,9 @@ struct ManifestDef {
 struct ZoneDef {
     origin: Spanned<String>,
     file: Spanned<String>,
+    /// Names a second version of a zone (a server that missed an update),
+    /// which servers then list by this key instead of the origin.
+    variant: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -154,7 +166,7 @@ impl Source {
     }
 }
 
-/// Loads and validates a lab, rewriting 127.53.0.0/24 to `prefix`.
+/// Loads and validates a lab, rewriting 127.53.0.0/22 under `prefix`.
 pub fn load(source: Source, prefix: [u8; 3]) -> Result<LabSpec, LabError> {
     let (manifest_name, manifest_text) = match &source {
         Source::Builtin(_) => source.read("manifest.toml"),
@@ -206,13 +218,28 @@ impl Reader {
             .map(Duration::from_millis)
             .unwrap_or(DEFAULT_LATENCY);
 
-        let mut zones: BTreeMap<Name, Arc<Zone>> = BTreeMap::new();
+        let mut zones: BTreeMap<String, Arc<Zone>> = BTreeMap::new();
         for zone_def in &def.zone {
             let origin = self.name(&zone_def.origin, "zone origin")?;
-            if zones.contains_key(&origin) {
+            let key = match &zone_def.variant {
+                Some(variant) => {
+                    let label = variant.get_ref();
+                    if label.is_empty() || label.ends_with('.') {
+                        return Err(self.error(
+                            Some(variant.span()),
+                            format!(
+                                "variant `{label}` must be a non-empty label not ending in `.`"
+                            ),
+                        ));
+                    }
+                    label.clone()
+                }
+                None => origin.to_string(),
+            };
+            if zones.contains_key(&key) {
                 return Err(self.error(
                     Some(zone_def.origin.span()),
-                    format!("zone {origin} is listed twice"),
+                    format!("zone {key} is listed twice"),
                 ));
             }
             let file = zone_def.file.get_ref();
@@ -223,7 +250,7 @@ impl Reader {
                 )
             })?;
             let zone = parse_zone(&text, &file_name, &origin, prefix)?;
-            zones.insert(origin, Arc::new(zone));
+            zones.insert(key, Arc::new(zone));
         }
 
         let mut names: Vec<(Name, Ipv4Addr)> = Vec::new();
@@ -243,11 +270,15 @@ impl Reader {
             names.push((name.clone(), address));
             let mut served = Vec::new();
             for zone_name in &server_def.zones {
-                let origin = self.name(zone_name, "zone")?;
-                let zone = zones.get(&origin).ok_or_else(|| {
+                let key = if zone_name.get_ref().ends_with('.') {
+                    self.name(zone_name, "zone")?.to_string()
+                } else {
+                    zone_name.get_ref().clone()
+                };
+                let zone = zones.get(&key).ok_or_else(|| {
                     self.error(
                         Some(zone_name.span()),
-                        format!("server {name} serves unknown zone {origin} (no [[zone]] for it)"),
+                        format!("server {name} serves unknown zone {key} (no [[zone]] for it)"),
                     )
                 })?;
                 served.push(Arc::clone(zone));
@@ -282,11 +313,10 @@ impl Reader {
         let address: Ipv4Addr = value
             .parse()
             .map_err(|_| self.error(Some(text.span()), format!("bad IPv4 address `{value}`")))?;
-        let octets = address.octets();
-        if octets[..3] != DEFAULT_PREFIX {
+        if !in_lab_range(address) {
             return Err(self.error(
                 Some(text.span()),
-                format!("server address {address} is outside 127.53.0.0/24"),
+                format!("server address {address} is outside 127.53.0.0/22"),
             ));
         }
         Ok(rewrite(address, prefix))
@@ -343,11 +373,22 @@ impl Reader {
     }
 }
 
-/// Maps an address in 127.53.0.0/24 to the same last octet under `prefix`.
+/// Whether `address` is one the lab's files may use (127.53.0.0/22).
+fn in_lab_range(address: Ipv4Addr) -> bool {
+    let o = address.octets();
+    o[..2] == DEFAULT_PREFIX[..2]
+        && o[2] >= DEFAULT_PREFIX[2]
+        && o[2] - DEFAULT_PREFIX[2] < LAB_BLOCKS
+}
+
+/// Maps `127.53.K.x` (K < [`LAB_BLOCKS`]) to `<a>.<b>.<c+K>.x` under the
+/// prefix `a.b.c`; other addresses are left alone. A prefix whose third
+/// octet exceeds [`MAX_PREFIX_THIRD_OCTET`] is refused before loading.
 pub fn rewrite(address: Ipv4Addr, prefix: [u8; 3]) -> Ipv4Addr {
     let o = address.octets();
-    if o[..3] == DEFAULT_PREFIX {
-        Ipv4Addr::new(prefix[0], prefix[1], prefix[2], o[3])
+    if in_lab_range(address) {
+        let block = o[2] - DEFAULT_PREFIX[2];
+        Ipv4Addr::new(prefix[0], prefix[1], prefix[2].saturating_add(block), o[3])
     } else {
         address
     }
@@ -464,9 +505,13 @@ mod tests {
             Ipv4Addr::new(127, 9, 8, 7)
         );
         assert_eq!(
-            rewrite(Ipv4Addr::new(192, 0, 2, 7), p),
-            Ipv4Addr::new(192, 0, 2, 7)
+            rewrite(Ipv4Addr::new(127, 53, 3, 7), p),
+            Ipv4Addr::new(127, 9, 11, 7)
         );
+        for outside in [[192, 0, 2, 7], [127, 53, 4, 7], [127, 54, 0, 7]] {
+            let outside = Ipv4Addr::from(outside);
+            assert_eq!(rewrite(outside, p), outside);
+        }
     }
 
     #[test]
@@ -503,11 +548,28 @@ mod tests {
     }
 
     #[test]
+    fn servers_name_zone_variants_by_their_key() {
+        let m = "[[zone]]\norigin = \"t.\"\nfile = \"t.zone\"\n\
+                 [[zone]]\norigin = \"t.\"\nfile = \"t.zone\"\nvariant = \"t-old\"\n\
+                 [[server]]\nname = \"ns.t.\"\naddress = \"127.53.2.7\"\nzones = [\"t-old\"]\n";
+        let spec = load(files(m), [127, 9, 8]).unwrap();
+        assert_eq!(spec.servers[0].address, Ipv4Addr::new(127, 9, 10, 7));
+        assert_eq!(spec.servers[0].zones[0].origin().to_string(), "t.");
+
+        let twice = "[[zone]]\norigin = \"t.\"\nfile = \"t.zone\"\n\
+                     [[zone]]\norigin = \"t.\"\nfile = \"t.zone\"\n";
+        assert!(load_err(twice).contains("zone t. is listed twice"));
+        let unknown =
+            "[[server]]\nname = \"ns.t.\"\naddress = \"127.53.0.7\"\nzones = [\"t-new\"]\n";
+        assert!(load_err(unknown).contains("unknown zone t-new"));
+    }
+
+    #[test]
     fn address_outside_the_lab_range_is_rejected() {
         let m = "[[server]]\nname = \"ns.t.\"\naddress = \"127.0.0.1\"\n";
         let err = load_err(m);
         assert!(err.contains("manifest.toml:3:"), "{err}");
-        assert!(err.contains("outside 127.53.0.0/24"), "{err}");
+        assert!(err.contains("outside 127.53.0.0/22"), "{err}");
     }
 
     #[test]

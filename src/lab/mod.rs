@@ -4,8 +4,8 @@
 //! # Layout
 //!
 //! - [`manifest`]: the TOML manifest and zone files, validated into a
-//!   [`manifest::LabSpec`]; lab addresses are written for 127.53.0.0/24 and
-//!   rewritten to the configured prefix.
+//!   [`manifest::LabSpec`]; lab addresses are written for 127.53.0.0/22 and
+//!   rewritten under the configured prefix.
 //! - [`zone`]: one zone's data and the authoritative lookup (pure).
 //! - [`answer`]: one query in, one reply out: header rules, faults, EDNS,
 //!   the UDP size limit (pure).
@@ -31,7 +31,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use self::error::LabError;
-use self::manifest::{DEFAULT_PREFIX, LabSpec, Source};
+use self::manifest::{DEFAULT_PREFIX, LabSpec, MAX_PREFIX_THIRD_OCTET, Source};
 use self::server::{Bound, QueryLog, Server};
 use crate::cli::LabArgs;
 use crate::resolve::hints::{HintServer, RootHints};
@@ -108,6 +108,34 @@ pub const BUILTIN_FILES: &[(&str, &str)] = &[
         "sub.evil.tld3.zone",
         include_str!("../../testdata/lab/sub.evil.tld3.zone"),
     ),
+    (
+        "good.tld1.zone",
+        include_str!("../../testdata/lab/good.tld1.zone"),
+    ),
+    (
+        "moved.tld1.zone",
+        include_str!("../../testdata/lab/moved.tld1.zone"),
+    ),
+    (
+        "noglue.tld1.zone",
+        include_str!("../../testdata/lab/noglue.tld1.zone"),
+    ),
+    (
+        "nosib.tld1.zone",
+        include_str!("../../testdata/lab/nosib.tld1.zone"),
+    ),
+    (
+        "serial.tld1.v1.zone",
+        include_str!("../../testdata/lab/serial.tld1.v1.zone"),
+    ),
+    (
+        "serial.tld1.v2.zone",
+        include_str!("../../testdata/lab/serial.tld1.v2.zone"),
+    ),
+    (
+        "stale.tld1.zone",
+        include_str!("../../testdata/lab/stale.tld1.zone"),
+    ),
     ("tld1.zone", include_str!("../../testdata/lab/tld1.zone")),
     ("tld2.zone", include_str!("../../testdata/lab/tld2.zone")),
     ("tld3.zone", include_str!("../../testdata/lab/tld3.zone")),
@@ -156,7 +184,7 @@ pub enum LabPort {
 }
 
 impl Default for LabConfig {
-    /// The built-in lab on 127.53.0.0/24, port 53 when possible, latency on.
+    /// The built-in lab on 127.53.0.0/22, port 53 when possible, latency on.
     fn default() -> Self {
         Self {
             manifest: None,
@@ -168,7 +196,7 @@ impl Default for LabConfig {
 }
 
 impl LabConfig {
-    /// The built-in lab on a random prefix 127.[100..=250].[0..=255] and a
+    /// The built-in lab on a random prefix 127.[100..=250].[0..=252] and a
     /// free port, so parallel test processes do not collide.
     pub fn for_tests() -> Self {
         Self {
@@ -176,7 +204,7 @@ impl LabConfig {
             prefix: Some([
                 127,
                 rand::random_range(100..=250),
-                rand::random_range(0..=255),
+                rand::random_range(0..=MAX_PREFIX_THIRD_OCTET),
             ]),
             port: LabPort::Auto,
             latency: true,
@@ -232,7 +260,7 @@ impl Lab {
             latency,
         } = config;
         let prefix = prefix.unwrap_or(DEFAULT_PREFIX);
-        if prefix[0] != 127 {
+        if prefix[0] != 127 || prefix[2] > MAX_PREFIX_THIRD_OCTET {
             return Err(LabError::Prefix {
                 input: format!("{}.{}.{}", prefix[0], prefix[1], prefix[2]),
             });
@@ -363,8 +391,9 @@ impl Lab {
             .map_or_else(|| "ADDR".to_string(), |a| a.to_string());
         let port = self.port;
         let [a, b, c] = self.prefix;
+        let last = c.saturating_add(manifest::LAB_BLOCKS - 1);
         format!(
-            "; rootwalk lab: {} servers on {a}.{b}.{c}.0/24, UDP and TCP port {port}\n\
+            "; rootwalk lab: {} servers in {a}.{b}.{c}.0 - {a}.{b}.{last}.255, UDP and TCP port {port}\n\
              ; try:     dig @{example} -p {port} www.a.tld1 +norecurse\n\
              ; resolve: rootwalk resolve --root-hints FILE --upstream-port {port} www.a.tld1\n\
              {}",
@@ -473,7 +502,7 @@ pub fn parse_prefix(text: &str) -> Result<[u8; 3], LabError> {
         .map(|part| part.parse::<u8>().map_err(|_| bad()))
         .collect::<Result<_, _>>()?;
     match octets.as_slice() {
-        [127, x, y] => Ok([127, *x, *y]),
+        [127, x, y] if *y <= MAX_PREFIX_THIRD_OCTET => Ok([127, *x, *y]),
         _ => Err(bad()),
     }
 }

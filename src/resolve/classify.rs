@@ -23,7 +23,9 @@ pub enum LameReason {
 impl std::fmt::Display for LameReason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            LameReason::Rcode(rcode) => write!(f, "answered {rcode}"),
+            LameReason::Rcode(rcode) => {
+                write!(f, "answered {}", crate::trace::tree::rcode_name(*rcode))
+            }
             LameReason::BadReferral { to } => {
                 write!(f, "bad referral to {to} (not below the zone asked)")
             }

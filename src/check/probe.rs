@@ -1,0 +1,271 @@
+//! Direct questions to one server address, as a checker asks them: no
+//! cache, no walk, every reply through the bailiwick scrubber and the
+//! classifier like the resolver's own.
+//!
+//! A parent server is asked `ZONE NS` and should refer to ZONE with the NS
+//! set and glue ([`ParentView`]). A name server of ZONE is asked the apex
+//! SOA and NS and the addresses of the zone's own name servers, and should
+//! answer all of them authoritatively ([`ChildView`]).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::net::{IpAddr, SocketAddr};
+
+use futures_util::future::{join, join_all};
+use hickory_proto::op::Query;
+use hickory_proto::rr::{Name, RData, Record, RecordType};
+
+use crate::net::{Transport, TransportError};
+use crate::resolve::classify::{ResponseKind, classify};
+use crate::resolve::delegation::addresses_of;
+use crate::resolve::scrub::{Scrubbed, scrub};
+
+/// Tries per question before a silent server counts as timed out: one
+/// lost datagram should not make a healthy server look lame.
+pub const PROBE_TRIES: u32 = 2;
+
+/// A name server at one address.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Server {
+    /// Its host name.
+    pub name: Name,
+    /// One of its addresses.
+    pub addr: IpAddr,
+}
+
+impl fmt::Display for Server {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.name, self.addr)
+    }
+}
+
+/// Name-server host names mapped to addresses.
+pub type AddressMap = BTreeMap<Name, BTreeSet<IpAddr>>;
+
+/// A zone cut as one parent server publishes it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Delegation {
+    /// The NS set.
+    pub ns: BTreeSet<Name>,
+    /// Glue the scrubber kept: addresses of NS names inside the parent's
+    /// zone, in-domain and sibling alike.
+    pub glue: AddressMap,
+}
+
+/// What one parent server says about the zone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ParentView {
+    /// A referral to the zone (or, from a server that also serves the
+    /// zone, its authoritative NS set).
+    Delegation(Delegation),
+    /// The name exists in the parent but is not delegated.
+    NotDelegated,
+    /// The name does not exist (NXDOMAIN).
+    NxDomain,
+    /// No usable reply: timeout, refusal, error RCODE, wrong referral.
+    Unusable(String),
+}
+
+/// What one address of one name server of the zone says about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChildView {
+    /// It answers authoritatively for the zone.
+    Serving {
+        /// The apex SOA serial.
+        serial: u32,
+        /// The apex NS set.
+        ns: BTreeSet<Name>,
+        /// Authoritative addresses of the zone's in-zone name servers.
+        addresses: AddressMap,
+    },
+    /// It does not (RFC 9499 §7: a lame delegation).
+    Lame(String),
+}
+
+/// Asks servers questions directly.
+#[derive(Debug, Clone)]
+pub struct Prober {
+    transport: Transport,
+    port: u16,
+}
+
+impl Prober {
+    /// A prober sending to `port` over `transport`.
+    pub fn new(transport: Transport, port: u16) -> Self {
+        Self { transport, port }
+    }
+
+    /// Asks `server`, as a server of `zone`, for `qname`/`qtype`; a
+    /// timeout is retried up to [`PROBE_TRIES`] times.
+    pub async fn ask(
+        &self,
+        server: IpAddr,
+        zone: &Name,
+        qname: &Name,
+        qtype: RecordType,
+    ) -> Result<Scrubbed, String> {
+        let query = Query::query(qname.clone(), qtype);
+        let to = SocketAddr::new(server, self.port);
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            match self.transport.exchange(to, &query).await {
+                Ok(reply) => return Ok(scrub(reply.message, zone, &query)),
+                Err(TransportError::Timeout(_)) if tries < PROBE_TRIES => continue,
+                Err(TransportError::Timeout(after)) => {
+                    return Err(format!("no reply ({tries} tries of {after:?})"));
+                }
+                Err(TransportError::Refused) => {
+                    return Err("port closed (connection refused)".to_string());
+                }
+                Err(other) => return Err(other.to_string()),
+            }
+        }
+    }
+
+    /// Asks a server of `parent` for the delegation of `zone`.
+    pub async fn parent_view(&self, server: IpAddr, parent: &Name, zone: &Name) -> ParentView {
+        let reply = match self.ask(server, parent, zone, RecordType::NS).await {
+            Ok(reply) => reply,
+            Err(problem) => return ParentView::Unusable(problem),
+        };
+        match classify(&reply) {
+            ResponseKind::Referral { zone: to } if to == *zone => {
+                ParentView::Delegation(delegation(&reply, reply.authority_ns()))
+            }
+            ResponseKind::Answer if reply.authoritative() => {
+                ParentView::Delegation(delegation(&reply, reply.chain()))
+            }
+            ResponseKind::NoData => ParentView::NotDelegated,
+            ResponseKind::NxDomain => ParentView::NxDomain,
+            ResponseKind::Referral { zone: to } => {
+                ParentView::Unusable(format!("referred to {to}, not to {zone}"))
+            }
+            ResponseKind::Lame(reason) => ParentView::Unusable(reason.to_string()),
+            other => ParentView::Unusable(format!("unexpected reply: {other:?}")),
+        }
+    }
+
+    /// Asks one address of a name server of `zone` for the apex SOA and NS
+    /// and for the addresses of `in_zone` names plus the in-zone names of
+    /// its own NS answer.
+    pub async fn child_view(
+        &self,
+        server: IpAddr,
+        zone: &Name,
+        in_zone: &BTreeSet<Name>,
+    ) -> ChildView {
+        let (soa, ns) = join(
+            self.authoritative(server, zone, RecordType::SOA),
+            self.authoritative(server, zone, RecordType::NS),
+        )
+        .await;
+        let serial = match soa {
+            Ok(records) => match records.iter().find_map(soa_serial) {
+                Some(serial) => serial,
+                None => return ChildView::Lame("no SOA at the zone apex".to_string()),
+            },
+            Err(problem) => return ChildView::Lame(problem),
+        };
+        let ns: BTreeSet<Name> = match ns {
+            Ok(records) => ns_targets(&records),
+            Err(problem) => return ChildView::Lame(format!("apex NS: {problem}")),
+        };
+        let mut names: BTreeSet<Name> = in_zone.clone();
+        names.extend(ns.iter().filter(|n| zone.zone_of(n)).cloned());
+        let asks = names.iter().flat_map(|name| {
+            [RecordType::A, RecordType::AAAA].map(|qtype| async move {
+                let records = self.authoritative_at(server, zone, name, qtype).await;
+                (name, records)
+            })
+        });
+        let mut addresses = AddressMap::new();
+        for (name, records) in join_all(asks).await {
+            let entry = addresses.entry(name.clone()).or_default();
+            if let Ok(records) = records {
+                entry.extend(addresses_of(name, &records));
+            }
+        }
+        ChildView::Serving {
+            serial,
+            ns,
+            addresses,
+        }
+    }
+
+    async fn authoritative(
+        &self,
+        server: IpAddr,
+        zone: &Name,
+        qtype: RecordType,
+    ) -> Result<Vec<Record>, String> {
+        self.authoritative_at(server, zone, zone, qtype).await
+    }
+
+    /// The records of an authoritative answer (empty for NODATA or
+    /// NXDOMAIN); anything else is a reason the server is lame.
+    async fn authoritative_at(
+        &self,
+        server: IpAddr,
+        zone: &Name,
+        qname: &Name,
+        qtype: RecordType,
+    ) -> Result<Vec<Record>, String> {
+        let reply = self.ask(server, zone, qname, qtype).await?;
+        if !reply.authoritative() {
+            return Err(match classify(&reply) {
+                ResponseKind::Lame(reason) => reason.to_string(),
+                ResponseKind::Referral { zone: to } => format!("not authoritative: refers to {to}"),
+                _ => "not authoritative (AA=0)".to_string(),
+            });
+        }
+        match classify(&reply) {
+            ResponseKind::Answer | ResponseKind::Cname { .. } => Ok(reply.chain().to_vec()),
+            ResponseKind::NoData | ResponseKind::NxDomain => Ok(Vec::new()),
+            ResponseKind::Referral { zone: to } => Err(format!("refers to {to}")),
+            ResponseKind::Lame(reason) => Err(reason.to_string()),
+        }
+    }
+}
+
+/// The delegation in `ns_records` with the glue `reply` kept for them.
+fn delegation(reply: &Scrubbed, ns_records: &[Record]) -> Delegation {
+    let ns = ns_targets(ns_records);
+    let mut glue = AddressMap::new();
+    for name in &ns {
+        let addrs: BTreeSet<IpAddr> = addresses_of(name, reply.glue()).collect();
+        if !addrs.is_empty() {
+            glue.insert(name.clone(), addrs);
+        }
+    }
+    Delegation { ns, glue }
+}
+
+/// What the serving addresses among `views` said `name`'s addresses are.
+pub fn child_addresses(views: &[(Server, ChildView)], name: &Name) -> BTreeSet<IpAddr> {
+    let mut all = BTreeSet::new();
+    for (_, view) in views {
+        if let ChildView::Serving { addresses, .. } = view {
+            all.extend(addresses.get(name).into_iter().flatten());
+        }
+    }
+    all
+}
+
+/// The targets of the NS records among `records`.
+pub fn ns_targets(records: &[Record]) -> BTreeSet<Name> {
+    records
+        .iter()
+        .filter_map(|r| match &r.data {
+            RData::NS(ns) => Some(ns.0.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn soa_serial(record: &Record) -> Option<u32> {
+    match &record.data {
+        RData::SOA(soa) => Some(soa.serial),
+        _ => None,
+    }
+}

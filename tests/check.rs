@@ -1,0 +1,298 @@
+//! `rootwalk check` against the lab: each zone built to show one
+//! misconfiguration gets exactly its findings, the healthy zones none, and
+//! names that are not zones a clear error and exit code 2.
+
+use std::process::Command;
+use std::str::FromStr;
+use std::time::Duration;
+
+use hickory_proto::rr::Name;
+use rootwalk::check::findings::{Code, Severity};
+use rootwalk::check::report::ChainStatus;
+use rootwalk::check::{self, CheckError, Report};
+use rootwalk::config::Limits;
+use rootwalk::lab::{Lab, LabConfig};
+use rootwalk::resolve::ResolverConfig;
+
+use Code::*;
+use Severity::*;
+
+async fn lab() -> Lab {
+    Lab::start(LabConfig {
+        latency: false,
+        ..LabConfig::for_tests()
+    })
+    .await
+    .unwrap()
+}
+
+async fn run(lab: &Lab, zone: &str) -> Result<Report, CheckError> {
+    let config = ResolverConfig {
+        hints: lab.hints(),
+        upstream_port: lab.port(),
+        limits: Limits {
+            query_timeout: Duration::from_millis(300),
+            ..Limits::default()
+        },
+    };
+    check::run(&Name::from_str(zone).unwrap(), config).await
+}
+
+/// `name (address)` for a lab address written as `127.53.K.X` in the
+/// zone files.
+fn at(lab: &Lab, name: &str, block: u8, last: u8) -> String {
+    let [a, b, c] = lab.prefix();
+    format!("{name} ({a}.{b}.{}.{last})", c + block)
+}
+
+/// The findings as (severity, code, servers), sorted.
+fn found(report: &Report) -> Vec<(Severity, Code, Vec<String>)> {
+    let mut all: Vec<_> = report
+        .findings
+        .iter()
+        .map(|f| {
+            let mut servers = f.servers.clone();
+            servers.sort();
+            (f.severity, f.code, servers)
+        })
+        .collect();
+    all.sort();
+    all
+}
+
+fn expect(list: &[(Severity, Code, &[&str])]) -> Vec<(Severity, Code, Vec<String>)> {
+    let mut all: Vec<_> = list
+        .iter()
+        .map(|(s, c, servers)| {
+            let mut servers: Vec<String> = servers.iter().map(|s| s.to_string()).collect();
+            servers.sort();
+            (*s, *c, servers)
+        })
+        .collect();
+    all.sort();
+    all
+}
+
+fn strings(list: &[String]) -> Vec<&str> {
+    list.iter().map(String::as_str).collect()
+}
+
+#[tokio::test]
+async fn healthy_zones_have_no_findings() {
+    let lab = lab().await;
+    let good = run(&lab, "good.tld1.").await.unwrap();
+    assert_eq!(found(&good), vec![], "{}", good.to_text());
+    assert_eq!(good.parent, "tld1.");
+    assert_eq!(good.parent_servers.len(), 2, "both tld1 servers asked");
+    assert!(good.parent_servers.iter().all(|p| p.answer == "delegation"));
+    assert_eq!(good.servers.len(), 2);
+    assert!(
+        good.servers
+            .iter()
+            .all(|s| s.serial == Some(2026112401) && s.lame.is_none())
+    );
+    assert!(good.servers.iter().all(|s| s.sources == ["glue", "zone"]));
+    assert_eq!(good.glueless_chain.status, ChainStatus::Glued);
+
+    // Healthy but all in one /24: a notice only.
+    let a = run(&lab, "a.tld1.").await.unwrap();
+    let names = ["ns1.a.tld1.", "ns2.a.tld1."];
+    assert_eq!(found(&a), expect(&[(Notice, SinglePrefix, &names)]));
+    assert_eq!(a.summary.errors + a.summary.warnings, 0);
+}
+
+#[tokio::test]
+async fn stale_glue_wholly_and_partly() {
+    let lab = lab().await;
+    let report = run(&lab, "stale.tld1.").await.unwrap();
+    let dead1 = at(&lab, "ns1.stale.tld1.", 0, 241);
+    let dead2 = at(&lab, "ns2.stale.tld1.", 0, 244);
+    assert_eq!(
+        found(&report),
+        expect(&[
+            (Error, StaleGlue, &["ns1.stale.tld1."]),
+            (Error, Lame, &[&dead1]),
+            (Error, Lame, &[&dead2]),
+            (Warning, StaleGlue, &["ns2.stale.tld1."]),
+        ]),
+        "{}",
+        report.to_text()
+    );
+    // The moved server was found through the zone's own A record.
+    let moved = report
+        .servers
+        .iter()
+        .find(|s| s.name == "ns1.stale.tld1." && s.serial.is_some())
+        .unwrap();
+    assert_eq!(strings(&moved.sources), ["zone"]);
+    assert_eq!(report.summary.errors, 3);
+}
+
+#[tokio::test]
+async fn missing_glue_serial_mismatch_and_sibling_glue() {
+    let lab = lab().await;
+    let noglue = run(&lab, "noglue.tld1.").await.unwrap();
+    assert_eq!(
+        found(&noglue),
+        expect(&[(Error, MissingGlue, &["ns1.noglue.tld1."])])
+    );
+
+    let serial = run(&lab, "serial.tld1.").await.unwrap();
+    let both = [
+        at(&lab, "ns1.serial.tld1.", 0, 236),
+        at(&lab, "ns2.serial.tld1.", 1, 237),
+    ];
+    assert_eq!(
+        found(&serial),
+        expect(&[(Warning, SerialMismatch, &strings(&both))])
+    );
+    let message = &serial.findings[0].message;
+    assert!(
+        message.contains("2026112401") && message.contains("2026112402"),
+        "{message}"
+    );
+
+    let moved = run(&lab, "moved.tld1.").await.unwrap();
+    assert_eq!(
+        found(&moved),
+        expect(&[(Warning, StaleSiblingGlue, &["ns3.good.tld1."])])
+    );
+    let nosib = run(&lab, "nosib.tld1.").await.unwrap();
+    assert_eq!(
+        found(&nosib),
+        expect(&[(Notice, MissingSiblingGlue, &["ns5.good.tld1."])])
+    );
+    assert_eq!(nosib.summary.errors + nosib.summary.warnings, 0);
+}
+
+#[tokio::test]
+async fn ns_set_mismatch_and_lame_servers() {
+    let lab = lab().await;
+    let mismatch = run(&lab, "mismatch.tld1.").await.unwrap();
+    let all = [
+        "ns1.mismatch.tld1.",
+        "ns2.mismatch.tld1.",
+        "ns3.mismatch.tld1.",
+    ];
+    assert_eq!(
+        found(&mismatch),
+        expect(&[
+            (
+                Warning,
+                NsMismatch,
+                &["ns2.mismatch.tld1.", "ns3.mismatch.tld1."]
+            ),
+            (Notice, SinglePrefix, &all),
+        ])
+    );
+
+    let lame = run(&lab, "lame.tld2.").await.unwrap();
+    let names = ["ns1.lame.tld2.", "ns2.lame.tld2."];
+    assert_eq!(
+        found(&lame),
+        expect(&[
+            (Error, Lame, &[&at(&lab, "ns1.lame.tld2.", 0, 161)]),
+            (Notice, SinglePrefix, &names),
+        ])
+    );
+
+    let refused = run(&lab, "refused.tld2.").await.unwrap();
+    let lame_one = refused.findings.iter().find(|f| f.code == Lame).unwrap();
+    assert_eq!(lame_one.servers, [at(&lab, "ns1.refused.tld2.", 0, 171)]);
+    assert!(lame_one.message.contains("REFUSED"), "{}", lame_one.message);
+
+    let dead = run(&lab, "dead.tld3.").await.unwrap();
+    let lame: Vec<_> = dead.findings.iter().filter(|f| f.code == Lame).collect();
+    assert_eq!(lame.len(), 2, "{}", dead.to_text());
+    assert!(dead.servers.iter().all(|s| s.lame.is_some()));
+}
+
+#[tokio::test]
+async fn glueless_chains_and_cycles() {
+    let lab = lab().await;
+    for (zone, depth) in [("c.tld2.", 1), ("d.tld1.", 2), ("e.tld3.", 3)] {
+        let report = run(&lab, zone).await.unwrap();
+        assert_eq!(report.glueless_chain.depth, Some(depth), "{zone}");
+        assert_eq!(
+            report.glueless_chain.names.last().map(String::as_str),
+            Some("ns.hosting.tld3.")
+        );
+        let chain_warning = report.findings.iter().any(|f| f.code == GluelessChain);
+        assert_eq!(chain_warning, depth >= 2, "{zone}: {}", report.to_text());
+        assert_eq!(report.summary.errors, 0, "{zone}: {}", report.to_text());
+    }
+
+    let cyclic = run(&lab, "x.tld2.").await.unwrap();
+    assert_eq!(
+        found(&cyclic),
+        expect(&[
+            (Error, NoAddress, &["ns.y.tld3."]),
+            (Error, GluelessCycle, &["x.tld2.", "y.tld3."])
+        ])
+    );
+    assert_eq!(cyclic.glueless_chain.status, ChainStatus::Cycle);
+}
+
+#[tokio::test]
+async fn names_that_are_not_delegated_zones_are_errors_of_the_check() {
+    let lab = lab().await;
+    type Expected = fn(&CheckError) -> bool;
+    let cases: [(&str, Expected); 4] = [
+        (".", |e| matches!(e, CheckError::Root)),
+        ("www.a.tld1.", |e| {
+            matches!(e, CheckError::NotDelegated { .. })
+        }),
+        ("nope.nosuch.", |e| {
+            matches!(e, CheckError::ParentDoesNotExist { .. })
+        }),
+        ("nope.tld1.", |e| matches!(e, CheckError::NoSuchZone { .. })),
+    ];
+    for (zone, expected) in cases {
+        let err = run(&lab, zone).await.unwrap_err();
+        assert!(expected(&err), "{zone}: {err}");
+    }
+}
+
+fn rootwalk(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_rootwalk"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn exit_codes_and_json() {
+    let healthy = rootwalk(&["check", "good.tld1", "--lab", "--format", "json"]);
+    assert_eq!(healthy.status.code(), Some(0));
+    let report: Report = serde_json::from_slice(&healthy.stdout).unwrap();
+    assert_eq!(report.zone, "good.tld1.");
+    assert_eq!(report.summary.errors, 0);
+    let value: serde_json::Value = serde_json::from_slice(&healthy.stdout).unwrap();
+    for field in [
+        "zone",
+        "parent",
+        "parent_servers",
+        "delegation",
+        "servers",
+        "glueless_chain",
+        "findings",
+        "summary",
+    ] {
+        assert!(value.get(field).is_some(), "JSON lacks {field}");
+    }
+
+    let broken = rootwalk(&["check", "noglue.tld1", "--lab"]);
+    assert_eq!(broken.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&broken.stdout);
+    assert!(
+        text.contains(";; ERRORS (1)") && text.contains("missing-glue"),
+        "{text}"
+    );
+
+    let not_zone = rootwalk(&["check", "www.a.tld1", "--lab"]);
+    assert_eq!(not_zone.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&not_zone.stderr);
+    assert!(err.contains("www.a.tld1. is not a zone"), "{err}");
+    let bad = rootwalk(&["check", "bad..name", "--lab"]);
+    assert_eq!(bad.status.code(), Some(2));
+}
