@@ -32,8 +32,10 @@ pub enum Command {
     Trace(TraceArgs),
     /// Run a recursive resolver daemon for stub clients (UDP and TCP).
     Serve(ServeArgs),
-    /// Measure what glueless delegations cost compared with glued ones, on
-    /// the lab: cold resolutions of names that differ only in their glue.
+    /// Measure what glueless delegations cost compared with glued ones:
+    /// cold resolutions of lab names that differ only in their glue
+    /// (`--lab`), or of the names in a file, classed by their glue
+    /// (`--names FILE`).
     Bench(BenchArgs),
     /// Check the delegation of one zone from its parent down: glue, parent
     /// and child NS sets, lame servers, serials, glueless chains. Exit code
@@ -138,18 +140,40 @@ pub enum CheckFormat {
     Json,
 }
 
-/// Options of `rootwalk bench`.
+/// Options of `rootwalk bench`: `--lab` measures the lab's glue cases;
+/// `--names FILE` measures the names listed there instead (on the lab with
+/// `--lab`, else from the root or `--root-hints`/`--upstream-port`).
 #[derive(Debug, Args)]
 pub struct BenchArgs {
-    /// Run on the embedded lab (the only mode built so far).
-    #[arg(long)]
-    pub lab: bool,
-    /// Cold resolutions per case, each with a fresh cache.
-    #[arg(long, default_value_t = crate::bench::DEFAULT_RUNS)]
+    /// Upstream selection.
+    #[command(flatten)]
+    pub upstream: UpstreamArgs,
+    /// File of names to measure, one `NAME [TYPE]` per line; `#` starts a
+    /// comment. Each name is classed by how its delegations are glued.
+    #[arg(long, value_name = "FILE")]
+    pub names: Option<PathBuf>,
+    /// Cold resolutions per case or name, each with a fresh cache.
+    #[arg(long, default_value_t = crate::bench::DEFAULT_RUNS, value_parser = at_least_one)]
     pub runs: usize,
     /// Print the report as JSON instead of a table.
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["csv", "csv_runs"])]
     pub json: bool,
+    /// Print the report as CSV, one row per case or name.
+    #[arg(long, conflicts_with = "csv_runs")]
+    pub csv: bool,
+    /// Print every cold run as a CSV row (raw samples, for analysis).
+    #[arg(long)]
+    pub csv_runs: bool,
+    /// Also draw the cold-run latency distributions into this SVG file.
+    #[arg(long, value_name = "FILE.svg")]
+    pub plot: Option<PathBuf>,
+}
+
+fn at_least_one(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!("`{text}` is not a whole number of at least 1")),
+    }
 }
 
 /// Options of `rootwalk trace`.

@@ -98,6 +98,9 @@ pub enum CliError {
     /// The daemon's configuration is unusable.
     #[error(transparent)]
     Config(#[from] crate::server::ConfigError),
+    /// The bench could not run.
+    #[error(transparent)]
+    Bench(#[from] crate::bench::BenchError),
     /// Output could not be serialised.
     #[error("cannot write JSON: {0}")]
     Json(#[source] serde_json::Error),

@@ -2,7 +2,7 @@
 //! library. `main` only parses, sets up logging and calls [`run`].
 
 use std::fmt::Write as _;
-use std::io::Write as _;
+use std::io::{IsTerminal as _, Write as _};
 use std::process::ExitCode;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -329,17 +329,68 @@ async fn start_lab() -> Result<Lab, CliError> {
     Ok(Lab::start(config).await?)
 }
 
+/// `rootwalk bench`: the lab's glue cases, or the names of `--names`.
 async fn bench(args: &BenchArgs) -> Result<ExitCode, CliError> {
-    if !args.lab {
-        return Err(CliError::NotImplemented("bench without --lab (real names)"));
+    use crate::bench::{self, Bar, BenchError};
+    let entries = match &args.names {
+        Some(path) => Some(bench::read_names(path)?),
+        None if args.upstream.lab => None,
+        None => return Err(BenchError::NoMode.into()),
+    };
+    if let Some(path) = &args.plot {
+        // Fail before measuring, not a minute later.
+        std::fs::File::create(path).map_err(|source| BenchError::PlotIo {
+            path: path.display().to_string(),
+            source,
+        })?;
     }
-    let lab = start_lab().await?;
-    let report = crate::bench::run_lab(&lab, crate::bench::LAB_CASES, args.runs).await;
-    if args.json {
-        let text = serde_json::to_string_pretty(&report).map_err(CliError::Json)?;
-        println!("{text}");
-    } else {
-        print!("{}", report.table());
+    let format = bench_format(args);
+    let upstream = Upstream::from_args(&args.upstream).await?;
+    let items = entries.as_ref().map_or(bench::LAB_CASES.len(), Vec::len);
+    // Hidden off a terminal by indicatif; also when JSON or CSV goes to a
+    // pipe, where a bar on the terminal would only interleave with it.
+    let show_bar = format == bench::Format::Table || std::io::stdout().is_terminal();
+    let bar = Bar::new((items * args.runs) as u64, show_bar);
+    let (text, strips, title) = match (&entries, &upstream.lab) {
+        (Some(entries), lab) => {
+            let report =
+                bench::run_names(&upstream.config, lab.as_ref(), entries, args.runs, &bar).await;
+            let title = format!(
+                "rootwalk bench --names: cold resolution time, {} runs per name",
+                args.runs
+            );
+            (report.render(format), report.strips(), title)
+        }
+        (None, Some(lab)) => {
+            let report = bench::run_lab_with(lab, bench::LAB_CASES, args.runs, &bar).await;
+            let title = format!(
+                "rootwalk bench --lab: cold resolution time, {} runs per case",
+                args.runs
+            );
+            (report.render(format), report.strips(), title)
+        }
+        (None, None) => return Err(BenchError::NoMode.into()),
+    };
+    bar.finish();
+    if let Some(path) = &args.plot {
+        bench::write_plot(path, &title, &strips)?;
     }
+    let text = text.map_err(CliError::Json)?;
+    std::io::stdout()
+        .write_all(text.as_bytes())
+        .map_err(CliError::Output)?;
     Ok(ExitCode::SUCCESS)
+}
+
+fn bench_format(args: &BenchArgs) -> crate::bench::Format {
+    use crate::bench::Format;
+    if args.json {
+        Format::Json
+    } else if args.csv {
+        Format::Csv
+    } else if args.csv_runs {
+        Format::CsvRuns
+    } else {
+        Format::Table
+    }
 }

@@ -64,6 +64,9 @@ pub struct CaseReport {
     pub bound: Duration,
     /// Cold median divided by the in-domain-glue case's.
     pub ratio: f64,
+    /// Every cold wall time, in run order.
+    #[serde(rename = "cold_samples", serialize_with = "millis_all")]
+    pub samples: Vec<Duration>,
 }
 
 /// All cases.
@@ -73,11 +76,18 @@ pub struct Report {
     pub cases: Vec<CaseReport>,
 }
 
-fn millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+/// Serialises a duration as milliseconds.
+pub(super) fn millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_f64(d.as_secs_f64() * 1000.0)
 }
 
-fn ms(d: Duration) -> String {
+/// Serialises durations as a list of milliseconds.
+pub(super) fn millis_all<S: serde::Serializer>(d: &[Duration], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(d.iter().map(|d| d.as_secs_f64() * 1000.0))
+}
+
+/// Milliseconds with one decimal, for tables.
+pub(super) fn ms(d: Duration) -> String {
     format!("{:.1}", d.as_secs_f64() * 1000.0)
 }
 
