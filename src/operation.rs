@@ -241,7 +241,7 @@ async fn trace(args: &TraceArgs) -> Result<ExitCode, CliError> {
         let limits = &upstream.config.limits;
         let transport = crate::net::Transport::new(limits.query_timeout, limits.edns_payload);
         let prober = crate::check::probe::Prober::new(transport, upstream.config.upstream_port);
-        crate::check::survey::survey(&mut trace, &resolver, &prober).await;
+        crate::check::all_servers::survey(&mut trace, &resolver, &prober).await;
     }
     let output = render_trace(&trace, args.format)?;
     std::io::stdout()

@@ -462,7 +462,7 @@ async fn surveyed(lab: &Lab, name: &str) -> Trace {
     let name = Name::from_str(name).expect("valid name");
     let mut trace = trace_question(&resolver, &name, RecordType::A).await;
     let prober = Prober::new(Transport::new(Duration::from_millis(300), 1232), lab.port());
-    rootwalk::check::survey::survey(&mut trace, &resolver, &prober).await;
+    rootwalk::check::all_servers::survey(&mut trace, &resolver, &prober).await;
     trace
 }
 

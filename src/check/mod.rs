@@ -16,14 +16,14 @@
 //! - [`chain`]: side resolutions needed before ZONE can be reached.
 //! - [`findings`]: the rules, pure and unit-tested.
 //! - [`report`]: the report, its JSON form and its text rendering.
-//! - [`survey`]: `trace --all-servers`, the same probing applied to every
+//! - [`all_servers`]: `trace --all-servers`, the same probing applied to every
 //!   zone cut of a traced walk.
 
+pub mod all_servers;
 pub mod chain;
 pub mod findings;
 pub mod probe;
 pub mod report;
-pub mod survey;
 
 use std::collections::BTreeSet;
 use std::net::IpAddr;
