@@ -570,3 +570,37 @@ async fn a_recent_failure_shows_as_a_cache_hit_without_hops() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn glueless_servers_over_the_limit_are_shown_as_skipped() {
+    let lab = lab().await;
+    let resolver = Resolver::new(ResolverConfig {
+        hints: lab.hints(),
+        upstream_port: lab.port(),
+        limits: Limits {
+            max_glueless_per_delegation: 0,
+            query_timeout: Duration::from_millis(300),
+            ..Limits::default()
+        },
+    });
+    let name = Name::from_str("www.c.tld2.").unwrap();
+    let trace = trace_question(&resolver, &name, RecordType::A).await;
+    assert_eq!(trace.outcome.rcode, "SERVFAIL");
+    assert_eq!(trace.summary.side_resolutions, 0);
+    let referral = trace.resolutions[0]
+        .hops
+        .iter()
+        .find(|h| h.referral.as_ref().is_some_and(|r| r.zone == "c.tld2."))
+        .expect("tld2 referred to c.tld2");
+    let skipped: Vec<(&str, &str)> = referral
+        .skipped
+        .iter()
+        .map(|s| (s.name.as_str(), s.zone.as_str()))
+        .collect();
+    assert_eq!(skipped, [("ns.hosting.tld3.", "c.tld2.")]);
+    let text = render::text::render(&trace);
+    assert!(
+        text.contains(";; WARNING: skipped ns.hosting.tld3. (server of c.tld2.)"),
+        "{text}"
+    );
+}

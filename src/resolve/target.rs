@@ -18,7 +18,7 @@ use super::delegation::{DelegationPoint, addresses};
 use super::iterator::Task;
 use super::request::{Request, Stack};
 use crate::error::ResolveError;
-use crate::trace::Purpose;
+use crate::trace::{Event, Purpose, emit};
 
 impl Inner {
     /// Resolves glueless server names of `dp`. `Ok(true)` when at least one
@@ -34,7 +34,19 @@ impl Inner {
             .limits
             .max_glueless_per_delegation
             .saturating_sub(dp.targets_fetched);
-        let names: Vec<_> = dp.glueless().into_iter().take(left as usize).collect();
+        let mut names: Vec<_> = dp.glueless();
+        for skipped in names.split_off((left as usize).min(names.len())) {
+            emit(req.observer, || Event::ServerSkipped {
+                hop: dp.origin_hop,
+                zone: dp.zone.clone(),
+                server_name: skipped.clone(),
+                reason: format!(
+                    "glueless, and {} side resolutions were already allowed for this zone cut \
+                     (MAX_GLUELESS_PER_DELEGATION)",
+                    self.limits.max_glueless_per_delegation
+                ),
+            });
+        }
         if names.is_empty() {
             return Ok(false);
         }

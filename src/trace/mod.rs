@@ -181,6 +181,17 @@ pub enum Event {
         /// Its target.
         to: Name,
     },
+    /// A name server of a zone cut was not tried.
+    ServerSkipped {
+        /// The hop whose referral named it, when known.
+        hop: Option<HopId>,
+        /// The zone cut.
+        zone: Name,
+        /// The server's name.
+        server_name: Name,
+        /// Why it was skipped.
+        reason: String,
+    },
     /// Data came from the cache instead of the network.
     CacheHit {
         /// The resolution.

@@ -29,7 +29,8 @@ use tokio::time::Instant;
 use super::tree::{
     AddressSource, CacheHit, CnameLink, DroppedRecord, Hop, HopResult, Lame, LameKind, Outcome,
     PathStep, PurposeKind, Question, Referral, ReferralServer, Resolution, ResolutionStatus,
-    Response, SCHEMA_VERSION, SectionCounts, Summary, Trace, TraceRecord, rcode_name,
+    Response, SCHEMA_VERSION, SectionCounts, SkippedServer, Summary, Trace, TraceRecord,
+    rcode_name,
 };
 use super::{AddrSource, Event, Observer, Purpose};
 
@@ -296,6 +297,7 @@ impl Drafts {
                     response: None,
                     error: None,
                     dropped: Vec::new(),
+                    skipped: Vec::new(),
                     referral: None,
                     lame: None,
                     answer: Vec::new(),
@@ -348,6 +350,7 @@ impl Drafts {
             | Event::Referral { hop, .. }
             | Event::Lame { hop, .. }
             | Event::Answer { hop, .. } => *hop,
+            Event::ServerSkipped { hop: Some(hop), .. } => *hop,
             _ => return,
         };
         let Some(draft) = self.hops.get_mut(&hop_id) else {
@@ -454,6 +457,22 @@ impl Drafts {
             Event::Answer { records, .. } => {
                 hop.result = HopResult::Answer;
                 hop.answer = records.iter().map(TraceRecord::from).collect();
+            }
+            Event::ServerSkipped {
+                zone,
+                server_name,
+                reason,
+                ..
+            } => {
+                let skipped = SkippedServer {
+                    name: server_name.to_string(),
+                    zone: zone.to_string(),
+                    reason: reason.clone(),
+                };
+                // A later fetch for the same cut may skip it again.
+                if !hop.skipped.contains(&skipped) {
+                    hop.skipped.push(skipped);
+                }
             }
             _ => {}
         }

@@ -253,6 +253,20 @@ pub struct Hop {
     pub answer: Vec<TraceRecord>,
     /// Side resolutions this hop's referral needed, in start order.
     pub side_resolutions: Vec<Resolution>,
+    /// Name servers of this hop's referral that were never tried, and why.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<SkippedServer>,
+}
+
+/// A name server of a referral that was not tried.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkippedServer {
+    /// The server's name.
+    pub name: String,
+    /// The zone it serves.
+    pub zone: String,
+    /// Why it was skipped.
+    pub reason: String,
 }
 
 /// A reply to one exchange.

@@ -50,7 +50,8 @@
 //!   lame?: { kind: "upward_referral" | "sideways_referral" | "other",
 //!            reason: string, referred_to?: string },
 //!   answer: [Record],
-//!   side_resolutions: [Resolution]      // nested, recursively
+//!   side_resolutions: [Resolution],     // nested, recursively
+//!   skipped?: [{ name, zone, reason: string }]  // NS names never tried
 //! }
 //! Record { name, ttl: int, class, type, data: string }
 //! ```

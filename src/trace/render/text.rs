@@ -249,6 +249,13 @@ fn warnings(out: &mut String, hop: &Hop, pad: &str) {
             let _ = writeln!(out, "{pad};;     {}\t; {}", d.record, d.reason);
         }
     }
+    for s in &hop.skipped {
+        let _ = writeln!(
+            out,
+            "{pad};; WARNING: skipped {} (server of {}): {}",
+            s.name, s.zone, s.reason
+        );
+    }
 }
 
 fn summary(out: &mut String, trace: &Trace) {
