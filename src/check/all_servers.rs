@@ -14,7 +14,7 @@ use std::str::FromStr;
 use futures_util::future::join_all;
 use hickory_proto::rr::{Name, RecordType};
 
-use super::probe::{Prober, ns_targets};
+use super::probe::{ProbeError, Prober, ns_targets};
 use crate::resolve::Resolver;
 use crate::resolve::classify::{ResponseKind, classify};
 use crate::trace::tree::{CutSurvey, Hop, SurveyReply, Trace};
@@ -137,21 +137,27 @@ async fn survey_cut(cut: &Cut, prober: &Prober) -> CutSurvey {
         .take(MAX_SURVEY_ADDRESSES)
         .collect();
     let replies = join_all(targets.iter().map(|(name, addr)| async move {
-        let (reply, lame) = match prober.ask(*addr, &cut.zone, &cut.qname, cut.qtype).await {
-            Ok(scrubbed) => summarize(&scrubbed),
-            Err(problem) => (problem, true),
-        };
+        let (reply, lame, unreachable) =
+            match prober.ask(*addr, &cut.zone, &cut.qname, cut.qtype).await {
+                Ok(scrubbed) => {
+                    let (reply, lame) = summarize(&scrubbed);
+                    (reply, lame, false)
+                }
+                Err(ProbeError::Failed(problem)) => (problem, true, false),
+                Err(ProbeError::Unreachable(why)) => (why, false, true),
+            };
         SurveyReply {
             name: name.to_string(),
             address: addr.to_string(),
             reply,
             lame,
+            unreachable,
         }
     }))
     .await;
     let distinct: BTreeSet<&str> = replies
         .iter()
-        .filter(|r| !r.lame)
+        .filter(|r| !r.lame && !r.unreachable)
         .map(|r| r.reply.as_str())
         .collect();
     CutSurvey {

@@ -57,6 +57,9 @@ pub enum Code {
     SingleAddress,
     /// Every name server is in one /24 (IPv4) or /48 (IPv6).
     SinglePrefix,
+    /// Addresses this host has no route to (IPv6 on an IPv4-only host),
+    /// so they were not checked.
+    Untested,
 }
 
 /// One problem found.
@@ -130,6 +133,7 @@ pub fn findings(obs: &Observations) -> Vec<Finding> {
     server_findings(obs, &mut out);
     chain_findings(obs, &mut out);
     diversity_findings(obs, &mut out);
+    untested_findings(obs, &mut out);
     out.sort_by_key(|f| (f.severity, f.code));
     out
 }
@@ -177,6 +181,7 @@ fn parent_findings(obs: &Observations, out: &mut Vec<Finding>) {
                 vec![server.to_string()],
                 Some("RFC 9499 §7"),
             )),
+            ParentView::Unreachable(_) => {}
             ParentView::NotDelegated | ParentView::NxDomain => out.push(finding(
                 Severity::Error,
                 Code::ParentDisagree,
@@ -323,6 +328,7 @@ fn server_findings(obs: &Observations, out: &mut Vec<Finding>) {
             ChildView::Serving { serial, .. } => {
                 serials.entry(*serial).or_default().push(server.to_string())
             }
+            ChildView::Unreachable(_) => {}
             ChildView::Lame(problem) => out.push(finding(
                 Severity::Error,
                 Code::Lame,
@@ -431,6 +437,30 @@ fn diversity_findings(obs: &Observations, out: &mut Vec<Finding>) {
             ),
             names,
             Some("RFC 2182 §3.1"),
+        ));
+    }
+}
+
+fn untested_findings(obs: &Observations, out: &mut Vec<Finding>) {
+    let parents = obs.parent_views.iter().filter_map(|(s, v)| match v {
+        ParentView::Unreachable(_) => Some(s),
+        _ => None,
+    });
+    let children = obs.child_views.iter().filter_map(|(s, v)| match v {
+        ChildView::Unreachable(_) => Some(s),
+        _ => None,
+    });
+    let servers: Vec<String> = parents.chain(children).map(|s| s.to_string()).collect();
+    if !servers.is_empty() {
+        out.push(finding(
+            Severity::Notice,
+            Code::Untested,
+            format!(
+                "not checked: this host has no route to {} (an IPv6 address on an IPv4-only host, say)",
+                servers.join(", ")
+            ),
+            servers,
+            None,
         ));
     }
 }
@@ -623,6 +653,29 @@ mod tests {
         assert_eq!(
             codes(&obs).last(),
             Some(&(Severity::Notice, Code::SingleAddress))
+        );
+    }
+
+    #[test]
+    fn unreachable_addresses_are_untested_not_lame() {
+        let mut obs = healthy();
+        obs.parent_views.push((
+            server("ns.nic.tld.", "2001:db8::53"),
+            ParentView::Unreachable("no route".into()),
+        ));
+        obs.child_views.push((
+            server("ns1.ex.tld.", "2001:db8::1"),
+            ChildView::Unreachable("no route".into()),
+        ));
+        let all = findings(&obs);
+        assert_eq!(all.len(), 1, "{all:?}");
+        assert_eq!(
+            (all[0].severity, all[0].code),
+            (Severity::Notice, Code::Untested)
+        );
+        assert_eq!(
+            all[0].servers,
+            ["ns.nic.tld. (2001:db8::53)", "ns1.ex.tld. (2001:db8::1)"]
         );
     }
 

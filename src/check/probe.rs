@@ -52,6 +52,25 @@ pub struct Delegation {
     pub glue: AddressMap,
 }
 
+/// Why a question got no usable reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProbeError {
+    /// This host cannot reach the address at all (no route): the server
+    /// is untested, not lame.
+    Unreachable(String),
+    /// The server was reached and failed: timeout, port closed, error
+    /// RCODE, no authority.
+    Failed(String),
+}
+
+impl fmt::Display for ProbeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ProbeError::Unreachable(why) | ProbeError::Failed(why) => f.write_str(why),
+        }
+    }
+}
+
 /// What one parent server says about the zone.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ParentView {
@@ -64,6 +83,8 @@ pub enum ParentView {
     NxDomain,
     /// No usable reply: timeout, refusal, error RCODE, wrong referral.
     Unusable(String),
+    /// Not reachable from this host; nothing learnt.
+    Unreachable(String),
 }
 
 /// What one address of one name server of the zone says about it.
@@ -80,6 +101,8 @@ pub enum ChildView {
     },
     /// It does not (RFC 9499 §7: a lame delegation).
     Lame(String),
+    /// Not reachable from this host; nothing learnt.
+    Unreachable(String),
 }
 
 /// Asks servers questions directly.
@@ -103,7 +126,7 @@ impl Prober {
         zone: &Name,
         qname: &Name,
         qtype: RecordType,
-    ) -> Result<Scrubbed, String> {
+    ) -> Result<Scrubbed, ProbeError> {
         let query = Query::query(qname.clone(), qtype);
         let to = SocketAddr::new(server, self.port);
         let mut tries = 0;
@@ -113,12 +136,19 @@ impl Prober {
                 Ok(reply) => return Ok(scrub(reply.message, zone, &query)),
                 Err(TransportError::Timeout(_)) if tries < PROBE_TRIES => continue,
                 Err(TransportError::Timeout(after)) => {
-                    return Err(format!("no reply ({tries} tries of {after:?})"));
+                    return Err(ProbeError::Failed(format!(
+                        "no reply ({tries} tries of {after:?})"
+                    )));
                 }
                 Err(TransportError::Refused) => {
-                    return Err("port closed (connection refused)".to_string());
+                    return Err(ProbeError::Failed(
+                        "port closed (connection refused)".to_string(),
+                    ));
                 }
-                Err(other) => return Err(other.to_string()),
+                Err(unreachable @ TransportError::Unreachable(_)) => {
+                    return Err(ProbeError::Unreachable(unreachable.to_string()));
+                }
+                Err(other) => return Err(ProbeError::Failed(other.to_string())),
             }
         }
     }
@@ -127,7 +157,8 @@ impl Prober {
     pub async fn parent_view(&self, server: IpAddr, parent: &Name, zone: &Name) -> ParentView {
         let reply = match self.ask(server, parent, zone, RecordType::NS).await {
             Ok(reply) => reply,
-            Err(problem) => return ParentView::Unusable(problem),
+            Err(ProbeError::Unreachable(why)) => return ParentView::Unreachable(why),
+            Err(ProbeError::Failed(problem)) => return ParentView::Unusable(problem),
         };
         match classify(&reply) {
             ResponseKind::Referral { zone: to } if to == *zone => {
@@ -165,7 +196,8 @@ impl Prober {
                 Some(serial) => serial,
                 None => return ChildView::Lame("no SOA at the zone apex".to_string()),
             },
-            Err(problem) => return ChildView::Lame(problem),
+            Err(ProbeError::Unreachable(why)) => return ChildView::Unreachable(why),
+            Err(ProbeError::Failed(problem)) => return ChildView::Lame(problem),
         };
         let ns: BTreeSet<Name> = match ns {
             Ok(records) => ns_targets(&records),
@@ -198,7 +230,7 @@ impl Prober {
         server: IpAddr,
         zone: &Name,
         qtype: RecordType,
-    ) -> Result<Vec<Record>, String> {
+    ) -> Result<Vec<Record>, ProbeError> {
         self.authoritative_at(server, zone, zone, qtype).await
     }
 
@@ -210,10 +242,11 @@ impl Prober {
         zone: &Name,
         qname: &Name,
         qtype: RecordType,
-    ) -> Result<Vec<Record>, String> {
+    ) -> Result<Vec<Record>, ProbeError> {
         let reply = self.ask(server, zone, qname, qtype).await?;
+        let lame = |why: String| Err(ProbeError::Failed(why));
         if !reply.authoritative() {
-            return Err(match classify(&reply) {
+            return lame(match classify(&reply) {
                 ResponseKind::Lame(reason) => reason.to_string(),
                 ResponseKind::Referral { zone: to } => format!("not authoritative: refers to {to}"),
                 _ => "not authoritative (AA=0)".to_string(),
@@ -222,8 +255,8 @@ impl Prober {
         match classify(&reply) {
             ResponseKind::Answer | ResponseKind::Cname { .. } => Ok(reply.chain().to_vec()),
             ResponseKind::NoData | ResponseKind::NxDomain => Ok(Vec::new()),
-            ResponseKind::Referral { zone: to } => Err(format!("refers to {to}")),
-            ResponseKind::Lame(reason) => Err(reason.to_string()),
+            ResponseKind::Referral { zone: to } => lame(format!("refers to {to}")),
+            ResponseKind::Lame(reason) => lame(reason.to_string()),
         }
     }
 }

@@ -38,7 +38,8 @@ pub struct ParentServer {
     pub name: String,
     /// Address asked.
     pub address: String,
-    /// `delegation`, `not-delegated`, `nxdomain` or `unusable`.
+    /// `delegation`, `not-delegated`, `nxdomain`, `unusable`, or
+    /// `unreachable` (no route from this host: not checked).
     pub answer: String,
     /// Why the reply was unusable, when it was.
     pub problem: Option<String>,
@@ -67,6 +68,9 @@ pub struct ServerReport {
     pub serial: Option<u32>,
     /// Why the server is lame, when it is.
     pub lame: Option<String>,
+    /// Why this host could not reach it (not checked), when it could not.
+    #[serde(default)]
+    pub unreachable: Option<String>,
 }
 
 /// The glueless chain.
@@ -125,6 +129,7 @@ impl Report {
                     ParentView::NotDelegated => ("not-delegated", None),
                     ParentView::NxDomain => ("nxdomain", None),
                     ParentView::Unusable(problem) => ("unusable", Some(problem.clone())),
+                    ParentView::Unreachable(why) => ("unreachable", Some(why.clone())),
                 };
                 ParentServer {
                     name: server.name.to_string(),
@@ -165,9 +170,10 @@ impl Report {
                 if has(&obs.resolved) {
                     sources.push("resolver".to_string());
                 }
-                let (serial, lame) = match view {
-                    ChildView::Serving { serial, .. } => (Some(*serial), None),
-                    ChildView::Lame(problem) => (None, Some(problem.clone())),
+                let (serial, lame, unreachable) = match view {
+                    ChildView::Serving { serial, .. } => (Some(*serial), None, None),
+                    ChildView::Lame(problem) => (None, Some(problem.clone()), None),
+                    ChildView::Unreachable(why) => (None, None, Some(why.clone())),
                 };
                 ServerReport {
                     name: server.name.to_string(),
@@ -175,6 +181,7 @@ impl Report {
                     sources,
                     serial,
                     lame,
+                    unreachable,
                 }
             })
             .collect();
@@ -238,10 +245,11 @@ impl Report {
         }
         let _ = writeln!(out, "\n;; SERVERS of {}", self.zone);
         for s in &self.servers {
-            let state = match (&s.lame, s.serial) {
-                (Some(problem), _) => format!("LAME: {problem}"),
-                (None, Some(serial)) => format!("serial {serial}"),
-                (None, None) => String::new(),
+            let state = match (&s.lame, s.serial, &s.unreachable) {
+                (Some(problem), _, _) => format!("LAME: {problem}"),
+                (None, Some(serial), _) => format!("serial {serial}"),
+                (None, None, Some(why)) => format!("not checked: {why}"),
+                (None, None, None) => String::new(),
             };
             let _ = writeln!(
                 out,

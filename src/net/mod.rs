@@ -64,6 +64,10 @@ pub enum TransportError {
     /// The server's port is closed (ICMP port unreachable, TCP RST).
     #[error("connection refused")]
     Refused,
+    /// This host has no route to the server (an IPv6 address on an
+    /// IPv4-only host, say): says nothing about the server.
+    #[error("no route from this host: {0}")]
+    Unreachable(#[source] std::io::Error),
     /// A socket operation failed.
     #[error("network error: {0}")]
     Io(#[source] std::io::Error),
@@ -81,6 +85,9 @@ impl TransportError {
             std::io::ErrorKind::ConnectionRefused | std::io::ErrorKind::ConnectionReset => {
                 TransportError::Refused
             }
+            std::io::ErrorKind::NetworkUnreachable
+            | std::io::ErrorKind::HostUnreachable
+            | std::io::ErrorKind::AddrNotAvailable => TransportError::Unreachable(err),
             _ => TransportError::Io(err),
         }
     }
@@ -173,6 +180,28 @@ mod tests {
         let mut m = Message::new(id, MessageType::Response, OpCode::Query);
         m.add_query(Query::query(Name::from_ascii(name).unwrap(), rtype));
         m
+    }
+
+    #[test]
+    fn io_errors_are_sorted_by_what_they_say_about_the_server() {
+        use std::io::{Error, ErrorKind};
+        let kind = |k: ErrorKind| TransportError::from_io(Error::from(k));
+        assert!(matches!(
+            kind(ErrorKind::ConnectionRefused),
+            TransportError::Refused
+        ));
+        assert!(matches!(
+            kind(ErrorKind::NetworkUnreachable),
+            TransportError::Unreachable(_)
+        ));
+        assert!(matches!(
+            kind(ErrorKind::AddrNotAvailable),
+            TransportError::Unreachable(_)
+        ));
+        assert!(matches!(
+            kind(ErrorKind::PermissionDenied),
+            TransportError::Io(_)
+        ));
     }
 
     #[test]

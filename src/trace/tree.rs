@@ -56,6 +56,10 @@ pub struct SurveyReply {
     pub reply: String,
     /// Whether the server is lame for the zone (no usable reply).
     pub lame: bool,
+    /// Whether this host has no route to the address (not asked; an IPv6
+    /// address on an IPv4-only host, say).
+    #[serde(default)]
+    pub unreachable: bool,
 }
 
 /// A question: name and type.

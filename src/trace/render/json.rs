@@ -21,7 +21,7 @@
 //!   },
 //!   all_servers?: [{                    // only with --all-servers
 //!     zone, qname, type: string,
-//!     servers: [{ name, address, reply: string, lame: bool }],
+//!     servers: [{ name, address, reply: string, lame, unreachable: bool }],
 //!     disagreement: bool
 //!   }]
 //! }
