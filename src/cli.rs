@@ -188,8 +188,12 @@ pub struct TraceArgs {
     /// Resolve the question once untraced first, then trace a second run
     /// on the warmed cache. Default: a cold, fresh resolver, so every hop
     /// from the root shows.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "cold")]
     pub use_cache: bool,
+    /// Start from an empty cache (the default; the opposite of
+    /// `--use-cache`).
+    #[arg(long)]
+    pub cold: bool,
     /// After the walk, ask every server of each zone cut on the path the
     /// same question and report disagreements and lame servers.
     #[arg(long)]
