@@ -92,6 +92,7 @@ async fn healthy_zones_have_no_findings() {
             .all(|s| s.serial == Some(2026112401) && s.lame.is_none())
     );
     assert!(good.servers.iter().all(|s| s.sources == ["glue", "zone"]));
+    assert!(good.servers.iter().all(|s| s.tcp == Some(true)));
     assert_eq!(good.glueless_chain.status, ChainStatus::Glued);
 
     // Healthy but all in one /24: a notice only.
@@ -205,6 +206,31 @@ async fn ns_set_mismatch_and_lame_servers() {
     let lame: Vec<_> = dead.findings.iter().filter(|f| f.code == Lame).collect();
     assert_eq!(lame.len(), 2, "{}", dead.to_text());
     assert!(dead.servers.iter().all(|s| s.lame.is_some()));
+}
+
+#[tokio::test]
+async fn a_server_that_closes_tcp_is_reported() {
+    let lab = lab().await;
+    let report = run(&lab, "notcp.tld1.").await.unwrap();
+    let ns1 = at(&lab, "ns1.notcp.tld1.", 0, 238);
+    assert_eq!(
+        found(&report),
+        expect(&[(Error, NoTcp, &[&ns1])]),
+        "{}",
+        report.to_text()
+    );
+    let tcp: Vec<(&str, Option<bool>)> = report
+        .servers
+        .iter()
+        .map(|s| (s.name.as_str(), s.tcp))
+        .collect();
+    assert_eq!(
+        tcp,
+        [
+            ("ns1.notcp.tld1.", Some(false)),
+            ("ns2.notcp.tld1.", Some(true))
+        ]
+    );
 }
 
 #[tokio::test]

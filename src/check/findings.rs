@@ -45,6 +45,8 @@ pub enum Code {
     ChildDisagree,
     /// A server address does not answer authoritatively for the zone.
     Lame,
+    /// A server address answers over UDP but not over TCP.
+    NoTcp,
     /// A name server's name has no address anywhere.
     NoAddress,
     /// The zone's servers serve different SOA serials.
@@ -325,8 +327,24 @@ fn server_findings(obs: &Observations, out: &mut Vec<Finding>) {
     let mut serials: BTreeMap<u32, Vec<String>> = BTreeMap::new();
     for (server, view) in &obs.child_views {
         match view {
-            ChildView::Serving { serial, .. } => {
-                serials.entry(*serial).or_default().push(server.to_string())
+            ChildView::Serving {
+                serial,
+                tcp_problem,
+                ..
+            } => {
+                serials.entry(*serial).or_default().push(server.to_string());
+                if let Some(problem) = tcp_problem {
+                    out.push(finding(
+                        Severity::Error,
+                        Code::NoTcp,
+                        format!(
+                            "{server} answers over UDP but not over TCP ({problem}): \
+                             large answers and truncated replies cannot be had from it"
+                        ),
+                        vec![server.to_string()],
+                        Some("RFC 7766 §5"),
+                    ));
+                }
             }
             ChildView::Unreachable(_) => {}
             ChildView::Lame(problem) => out.push(finding(
@@ -503,6 +521,7 @@ mod tests {
         }
         ChildView::Serving {
             serial,
+            tcp_problem: None,
             ns: set(ns),
             addresses,
         }
@@ -622,6 +641,21 @@ mod tests {
         let mut obs = healthy();
         obs.child_views[1].1 = serving(2, &["ns1.ex.tld.", "ns2.ex.tld."], &[]);
         assert_eq!(codes(&obs), [(Severity::Warning, Code::SerialMismatch)]);
+    }
+
+    #[test]
+    fn a_server_without_tcp_is_an_error() {
+        let mut obs = healthy();
+        if let ChildView::Serving { tcp_problem, .. } = &mut obs.child_views[0].1 {
+            *tcp_problem = Some("connection refused".into());
+        }
+        let all = findings(&obs);
+        assert_eq!(all.len(), 1, "{all:?}");
+        assert_eq!(
+            (all[0].severity, all[0].code),
+            (Severity::Error, Code::NoTcp)
+        );
+        assert_eq!(all[0].servers, ["ns1.ex.tld. (192.0.2.1)"]);
     }
 
     #[test]

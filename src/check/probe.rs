@@ -94,6 +94,8 @@ pub enum ChildView {
     Serving {
         /// The apex SOA serial.
         serial: u32,
+        /// Why the apex SOA could not be had over TCP, when it could not.
+        tcp_problem: Option<String>,
         /// The apex NS set.
         ns: BTreeSet<Name>,
         /// Authoritative addresses of the zone's in-zone name servers.
@@ -220,8 +222,26 @@ impl Prober {
         }
         ChildView::Serving {
             serial,
+            tcp_problem: self.tcp_soa(server, zone).await.err(),
             ns,
             addresses,
+        }
+    }
+
+    /// Asks for the apex SOA over TCP; any authoritative SOA will do.
+    async fn tcp_soa(&self, server: IpAddr, zone: &Name) -> Result<(), String> {
+        let query = Query::query(zone.clone(), RecordType::SOA);
+        let to = SocketAddr::new(server, self.port);
+        let reply = self
+            .transport
+            .exchange_tcp(to, &query)
+            .await
+            .map_err(|e| e.to_string())?;
+        let reply = scrub(reply.message, zone, &query);
+        match classify(&reply) {
+            ResponseKind::Answer if reply.authoritative() => Ok(()),
+            ResponseKind::Lame(reason) => Err(reason.to_string()),
+            _ => Err("no authoritative SOA over TCP".to_string()),
         }
     }
 

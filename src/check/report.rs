@@ -66,6 +66,10 @@ pub struct ServerReport {
     pub sources: Vec<String>,
     /// The apex SOA serial, when the server answered authoritatively.
     pub serial: Option<u32>,
+    /// Whether it answered the apex SOA over TCP too (absent when it was
+    /// not serving at all).
+    #[serde(default)]
+    pub tcp: Option<bool>,
     /// Why the server is lame, when it is.
     pub lame: Option<String>,
     /// Why this host could not reach it (not checked), when it could not.
@@ -175,11 +179,16 @@ impl Report {
                     ChildView::Lame(problem) => (None, Some(problem.clone()), None),
                     ChildView::Unreachable(why) => (None, None, Some(why.clone())),
                 };
+                let tcp = match view {
+                    ChildView::Serving { tcp_problem, .. } => Some(tcp_problem.is_none()),
+                    _ => None,
+                };
                 ServerReport {
                     name: server.name.to_string(),
                     address: server.addr.to_string(),
                     sources,
                     serial,
+                    tcp,
                     lame,
                     unreachable,
                 }
@@ -247,7 +256,10 @@ impl Report {
         for s in &self.servers {
             let state = match (&s.lame, s.serial, &s.unreachable) {
                 (Some(problem), _, _) => format!("LAME: {problem}"),
-                (None, Some(serial), _) => format!("serial {serial}"),
+                (None, Some(serial), _) if s.tcp == Some(false) => {
+                    format!("serial {serial}, NO TCP")
+                }
+                (None, Some(serial), _) => format!("serial {serial}, UDP+TCP"),
                 (None, None, Some(why)) => format!("not checked: {why}"),
                 (None, None, None) => String::new(),
             };

@@ -54,6 +54,8 @@ pub struct Faults {
     pub drop: bool,
     /// Answers REFUSED to everything.
     pub refused: bool,
+    /// Accepts TCP connections and closes them without a reply.
+    pub no_tcp: bool,
     /// Answers SERVFAIL to everything.
     pub servfail: bool,
     /// Sends two forged UDP replies before each real one.
@@ -132,11 +134,18 @@ struct ServerDef {
 #[serde(tag = "kind", rename_all = "lowercase")]
 enum FaultDef {
     Drop,
+    #[serde(rename = "notcp")]
+    NoTcp,
     Refused,
     Servfail,
     Spoof,
-    Poison { records: Vec<String> },
-    Referral { zone: String, ns: Vec<String> },
+    Poison {
+        records: Vec<String>,
+    },
+    Referral {
+        zone: String,
+        ns: Vec<String>,
+    },
 }
 
 /// Reads files of one source and reports errors against them.
@@ -332,6 +341,7 @@ impl Reader {
         let bad = |problem: String| self.error(Some(fault.span()), problem);
         match fault.get_ref() {
             FaultDef::Drop => faults.drop = true,
+            FaultDef::NoTcp => faults.no_tcp = true,
             FaultDef::Refused => faults.refused = true,
             FaultDef::Servfail => faults.servfail = true,
             FaultDef::Spoof => faults.spoof = true,

@@ -121,6 +121,10 @@ pub const BUILTIN_FILES: &[(&str, &str)] = &[
         include_str!("../../testdata/lab/noglue.tld1.zone"),
     ),
     (
+        "notcp.tld1.zone",
+        include_str!("../../testdata/lab/notcp.tld1.zone"),
+    ),
+    (
         "nosib.tld1.zone",
         include_str!("../../testdata/lab/nosib.tld1.zone"),
     ),
@@ -305,6 +309,7 @@ impl Lab {
                 },
                 drop: server.faults.drop,
                 spoof: server.faults.spoof,
+                no_tcp: server.faults.no_tcp,
                 log: Arc::clone(&log),
             };
             let handles = server::spawn(Arc::new(running), bound, &watcher).map_err(|source| {

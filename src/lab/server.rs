@@ -84,6 +84,8 @@ pub struct Server {
     pub drop: bool,
     /// Send forged replies first (UDP).
     pub spoof: bool,
+    /// Close every TCP connection without reading it.
+    pub no_tcp: bool,
     /// Where received queries are recorded.
     pub log: Arc<QueryLog>,
 }
@@ -264,6 +266,10 @@ async fn serve_tcp(server: Arc<Server>, listener: TcpListener, shutdown: watch::
 /// Serves length-prefixed queries (RFC 1035 §4.2.2) until the client
 /// closes, goes idle, or has sent [`MAX_TCP_QUERIES`].
 async fn serve_connection(server: Arc<Server>, stream: TcpStream, shutdown: watch::Receiver<()>) {
+    if server.no_tcp {
+        drop(stream);
+        return;
+    }
     let (mut reader, writer) = stream.into_split();
     let writer = Arc::new(tokio::sync::Mutex::new(writer));
     for _ in 0..MAX_TCP_QUERIES {

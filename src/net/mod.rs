@@ -143,6 +143,26 @@ impl Transport {
         })
     }
 
+    /// Sends `question` over TCP only, as a check of a server's TCP
+    /// service (RFC 7766 §5: authoritative servers must answer over TCP).
+    pub async fn exchange_tcp(
+        &self,
+        server: SocketAddr,
+        question: &Query,
+    ) -> Result<Reply, TransportError> {
+        let (id, wire) = self.encode_query(question)?;
+        let started = Instant::now();
+        let (message, bytes) = tcp::exchange(server, &wire, id, question, self.timeout).await?;
+        Ok(Reply {
+            message,
+            bytes,
+            rtt: started.elapsed(),
+            protocol: Protocol::Tcp,
+            tcp_fallback: false,
+            ignored: 0,
+        })
+    }
+
     fn encode_query(&self, question: &Query) -> Result<(u16, Vec<u8>), TransportError> {
         let id: u16 = rand::random();
         let mut msg = Message::new(id, MessageType::Query, OpCode::Query);
