@@ -118,14 +118,7 @@ async fn add_zone_servers(cut: &mut Cut, resolver: &Resolver) {
         }
     }
     for (name, addrs) in &mut cut.servers {
-        for qtype in [RecordType::A, RecordType::AAAA] {
-            if let Ok(outcome) = resolver.resolve(name, qtype, &observer).await {
-                addrs.extend(crate::resolve::delegation::addresses_of(
-                    name,
-                    &outcome.answers,
-                ));
-            }
-        }
+        addrs.extend(super::resolve_addresses(resolver, name, &observer).await);
     }
 }
 

@@ -253,20 +253,29 @@ impl Checker {
             .collect()
     }
 
-    /// The A and AAAA addresses of `name`, from the resolver (empty when
-    /// it cannot find them).
     async fn addresses(&self, name: &Name) -> (Name, BTreeSet<IpAddr>) {
-        let (v4, v6) = join(
-            self.resolver.resolve(name, RecordType::A, &self.log),
-            self.resolver.resolve(name, RecordType::AAAA, &self.log),
-        )
-        .await;
-        let mut addrs = BTreeSet::new();
-        for outcome in [v4, v6].into_iter().flatten() {
-            addrs.extend(addresses_of(name, &outcome.answers));
-        }
+        let addrs = resolve_addresses(&self.resolver, name, &self.log).await;
         (name.clone(), addrs)
     }
+}
+
+/// The A and AAAA addresses of `name`, from `resolver` (empty when it
+/// cannot find them).
+pub async fn resolve_addresses(
+    resolver: &Resolver,
+    name: &Name,
+    observer: &dyn crate::trace::Observer,
+) -> BTreeSet<IpAddr> {
+    let (v4, v6) = join(
+        resolver.resolve(name, RecordType::A, observer),
+        resolver.resolve(name, RecordType::AAAA, observer),
+    )
+    .await;
+    let mut addrs = BTreeSet::new();
+    for outcome in [v4, v6].into_iter().flatten() {
+        addrs.extend(addresses_of(name, &outcome.answers));
+    }
+    addrs
 }
 
 /// The first delegation a parent server gave, or why there is none.
