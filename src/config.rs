@@ -51,6 +51,13 @@ pub const FAILURE_TTL: Duration = Duration::from_secs(5);
 /// EDNS0 UDP payload size advertised upstream (DNS Flag Day 2020).
 pub const EDNS_PAYLOAD: u16 = 1232;
 
+/// Queries per walk that may carry a minimised name (RFC 9156: each server
+/// is asked only one label below its zone, so the root never sees
+/// `www.example.com`). A long name under few zone cuts costs one query per
+/// extra label; past this many the walk sends the full name, as Unbound's
+/// MAX_MINIMISE_COUNT does. 0 turns QNAME minimisation off.
+pub const MAX_MINIMISE_STEPS: u32 = 10;
+
 /// The limits in force for one resolver; [`Limits::default`] uses the
 /// constants above.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,6 +84,8 @@ pub struct Limits {
     pub failure_ttl: Duration,
     /// See [`EDNS_PAYLOAD`].
     pub edns_payload: u16,
+    /// See [`MAX_MINIMISE_STEPS`].
+    pub max_minimise_steps: u32,
 }
 
 impl Default for Limits {
@@ -93,6 +102,7 @@ impl Default for Limits {
             max_ttl: MAX_TTL,
             failure_ttl: FAILURE_TTL,
             edns_payload: EDNS_PAYLOAD,
+            max_minimise_steps: MAX_MINIMISE_STEPS,
         }
     }
 }

@@ -121,15 +121,27 @@ async fn glueless_delegation_resolves_the_server_name_from_the_root() {
     assert_eq!(addresses(&outcome), ["198.51.100.30"]);
     assert_eq!(outcome.stats.side_resolutions, 1);
     let log = lab.query_log();
+    // root (tld3 referral) and tld3 (hosting.tld3 referral) see only the
+    // minimised names; hosting.tld3 gets the full question.
+    let to_root = asked(&log, "tld3.");
+    assert_eq!(to_root.len(), 1, "{log:?}");
+    assert!(
+        to_root[0]
+            .server_name
+            .to_string()
+            .ends_with(".root-servers.lab.")
+    );
+    assert_eq!(
+        server_names(&asked(&log, "hosting.tld3.")),
+        ["ns1.nic.tld3."]
+    );
     let side = asked(&log, "ns.hosting.tld3.");
-    // root (tld3 referral), tld3 (hosting.tld3 referral), hosting.tld3 (A).
-    assert_eq!(server_names(&side).len(), 3, "{log:?}");
+    assert_eq!(server_names(&side), ["ns.hosting.tld3."], "{log:?}");
     assert!(side.iter().all(|q| q.qtype == RecordType::A));
-    assert_eq!(side[2].server, lab.address_of("ns.hosting.tld3.").unwrap());
     let last = log.last().unwrap();
     assert_eq!(
         (last.qname.clone(), last.server),
-        (name("www.c.tld2."), side[2].server)
+        (name("www.c.tld2."), side[0].server)
     );
 
     lab.clear_log();
@@ -424,11 +436,17 @@ async fn big_rrset_arrives_over_tcp() {
         .await
         .unwrap();
     assert_eq!(outcome.answers.len(), 1);
+    // Root and tld1 saw only minimised names; the a.tld1 server got the
+    // full question, truncated it over UDP, then answered over TCP.
     let log = asked(&lab.query_log(), "big.a.tld1.");
-    // Root and tld1 refer over UDP; the a.tld1 server truncates, then TCP.
-    let transports: Vec<_> = log.iter().skip(2).map(|q| q.transport).collect();
-    assert_eq!(log[3].server, log[2].server);
+    let transports: Vec<_> = log.iter().map(|q| q.transport).collect();
     assert_eq!(transports, [LabTransport::Udp, LabTransport::Tcp]);
+    assert_eq!(log[1].server, log[0].server);
+    let zone_servers = ["ns1.a.tld1.", "ns2.a.tld1."];
+    assert!(
+        zone_servers.contains(&log[0].server_name.to_string().as_str()),
+        "{log:?}"
+    );
 }
 
 #[tokio::test]
@@ -531,4 +549,77 @@ async fn every_scenario_cold_then_warm() {
             "{qname} {qtype}: warm query went upstream"
         );
     }
+}
+
+#[tokio::test]
+async fn qname_minimisation_shows_each_server_one_label_below_its_zone() {
+    let (lab, resolver) = setup().await;
+    let outcome = resolve(&resolver, "host.ent.a.tld1.", RecordType::AAAA)
+        .await
+        .unwrap();
+    assert!(
+        outcome.answers.is_empty(),
+        "host.ent.a.tld1 has only an A record"
+    );
+    let log = lab.query_log();
+    let seen: Vec<(String, String, RecordType)> = log
+        .iter()
+        .map(|q| (q.server_name.to_string(), q.qname.to_string(), q.qtype))
+        .collect();
+    let zone_of = |server: &str| {
+        if server.ends_with("root-servers.lab.") {
+            "root"
+        } else if server.ends_with("nic.tld1.") {
+            "tld1"
+        } else {
+            "a.tld1"
+        }
+    };
+    let asked: Vec<(&str, &str, RecordType)> = seen
+        .iter()
+        .filter(|(_, qname, _)| qname != ".")
+        .map(|(server, qname, qtype)| (zone_of(server), qname.as_str(), *qtype))
+        .collect();
+    // The root learns only `tld1.`, tld1 only `a.tld1.`, both asked as A;
+    // a.tld1 is asked `ent.a.tld1.` (an empty non-terminal: NODATA, so one
+    // label deeper), then the real question.
+    assert_eq!(
+        asked,
+        [
+            ("root", "tld1.", RecordType::A),
+            ("tld1", "a.tld1.", RecordType::A),
+            ("a.tld1", "ent.a.tld1.", RecordType::A),
+            ("a.tld1", "host.ent.a.tld1.", RecordType::AAAA),
+        ]
+    );
+
+    // Minimisation off: the root sees the full name.
+    let (lab, resolver) = setup_with(Limits {
+        max_minimise_steps: 0,
+        ..Limits::default()
+    })
+    .await;
+    resolve(&resolver, "www.a.tld1.", RecordType::A)
+        .await
+        .unwrap();
+    let log = lab.query_log();
+    assert!(
+        log.iter()
+            .filter(|q| q.qname != name("."))
+            .all(|q| q.qname == name("www.a.tld1."))
+    );
+}
+
+#[tokio::test]
+async fn minimised_nxdomain_is_retried_with_the_full_name() {
+    let (lab, resolver) = setup().await;
+    let outcome = resolve(&resolver, "x.nope.a.tld1.", RecordType::A)
+        .await
+        .unwrap();
+    assert_eq!(outcome.rcode, ResponseCode::NXDomain);
+    let log = lab.query_log();
+    // Relaxed mode (RFC 9156 §2.3): NXDOMAIN for `nope.a.tld1.` is not
+    // trusted, the full name is asked too.
+    assert_eq!(asked(&log, "nope.a.tld1.").len(), 1, "{log:?}");
+    assert_eq!(asked(&log, "x.nope.a.tld1.").len(), 1, "{log:?}");
 }

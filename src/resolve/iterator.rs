@@ -279,8 +279,9 @@ impl Inner {
         stack: &Stack<'_>,
         depth: u32,
     ) -> Result<Terminal, ResolveError> {
-        let question = Query::query(qname.clone(), qtype);
+        let full_question = Query::query(qname.clone(), qtype);
         let mut referrals = 0;
+        let mut minimise = Minimiser::new(self.limits.max_minimise_steps, &dp.zone);
         loop {
             let Some((server_name, addr, addr_source)) = self.select_server(&dp) else {
                 if self.fetch_targets(req, &mut dp, stack, depth).await? {
@@ -292,6 +293,8 @@ impl Inner {
             };
             dp.tried.insert(addr);
             req.spend_query()?;
+            let question = minimise.question(&full_question);
+            let minimised = question.name() != qname;
             let hop = req.next_hop();
             let server = SocketAddr::new(addr, self.port);
             emit(req.observer, || Event::QuerySent {
@@ -301,13 +304,29 @@ impl Inner {
                 server_name: server_name.clone(),
                 server,
                 addr_source,
-                qname: qname.clone(),
-                qtype,
+                qname: question.name().clone(),
+                qtype: question.query_type(),
             });
             let Some(scrubbed) = self.exchange(req, hop, server, &dp.zone, &question).await else {
                 continue;
             };
-            match classify(&scrubbed) {
+            let kind = classify(&scrubbed);
+            if minimised && minimise.ask_again(&kind) {
+                // The server answered for its zone; only the name was
+                // short. NXDOMAIN is not cached: relaxed mode does not
+                // trust it (RFC 9156 §2.3).
+                match kind {
+                    ResponseKind::NoData => self.cache_negative(&scrubbed, NegativeKind::NoData),
+                    ResponseKind::Answer | ResponseKind::Cname { .. } => {
+                        self.cache_answer(&scrubbed)
+                    }
+                    _ => {}
+                }
+                report_answer(req, hop, scrubbed.chain());
+                dp.tried.remove(&addr);
+                continue;
+            }
+            match kind {
                 ResponseKind::Referral { zone } => {
                     referrals += 1;
                     if referrals > self.limits.max_referrals {
@@ -323,6 +342,7 @@ impl Inner {
                         Some(hop),
                     );
                     self.add_cached_addresses(&mut dp, Instant::now());
+                    minimise.descend(&dp.zone);
                     emit(req.observer, || Event::Referral {
                         hop,
                         zone: dp.zone.clone(),
@@ -497,4 +517,59 @@ fn rrsets(records: &[Record]) -> Vec<Vec<Record>> {
         }
     }
     sets
+}
+
+/// QNAME minimisation (RFC 9156) for one walk: which name to show the
+/// servers of the current zone cut, one label below it, until the full
+/// name or the step budget is reached.
+struct Minimiser {
+    /// Labels of the name to ask next.
+    labels: usize,
+    /// Minimised queries left; 0 sends the full name.
+    steps_left: u32,
+}
+
+impl Minimiser {
+    fn new(steps: u32, zone: &Name) -> Self {
+        Self {
+            labels: usize::from(zone.num_labels()) + 1,
+            steps_left: steps,
+        }
+    }
+
+    /// The question to send: `full` itself, or type A for the name cut
+    /// to one label below the zone (RFC 9156 §3: A hides the real type).
+    fn question(&mut self, full: &Query) -> Query {
+        let name = full.name();
+        if self.steps_left == 0 || self.labels >= usize::from(name.num_labels()) {
+            return full.clone();
+        }
+        self.steps_left -= 1;
+        Query::query(name.trim_to(self.labels), RecordType::A)
+    }
+
+    /// A referral moved the walk to `zone`.
+    fn descend(&mut self, zone: &Name) {
+        self.labels = usize::from(zone.num_labels()) + 1;
+    }
+
+    /// Whether, after the reply `kind` to a minimised question, the walk
+    /// should ask the same zone again (with the next name); `false` when it
+    /// handles the reply as usual (a referral, a lame server).
+    fn ask_again(&mut self, kind: &ResponseKind) -> bool {
+        match kind {
+            // The name exists and is not a cut: one label deeper.
+            ResponseKind::Answer | ResponseKind::NoData => {
+                self.labels += 1;
+                true
+            }
+            // An alias, or NXDOMAIN from a server that may not know empty
+            // non-terminals (RFC 9156 §2.3 relaxed mode): the full name.
+            ResponseKind::Cname { .. } | ResponseKind::NxDomain => {
+                self.steps_left = 0;
+                true
+            }
+            ResponseKind::Referral { .. } | ResponseKind::Lame(_) => false,
+        }
+    }
 }
