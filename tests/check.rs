@@ -2,40 +2,24 @@
 //! misconfiguration gets exactly its findings, the healthy zones none, and
 //! names that are not zones a clear error and exit code 2.
 
+mod common;
+
 use std::process::Command;
 use std::str::FromStr;
-use std::time::Duration;
 
 use hickory_proto::rr::Name;
 use rootwalk::check::findings::{Code, Severity};
 use rootwalk::check::report::ChainStatus;
 use rootwalk::check::{self, CheckError, Report};
-use rootwalk::config::Limits;
-use rootwalk::lab::{Lab, LabConfig};
-use rootwalk::resolve::ResolverConfig;
+use rootwalk::lab::Lab;
 
 use Code::*;
 use Severity::*;
 
-async fn lab() -> Lab {
-    Lab::start(LabConfig {
-        latency: false,
-        ..LabConfig::for_tests()
-    })
-    .await
-    .unwrap()
-}
+use common::lab;
 
 async fn run(lab: &Lab, zone: &str) -> Result<Report, CheckError> {
-    let config = ResolverConfig {
-        hints: lab.hints(),
-        upstream_port: lab.port(),
-        limits: Limits {
-            query_timeout: Duration::from_millis(300),
-            ..Limits::default()
-        },
-    };
-    check::run(&Name::from_str(zone).unwrap(), config).await
+    check::run(&Name::from_str(zone).unwrap(), common::config(lab)).await
 }
 
 /// `name (address)` for a lab address written as `127.53.K.X` in the

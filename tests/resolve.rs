@@ -2,15 +2,16 @@
 //! the lab's per-server query log proving which servers were asked, whether
 //! glue was used and whether side resolutions happened.
 
+mod common;
+
 use std::str::FromStr;
-use std::time::Duration;
 
 use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::{Name, RData, RecordType};
 use rootwalk::config::Limits;
 use rootwalk::error::ResolveError;
-use rootwalk::lab::{Lab, LabConfig, LabTransport, LoggedQuery};
-use rootwalk::resolve::{Failure, Outcome, Resolver, ResolverConfig};
+use rootwalk::lab::{Lab, LabTransport, LoggedQuery};
+use rootwalk::resolve::{Failure, Outcome, Resolver};
 use rootwalk::trace::NullObserver;
 
 fn name(s: &str) -> Name {
@@ -18,25 +19,12 @@ fn name(s: &str) -> Name {
 }
 
 async fn setup() -> (Lab, Resolver) {
-    setup_with(Limits {
-        query_timeout: Duration::from_millis(300),
-        ..Limits::default()
-    })
-    .await
+    setup_with(common::limits()).await
 }
 
 async fn setup_with(limits: Limits) -> (Lab, Resolver) {
-    let lab = Lab::start(LabConfig {
-        latency: false,
-        ..LabConfig::for_tests()
-    })
-    .await
-    .unwrap();
-    let resolver = Resolver::new(ResolverConfig {
-        hints: lab.hints(),
-        upstream_port: lab.port(),
-        limits,
-    });
+    let lab = common::lab().await;
+    let resolver = Resolver::new(common::config_with(&lab, limits));
     (lab, resolver)
 }
 

@@ -2,38 +2,21 @@
 //! hop, where each server address came from, side-resolution nesting), the
 //! lab's own query log as a cross-check, and the JSON, DOT and text faces.
 
+mod common;
+
 use std::str::FromStr;
-use std::time::Duration;
 
 use hickory_proto::rr::{Name, RecordType};
 use rootwalk::config::Limits;
-use rootwalk::lab::{Lab, LabConfig};
+use rootwalk::lab::Lab;
 use rootwalk::operation::trace_question;
-use rootwalk::resolve::{Resolver, ResolverConfig};
+use rootwalk::resolve::Resolver;
 use rootwalk::trace::render::{self, RenderError};
 use rootwalk::trace::tree::{AddressSource, Hop, HopResult, PurposeKind, Resolution, Trace};
 
 use AddressSource::{Cache, Glue, Hints, SideResolution};
 
-async fn lab() -> Lab {
-    Lab::start(LabConfig {
-        latency: false,
-        ..LabConfig::for_tests()
-    })
-    .await
-    .expect("lab starts")
-}
-
-fn resolver(lab: &Lab) -> Resolver {
-    Resolver::new(ResolverConfig {
-        hints: lab.hints(),
-        upstream_port: lab.port(),
-        limits: Limits {
-            query_timeout: Duration::from_millis(300),
-            ..Limits::default()
-        },
-    })
-}
+use common::{lab, resolver};
 
 async fn trace_of(lab: &Lab, name: &str) -> Trace {
     let name = Name::from_str(name).expect("valid name");
@@ -464,7 +447,7 @@ async fn surveyed(lab: &Lab, name: &str) -> Trace {
     let resolver = resolver(lab);
     let name = Name::from_str(name).expect("valid name");
     let mut trace = trace_question(&resolver, &name, RecordType::A).await;
-    let prober = Prober::new(Transport::new(Duration::from_millis(300), 1232), lab.port());
+    let prober = Prober::new(Transport::new(common::TEST_QUERY_TIMEOUT, 1232), lab.port());
     rootwalk::check::all_servers::survey(&mut trace, &resolver, &prober).await;
     trace
 }
@@ -577,15 +560,13 @@ async fn a_recent_failure_shows_as_a_cache_hit_without_hops() {
 #[tokio::test]
 async fn glueless_servers_over_the_limit_are_shown_as_skipped() {
     let lab = lab().await;
-    let resolver = Resolver::new(ResolverConfig {
-        hints: lab.hints(),
-        upstream_port: lab.port(),
-        limits: Limits {
+    let resolver = Resolver::new(common::config_with(
+        &lab,
+        Limits {
             max_glueless_per_delegation: 0,
-            query_timeout: Duration::from_millis(300),
-            ..Limits::default()
+            ..common::limits()
         },
-    });
+    ));
     let name = Name::from_str("www.c.tld2.").unwrap();
     let trace = trace_question(&resolver, &name, RecordType::A).await;
     assert_eq!(trace.outcome.rcode, "SERVFAIL");
