@@ -19,7 +19,7 @@ use super::scrub::{Scrubbed, scrub};
 use crate::cache::{NegativeKind, Trust};
 use crate::error::ResolveError;
 use crate::net::TransportError;
-use crate::trace::{AddrSource, Event, HopId, Purpose, emit};
+use crate::trace::{AddrSource, Event, HopId, NullObserver, Observer, Purpose, emit};
 
 /// One resolution to run: the client's question or a side resolution.
 pub(super) struct Task<'a> {
@@ -44,6 +44,83 @@ enum Terminal {
     Cname(Vec<Record>, Name),
     NoData(Option<Record>),
     NxDomain(Option<Record>),
+}
+
+/// A CNAME chain being followed: the name asked next, the records so far,
+/// the names seen (for loop detection).
+struct Chain {
+    name: Name,
+    records: Vec<Record>,
+    seen: HashSet<Name>,
+}
+
+impl Chain {
+    fn new(qname: Name) -> Self {
+        Self {
+            name: qname,
+            records: Vec::new(),
+            seen: HashSet::new(),
+        }
+    }
+
+    /// Whether the chain may go on to ask for `self.name`: not seen before
+    /// (a loop) and no more than `max_links` CNAMEs so far.
+    fn check(&mut self, max_links: u32) -> Result<(), ResolveError> {
+        if !self.seen.insert(self.name.to_lowercase()) {
+            return Err(ResolveError::CnameLoop(self.name.clone()));
+        }
+        let links = self
+            .records
+            .iter()
+            .filter(|r| r.record_type() == RecordType::CNAME)
+            .count();
+        if links > max_links as usize {
+            return Err(ResolveError::CnameChainTooLong(max_links));
+        }
+        Ok(())
+    }
+
+    /// Adds what the link for `self.name` ended in: the finished answer,
+    /// or `None` after a CNAME, with `self.name` moved to its target.
+    fn follow(&mut self, terminal: Terminal, observer: &dyn Observer, id: u32) -> Option<Resolved> {
+        let done = |rcode, answers, soa| {
+            Some(Resolved {
+                rcode,
+                answers,
+                soa,
+            })
+        };
+        match terminal {
+            Terminal::Answer(records) => {
+                self.records.extend(records);
+                done(
+                    ResponseCode::NoError,
+                    std::mem::take(&mut self.records),
+                    None,
+                )
+            }
+            Terminal::NoData(soa) => done(
+                ResponseCode::NoError,
+                std::mem::take(&mut self.records),
+                soa,
+            ),
+            Terminal::NxDomain(soa) => done(
+                ResponseCode::NXDomain,
+                std::mem::take(&mut self.records),
+                soa,
+            ),
+            Terminal::Cname(records, target) => {
+                self.records.extend(records);
+                emit(observer, || Event::CnameRestart {
+                    resolution: id,
+                    from: self.name.clone(),
+                    to: target.clone(),
+                });
+                self.name = target;
+                None
+            }
+        }
+    }
 }
 
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -96,50 +173,34 @@ impl Inner {
             rtype: task.qtype,
             parent: task.stack,
         };
-        let mut chain: Vec<Record> = Vec::new();
-        let mut name = task.qname.clone();
-        let mut seen: HashSet<Name> = HashSet::new();
-        let done = |rcode, chain, soa| {
-            Ok(Resolved {
-                rcode,
-                answers: chain,
-                soa,
-            })
-        };
+        let mut chain = Chain::new(task.qname.clone());
         loop {
-            if !seen.insert(name.to_lowercase()) {
-                return Err(ResolveError::CnameLoop(name));
-            }
-            let cnames = chain
-                .iter()
-                .filter(|r| r.record_type() == RecordType::CNAME)
-                .count();
-            if cnames > self.limits.max_cname_chain as usize {
-                return Err(ResolveError::CnameChainTooLong(self.limits.max_cname_chain));
-            }
-            let terminal = match self.lookup_cache(req, id, &name, task.qtype) {
+            chain.check(self.limits.max_cname_chain)?;
+            let terminal = match self.lookup_cache(req.observer, id, &chain.name, task.qtype) {
                 Some(terminal) => terminal,
                 None => {
-                    self.walk(req, id, &name, task.qtype, &stack, task.depth)
+                    self.walk(req, id, &chain.name, task.qtype, &stack, task.depth)
                         .await?
                 }
             };
-            match terminal {
-                Terminal::Answer(records) => {
-                    chain.extend(records);
-                    return done(ResponseCode::NoError, chain, None);
-                }
-                Terminal::NoData(soa) => return done(ResponseCode::NoError, chain, soa),
-                Terminal::NxDomain(soa) => return done(ResponseCode::NXDomain, chain, soa),
-                Terminal::Cname(records, target) => {
-                    chain.extend(records);
-                    emit(req.observer, || Event::CnameRestart {
-                        resolution: id,
-                        from: name.clone(),
-                        to: target.clone(),
-                    });
-                    name = target;
-                }
+            if let Some(done) = chain.follow(terminal, req.observer, id) {
+                return Ok(done);
+            }
+        }
+    }
+
+    /// The answer to `qname`/`qtype` from the caches alone: the CNAME chain
+    /// followed as [`Inner::chase`] does, every link a cache hit, no upstream
+    /// query. `None` as soon as one link is missing, or when the chain is
+    /// one a resolution would fail (a loop, too long): the full resolution
+    /// then gives the answer or the error.
+    pub(super) fn answer_from_cache(&self, qname: &Name, qtype: RecordType) -> Option<Resolved> {
+        let mut chain = Chain::new(qname.clone());
+        loop {
+            chain.check(self.limits.max_cname_chain).ok()?;
+            let terminal = self.lookup_cache(&NullObserver, 0, &chain.name, qtype)?;
+            if let Some(done) = chain.follow(terminal, &NullObserver, 0) {
+                return Some(done);
             }
         }
     }
@@ -147,14 +208,14 @@ impl Inner {
     /// The answer for (`name`, `qtype`) from the caches, if they have it.
     fn lookup_cache(
         &self,
-        req: &Request<'_>,
+        observer: &dyn Observer,
         id: u32,
         name: &Name,
         qtype: RecordType,
     ) -> Option<Terminal> {
         let now = Instant::now();
         let hit = |what: String| {
-            emit(req.observer, || Event::CacheHit {
+            emit(observer, || Event::CacheHit {
                 resolution: id,
                 what,
             })

@@ -137,6 +137,32 @@ impl Resolver {
         &self.inner.limits
     }
 
+    /// The answer to `qname`/`qtype` from the caches alone, without a task,
+    /// a timer or an upstream query: the cached CNAME chain followed and
+    /// its last link answered by a cached RRset or a cached negative answer
+    /// (RFC 2308), exactly as [`Resolver::resolve`] would from a warm cache.
+    /// `None` when any link is not cached, or when the question failed
+    /// recently (then `resolve` answers it, with the failure). The daemon
+    /// calls it on its receive loop; the caches take only their per-shard
+    /// locks, each for one lookup.
+    pub fn answer_from_cache(&self, qname: &Name, qtype: RecordType) -> Option<Outcome> {
+        let started = Instant::now();
+        let inner = &*self.inner;
+        if inner.failures.contains(qname, qtype, started) {
+            return None;
+        }
+        let done = inner.answer_from_cache(qname, qtype)?;
+        Some(Outcome {
+            rcode: done.rcode,
+            answers: done.answers,
+            authorities: done.soa.into_iter().collect(),
+            stats: Stats {
+                elapsed: started.elapsed(),
+                ..Stats::default()
+            },
+        })
+    }
+
     /// Resolves `qname`/`qtype` from the closest cached zone cut, reporting
     /// to `observer`.
     pub async fn resolve(
