@@ -10,6 +10,8 @@
 //! root-hints = "/etc/rootwalk/named.root"
 //! upstream-port = 53
 //! cache-size = 100000
+//! udp-sockets = 2              # default: one per worker thread
+//! metrics = "127.0.0.1:9153"   # default: off
 //! ```
 //!
 //! Unknown keys and unusable values are errors naming the file and the key.
@@ -21,6 +23,7 @@ use serde::Deserialize;
 
 use super::acl::{Acl, Cidr};
 use super::error::ConfigError;
+use super::listen::MAX_UDP_SOCKETS;
 use crate::cli::{ServeArgs, UpstreamArgs};
 
 /// The standard DNS port.
@@ -51,6 +54,8 @@ struct FileSettings {
     root_hints: Option<PathBuf>,
     upstream_port: Option<u16>,
     cache_size: Option<usize>,
+    udp_sockets: Option<usize>,
+    metrics: Option<String>,
 }
 
 /// What the daemon runs with, after file, flags and defaults are merged.
@@ -67,6 +72,10 @@ pub struct ServeSettings {
     pub upstream: UpstreamArgs,
     /// Cache entries, when not the resolver's default.
     pub cache_size: Option<usize>,
+    /// UDP sockets per listen address; `None`: one per worker thread.
+    pub udp_sockets: Option<usize>,
+    /// Where to serve the metrics, if anywhere.
+    pub metrics: Option<SocketAddr>,
 }
 
 /// The settings for `rootwalk serve`: reads `--config` if given and merges.
@@ -127,6 +136,24 @@ pub fn merge(args: &ServeArgs, file: Option<(&Path, &str)>) -> Result<ServeSetti
             problem,
         })?;
     }
+    if let Some(count) = from_file.udp_sockets {
+        check_udp_sockets(count).map_err(|problem| value_error("udp-sockets", problem))?;
+    }
+    if let Some(count) = args.udp_sockets {
+        check_udp_sockets(count).map_err(|problem| ConfigError::Flag {
+            flag: "--udp-sockets",
+            problem,
+        })?;
+    }
+    let file_metrics = match &from_file.metrics {
+        Some(text) => Some(text.parse::<SocketAddr>().map_err(|_| {
+            value_error(
+                "metrics",
+                format!("`{text}` is not ADDR:PORT (e.g. 127.0.0.1:9153)"),
+            )
+        })?),
+        None => None,
+    };
     if from_file.lab == Some(true) && from_file.root_hints.is_some() {
         return Err(value_error(
             "lab",
@@ -154,6 +181,8 @@ pub fn merge(args: &ServeArgs, file: Option<(&Path, &str)>) -> Result<ServeSetti
         acl,
         upstream: merge_upstream(&args.upstream, &from_file),
         cache_size: args.cache_size.or(from_file.cache_size),
+        udp_sockets: args.udp_sockets.or(from_file.udp_sockets),
+        metrics: args.metrics.or(file_metrics),
     })
 }
 
@@ -184,6 +213,14 @@ fn parse_listen(text: &str) -> Result<SocketAddr, String> {
     text.parse::<IpAddr>()
         .map(|ip| SocketAddr::new(ip, DNS_PORT))
         .map_err(|_| format!("`{text}` is not ADDR:PORT (e.g. 127.0.0.1:53 or [::1]:53)"))
+}
+
+fn check_udp_sockets(count: usize) -> Result<(), String> {
+    if (1..=MAX_UDP_SOCKETS).contains(&count) {
+        Ok(())
+    } else {
+        Err(format!("{count} is outside 1..={MAX_UDP_SOCKETS}"))
+    }
 }
 
 fn check_cache_size(size: usize) -> Result<(), String> {
@@ -223,9 +260,13 @@ mod tests {
             root-hints = "/tmp/named.root"
             upstream-port = 5300
             cache-size = 5000
+            udp-sockets = 3
+            metrics = "127.0.0.1:9153"
             "#,
         )
         .unwrap();
+        assert_eq!(settings.udp_sockets, Some(3));
+        assert_eq!(settings.metrics, Some("127.0.0.1:9153".parse().unwrap()));
         assert_eq!(
             settings.listen,
             vec![
@@ -255,6 +296,8 @@ mod tests {
                 upstream_port: Some(1),
             },
             cache_size: Some(200),
+            udp_sockets: Some(1),
+            metrics: Some("127.0.0.1:9000".parse().unwrap()),
             config: None,
         };
         let text = r#"
@@ -263,6 +306,8 @@ mod tests {
             root-hints = "/tmp/named.root"
             upstream-port = 5300
             cache-size = 5000
+            udp-sockets = 4
+            metrics = "127.0.0.1:9153"
         "#;
         let settings = merge(&args, Some((Path::new("serve.toml"), text))).unwrap();
         assert_eq!(settings.listen, args.listen);
@@ -275,6 +320,8 @@ mod tests {
         );
         assert_eq!(settings.upstream.upstream_port, Some(1));
         assert_eq!(settings.cache_size, Some(200));
+        assert_eq!(settings.udp_sockets, Some(1));
+        assert_eq!(settings.metrics, args.metrics);
     }
 
     #[test]
@@ -296,6 +343,9 @@ mod tests {
             ("upstream-port = 70000", "upstream-port"),
             ("lab = \"yes\"", "lab"),
             ("lab = true\nroot-hints = \"x\"", "lab"),
+            ("udp-sockets = 0", "udp-sockets"),
+            ("udp-sockets = 1000", "udp-sockets"),
+            ("metrics = \"localhost\"", "metrics"),
         ] {
             let message = file(text).unwrap_err().to_string();
             assert!(message.contains("serve.toml"), "{text}: {message}");

@@ -3,15 +3,20 @@
 //!
 //! # Layout
 //!
-//! - [`listen`]: binds UDP and TCP on each listen address ([`Listeners`]).
+//! - [`listen`]: binds each listen address: a group of UDP sockets
+//!   sharing the port with `SO_REUSEPORT`, one per worker thread, and one
+//!   TCP listener ([`Listeners`]).
 //! - [`udp`], [`tcp`]: one loop per socket; TCP with a connection cap,
 //!   framing, pipelining and an idle timeout.
-//! - [`handler`]: one message to one reply inside a `query` span.
+//! - [`handler`]: one message to one reply inside a `query` span: a
+//!   synchronous part (checks, refusals, cached answers) and, for a cache
+//!   miss, a resolution.
 //! - [`packet`]: the pure part: header checks, reply building, EDNS size
 //!   limit and truncation.
 //! - [`coalesce`]: identical questions in flight share one resolution.
 //! - [`acl`]: who may ask; [`config`]: the TOML file and flags;
-//!   [`counters`]: what happened, printed at exit.
+//!   [`counters`]: what happened, printed at exit; [`metrics`]: the
+//!   counters over HTTP for Prometheus.
 //!
 //! [`run`] takes its sockets and a shutdown future from the caller, in the
 //! manner of mini-redis's `server::run`, so tests bind port 0 and stop the
@@ -21,14 +26,14 @@
 //!
 //! # Cached answers
 //!
-//! Every query goes through [`Resolver::resolve`], which answers from its
-//! caches without upstream queries when it can, but still decodes, builds
-//! and encodes a full message per query. A faster path would keep encoded
-//! replies keyed by question, patch the ID (and the TTLs, by elapsed time)
-//! in place, and answer them straight from the receive loop without a task
-//! per datagram; it needs the cache to report the smallest remaining TTL
-//! of an answer and to invalidate entries when the RRsets under them
-//! change.
+//! Each UDP socket has its own receive loop, and the kernel spreads
+//! datagrams over the sockets of an address (`SO_REUSEPORT`), so every
+//! worker thread reads its own. A query whose answer the caches hold whole
+//! ([`Resolver::answer_from_cache`]: the CNAME chain, the final RRset or
+//! negative answer) is answered right there on the loop: no task, no
+//! channel, only the caches' per-shard locks, each held for one lookup,
+//! and counters that each thread keeps on cache lines of its own. Only a
+//! miss becomes a task, which joins or starts a coalesced resolution.
 
 pub mod acl;
 pub mod coalesce;
@@ -37,6 +42,7 @@ pub mod counters;
 pub mod error;
 pub mod handler;
 pub mod listen;
+pub mod metrics;
 pub mod packet;
 pub mod tcp;
 pub mod udp;
@@ -85,7 +91,7 @@ impl Server {
         listeners: Listeners,
         shutdown: impl Future,
     ) -> Result<CounterSnapshot, ServeError> {
-        let Listeners { udp, tcp } = listeners;
+        let Listeners { udp, tcp, metrics } = listeners;
         if udp.is_empty() && tcp.is_empty() {
             return Err(ServeError::NoListeners);
         }
@@ -102,6 +108,13 @@ impl Server {
             loops.spawn(tcp::serve(
                 listener,
                 Arc::clone(&self.handler),
+                stop_rx.clone(),
+            ));
+        }
+        if let Some(listener) = metrics {
+            loops.spawn(metrics::serve(
+                listener,
+                Arc::clone(self.handler.counters()),
                 stop_rx.clone(),
             ));
         }

@@ -1,5 +1,7 @@
-//! The UDP listener: one receive loop per socket, one task per datagram,
-//! a cap on datagrams in work, and a drain on shutdown.
+//! The UDP listener: one receive loop per socket. A datagram the cache can
+//! answer is answered on the loop itself, with no task and no wait; only
+//! one that needs a resolution gets a task, under a cap on datagrams in
+//! work. On shutdown the loop stops reading and drains its tasks.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -10,7 +12,7 @@ use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 use tracing::{debug, warn};
 
-use super::handler::{Handler, Transport};
+use super::handler::{Handler, Immediate, Transport};
 
 /// Datagrams one socket works on at once. Beyond it new datagrams are
 /// dropped (and counted): a stub retries, and a flood cannot make the
@@ -40,37 +42,45 @@ pub async fn serve(socket: UdpSocket, handler: Arc<Handler>, mut shutdown: watch
         };
         match received {
             Ok((len, client)) => {
+                let pending = match handler.answer_now(&buffer[..len], client, Transport::Udp) {
+                    Immediate::Done(reply) => {
+                        if let Some(reply) = reply {
+                            send(&socket, &reply, client).await;
+                        }
+                        continue;
+                    }
+                    Immediate::Resolve(pending) => pending,
+                };
                 let Ok(permit) = Arc::clone(&permits).try_acquire_owned() else {
-                    handler.counters().received();
                     handler.counters().dropped();
                     debug!(%client, "dropped: {MAX_UDP_IN_FLIGHT} datagrams in work");
                     continue;
                 };
-                let bytes = buffer[..len].to_vec();
                 let handler = Arc::clone(&handler);
                 let socket = Arc::clone(&socket);
                 tasks.spawn(async move {
-                    answer(&socket, &handler, &bytes, client).await;
+                    if let Some(reply) = handler.resolve(pending).await {
+                        send(&socket, &reply, client).await;
+                    }
                     drop(permit);
                 });
+                reap(&mut tasks);
             }
             Err(error) => {
                 debug!("UDP receive error: {error}");
                 tokio::time::sleep(RECEIVE_ERROR_PAUSE).await;
             }
         }
-        reap(&mut tasks);
     }
     while let Some(joined) = tasks.join_next().await {
         report(joined);
     }
 }
 
-/// Answers one datagram.
-async fn answer(socket: &UdpSocket, handler: &Handler, bytes: &[u8], client: SocketAddr) {
-    if let Some(reply) = handler.handle(bytes, client, Transport::Udp).await
-        && let Err(error) = socket.send_to(&reply, client).await
-    {
+/// Sends one reply; a failure (the client's port unreachable, a full
+/// buffer) loses only this reply, as UDP may.
+async fn send(socket: &UdpSocket, reply: &[u8], client: SocketAddr) {
+    if let Err(error) = socket.send_to(reply, client).await {
         debug!(%client, "UDP send failed: {error}");
     }
 }
