@@ -16,7 +16,7 @@ use super::classify::{LameReason, ResponseKind, classify};
 use super::delegation::DelegationPoint;
 use super::request::{Request, Stack};
 use super::scrub::{Scrubbed, scrub};
-use crate::cache::{NegativeKind, Trust};
+use crate::cache::{NegativeKind, Stamp, Trust};
 use crate::error::ResolveError;
 use crate::net::TransportError;
 use crate::trace::{AddrSource, Event, HopId, NullObserver, Observer, Purpose, emit};
@@ -194,10 +194,20 @@ impl Inner {
     /// query. `None` as soon as one link is missing, or when the chain is
     /// one a resolution would fail (a loop, too long): the full resolution
     /// then gives the answer or the error.
-    pub(super) fn answer_from_cache(&self, qname: &Name, qtype: RecordType) -> Option<Resolved> {
+    /// Adds to `stamps` a stamp of every name it reads, before reading it
+    /// (the caller stamps `qname`).
+    pub(super) fn answer_from_cache(
+        &self,
+        qname: &Name,
+        qtype: RecordType,
+        stamps: &mut Vec<Stamp>,
+    ) -> Option<Resolved> {
         let mut chain = Chain::new(qname.clone());
         loop {
             chain.check(self.limits.max_cname_chain).ok()?;
+            if &chain.name != qname {
+                stamps.push(self.versions.stamp(&chain.name));
+            }
             let terminal = self.lookup_cache(&NullObserver, 0, &chain.name, qtype)?;
             if let Some(done) = chain.follow(terminal, &NullObserver, 0) {
                 return Some(done);
@@ -497,12 +507,20 @@ impl Inner {
             .map(|(name, addr, src)| (name.clone(), addr, src))
     }
 
+    /// Stores one RRset and, if it was stored, marks its owner changed.
+    fn store(&self, rrset: &[Record], trust: Trust, now: Instant) {
+        if self.rrsets.insert(rrset, trust, now)
+            && let Some(first) = rrset.first()
+        {
+            self.versions.changed(&first.name);
+        }
+    }
+
     fn cache_referral(&self, reply: &Scrubbed) {
         let now = Instant::now();
-        self.rrsets
-            .insert(reply.authority_ns(), Trust::Referral, now);
+        self.store(reply.authority_ns(), Trust::Referral, now);
         for rrset in rrsets(reply.glue()) {
-            self.rrsets.insert(&rrset, Trust::Glue, now);
+            self.store(&rrset, Trust::Glue, now);
         }
     }
 
@@ -514,24 +532,25 @@ impl Inner {
             (Trust::NonAuthAnswer, Trust::Referral)
         };
         for rrset in rrsets(reply.chain()) {
-            self.rrsets.insert(&rrset, answer, now);
+            self.store(&rrset, answer, now);
         }
         if !reply.authority_ns().is_empty() {
-            self.rrsets.insert(reply.authority_ns(), authority, now);
+            self.store(reply.authority_ns(), authority, now);
         }
         for rrset in rrsets(reply.glue()) {
-            self.rrsets.insert(&rrset, Trust::Glue, now);
+            self.store(&rrset, Trust::Glue, now);
         }
     }
 
     fn cache_negative(&self, reply: &Scrubbed, kind: NegativeKind) {
         let now = Instant::now();
         for rrset in rrsets(reply.chain()) {
-            self.rrsets.insert(&rrset, Trust::AuthAnswer, now);
+            self.store(&rrset, Trust::AuthAnswer, now);
         }
         if let Some(soa) = reply.soa() {
             self.negative
                 .insert(reply.final_name(), reply.qtype(), kind, soa, now);
+            self.versions.changed(reply.final_name());
         }
     }
 }

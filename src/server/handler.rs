@@ -18,7 +18,8 @@ use tracing::{Instrument, Span, debug, field, info_span};
 use super::acl::Acl;
 use super::coalesce::{InFlight, Role};
 use super::counters::Counters;
-use super::packet::{self, ClientQuery, TCP_MESSAGE_MAX, UDP_PAYLOAD_PLAIN, Verdict};
+use super::packet::{self, ClientQuery, Encoded, TCP_MESSAGE_MAX, UDP_PAYLOAD_PLAIN, Verdict};
+use crate::cache::Stamp;
 use crate::resolve::Resolver;
 
 /// How a message arrived; it decides the reply size limit.
@@ -35,6 +36,10 @@ pub enum Transport {
 pub enum Immediate {
     /// Done: send this reply, or nothing.
     Done(Option<Vec<u8>>),
+    /// Answered whole from the resolver's caches, under these stamps (see
+    /// [`Resolver::answer_from_cache_stamped`]), and not truncated: send
+    /// it; a copy may be kept while the stamps are current.
+    Cached(Vec<u8>, Vec<Stamp>),
     /// Not in the cache: hand it to [`Handler::resolve`].
     Resolve(Pending),
 }
@@ -83,6 +88,7 @@ impl Handler {
     ) -> Option<Vec<u8>> {
         match self.answer_now(bytes, client, transport) {
             Immediate::Done(reply) => reply,
+            Immediate::Cached(reply, _) => Some(reply),
             Immediate::Resolve(pending) => self.resolve(pending).await,
         }
     }
@@ -114,12 +120,15 @@ impl Handler {
         let (qname, qtype) = (query.question.name(), query.question.query_type());
         span.record("qname", field::display(qname));
         span.record("qtype", field::display(qtype));
-        match self.resolver.answer_from_cache(qname, qtype) {
-            Some(outcome) => {
+        match self.resolver.answer_from_cache_stamped(qname, qtype) {
+            Some((outcome, stamps)) => {
                 self.counters.cache_hit();
                 let reply = packet::answer_reply(&query.message, &Ok(outcome));
                 let limit = limit(transport, packet::udp_limit(&query.message));
-                Immediate::Done(self.finish(&reply, limit, received))
+                match self.encode(&reply, limit, received) {
+                    Some(encoded) if !encoded.truncated => Immediate::Cached(encoded.bytes, stamps),
+                    encoded => Immediate::Done(encoded.map(|e| e.bytes)),
+                }
             }
             None => {
                 drop(_entered);
@@ -171,8 +180,31 @@ impl Handler {
         .await
     }
 
+    /// The resolver answering.
+    pub fn resolver(&self) -> &Resolver {
+        &self.resolver
+    }
+
+    /// Whether `client` may ask.
+    pub fn allows(&self, client: SocketAddr) -> bool {
+        self.acl.allows(client.ip())
+    }
+
+    /// Counts a reply with `rcode` copied from a thread's reply cache, for
+    /// a query received at `received` (the full path counts its own).
+    pub fn count_copy(&self, rcode: ResponseCode, received: Instant) {
+        self.counters.received();
+        self.counters.cache_hit();
+        self.counters.replied(rcode, received.elapsed());
+    }
+
     /// Encodes `reply` within `limit`, counts it and its latency.
     fn finish(&self, reply: &Message, limit: usize, received: Instant) -> Option<Vec<u8>> {
+        self.encode(reply, limit, received).map(|e| e.bytes)
+    }
+
+    /// [`Handler::finish`], telling whether the reply was truncated.
+    fn encode(&self, reply: &Message, limit: usize, received: Instant) -> Option<Encoded> {
         let Some(encoded) = packet::encode(reply, limit) else {
             debug!("dropped: reply cannot be encoded");
             self.counters.dropped();
@@ -188,7 +220,7 @@ impl Handler {
             "reply"
         );
         self.counters.replied(encoded.rcode, received.elapsed());
-        Some(encoded.bytes)
+        Some(encoded)
     }
 }
 

@@ -19,7 +19,7 @@
 use std::net::SocketAddr;
 
 use socket2::{Domain, Protocol, Socket, Type};
-use tokio::net::{TcpListener, UdpSocket};
+use tokio::net::TcpListener;
 use tracing::warn;
 
 use super::error::ServeError;
@@ -31,8 +31,10 @@ pub const MAX_UDP_SOCKETS: usize = 64;
 /// The sockets the daemon serves, bound by the caller (tests bind port 0).
 #[derive(Debug, Default)]
 pub struct Listeners {
-    /// UDP sockets, one receive loop each; several may share one address.
-    pub udp: Vec<UdpSocket>,
+    /// UDP sockets, non-blocking, one receive thread each; several may
+    /// share one address. Plain std sockets: each is registered with the
+    /// runtime of the thread that serves it.
+    pub udp: Vec<std::net::UdpSocket>,
     /// TCP listeners, one accept loop each.
     pub tcp: Vec<TcpListener>,
     /// The metrics endpoint, if one was asked for.
@@ -82,7 +84,7 @@ pub fn default_udp_sockets() -> usize {
 /// `defaults`, an IPv6 address the host lacks (no `::1`, IPv6 disabled) is
 /// skipped with a warning instead of failing: the built-in default must
 /// work on IPv4-only hosts, but an address the operator asked for must not
-/// silently vanish. Must run inside a tokio runtime.
+/// silently vanish. Must run inside a tokio runtime (for TCP).
 pub async fn bind(
     addrs: &[SocketAddr],
     defaults: bool,
@@ -105,7 +107,7 @@ pub async fn bind(
                 });
             }
         };
-        let bound = match group.first().map(UdpSocket::local_addr) {
+        let bound = match group.first().map(std::net::UdpSocket::local_addr) {
             Some(Ok(bound)) => bound,
             Some(Err(source)) => {
                 return Err(ServeError::Bind {
@@ -145,7 +147,7 @@ pub async fn bind_metrics(addr: SocketAddr) -> Result<TcpListener, ServeError> {
 
 /// `count` (at least 1) UDP sockets on `addr` with `SO_REUSEPORT`, after a
 /// probe that the port is free (see the module doc).
-fn bind_udp_group(addr: SocketAddr, count: usize) -> std::io::Result<Vec<UdpSocket>> {
+fn bind_udp_group(addr: SocketAddr, count: usize) -> std::io::Result<Vec<std::net::UdpSocket>> {
     let mut addr = addr;
     if addr.port() != 0 {
         drop(std::net::UdpSocket::bind(addr)?);
@@ -160,14 +162,14 @@ fn bind_udp_group(addr: SocketAddr, count: usize) -> std::io::Result<Vec<UdpSock
 }
 
 /// One non-blocking UDP socket bound to `addr` with `SO_REUSEPORT` set
-/// before the bind (where the platform has it), handed to tokio.
-fn reuse_port_socket(addr: SocketAddr) -> std::io::Result<UdpSocket> {
+/// before the bind (where the platform has it).
+fn reuse_port_socket(addr: SocketAddr) -> std::io::Result<std::net::UdpSocket> {
     let socket = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
     #[cfg(all(unix, not(any(target_os = "solaris", target_os = "illumos"))))]
     socket.set_reuse_port(true)?;
     socket.set_nonblocking(true)?;
     socket.bind(&addr.into())?;
-    UdpSocket::from_std(socket.into())
+    Ok(socket.into())
 }
 
 /// Whether a bind error means the address does not exist on this host.
@@ -202,7 +204,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_busy_port_is_an_error_naming_the_address() {
-        let taken = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let taken = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
         let addr = taken.local_addr().unwrap();
         let error = bind(&[addr], true, 2).await.unwrap_err();
         assert!(error.to_string().contains(&addr.to_string()), "{error}");

@@ -13,6 +13,8 @@
 //!   miss, a resolution.
 //! - [`packet`]: the pure part: header checks, reply building, EDNS size
 //!   limit and truncation.
+//! - [`reply_cache`]: encoded replies kept per UDP thread, copied with
+//!   the ID, flags and TTLs patched.
 //! - [`coalesce`]: identical questions in flight share one resolution.
 //! - [`acl`]: who may ask; [`config`]: the TOML file and flags;
 //!   [`counters`]: what happened, printed at exit; [`metrics`]: the
@@ -26,14 +28,19 @@
 //!
 //! # Cached answers
 //!
-//! Each UDP socket has its own receive loop, and the kernel spreads
-//! datagrams over the sockets of an address (`SO_REUSEPORT`), so every
-//! worker thread reads its own. A query whose answer the caches hold whole
+//! Each UDP socket has a thread and a single-threaded runtime of its own,
+//! and the kernel spreads datagrams over the sockets of an address
+//! (`SO_REUSEPORT`), so every thread reads its own and no wake-up crosses
+//! cores. A query whose answer the caches hold whole
 //! ([`Resolver::answer_from_cache`]: the CNAME chain, the final RRset or
 //! negative answer) is answered right there on the loop: no task, no
 //! channel, only the caches' per-shard locks, each held for one lookup,
-//! and counters that each thread keeps on cache lines of its own. Only a
-//! miss becomes a task, which joins or starts a coalesced resolution.
+//! and counters that each thread keeps on cache lines of its own. The
+//! encoded reply is then kept in the thread's [`reply_cache`], so the next
+//! identical question costs a copy and a few patched bytes, for as long as
+//! no TTL has run out and the resolver has written nothing under the names
+//! it came from. Only a miss becomes a task, which joins or starts a
+//! coalesced resolution.
 
 pub mod acl;
 pub mod coalesce;
@@ -44,6 +51,7 @@ pub mod handler;
 pub mod listen;
 pub mod metrics;
 pub mod packet;
+pub mod reply_cache;
 pub mod tcp;
 pub mod udp;
 
@@ -98,11 +106,11 @@ impl Server {
         let (stop, stop_rx) = watch::channel(false);
         let mut loops = JoinSet::new();
         for socket in udp {
-            loops.spawn(udp::serve(
-                socket,
-                Arc::clone(&self.handler),
-                stop_rx.clone(),
-            ));
+            let finished = udp::start(socket, Arc::clone(&self.handler), stop_rx.clone())?;
+            loops.spawn(async move {
+                // An error only means the thread ended without saying so.
+                let _ = finished.await;
+            });
         }
         for listener in tcp {
             loops.spawn(tcp::serve(
