@@ -611,16 +611,29 @@ async fn warm_answers_come_from_the_cache_without_a_resolution() {
         assert_eq!(cached.rcode, cold.metadata.response_code);
         assert_eq!(cached.stats.upstream_queries, 0);
     }
+    // Kept copies answer in the asker's spelling, ID and flags, with TTLs
+    // that only go down.
+    for (id, rd) in [(0x0101, true), (0xfefe, false)] {
+        let mut q = query("www.a.tld1.", RecordType::A, Some(1232));
+        q.queries[0].set_name(Name::from_ascii("WwW.A.tld1.").unwrap());
+        q.metadata.id = id;
+        q.metadata.recursion_desired = rd;
+        let copy = udp(daemon.addr, &q).await;
+        assert_reply_to(&copy, &q);
+        assert_eq!(copy.queries[0].name().to_string(), "WwW.A.tld1.");
+        assert_eq!(addresses(&copy), ["192.0.2.10"]);
+        assert!(copy.answers[0].ttl <= cold[0].answers[0].ttl);
+    }
     assert_eq!(
         daemon.lab.query_log().len(),
         upstream,
         "nothing sent upstream"
     );
     let counters = daemon.stop().await;
-    assert_eq!(counters.cache_hits, 8, "{counters}");
+    assert_eq!(counters.cache_hits, 10, "{counters}");
     assert_eq!(counters.resolutions, 4, "{counters}");
-    assert_eq!(counters.received, 12);
-    assert_eq!(counters.latency.iter().sum::<u64>(), 12);
+    assert_eq!(counters.received, 14);
+    assert_eq!(counters.latency.iter().sum::<u64>(), 14);
 }
 
 /// `GET path` on the metrics endpoint: the status line and the body.
