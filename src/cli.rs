@@ -90,7 +90,8 @@ pub struct ResolveArgs {
 
 /// Options of `rootwalk serve`. Each may also be set in the `--config`
 /// file under the same name (`listen`, `allow`, `lab`, `root-hints`,
-/// `upstream-port`, `cache-size`, `udp-sockets`, `metrics`); flags
+/// `upstream-port`, `cache-size`, `udp-sockets`, `reply-cache-size`,
+/// `metrics`); flags
 /// override the file.
 #[derive(Debug, Args, Clone, Default)]
 pub struct ServeArgs {
@@ -115,6 +116,10 @@ pub struct ServeArgs {
     /// (one per core).
     #[arg(long, value_name = "N")]
     pub udp_sockets: Option<usize>,
+    /// Encoded replies each UDP thread keeps to answer repeated questions
+    /// by copying (default 10000; 0 turns the copies off).
+    #[arg(long, value_name = "ENTRIES")]
+    pub reply_cache_size: Option<usize>,
     /// Serve the counters for Prometheus at http://ADDR:PORT/metrics.
     /// Default: off. The endpoint has no access list.
     #[arg(long, value_name = "ADDR:PORT")]

@@ -130,7 +130,10 @@ async fn serve(args: &ServeArgs) -> Result<ExitCode, CliError> {
         listeners.metrics = Some(server::listen::bind_metrics(addr).await?);
     }
     let shutdown = signals::shutdown()?;
-    let daemon = Server::new(Resolver::new(config), settings.acl);
+    let mut daemon = Server::new(Resolver::new(config), settings.acl);
+    if let Some(entries) = settings.reply_cache_size {
+        daemon = daemon.with_reply_cache(entries);
+    }
     let reporter = signals::report_on_usr1(daemon.counters())?;
     for (transport, addr) in listeners.local_addrs() {
         println!("rootwalk serve: listening on {addr} ({transport})");

@@ -35,6 +35,10 @@ struct Daemon {
 
 impl Daemon {
     async fn start(acl: Acl, latency: bool) -> Daemon {
+        Daemon::start_with(acl, latency, server::reply_cache::REPLY_CACHE_ENTRIES).await
+    }
+
+    async fn start_with(acl: Acl, latency: bool, reply_cache: usize) -> Daemon {
         let lab = Lab::start(LabConfig {
             latency,
             ..LabConfig::for_tests()
@@ -59,7 +63,7 @@ impl Daemon {
         let metrics_addr = metrics.local_addr().unwrap();
         listeners.metrics = Some(metrics);
         let (stop, stopped) = oneshot::channel::<()>();
-        let daemon = Server::new(resolver.clone(), acl);
+        let daemon = Server::new(resolver.clone(), acl).with_reply_cache(reply_cache);
         let counters = daemon.counters();
         let task = tokio::spawn(daemon.run(listeners, async {
             let _ = stopped.await;
@@ -634,6 +638,25 @@ async fn warm_answers_come_from_the_cache_without_a_resolution() {
     assert_eq!(counters.resolutions, 4, "{counters}");
     assert_eq!(counters.received, 14);
     assert_eq!(counters.latency.iter().sum::<u64>(), 14);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_reply_copies_warm_answers_still_come_from_the_cache() {
+    let daemon = Daemon::start_with(Acl::loopback(), false, 0).await;
+    let mut replies = Vec::new();
+    for _ in 0..3 {
+        let q = query("far.a.tld1.", RecordType::A, Some(1232));
+        let reply = udp(daemon.addr, &q).await;
+        assert_reply_to(&reply, &q);
+        replies.push(addresses(&reply));
+    }
+    assert!(
+        replies.iter().all(|r| r == &["198.51.100.30"]),
+        "{replies:?}"
+    );
+    let counters = daemon.stop().await;
+    assert_eq!(counters.resolutions, 1, "{counters}");
+    assert_eq!(counters.cache_hits, 2, "{counters}");
 }
 
 /// `GET path` on the metrics endpoint: the status line and the body.

@@ -11,6 +11,7 @@
 //! upstream-port = 53
 //! cache-size = 100000
 //! udp-sockets = 2              # default: one per worker thread
+//! reply-cache-size = 10000     # per UDP thread; 0: off
 //! metrics = "127.0.0.1:9153"   # default: off
 //! ```
 //!
@@ -24,6 +25,7 @@ use serde::Deserialize;
 use super::acl::{Acl, Cidr};
 use super::error::ConfigError;
 use super::listen::MAX_UDP_SOCKETS;
+use super::reply_cache::MAX_REPLY_CACHE_ENTRIES;
 use crate::cli::{ServeArgs, UpstreamArgs};
 
 /// The standard DNS port.
@@ -55,6 +57,7 @@ struct FileSettings {
     upstream_port: Option<u16>,
     cache_size: Option<usize>,
     udp_sockets: Option<usize>,
+    reply_cache_size: Option<usize>,
     metrics: Option<String>,
 }
 
@@ -74,6 +77,8 @@ pub struct ServeSettings {
     pub cache_size: Option<usize>,
     /// UDP sockets per listen address; `None`: one per worker thread.
     pub udp_sockets: Option<usize>,
+    /// Encoded replies kept per UDP thread, when not the default.
+    pub reply_cache_size: Option<usize>,
     /// Where to serve the metrics, if anywhere.
     pub metrics: Option<SocketAddr>,
 }
@@ -145,6 +150,15 @@ pub fn merge(args: &ServeArgs, file: Option<(&Path, &str)>) -> Result<ServeSetti
             problem,
         })?;
     }
+    if let Some(size) = from_file.reply_cache_size {
+        check_reply_cache_size(size).map_err(|problem| value_error("reply-cache-size", problem))?;
+    }
+    if let Some(size) = args.reply_cache_size {
+        check_reply_cache_size(size).map_err(|problem| ConfigError::Flag {
+            flag: "--reply-cache-size",
+            problem,
+        })?;
+    }
     let file_metrics = match &from_file.metrics {
         Some(text) => Some(text.parse::<SocketAddr>().map_err(|_| {
             value_error(
@@ -182,6 +196,7 @@ pub fn merge(args: &ServeArgs, file: Option<(&Path, &str)>) -> Result<ServeSetti
         upstream: merge_upstream(&args.upstream, &from_file),
         cache_size: args.cache_size.or(from_file.cache_size),
         udp_sockets: args.udp_sockets.or(from_file.udp_sockets),
+        reply_cache_size: args.reply_cache_size.or(from_file.reply_cache_size),
         metrics: args.metrics.or(file_metrics),
     })
 }
@@ -223,6 +238,14 @@ fn check_udp_sockets(count: usize) -> Result<(), String> {
     }
 }
 
+fn check_reply_cache_size(size: usize) -> Result<(), String> {
+    if size <= MAX_REPLY_CACHE_ENTRIES {
+        Ok(())
+    } else {
+        Err(format!("{size} is outside 0..={MAX_REPLY_CACHE_ENTRIES}"))
+    }
+}
+
 fn check_cache_size(size: usize) -> Result<(), String> {
     if (MIN_CACHE_SIZE..=MAX_CACHE_SIZE).contains(&size) {
         Ok(())
@@ -261,10 +284,12 @@ mod tests {
             upstream-port = 5300
             cache-size = 5000
             udp-sockets = 3
+            reply-cache-size = 0
             metrics = "127.0.0.1:9153"
             "#,
         )
         .unwrap();
+        assert_eq!(settings.reply_cache_size, Some(0));
         assert_eq!(settings.udp_sockets, Some(3));
         assert_eq!(settings.metrics, Some("127.0.0.1:9153".parse().unwrap()));
         assert_eq!(
@@ -297,6 +322,7 @@ mod tests {
             },
             cache_size: Some(200),
             udp_sockets: Some(1),
+            reply_cache_size: Some(7),
             metrics: Some("127.0.0.1:9000".parse().unwrap()),
             config: None,
         };
@@ -321,6 +347,7 @@ mod tests {
         assert_eq!(settings.upstream.upstream_port, Some(1));
         assert_eq!(settings.cache_size, Some(200));
         assert_eq!(settings.udp_sockets, Some(1));
+        assert_eq!(settings.reply_cache_size, Some(7));
         assert_eq!(settings.metrics, args.metrics);
     }
 
@@ -345,6 +372,7 @@ mod tests {
             ("lab = true\nroot-hints = \"x\"", "lab"),
             ("udp-sockets = 0", "udp-sockets"),
             ("udp-sockets = 1000", "udp-sockets"),
+            ("reply-cache-size = 99000000", "reply-cache-size"),
             ("metrics = \"localhost\"", "metrics"),
         ] {
             let message = file(text).unwrap_err().to_string();

@@ -77,6 +77,7 @@ pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(3);
 /// The daemon before it runs: its handler and counters.
 pub struct Server {
     handler: Arc<Handler>,
+    reply_cache: usize,
 }
 
 impl Server {
@@ -84,7 +85,16 @@ impl Server {
     pub fn new(resolver: Resolver, acl: Acl) -> Self {
         Self {
             handler: Arc::new(Handler::new(resolver, acl)),
+            reply_cache: reply_cache::REPLY_CACHE_ENTRIES,
         }
+    }
+
+    /// Keeps up to `entries` encoded replies per UDP thread (default
+    /// [`reply_cache::REPLY_CACHE_ENTRIES`]); 0 keeps none, and every
+    /// cached answer is then built from the resolver's caches.
+    pub fn with_reply_cache(mut self, entries: usize) -> Self {
+        self.reply_cache = entries;
+        self
     }
 
     /// The live counters, readable while the server runs (SIGUSR1).
@@ -106,7 +116,8 @@ impl Server {
         let (stop, stop_rx) = watch::channel(false);
         let mut loops = JoinSet::new();
         for socket in udp {
-            let finished = udp::start(socket, Arc::clone(&self.handler), stop_rx.clone())?;
+            let handler = Arc::clone(&self.handler);
+            let finished = udp::start(socket, handler, self.reply_cache, stop_rx.clone())?;
             loops.spawn(async move {
                 // An error only means the thread ended without saying so.
                 let _ = finished.await;

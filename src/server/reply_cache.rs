@@ -25,9 +25,13 @@ use super::packet::{HEADER_LEN, UDP_PAYLOAD_MAX, UDP_PAYLOAD_PLAIN};
 use crate::cache::Stamp;
 use crate::resolve::Resolver;
 
-/// Replies kept per UDP thread. Each costs its bytes (usually under 200)
-/// and a few dozen more; 10 000 covers the busy names of a large site.
+/// Replies kept per UDP thread by default (`--reply-cache-size`). Each
+/// costs its bytes (usually under 200) and a few dozen more; 10 000 covers
+/// the busy names of a large site.
 pub const REPLY_CACHE_ENTRIES: usize = 10_000;
+
+/// Most replies a thread may be told to keep: about a gigabyte per thread.
+pub const MAX_REPLY_CACHE_ENTRIES: usize = 5_000_000;
 
 /// Longest name in wire form (RFC 1035 §2.3.4).
 const MAX_NAME_WIRE: usize = 255;

@@ -27,7 +27,7 @@ use super::DRAIN_TIMEOUT;
 use super::error::ServeError;
 use super::handler::{Handler, Immediate, Transport};
 use super::packet::UDP_PAYLOAD_MAX;
-use super::reply_cache::{Key, REPLY_CACHE_ENTRIES, ReplyCache, read_query};
+use super::reply_cache::{Key, ReplyCache, read_query};
 use crate::cache::Stamp;
 
 /// Datagrams one socket works on at once. Beyond it new datagrams are
@@ -51,9 +51,11 @@ const RECEIVE_ERROR_PAUSE: Duration = Duration::from_millis(10);
 /// Starts the thread serving `socket` (non-blocking, not yet registered
 /// with any runtime) until `shutdown` turns true. The receiver completes
 /// when the thread is done, its queries in work answered or abandoned.
+/// `reply_cache` is the number of encoded replies the thread keeps (0: none).
 pub fn start(
     socket: std::net::UdpSocket,
     handler: Arc<Handler>,
+    reply_cache: usize,
     shutdown: watch::Receiver<bool>,
 ) -> Result<oneshot::Receiver<()>, ServeError> {
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -66,7 +68,7 @@ pub fn start(
         .spawn(move || {
             runtime.block_on(async move {
                 match UdpSocket::from_std(socket) {
-                    Ok(socket) => serve(socket, handler, shutdown).await,
+                    Ok(socket) => serve(socket, handler, reply_cache, shutdown).await,
                     Err(error) => warn!("cannot register a UDP socket: {error}"),
                 }
             });
@@ -77,14 +79,20 @@ pub fn start(
     Ok(finished)
 }
 
-/// Serves `socket` until `shutdown` turns true, then waits for the
-/// datagrams in work, at most [`DRAIN_TIMEOUT`].
-pub async fn serve(socket: UdpSocket, handler: Arc<Handler>, mut shutdown: watch::Receiver<bool>) {
+/// Serves `socket`, keeping up to `reply_cache` encoded replies, until
+/// `shutdown` turns true, then waits for the datagrams in work, at most
+/// [`DRAIN_TIMEOUT`].
+pub async fn serve(
+    socket: UdpSocket,
+    handler: Arc<Handler>,
+    reply_cache: usize,
+    mut shutdown: watch::Receiver<bool>,
+) {
     let socket = Arc::new(socket);
     let permits = Arc::new(Semaphore::new(MAX_UDP_IN_FLIGHT));
     let mut tasks = JoinSet::new();
     let mut buffer = vec![0u8; RECEIVE_BUFFER];
-    let mut copies = Copies::new();
+    let mut copies = Copies::new(reply_cache);
     'serving: loop {
         let mut batch = 0;
         while batch < UDP_BATCH {
@@ -169,7 +177,8 @@ pub async fn serve(socket: UdpSocket, handler: Arc<Handler>, mut shutdown: watch
 
 /// A thread's reply cache and the buffers it works in.
 struct Copies {
-    cache: ReplyCache,
+    /// `None` when the operator set the size to 0.
+    cache: Option<ReplyCache>,
     key: Key,
     out: Vec<u8>,
 }
@@ -186,9 +195,9 @@ enum Copied {
 }
 
 impl Copies {
-    fn new() -> Self {
+    fn new(entries: usize) -> Self {
         Self {
-            cache: ReplyCache::new(REPLY_CACHE_ENTRIES),
+            cache: (entries > 0).then(|| ReplyCache::new(entries)),
             key: Key::new(),
             out: Vec::with_capacity(UDP_PAYLOAD_MAX.into()),
         }
@@ -203,6 +212,9 @@ impl Copies {
         client: SocketAddr,
         now: Instant,
     ) -> Copied {
+        let Some(cache) = self.cache.as_mut() else {
+            return Copied::Unkeyed;
+        };
         let Some(query) = read_query(bytes, &mut self.key) else {
             return Copied::Unkeyed;
         };
@@ -210,10 +222,7 @@ impl Copies {
             return Copied::Unkeyed;
         }
         let resolver = handler.resolver();
-        match self
-            .cache
-            .answer(&self.key, &query, resolver, now, &mut self.out)
-        {
+        match cache.answer(&self.key, &query, resolver, now, &mut self.out) {
             Some(rcode) => {
                 handler.count_copy(ResponseCode::from_low(rcode), now);
                 Copied::Reply
@@ -224,7 +233,9 @@ impl Copies {
 
     /// Keeps `reply` for the question last keyed.
     fn keep(&mut self, reply: &[u8], stamps: Vec<Stamp>, now: Instant) {
-        self.cache.insert(self.key.clone(), reply, stamps, now);
+        if let Some(cache) = self.cache.as_mut() {
+            cache.insert(self.key.clone(), reply, stamps, now);
+        }
     }
 }
 
