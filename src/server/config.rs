@@ -18,6 +18,7 @@
 //! Unknown keys and unusable values are errors naming the file and the key.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -132,32 +133,39 @@ pub fn merge(args: &ServeArgs, file: Option<(&Path, &str)>) -> Result<ServeSetti
                 .map_err(|e| value_error("allow", e.to_string()))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    if let Some(size) = from_file.cache_size {
-        check_cache_size(size).map_err(|problem| value_error("cache-size", problem))?;
-    }
-    if let Some(size) = args.cache_size {
-        check_cache_size(size).map_err(|problem| ConfigError::Flag {
-            flag: "--cache-size",
-            problem,
-        })?;
-    }
-    if let Some(count) = from_file.udp_sockets {
-        check_udp_sockets(count).map_err(|problem| value_error("udp-sockets", problem))?;
-    }
-    if let Some(count) = args.udp_sockets {
-        check_udp_sockets(count).map_err(|problem| ConfigError::Flag {
-            flag: "--udp-sockets",
-            problem,
-        })?;
-    }
-    if let Some(size) = from_file.reply_cache_size {
-        check_reply_cache_size(size).map_err(|problem| value_error("reply-cache-size", problem))?;
-    }
-    if let Some(size) = args.reply_cache_size {
-        check_reply_cache_size(size).map_err(|problem| ConfigError::Flag {
-            flag: "--reply-cache-size",
-            problem,
-        })?;
+    let check = |key, flag, file: Option<usize>, arg: Option<usize>, range| {
+        if let Some(problem) = file.and_then(|v| outside(v, &range)) {
+            return Err(value_error(key, problem));
+        }
+        match arg.and_then(|v| outside(v, &range)) {
+            Some(problem) => Err(ConfigError::Flag { flag, problem }),
+            None => Ok(()),
+        }
+    };
+    let cache_size = (from_file.cache_size, args.cache_size);
+    let udp_sockets = (from_file.udp_sockets, args.udp_sockets);
+    let reply_cache = (from_file.reply_cache_size, args.reply_cache_size);
+    for (key, flag, (file, arg), range) in [
+        (
+            "cache-size",
+            "--cache-size",
+            cache_size,
+            MIN_CACHE_SIZE..=MAX_CACHE_SIZE,
+        ),
+        (
+            "udp-sockets",
+            "--udp-sockets",
+            udp_sockets,
+            1..=MAX_UDP_SOCKETS,
+        ),
+        (
+            "reply-cache-size",
+            "--reply-cache-size",
+            reply_cache,
+            0..=MAX_REPLY_CACHE_ENTRIES,
+        ),
+    ] {
+        check(key, flag, file, arg, range)?;
     }
     let file_metrics = match &from_file.metrics {
         Some(text) => Some(text.parse::<SocketAddr>().map_err(|_| {
@@ -230,30 +238,10 @@ fn parse_listen(text: &str) -> Result<SocketAddr, String> {
         .map_err(|_| format!("`{text}` is not ADDR:PORT (e.g. 127.0.0.1:53 or [::1]:53)"))
 }
 
-fn check_udp_sockets(count: usize) -> Result<(), String> {
-    if (1..=MAX_UDP_SOCKETS).contains(&count) {
-        Ok(())
-    } else {
-        Err(format!("{count} is outside 1..={MAX_UDP_SOCKETS}"))
-    }
-}
-
-fn check_reply_cache_size(size: usize) -> Result<(), String> {
-    if size <= MAX_REPLY_CACHE_ENTRIES {
-        Ok(())
-    } else {
-        Err(format!("{size} is outside 0..={MAX_REPLY_CACHE_ENTRIES}"))
-    }
-}
-
-fn check_cache_size(size: usize) -> Result<(), String> {
-    if (MIN_CACHE_SIZE..=MAX_CACHE_SIZE).contains(&size) {
-        Ok(())
-    } else {
-        Err(format!(
-            "{size} is outside {MIN_CACHE_SIZE}..={MAX_CACHE_SIZE}"
-        ))
-    }
+/// Why `value` is not in `range`, if it is not.
+fn outside(value: usize, range: &RangeInclusive<usize>) -> Option<String> {
+    (!range.contains(&value))
+        .then(|| format!("{value} is outside {}..={}", range.start(), range.end()))
 }
 
 #[cfg(test)]
