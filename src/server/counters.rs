@@ -132,7 +132,9 @@ fn bucket(us: u64) -> usize {
 impl Counters {
     /// This thread's shard.
     fn shard(&self) -> &Shard {
-        let index = THREAD_SHARD.with(|i| *i) % self.shards.len();
+        // `try_with`: a thread tearing down its locals counts in shard 0
+        // rather than panicking.
+        let index = THREAD_SHARD.try_with(|i| *i).unwrap_or(0) % self.shards.len();
         &self.shards[index]
     }
 

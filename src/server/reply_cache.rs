@@ -194,7 +194,10 @@ impl ReplyCache {
         out[2] = 0x80 | u8::from(query.rd);
         let rcode = out[3] & 0x0f;
         out[3] = 0x80 | if query.cd { 0x10 } else { 0 } | rcode;
-        out[HEADER_LEN..HEADER_LEN + query.name.len()].copy_from_slice(query.name);
+        // The kept reply asks the same name (same key), so its question
+        // has the same length; checked all the same, never trusted.
+        out.get_mut(HEADER_LEN..HEADER_LEN + query.name.len())?
+            .copy_from_slice(query.name);
         let elapsed = ceil_secs(now.saturating_duration_since(entry.built));
         for &(at, ttl) in entry.ttls.iter() {
             let at = usize::from(at);
