@@ -94,7 +94,9 @@ pub struct ResolveArgs {
 
 /// Options of `rootwalk serve`. Each may also be set in the `--config`
 /// file under the same name (`listen`, `allow`, `lab`, `root-hints`,
-/// `upstream-port`, `cache-size`); flags override the file.
+/// `upstream-port`, `cache-size`, `udp-sockets`, `reply-cache-size`,
+/// `metrics`); flags
+/// override the file.
 #[derive(Debug, Args, Clone, Default)]
 pub struct ServeArgs {
     /// Address and port to answer on, UDP and TCP (repeatable). Default:
@@ -113,6 +115,19 @@ pub struct ServeArgs {
     /// recently used are evicted.
     #[arg(long, value_name = "ENTRIES")]
     pub cache_size: Option<usize>,
+    /// UDP sockets per listen address, sharing the port with SO_REUSEPORT,
+    /// each with its own receive loop. Default: one per worker thread
+    /// (one per core).
+    #[arg(long, value_name = "N")]
+    pub udp_sockets: Option<usize>,
+    /// Encoded replies each UDP thread keeps to answer repeated questions
+    /// by copying (default 10000; 0 turns the copies off).
+    #[arg(long, value_name = "ENTRIES")]
+    pub reply_cache_size: Option<usize>,
+    /// Serve the counters for Prometheus at http://ADDR:PORT/metrics.
+    /// Default: off. The endpoint has no access list.
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub metrics: Option<SocketAddr>,
     /// TOML file with the same settings; flags given here override it.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,

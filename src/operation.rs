@@ -150,9 +150,19 @@ async fn serve(args: &ServeArgs) -> Result<ExitCode, CliError> {
     if let Some(entries) = settings.cache_size {
         config.limits.cache_entries = entries;
     }
-    let listeners = server::listen::bind(&settings.listen, settings.listen_is_default).await?;
+    let udp_sockets = settings
+        .udp_sockets
+        .unwrap_or_else(server::listen::default_udp_sockets);
+    let mut listeners =
+        server::listen::bind(&settings.listen, settings.listen_is_default, udp_sockets).await?;
+    if let Some(addr) = settings.metrics {
+        listeners.metrics = Some(server::listen::bind_metrics(addr).await?);
+    }
     let shutdown = signals::shutdown()?;
-    let daemon = Server::new(Resolver::new(config), settings.acl);
+    let mut daemon = Server::new(Resolver::new(config), settings.acl);
+    if let Some(entries) = settings.reply_cache_size {
+        daemon = daemon.with_reply_cache(entries);
+    }
     let reporter = signals::report_on_usr1(daemon.counters())?;
     for (transport, addr) in listeners.local_addrs() {
         println!("rootwalk serve: listening on {addr} ({transport})");

@@ -25,7 +25,9 @@ const REPLY_WAIT: Duration = Duration::from_secs(10);
 /// A lab, a resolver on it, and the daemon in front.
 struct Daemon {
     lab: Lab,
+    resolver: Resolver,
     addr: SocketAddr,
+    metrics: SocketAddr,
     counters: std::sync::Arc<server::Counters>,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<Result<CounterSnapshot, server::ServeError>>,
@@ -33,6 +35,10 @@ struct Daemon {
 
 impl Daemon {
     async fn start(acl: Acl, latency: bool) -> Daemon {
+        Daemon::start_with(acl, latency, server::reply_cache::REPLY_CACHE_ENTRIES).await
+    }
+
+    async fn start_with(acl: Acl, latency: bool, reply_cache: usize) -> Daemon {
         let lab = Lab::start(LabConfig {
             latency,
             ..LabConfig::for_tests()
@@ -47,19 +53,26 @@ impl Daemon {
                 ..Default::default()
             },
         });
-        let listeners = server::listen::bind(&["127.0.0.1:0".parse().unwrap()], false)
+        let mut listeners = server::listen::bind(&["127.0.0.1:0".parse().unwrap()], false, 2)
             .await
             .unwrap();
         let addr = listeners.local_addrs()[0].1;
+        let metrics = server::listen::bind_metrics("127.0.0.1:0".parse().unwrap())
+            .await
+            .unwrap();
+        let metrics_addr = metrics.local_addr().unwrap();
+        listeners.metrics = Some(metrics);
         let (stop, stopped) = oneshot::channel::<()>();
-        let daemon = Server::new(resolver, acl);
+        let daemon = Server::new(resolver.clone(), acl).with_reply_cache(reply_cache);
         let counters = daemon.counters();
         let task = tokio::spawn(daemon.run(listeners, async {
             let _ = stopped.await;
         }));
         Daemon {
             lab,
+            resolver,
             addr,
+            metrics: metrics_addr,
             counters,
             stop: Some(stop),
             task,
@@ -553,4 +566,170 @@ async fn dig_gets_an_answer() {
         assert!(text.contains(" ra"), "RA flag: {text}");
     }
     daemon.stop().await;
+}
+
+/// The lab's answers again from a warm cache: the same replies, answered
+/// on the receive loop (cache hits, no resolution) and with no upstream
+/// query; CNAME chains across zones and negative answers included.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn warm_answers_come_from_the_cache_without_a_resolution() {
+    let daemon = Daemon::loopback().await;
+    let questions = [
+        ("www.a.tld1.", RecordType::A),
+        ("far.a.tld1.", RecordType::A),
+        ("nope.a.tld1.", RecordType::A),
+        ("www.a.tld1.", RecordType::AAAA),
+    ];
+    let www = name("www.a.tld1.");
+    assert!(
+        daemon
+            .resolver
+            .answer_from_cache(&www, RecordType::A)
+            .is_none(),
+        "cold cache"
+    );
+    let mut cold = Vec::new();
+    for (qname, qtype) in questions {
+        cold.push(udp(daemon.addr, &query(qname, qtype, Some(1232))).await);
+    }
+    let upstream = daemon.lab.query_log().len();
+    let after_cold = daemon.counters.snapshot();
+    assert_eq!(after_cold.cache_hits, 0, "{after_cold}");
+    assert_eq!(after_cold.resolutions, 4, "{after_cold}");
+    assert_eq!(after_cold.upstream_queries, upstream as u64);
+
+    for ((qname, qtype), cold) in questions.into_iter().zip(&cold) {
+        for edns in [Some(1232), None] {
+            let q = query(qname, qtype, edns);
+            let warm = udp(daemon.addr, &q).await;
+            assert_reply_to(&warm, &q);
+            assert_eq!(warm.metadata.response_code, cold.metadata.response_code);
+            let owners = |m: &Message| -> Vec<_> {
+                let records = m.answers.iter().chain(&m.authorities);
+                records.map(|r| (r.name.clone(), r.data.clone())).collect()
+            };
+            assert_eq!(owners(&warm), owners(cold), "{qname} {qtype}");
+        }
+        let cached = daemon.resolver.answer_from_cache(&name(qname), qtype);
+        let cached = cached.expect("cached after the first query");
+        assert_eq!(cached.rcode, cold.metadata.response_code);
+        assert_eq!(cached.stats.upstream_queries, 0);
+    }
+    // Kept copies answer in the asker's spelling, ID and flags, with TTLs
+    // that only go down.
+    for (id, rd) in [(0x0101, true), (0xfefe, false)] {
+        let mut q = query("www.a.tld1.", RecordType::A, Some(1232));
+        q.queries[0].set_name(Name::from_ascii("WwW.A.tld1.").unwrap());
+        q.metadata.id = id;
+        q.metadata.recursion_desired = rd;
+        let copy = udp(daemon.addr, &q).await;
+        assert_reply_to(&copy, &q);
+        assert_eq!(copy.queries[0].name().to_string(), "WwW.A.tld1.");
+        assert_eq!(addresses(&copy), ["192.0.2.10"]);
+        assert!(copy.answers[0].ttl <= cold[0].answers[0].ttl);
+    }
+    assert_eq!(
+        daemon.lab.query_log().len(),
+        upstream,
+        "nothing sent upstream"
+    );
+    let counters = daemon.stop().await;
+    assert_eq!(counters.cache_hits, 10, "{counters}");
+    assert_eq!(counters.resolutions, 4, "{counters}");
+    assert_eq!(counters.received, 14);
+    assert_eq!(counters.latency.iter().sum::<u64>(), 14);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_reply_copies_warm_answers_still_come_from_the_cache() {
+    let daemon = Daemon::start_with(Acl::loopback(), false, 0).await;
+    let mut replies = Vec::new();
+    for _ in 0..3 {
+        let q = query("far.a.tld1.", RecordType::A, Some(1232));
+        let reply = udp(daemon.addr, &q).await;
+        assert_reply_to(&reply, &q);
+        replies.push(addresses(&reply));
+    }
+    assert!(
+        replies.iter().all(|r| r == &["198.51.100.30"]),
+        "{replies:?}"
+    );
+    let counters = daemon.stop().await;
+    assert_eq!(counters.resolutions, 1, "{counters}");
+    assert_eq!(counters.cache_hits, 2, "{counters}");
+}
+
+/// `GET path` on the metrics endpoint: the status line and the body.
+async fn http_get(addr: SocketAddr, path: &str) -> (String, String) {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: rootwalk\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut reply = String::new();
+    tokio::time::timeout(REPLY_WAIT, stream.read_to_string(&mut reply))
+        .await
+        .expect("the endpoint closes after its reply")
+        .unwrap();
+    let (head, body) = reply.split_once("\r\n\r\n").unwrap();
+    (head.lines().next().unwrap().to_string(), body.to_string())
+}
+
+/// The value of the sample `series` (name with labels) in `body`.
+fn sample(body: &str, series: &str) -> f64 {
+    body.lines()
+        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
+        .unwrap_or_else(|| panic!("no {series} in\n{body}"))
+        .parse()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_count_queries_hits_upstream_queries_and_latency() {
+    let daemon = Daemon::loopback().await;
+    let (status, body) = http_get(daemon.metrics, "/metrics").await;
+    assert_eq!(status, "HTTP/1.1 200 OK");
+    assert_eq!(sample(&body, "rootwalk_queries_total"), 0.0);
+
+    for (qname, qtype) in [
+        ("www.c.tld2.", RecordType::A),
+        ("www.c.tld2.", RecordType::A),
+        ("www.c.tld2.", RecordType::A),
+        ("nope.a.tld1.", RecordType::A),
+        ("www.x.tld2.", RecordType::A),
+    ] {
+        udp(daemon.addr, &query(qname, qtype, None)).await;
+    }
+    let (_, body) = http_get(daemon.metrics, "/metrics").await;
+    let upstream = daemon.lab.query_log().len() as f64;
+    assert!(upstream > 0.0);
+    for (series, value) in [
+        ("rootwalk_queries_total", 5.0),
+        ("rootwalk_cache_hits_total", 2.0),
+        ("rootwalk_resolutions_total", 3.0),
+        ("rootwalk_upstream_queries_total", upstream),
+        ("rootwalk_replies_total{rcode=\"NOERROR\"}", 3.0),
+        ("rootwalk_replies_total{rcode=\"NXDOMAIN\"}", 1.0),
+        ("rootwalk_replies_total{rcode=\"SERVFAIL\"}", 1.0),
+        ("rootwalk_reply_latency_seconds_count", 5.0),
+        ("rootwalk_reply_latency_seconds_bucket{le=\"+Inf\"}", 5.0),
+    ] {
+        assert_eq!(sample(&body, series), value, "{series}");
+    }
+    assert!(sample(&body, "rootwalk_reply_latency_seconds_sum") > 0.0);
+
+    // One more cached answer moves exactly the counters it should.
+    udp(daemon.addr, &query("www.c.tld2.", RecordType::A, None)).await;
+    let (_, after) = http_get(daemon.metrics, "/metrics").await;
+    assert_eq!(sample(&after, "rootwalk_queries_total"), 6.0);
+    assert_eq!(sample(&after, "rootwalk_cache_hits_total"), 3.0);
+    assert_eq!(sample(&after, "rootwalk_resolutions_total"), 3.0);
+    assert_eq!(sample(&after, "rootwalk_upstream_queries_total"), upstream);
+
+    let (status, _) = http_get(daemon.metrics, "/nothing").await;
+    assert_eq!(status, "HTTP/1.1 404 Not Found");
+    let metrics = daemon.metrics;
+    daemon.stop().await;
+    assert!(
+        TcpStream::connect(metrics).await.is_err(),
+        "the endpoint stops with the daemon"
+    );
 }

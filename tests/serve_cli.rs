@@ -82,6 +82,21 @@ fn bad_flags_are_rejected_by_the_parser() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("10.0.0.0/40"));
 }
 
+#[test]
+fn bad_udp_socket_counts_and_metrics_addresses_are_named() {
+    let out = rootwalk(&["serve", "--udp-sockets", "0"]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--udp-sockets"));
+    let file = TempFile::new("metrics", "metrics = \"nowhere\"\n");
+    let out = rootwalk(&["serve", "--config", file.path()]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(file.path()) && err.contains("`metrics`"),
+        "{err}"
+    );
+}
+
 /// The daemon process, killed if the test fails before it stops it.
 struct Daemon {
     child: Child,
@@ -117,7 +132,8 @@ fn serves_the_lab_from_a_config_file_and_stops_on_sigterm() {
     }
     let file = TempFile::new(
         "good",
-        "listen = [\"127.0.0.1:0\"]\nlab = true\ncache-size = 1000\n",
+        "listen = [\"127.0.0.1:0\"]\nlab = true\ncache-size = 1000\nudp-sockets = 3\n\
+         metrics = \"127.0.0.1:0\"\n",
     );
     let mut child = Command::new(env!("CARGO_BIN_EXE_rootwalk"))
         .args(["serve", "--config", file.path()])
@@ -144,6 +160,8 @@ fn serves_the_lab_from_a_config_file_and_stops_on_sigterm() {
         .parse()
         .unwrap();
     assert!(daemon.next_line().ends_with(&format!("{addr} (TCP)")));
+    let metrics = daemon.next_line();
+    assert!(metrics.ends_with("(metrics)"), "{metrics}");
 
     let client = UdpSocket::bind("127.0.0.1:0").unwrap();
     client.set_read_timeout(Some(WAIT)).unwrap();

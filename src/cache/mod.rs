@@ -9,6 +9,8 @@
 //!   memory of failed resolutions (RFC 9520).
 //! - [`infra`]: what we know about each upstream server address: smoothed
 //!   RTT, consecutive timeouts, and the zones it is lame for.
+//! - [`versions`]: change counters by owner name, so copies of cached data
+//!   kept elsewhere can tell whether they are still current.
 //!
 //! Every cache takes `&self` and hides its own locks, so the resolver can
 //! share one through an `Arc` across tokio tasks. Locks are `std::sync::Mutex`
@@ -22,6 +24,7 @@
 pub mod infra;
 pub mod negative;
 pub mod rrset;
+pub mod versions;
 
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hash};
@@ -33,6 +36,7 @@ use lru::LruCache;
 pub use infra::{INFRA_TTL, InfraCache, LAME_TTL, MAX_RTT, UNKNOWN_RTT};
 pub use negative::{CachedNegative, FailureCache, MAX_FAILURE_TTL, NegativeCache, NegativeKind};
 pub use rrset::{CachedRrset, RrsetCache};
+pub use versions::{NameVersions, Stamp};
 
 /// Credibility of cached data, lowest first (RFC 2181 §5.4.1).
 ///

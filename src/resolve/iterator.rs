@@ -16,10 +16,10 @@ use super::classify::{LameReason, ResponseKind, classify};
 use super::delegation::DelegationPoint;
 use super::request::{Request, Stack};
 use super::scrub::{Scrubbed, scrub};
-use crate::cache::{NegativeKind, Trust};
+use crate::cache::{NegativeKind, Stamp, Trust};
 use crate::error::ResolveError;
 use crate::net::TransportError;
-use crate::trace::{AddrSource, Event, HopId, Purpose, emit};
+use crate::trace::{AddrSource, Event, HopId, NullObserver, Observer, Purpose, emit};
 
 /// One resolution to run: the client's question or a side resolution.
 pub(super) struct Task<'a> {
@@ -44,6 +44,83 @@ enum Terminal {
     Cname(Vec<Record>, Name),
     NoData(Option<Record>),
     NxDomain(Option<Record>),
+}
+
+/// A CNAME chain being followed: the name asked next, the records so far,
+/// the names seen (for loop detection).
+struct Chain {
+    name: Name,
+    records: Vec<Record>,
+    seen: HashSet<Name>,
+}
+
+impl Chain {
+    fn new(qname: Name) -> Self {
+        Self {
+            name: qname,
+            records: Vec::new(),
+            seen: HashSet::new(),
+        }
+    }
+
+    /// Whether the chain may go on to ask for `self.name`: not seen before
+    /// (a loop) and no more than `max_links` CNAMEs so far.
+    fn check(&mut self, max_links: u32) -> Result<(), ResolveError> {
+        if !self.seen.insert(self.name.to_lowercase()) {
+            return Err(ResolveError::CnameLoop(self.name.clone()));
+        }
+        let links = self
+            .records
+            .iter()
+            .filter(|r| r.record_type() == RecordType::CNAME)
+            .count();
+        if links > max_links as usize {
+            return Err(ResolveError::CnameChainTooLong(max_links));
+        }
+        Ok(())
+    }
+
+    /// Adds what the link for `self.name` ended in: the finished answer,
+    /// or `None` after a CNAME, with `self.name` moved to its target.
+    fn follow(&mut self, terminal: Terminal, observer: &dyn Observer, id: u32) -> Option<Resolved> {
+        let done = |rcode, answers, soa| {
+            Some(Resolved {
+                rcode,
+                answers,
+                soa,
+            })
+        };
+        match terminal {
+            Terminal::Answer(records) => {
+                self.records.extend(records);
+                done(
+                    ResponseCode::NoError,
+                    std::mem::take(&mut self.records),
+                    None,
+                )
+            }
+            Terminal::NoData(soa) => done(
+                ResponseCode::NoError,
+                std::mem::take(&mut self.records),
+                soa,
+            ),
+            Terminal::NxDomain(soa) => done(
+                ResponseCode::NXDomain,
+                std::mem::take(&mut self.records),
+                soa,
+            ),
+            Terminal::Cname(records, target) => {
+                self.records.extend(records);
+                emit(observer, || Event::CnameRestart {
+                    resolution: id,
+                    from: self.name.clone(),
+                    to: target.clone(),
+                });
+                self.name = target;
+                None
+            }
+        }
+    }
 }
 
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -96,50 +173,44 @@ impl Inner {
             rtype: task.qtype,
             parent: task.stack,
         };
-        let mut chain: Vec<Record> = Vec::new();
-        let mut name = task.qname.clone();
-        let mut seen: HashSet<Name> = HashSet::new();
-        let done = |rcode, chain, soa| {
-            Ok(Resolved {
-                rcode,
-                answers: chain,
-                soa,
-            })
-        };
+        let mut chain = Chain::new(task.qname.clone());
         loop {
-            if !seen.insert(name.to_lowercase()) {
-                return Err(ResolveError::CnameLoop(name));
-            }
-            let cnames = chain
-                .iter()
-                .filter(|r| r.record_type() == RecordType::CNAME)
-                .count();
-            if cnames > self.limits.max_cname_chain as usize {
-                return Err(ResolveError::CnameChainTooLong(self.limits.max_cname_chain));
-            }
-            let terminal = match self.lookup_cache(req, id, &name, task.qtype) {
+            chain.check(self.limits.max_cname_chain)?;
+            let terminal = match self.lookup_cache(req.observer, id, &chain.name, task.qtype) {
                 Some(terminal) => terminal,
                 None => {
-                    self.walk(req, id, &name, task.qtype, &stack, task.depth)
+                    self.walk(req, id, &chain.name, task.qtype, &stack, task.depth)
                         .await?
                 }
             };
-            match terminal {
-                Terminal::Answer(records) => {
-                    chain.extend(records);
-                    return done(ResponseCode::NoError, chain, None);
-                }
-                Terminal::NoData(soa) => return done(ResponseCode::NoError, chain, soa),
-                Terminal::NxDomain(soa) => return done(ResponseCode::NXDomain, chain, soa),
-                Terminal::Cname(records, target) => {
-                    chain.extend(records);
-                    emit(req.observer, || Event::CnameRestart {
-                        resolution: id,
-                        from: name.clone(),
-                        to: target.clone(),
-                    });
-                    name = target;
-                }
+            if let Some(done) = chain.follow(terminal, req.observer, id) {
+                return Ok(done);
+            }
+        }
+    }
+
+    /// The answer to `qname`/`qtype` from the caches alone: the CNAME chain
+    /// followed as [`Inner::chase`] does, every link a cache hit, no upstream
+    /// query. `None` as soon as one link is missing, or when the chain is
+    /// one a resolution would fail (a loop, too long): the full resolution
+    /// then gives the answer or the error.
+    /// Adds to `stamps` a stamp of every name it reads, before reading it
+    /// (the caller stamps `qname`).
+    pub(super) fn answer_from_cache(
+        &self,
+        qname: &Name,
+        qtype: RecordType,
+        stamps: &mut Vec<Stamp>,
+    ) -> Option<Resolved> {
+        let mut chain = Chain::new(qname.clone());
+        loop {
+            chain.check(self.limits.max_cname_chain).ok()?;
+            if &chain.name != qname {
+                stamps.push(self.versions.stamp(&chain.name));
+            }
+            let terminal = self.lookup_cache(&NullObserver, 0, &chain.name, qtype)?;
+            if let Some(done) = chain.follow(terminal, &NullObserver, 0) {
+                return Some(done);
             }
         }
     }
@@ -147,14 +218,14 @@ impl Inner {
     /// The answer for (`name`, `qtype`) from the caches, if they have it.
     fn lookup_cache(
         &self,
-        req: &Request<'_>,
+        observer: &dyn Observer,
         id: u32,
         name: &Name,
         qtype: RecordType,
     ) -> Option<Terminal> {
         let now = Instant::now();
         let hit = |what: String| {
-            emit(req.observer, || Event::CacheHit {
+            emit(observer, || Event::CacheHit {
                 resolution: id,
                 what,
             })
@@ -456,12 +527,20 @@ impl Inner {
             .map(|(name, addr, src)| (name.clone(), addr, src))
     }
 
+    /// Stores one RRset and, if it was stored, marks its owner changed.
+    fn store(&self, rrset: &[Record], trust: Trust, now: Instant) {
+        if self.rrsets.insert(rrset, trust, now)
+            && let Some(first) = rrset.first()
+        {
+            self.versions.changed(&first.name);
+        }
+    }
+
     fn cache_referral(&self, reply: &Scrubbed) {
         let now = Instant::now();
-        self.rrsets
-            .insert(reply.authority_ns(), Trust::Referral, now);
+        self.store(reply.authority_ns(), Trust::Referral, now);
         for rrset in rrsets(reply.glue()) {
-            self.rrsets.insert(&rrset, Trust::Glue, now);
+            self.store(&rrset, Trust::Glue, now);
         }
     }
 
@@ -473,24 +552,25 @@ impl Inner {
             (Trust::NonAuthAnswer, Trust::Referral)
         };
         for rrset in rrsets(reply.chain()) {
-            self.rrsets.insert(&rrset, answer, now);
+            self.store(&rrset, answer, now);
         }
         if !reply.authority_ns().is_empty() {
-            self.rrsets.insert(reply.authority_ns(), authority, now);
+            self.store(reply.authority_ns(), authority, now);
         }
         for rrset in rrsets(reply.glue()) {
-            self.rrsets.insert(&rrset, Trust::Glue, now);
+            self.store(&rrset, Trust::Glue, now);
         }
     }
 
     fn cache_negative(&self, reply: &Scrubbed, kind: NegativeKind) {
         let now = Instant::now();
         for rrset in rrsets(reply.chain()) {
-            self.rrsets.insert(&rrset, Trust::AuthAnswer, now);
+            self.store(&rrset, Trust::AuthAnswer, now);
         }
         if let Some(soa) = reply.soa() {
             self.negative
                 .insert(reply.final_name(), reply.qtype(), kind, soa, now);
+            self.versions.changed(reply.final_name());
         }
     }
 }

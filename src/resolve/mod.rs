@@ -27,7 +27,7 @@ use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::{Name, Record, RecordType};
 use tokio::time::Instant;
 
-use crate::cache::{FailureCache, InfraCache, NegativeCache, RrsetCache};
+use crate::cache::{FailureCache, InfraCache, NameVersions, NegativeCache, RrsetCache, Stamp};
 use crate::config::Limits;
 use crate::error::ResolveError;
 use crate::net::Transport;
@@ -107,6 +107,8 @@ struct Inner {
     negative: NegativeCache,
     failures: FailureCache,
     infra: InfraCache,
+    /// Bumped on every write of the caches above, by owner name.
+    versions: NameVersions,
 }
 
 impl Resolver {
@@ -123,6 +125,7 @@ impl Resolver {
             negative: NegativeCache::new(limits.cache_entries, limits.max_ttl),
             failures: FailureCache::new(limits.cache_entries),
             infra: InfraCache::new(limits.cache_entries),
+            versions: NameVersions::default(),
             hints,
             port: upstream_port,
             limits,
@@ -135,6 +138,54 @@ impl Resolver {
     /// The limits in force.
     pub fn limits(&self) -> &Limits {
         &self.inner.limits
+    }
+
+    /// The answer to `qname`/`qtype` from the caches alone, without a task,
+    /// a timer or an upstream query: the cached CNAME chain followed and
+    /// its last link answered by a cached RRset or a cached negative answer
+    /// (RFC 2308), exactly as [`Resolver::resolve`] would from a warm cache.
+    /// `None` when any link is not cached, or when the question failed
+    /// recently (then `resolve` answers it, with the failure). The daemon
+    /// calls it on its receive loop; the caches take only their per-shard
+    /// locks, each for one lookup.
+    pub fn answer_from_cache(&self, qname: &Name, qtype: RecordType) -> Option<Outcome> {
+        self.answer_from_cache_stamped(qname, qtype)
+            .map(|(outcome, _)| outcome)
+    }
+
+    /// [`Resolver::answer_from_cache`], with stamps of every name the answer
+    /// was read under, taken before reading: as long as
+    /// [`Resolver::is_current`] holds for all of them, the caches would
+    /// give the same answer (with TTLs lower by the time passed), so a copy
+    /// of it may be served.
+    pub fn answer_from_cache_stamped(
+        &self,
+        qname: &Name,
+        qtype: RecordType,
+    ) -> Option<(Outcome, Vec<Stamp>)> {
+        let started = Instant::now();
+        let inner = &*self.inner;
+        let mut stamps = vec![inner.versions.stamp(qname)];
+        if inner.failures.contains(qname, qtype, started) {
+            return None;
+        }
+        let done = inner.answer_from_cache(qname, qtype, &mut stamps)?;
+        let outcome = Outcome {
+            rcode: done.rcode,
+            answers: done.answers,
+            authorities: done.soa.into_iter().collect(),
+            stats: Stats {
+                elapsed: started.elapsed(),
+                ..Stats::default()
+            },
+        };
+        Some((outcome, stamps))
+    }
+
+    /// Whether nothing was written to the caches under `stamp` since it was
+    /// taken (see [`Resolver::answer_from_cache_stamped`]).
+    pub fn is_current(&self, stamp: &Stamp) -> bool {
+        self.inner.versions.is_current(stamp)
     }
 
     /// Resolves `qname`/`qtype` from the closest cached zone cut, reporting
@@ -203,6 +254,7 @@ impl Resolver {
                 inner
                     .failures
                     .insert(qname, qtype, inner.limits.failure_ttl, Instant::now());
+                inner.versions.changed(qname);
                 Err(Failure {
                     error,
                     stats: stats(&request),

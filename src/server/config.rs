@@ -10,17 +10,23 @@
 //! root-hints = "/etc/rootwalk/named.root"
 //! upstream-port = 53
 //! cache-size = 100000
+//! udp-sockets = 2              # default: one per worker thread
+//! reply-cache-size = 10000     # per UDP thread; 0: off
+//! metrics = "127.0.0.1:9153"   # default: off
 //! ```
 //!
 //! Unknown keys and unusable values are errors naming the file and the key.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
 use super::acl::{Acl, Cidr};
 use super::error::ConfigError;
+use super::listen::MAX_UDP_SOCKETS;
+use super::reply_cache::MAX_REPLY_CACHE_ENTRIES;
 use crate::cli::{ServeArgs, UpstreamArgs};
 
 /// The standard DNS port.
@@ -51,6 +57,9 @@ struct FileSettings {
     root_hints: Option<PathBuf>,
     upstream_port: Option<u16>,
     cache_size: Option<usize>,
+    udp_sockets: Option<usize>,
+    reply_cache_size: Option<usize>,
+    metrics: Option<String>,
 }
 
 /// What the daemon runs with, after file, flags and defaults are merged.
@@ -67,6 +76,12 @@ pub struct ServeSettings {
     pub upstream: UpstreamArgs,
     /// Cache entries, when not the resolver's default.
     pub cache_size: Option<usize>,
+    /// UDP sockets per listen address; `None`: one per worker thread.
+    pub udp_sockets: Option<usize>,
+    /// Encoded replies kept per UDP thread, when not the default.
+    pub reply_cache_size: Option<usize>,
+    /// Where to serve the metrics, if anywhere.
+    pub metrics: Option<SocketAddr>,
 }
 
 /// The settings for `rootwalk serve`: reads `--config` if given and merges.
@@ -118,15 +133,49 @@ pub fn merge(args: &ServeArgs, file: Option<(&Path, &str)>) -> Result<ServeSetti
                 .map_err(|e| value_error("allow", e.to_string()))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    if let Some(size) = from_file.cache_size {
-        check_cache_size(size).map_err(|problem| value_error("cache-size", problem))?;
+    let check = |key, flag, file: Option<usize>, arg: Option<usize>, range| {
+        if let Some(problem) = file.and_then(|v| outside(v, &range)) {
+            return Err(value_error(key, problem));
+        }
+        match arg.and_then(|v| outside(v, &range)) {
+            Some(problem) => Err(ConfigError::Flag { flag, problem }),
+            None => Ok(()),
+        }
+    };
+    let cache_size = (from_file.cache_size, args.cache_size);
+    let udp_sockets = (from_file.udp_sockets, args.udp_sockets);
+    let reply_cache = (from_file.reply_cache_size, args.reply_cache_size);
+    for (key, flag, (file, arg), range) in [
+        (
+            "cache-size",
+            "--cache-size",
+            cache_size,
+            MIN_CACHE_SIZE..=MAX_CACHE_SIZE,
+        ),
+        (
+            "udp-sockets",
+            "--udp-sockets",
+            udp_sockets,
+            1..=MAX_UDP_SOCKETS,
+        ),
+        (
+            "reply-cache-size",
+            "--reply-cache-size",
+            reply_cache,
+            0..=MAX_REPLY_CACHE_ENTRIES,
+        ),
+    ] {
+        check(key, flag, file, arg, range)?;
     }
-    if let Some(size) = args.cache_size {
-        check_cache_size(size).map_err(|problem| ConfigError::Flag {
-            flag: "--cache-size",
-            problem,
-        })?;
-    }
+    let file_metrics = match &from_file.metrics {
+        Some(text) => Some(text.parse::<SocketAddr>().map_err(|_| {
+            value_error(
+                "metrics",
+                format!("`{text}` is not ADDR:PORT (e.g. 127.0.0.1:9153)"),
+            )
+        })?),
+        None => None,
+    };
     if from_file.lab == Some(true) && from_file.root_hints.is_some() {
         return Err(value_error(
             "lab",
@@ -154,6 +203,9 @@ pub fn merge(args: &ServeArgs, file: Option<(&Path, &str)>) -> Result<ServeSetti
         acl,
         upstream: merge_upstream(&args.upstream, &from_file),
         cache_size: args.cache_size.or(from_file.cache_size),
+        udp_sockets: args.udp_sockets.or(from_file.udp_sockets),
+        reply_cache_size: args.reply_cache_size.or(from_file.reply_cache_size),
+        metrics: args.metrics.or(file_metrics),
     })
 }
 
@@ -186,14 +238,10 @@ fn parse_listen(text: &str) -> Result<SocketAddr, String> {
         .map_err(|_| format!("`{text}` is not ADDR:PORT (e.g. 127.0.0.1:53 or [::1]:53)"))
 }
 
-fn check_cache_size(size: usize) -> Result<(), String> {
-    if (MIN_CACHE_SIZE..=MAX_CACHE_SIZE).contains(&size) {
-        Ok(())
-    } else {
-        Err(format!(
-            "{size} is outside {MIN_CACHE_SIZE}..={MAX_CACHE_SIZE}"
-        ))
-    }
+/// Why `value` is not in `range`, if it is not.
+fn outside(value: usize, range: &RangeInclusive<usize>) -> Option<String> {
+    (!range.contains(&value))
+        .then(|| format!("{value} is outside {}..={}", range.start(), range.end()))
 }
 
 #[cfg(test)]
@@ -223,9 +271,15 @@ mod tests {
             root-hints = "/tmp/named.root"
             upstream-port = 5300
             cache-size = 5000
+            udp-sockets = 3
+            reply-cache-size = 0
+            metrics = "127.0.0.1:9153"
             "#,
         )
         .unwrap();
+        assert_eq!(settings.reply_cache_size, Some(0));
+        assert_eq!(settings.udp_sockets, Some(3));
+        assert_eq!(settings.metrics, Some("127.0.0.1:9153".parse().unwrap()));
         assert_eq!(
             settings.listen,
             vec![
@@ -255,6 +309,9 @@ mod tests {
                 upstream_port: Some(1),
             },
             cache_size: Some(200),
+            udp_sockets: Some(1),
+            reply_cache_size: Some(7),
+            metrics: Some("127.0.0.1:9000".parse().unwrap()),
             config: None,
         };
         let text = r#"
@@ -263,6 +320,8 @@ mod tests {
             root-hints = "/tmp/named.root"
             upstream-port = 5300
             cache-size = 5000
+            udp-sockets = 4
+            metrics = "127.0.0.1:9153"
         "#;
         let settings = merge(&args, Some((Path::new("serve.toml"), text))).unwrap();
         assert_eq!(settings.listen, args.listen);
@@ -275,6 +334,9 @@ mod tests {
         );
         assert_eq!(settings.upstream.upstream_port, Some(1));
         assert_eq!(settings.cache_size, Some(200));
+        assert_eq!(settings.udp_sockets, Some(1));
+        assert_eq!(settings.reply_cache_size, Some(7));
+        assert_eq!(settings.metrics, args.metrics);
     }
 
     #[test]
@@ -296,6 +358,10 @@ mod tests {
             ("upstream-port = 70000", "upstream-port"),
             ("lab = \"yes\"", "lab"),
             ("lab = true\nroot-hints = \"x\"", "lab"),
+            ("udp-sockets = 0", "udp-sockets"),
+            ("udp-sockets = 1000", "udp-sockets"),
+            ("reply-cache-size = 99000000", "reply-cache-size"),
+            ("metrics = \"localhost\"", "metrics"),
         ] {
             let message = file(text).unwrap_err().to_string();
             assert!(message.contains("serve.toml"), "{text}: {message}");

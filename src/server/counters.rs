@@ -1,14 +1,36 @@
-//! What the daemon did, counted: lock-free counters updated per message and
-//! a plain snapshot to print at exit or on SIGUSR1.
+//! What the daemon did, counted: counters updated per message without
+//! locks, a plain snapshot to print at exit or on SIGUSR1 and to serve as
+//! metrics, and a histogram of reply latency.
+//!
+//! The counters are split into per-thread shards, each on cache lines of
+//! its own, so workers answering on different cores never write the same
+//! line; a snapshot adds the shards up.
 
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::Duration;
 
 use hickory_proto::op::ResponseCode;
 
-/// Live counters, shared by every listener task.
+/// Upper bounds of the latency histogram's buckets, in microseconds, from
+/// a cached answer (tens of µs) to a resolution near the request timeout.
+/// Replies slower than the last bound land in the overflow (`+Inf`) bucket.
+pub const LATENCY_BUCKETS_US: [u64; 16] = [
+    50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 500_000,
+    1_000_000, 2_500_000, 5_000_000,
+];
+
+/// Number of counter shards; threads are spread over them round-robin. More
+/// than the worker threads of small servers, so each worker has its own.
+pub const COUNTER_SHARDS: usize = 16;
+
+/// Buckets: one per bound and the overflow.
+const BUCKETS: usize = LATENCY_BUCKETS_US.len() + 1;
+
+/// One shard, aligned so two shards never share a cache line.
 #[derive(Debug, Default)]
-pub struct Counters {
+#[repr(align(128))]
+struct Shard {
     received: AtomicU64,
     dropped: AtomicU64,
     noerror: AtomicU64,
@@ -21,6 +43,25 @@ pub struct Counters {
     truncated: AtomicU64,
     coalesced: AtomicU64,
     tcp_connections: AtomicU64,
+    cache_hits: AtomicU64,
+    resolutions: AtomicU64,
+    upstream_queries: AtomicU64,
+    latency_us_sum: AtomicU64,
+    latency: [AtomicU64; BUCKETS],
+}
+
+/// Live counters, shared by every listener task.
+#[derive(Debug)]
+pub struct Counters {
+    shards: Box<[Shard]>,
+}
+
+impl Default for Counters {
+    fn default() -> Self {
+        Self {
+            shards: (0..COUNTER_SHARDS).map(|_| Shard::default()).collect(),
+        }
+    }
 }
 
 /// The counters at one moment.
@@ -50,68 +91,133 @@ pub struct CounterSnapshot {
     pub coalesced: u64,
     /// TCP connections accepted.
     pub tcp_connections: u64,
+    /// Queries answered whole from the cache, on the receiving loop.
+    pub cache_hits: u64,
+    /// Resolutions started for queries the cache could not answer
+    /// (coalesced queries share one).
+    pub resolutions: u64,
+    /// Upstream queries those resolutions sent, side resolutions included.
+    pub upstream_queries: u64,
+    /// Sum of the reply latencies (receipt to reply encoded), microseconds.
+    pub latency_us_sum: u64,
+    /// Replies per latency bucket: `latency[i]` counts replies above bound
+    /// `i - 1` and at most [`LATENCY_BUCKETS_US`]`[i]`; the last is the
+    /// overflow. Not cumulative.
+    pub latency: [u64; BUCKETS],
 }
 
 fn bump(counter: &AtomicU64) {
-    counter.fetch_add(1, Ordering::Relaxed);
+    add(counter, 1);
+}
+
+fn add(counter: &AtomicU64, n: u64) {
+    counter.fetch_add(n, Ordering::Relaxed);
+}
+
+/// Hands out shard numbers to threads as they first count something.
+static NEXT_SHARD: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    static THREAD_SHARD: usize = NEXT_SHARD.fetch_add(1, Ordering::Relaxed) % COUNTER_SHARDS;
+}
+
+/// The bucket of a latency of `us` microseconds.
+fn bucket(us: u64) -> usize {
+    LATENCY_BUCKETS_US
+        .iter()
+        .position(|&bound| us <= bound)
+        .unwrap_or(LATENCY_BUCKETS_US.len())
 }
 
 impl Counters {
+    /// This thread's shard.
+    fn shard(&self) -> &Shard {
+        // `try_with`: a thread tearing down its locals counts in shard 0
+        // rather than panicking.
+        let index = THREAD_SHARD.try_with(|i| *i).unwrap_or(0) % self.shards.len();
+        &self.shards[index]
+    }
+
     /// A message arrived.
     pub fn received(&self) {
-        bump(&self.received);
+        bump(&self.shard().received);
     }
 
     /// A message got no reply.
     pub fn dropped(&self) {
-        bump(&self.dropped);
+        bump(&self.shard().dropped);
     }
 
-    /// A reply with `rcode` was sent.
-    pub fn replied(&self, rcode: ResponseCode) {
+    /// A reply with `rcode` was made, `latency` after its query arrived.
+    pub fn replied(&self, rcode: ResponseCode, latency: Duration) {
+        let shard = self.shard();
         bump(match rcode {
-            ResponseCode::NoError => &self.noerror,
-            ResponseCode::NXDomain => &self.nxdomain,
-            ResponseCode::ServFail => &self.servfail,
-            ResponseCode::Refused => &self.refused,
-            ResponseCode::FormErr => &self.formerr,
-            ResponseCode::NotImp => &self.notimp,
-            _ => &self.other_rcode,
+            ResponseCode::NoError => &shard.noerror,
+            ResponseCode::NXDomain => &shard.nxdomain,
+            ResponseCode::ServFail => &shard.servfail,
+            ResponseCode::Refused => &shard.refused,
+            ResponseCode::FormErr => &shard.formerr,
+            ResponseCode::NotImp => &shard.notimp,
+            _ => &shard.other_rcode,
         });
+        let us = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX);
+        add(&shard.latency_us_sum, us);
+        bump(&shard.latency[bucket(us)]);
     }
 
     /// A reply was truncated.
     pub fn truncated(&self) {
-        bump(&self.truncated);
+        bump(&self.shard().truncated);
     }
 
     /// A query joined a resolution in flight.
     pub fn coalesced(&self) {
-        bump(&self.coalesced);
+        bump(&self.shard().coalesced);
     }
 
     /// A TCP connection was accepted.
     pub fn tcp_connection(&self) {
-        bump(&self.tcp_connections);
+        bump(&self.shard().tcp_connections);
     }
 
-    /// The values now.
+    /// A query was answered from the cache without a resolution.
+    pub fn cache_hit(&self) {
+        bump(&self.shard().cache_hits);
+    }
+
+    /// A resolution finished after sending `upstream_queries` queries.
+    pub fn resolved(&self, upstream_queries: u32) {
+        let shard = self.shard();
+        bump(&shard.resolutions);
+        add(&shard.upstream_queries, u64::from(upstream_queries));
+    }
+
+    /// The values now, summed over the shards.
     pub fn snapshot(&self) -> CounterSnapshot {
-        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
-        CounterSnapshot {
-            received: get(&self.received),
-            dropped: get(&self.dropped),
-            noerror: get(&self.noerror),
-            nxdomain: get(&self.nxdomain),
-            servfail: get(&self.servfail),
-            refused: get(&self.refused),
-            formerr: get(&self.formerr),
-            notimp: get(&self.notimp),
-            other_rcode: get(&self.other_rcode),
-            truncated: get(&self.truncated),
-            coalesced: get(&self.coalesced),
-            tcp_connections: get(&self.tcp_connections),
+        let mut snap = CounterSnapshot::default();
+        for shard in self.shards.iter() {
+            let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+            snap.received += get(&shard.received);
+            snap.dropped += get(&shard.dropped);
+            snap.noerror += get(&shard.noerror);
+            snap.nxdomain += get(&shard.nxdomain);
+            snap.servfail += get(&shard.servfail);
+            snap.refused += get(&shard.refused);
+            snap.formerr += get(&shard.formerr);
+            snap.notimp += get(&shard.notimp);
+            snap.other_rcode += get(&shard.other_rcode);
+            snap.truncated += get(&shard.truncated);
+            snap.coalesced += get(&shard.coalesced);
+            snap.tcp_connections += get(&shard.tcp_connections);
+            snap.cache_hits += get(&shard.cache_hits);
+            snap.resolutions += get(&shard.resolutions);
+            snap.upstream_queries += get(&shard.upstream_queries);
+            snap.latency_us_sum += get(&shard.latency_us_sum);
+            for (sum, bucket) in snap.latency.iter_mut().zip(&shard.latency) {
+                *sum += get(bucket);
+            }
         }
+        snap
     }
 }
 
@@ -134,7 +240,7 @@ impl fmt::Display for CounterSnapshot {
             f,
             "{} received, {} replies ({} NOERROR, {} NXDOMAIN, {} SERVFAIL, {} REFUSED, \
              {} FORMERR, {} NOTIMP, {} other), {} dropped, {} truncated, {} coalesced, \
-             {} TCP connections",
+             {} TCP connections, {} cache hits, {} resolutions, {} upstream queries",
             self.received,
             self.replies(),
             self.noerror,
@@ -147,7 +253,10 @@ impl fmt::Display for CounterSnapshot {
             self.dropped,
             self.truncated,
             self.coalesced,
-            self.tcp_connections
+            self.tcp_connections,
+            self.cache_hits,
+            self.resolutions,
+            self.upstream_queries
         )
     }
 }
@@ -160,14 +269,55 @@ mod tests {
     fn replies_are_counted_by_rcode() {
         let counters = Counters::default();
         counters.received();
-        counters.replied(ResponseCode::ServFail);
-        counters.replied(ResponseCode::ServFail);
-        counters.replied(ResponseCode::BADVERS);
+        counters.replied(ResponseCode::ServFail, Duration::ZERO);
+        counters.replied(ResponseCode::ServFail, Duration::ZERO);
+        counters.replied(ResponseCode::BADVERS, Duration::ZERO);
         counters.dropped();
         let snap = counters.snapshot();
         assert_eq!(snap.servfail, 2);
         assert_eq!(snap.other_rcode, 1);
         assert_eq!(snap.replies(), 3);
         assert!(snap.to_string().contains("2 SERVFAIL"));
+    }
+
+    #[test]
+    fn latencies_land_in_their_buckets() {
+        let counters = Counters::default();
+        for us in [0, 50, 51, 999, 1_000, 7_000_000] {
+            counters.replied(ResponseCode::NoError, Duration::from_micros(us));
+        }
+        let snap = counters.snapshot();
+        assert_eq!(snap.latency[0], 2, "0 and 50 µs: <= 50");
+        assert_eq!(snap.latency[1], 1, "51 µs: <= 100");
+        assert_eq!(snap.latency[4], 2, "999 and 1000 µs: <= 1 ms");
+        assert_eq!(snap.latency[BUCKETS - 1], 1, "7 s: overflow");
+        assert_eq!(snap.latency.iter().sum::<u64>(), snap.replies());
+        assert_eq!(snap.latency_us_sum, 50 + 51 + 999 + 1_000 + 7_000_000);
+    }
+
+    #[test]
+    fn counts_from_many_threads_add_up() {
+        let counters = std::sync::Arc::new(Counters::default());
+        let threads: Vec<_> = (0..COUNTER_SHARDS + 3)
+            .map(|_| {
+                let counters = std::sync::Arc::clone(&counters);
+                std::thread::spawn(move || {
+                    for _ in 0..100 {
+                        counters.received();
+                        counters.cache_hit();
+                    }
+                    counters.resolved(7);
+                })
+            })
+            .collect();
+        for thread in threads {
+            thread.join().unwrap();
+        }
+        let snap = counters.snapshot();
+        let n = (COUNTER_SHARDS + 3) as u64;
+        assert_eq!(snap.received, 100 * n);
+        assert_eq!(snap.cache_hits, 100 * n);
+        assert_eq!(snap.resolutions, n);
+        assert_eq!(snap.upstream_queries, 7 * n);
     }
 }

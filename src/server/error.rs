@@ -16,6 +16,9 @@ pub enum ServeError {
         #[source]
         source: std::io::Error,
     },
+    /// A listener thread or its runtime could not be started.
+    #[error("cannot start a listener thread: {0}")]
+    Runtime(#[source] std::io::Error),
     /// Nothing to listen on.
     #[error("no address to listen on")]
     NoListeners,

@@ -1,17 +1,25 @@
-//! One client message to one reply: the ACL, the header checks, the
-//! coalesced resolution, the size limit, the counters, all inside the
-//! message's `query` span.
+//! One client message to one reply: the ACL, the header checks, the cached
+//! answer or the coalesced resolution, the size limit, the counters, all
+//! inside the message's `query` span.
+//!
+//! The work is split in two so a listener can answer from the cache on its
+//! own receive loop: [`Handler::answer_now`] is synchronous and settles
+//! everything that needs no upstream query (bad packets, refusals, cached
+//! answers); only what it hands back as [`Immediate::Resolve`] needs
+//! [`Handler::resolve`] in a task of its own.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Instant;
 
-use hickory_proto::op::ResponseCode;
-use tracing::{Instrument, debug, field, info_span};
+use hickory_proto::op::{Message, ResponseCode};
+use tracing::{Instrument, Span, debug, field, info_span};
 
 use super::acl::Acl;
 use super::coalesce::{InFlight, Role};
 use super::counters::Counters;
-use super::packet::{self, TCP_MESSAGE_MAX, UDP_PAYLOAD_PLAIN, Verdict};
+use super::packet::{self, ClientQuery, Encoded, TCP_MESSAGE_MAX, UDP_PAYLOAD_PLAIN, Verdict};
+use crate::cache::Stamp;
 use crate::resolve::Resolver;
 
 /// How a message arrived; it decides the reply size limit.
@@ -21,6 +29,28 @@ pub enum Transport {
     Udp,
     /// A TCP frame: up to 65535 bytes.
     Tcp,
+}
+
+/// What [`Handler::answer_now`] settled.
+#[derive(Debug)]
+pub enum Immediate {
+    /// Done: send this reply, or nothing.
+    Done(Option<Vec<u8>>),
+    /// Answered whole from the resolver's caches, under these stamps (see
+    /// [`Resolver::answer_from_cache_stamped`]), and not truncated: send
+    /// it; a copy may be kept while the stamps are current.
+    Cached(Vec<u8>, Vec<Stamp>),
+    /// Not in the cache: hand it to [`Handler::resolve`].
+    Resolve(Pending),
+}
+
+/// A query that needs a resolution, with what its reply needs to know.
+#[derive(Debug)]
+pub struct Pending {
+    query: Box<ClientQuery>,
+    transport: Transport,
+    received: Instant,
+    span: Span,
 }
 
 /// Everything a listener needs to answer: shared by all listener tasks.
@@ -48,13 +78,25 @@ impl Handler {
     }
 
     /// The wire reply to the message `bytes` from `client`, or `None` when
-    /// it deserves none.
+    /// it deserves none: [`Handler::answer_now`], then [`Handler::resolve`]
+    /// if needed.
     pub async fn handle(
         &self,
         bytes: &[u8],
         client: SocketAddr,
         transport: Transport,
     ) -> Option<Vec<u8>> {
+        match self.answer_now(bytes, client, transport) {
+            Immediate::Done(reply) => reply,
+            Immediate::Cached(reply, _) => Some(reply),
+            Immediate::Resolve(pending) => self.resolve(pending).await,
+        }
+    }
+
+    /// Everything that needs no upstream query, without waiting: the checks,
+    /// the refusals, and answers the cache has whole.
+    pub fn answer_now(&self, bytes: &[u8], client: SocketAddr, transport: Transport) -> Immediate {
+        let received = Instant::now();
         self.counters.received();
         let span = info_span!(
             "query",
@@ -62,49 +104,108 @@ impl Handler {
             qname = field::Empty,
             qtype = field::Empty
         );
-        self.answer(bytes, client, transport).instrument(span).await
-    }
-
-    async fn answer(
-        &self,
-        bytes: &[u8],
-        client: SocketAddr,
-        transport: Transport,
-    ) -> Option<Vec<u8>> {
-        let (reply, udp_limit) = match packet::judge(bytes, self.acl.allows(client.ip())) {
+        let _entered = span.enter();
+        let query = match packet::judge(bytes, self.acl.allows(client.ip())) {
             Verdict::Drop => {
                 debug!(len = bytes.len(), "dropped: no readable query header");
                 self.counters.dropped();
-                return None;
+                return Immediate::Done(None);
             }
-            Verdict::Reply(reply) => (*reply, UDP_PAYLOAD_PLAIN),
-            Verdict::Resolve(query) => {
-                let span = tracing::Span::current();
-                span.record("qname", field::display(query.question.name()));
-                span.record("qtype", field::display(query.question.query_type()));
-                let (resolved, role) = self
-                    .in_flight
-                    .resolve(
-                        &self.resolver,
-                        query.question.name(),
-                        query.question.query_type(),
-                    )
-                    .await;
-                if role == Role::Follower {
-                    self.counters.coalesced();
+            Verdict::Reply(reply) => {
+                let limit = limit(transport, UDP_PAYLOAD_PLAIN);
+                return Immediate::Done(self.finish(&reply, limit, received));
+            }
+            Verdict::Resolve(query) => query,
+        };
+        let (qname, qtype) = (query.question.name(), query.question.query_type());
+        span.record("qname", field::display(qname));
+        span.record("qtype", field::display(qtype));
+        match self.resolver.answer_from_cache_stamped(qname, qtype) {
+            Some((outcome, stamps)) => {
+                self.counters.cache_hit();
+                let reply = packet::answer_reply(&query.message, &Ok(outcome));
+                let limit = limit(transport, packet::udp_limit(&query.message));
+                match self.encode(&reply, limit, received) {
+                    Some(encoded) if !encoded.truncated => Immediate::Cached(encoded.bytes, stamps),
+                    encoded => Immediate::Done(encoded.map(|e| e.bytes)),
                 }
-                let reply = match resolved {
-                    Some(result) => packet::answer_reply(&query.message, &result),
-                    None => packet::error_reply(&query.message, ResponseCode::ServFail),
-                };
-                (reply, packet::udp_limit(&query.message))
             }
-        };
-        let limit = match transport {
-            Transport::Udp => udp_limit,
-            Transport::Tcp => TCP_MESSAGE_MAX,
-        };
-        let Some(encoded) = packet::encode(&reply, limit) else {
+            None => {
+                drop(_entered);
+                Immediate::Resolve(Pending {
+                    query,
+                    transport,
+                    received,
+                    span,
+                })
+            }
+        }
+    }
+
+    /// Resolves a query the cache could not answer, joining an identical
+    /// resolution in flight if there is one.
+    pub async fn resolve(&self, pending: Pending) -> Option<Vec<u8>> {
+        let Pending {
+            query,
+            transport,
+            received,
+            span,
+        } = pending;
+        async move {
+            let question = &query.question;
+            let (resolved, role) = self
+                .in_flight
+                .resolve(&self.resolver, question.name(), question.query_type())
+                .await;
+            match role {
+                Role::Follower => self.counters.coalesced(),
+                Role::Leader => {
+                    let stats = match resolved.as_deref() {
+                        Some(Ok(outcome)) => Some(outcome.stats),
+                        Some(Err(failure)) => Some(failure.stats),
+                        None => None,
+                    };
+                    self.counters
+                        .resolved(stats.map_or(0, |s| s.upstream_queries));
+                }
+            }
+            let reply = match resolved {
+                Some(result) => packet::answer_reply(&query.message, &result),
+                None => packet::error_reply(&query.message, ResponseCode::ServFail),
+            };
+            let limit = limit(transport, packet::udp_limit(&query.message));
+            self.finish(&reply, limit, received)
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// The resolver answering.
+    pub fn resolver(&self) -> &Resolver {
+        &self.resolver
+    }
+
+    /// Whether `client` may ask.
+    pub fn allows(&self, client: SocketAddr) -> bool {
+        self.acl.allows(client.ip())
+    }
+
+    /// Counts a reply with `rcode` copied from a thread's reply cache, for
+    /// a query received at `received` (the full path counts its own).
+    pub fn count_copy(&self, rcode: ResponseCode, received: Instant) {
+        self.counters.received();
+        self.counters.cache_hit();
+        self.counters.replied(rcode, received.elapsed());
+    }
+
+    /// Encodes `reply` within `limit`, counts it and its latency.
+    fn finish(&self, reply: &Message, limit: usize, received: Instant) -> Option<Vec<u8>> {
+        self.encode(reply, limit, received).map(|e| e.bytes)
+    }
+
+    /// [`Handler::finish`], telling whether the reply was truncated.
+    fn encode(&self, reply: &Message, limit: usize, received: Instant) -> Option<Encoded> {
+        let Some(encoded) = packet::encode(reply, limit) else {
             debug!("dropped: reply cannot be encoded");
             self.counters.dropped();
             return None;
@@ -118,7 +219,15 @@ impl Handler {
             len = encoded.bytes.len(),
             "reply"
         );
-        self.counters.replied(encoded.rcode);
-        Some(encoded.bytes)
+        self.counters.replied(encoded.rcode, received.elapsed());
+        Some(encoded)
+    }
+}
+
+/// The reply size limit: `udp` for a datagram, the TCP maximum otherwise.
+fn limit(transport: Transport, udp: usize) -> usize {
+    match transport {
+        Transport::Udp => udp,
+        Transport::Tcp => TCP_MESSAGE_MAX,
     }
 }

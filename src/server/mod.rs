@@ -3,15 +3,22 @@
 //!
 //! # Layout
 //!
-//! - [`listen`]: binds UDP and TCP on each listen address ([`Listeners`]).
+//! - [`listen`]: binds each listen address: a group of UDP sockets
+//!   sharing the port with `SO_REUSEPORT`, one per worker thread, and one
+//!   TCP listener ([`Listeners`]).
 //! - [`udp`], [`tcp`]: one loop per socket; TCP with a connection cap,
 //!   framing, pipelining and an idle timeout.
-//! - [`handler`]: one message to one reply inside a `query` span.
+//! - [`handler`]: one message to one reply inside a `query` span: a
+//!   synchronous part (checks, refusals, cached answers) and, for a cache
+//!   miss, a resolution.
 //! - [`packet`]: the pure part: header checks, reply building, EDNS size
 //!   limit and truncation.
+//! - [`reply_cache`]: encoded replies kept per UDP thread, copied with
+//!   the ID, flags and TTLs patched.
 //! - [`coalesce`]: identical questions in flight share one resolution.
 //! - [`acl`]: who may ask; [`config`]: the TOML file and flags;
-//!   [`counters`]: what happened, printed at exit.
+//!   [`counters`]: what happened, printed at exit; [`metrics`]: the
+//!   counters over HTTP for Prometheus.
 //!
 //! [`run`] takes its sockets and a shutdown future from the caller, in the
 //! manner of mini-redis's `server::run`, so tests bind port 0 and stop the
@@ -21,14 +28,19 @@
 //!
 //! # Cached answers
 //!
-//! Every query goes through [`Resolver::resolve`], which answers from its
-//! caches without upstream queries when it can, but still decodes, builds
-//! and encodes a full message per query. A faster path would keep encoded
-//! replies keyed by question, patch the ID (and the TTLs, by elapsed time)
-//! in place, and answer them straight from the receive loop without a task
-//! per datagram; it needs the cache to report the smallest remaining TTL
-//! of an answer and to invalidate entries when the RRsets under them
-//! change.
+//! Each UDP socket has a thread and a single-threaded runtime of its own,
+//! and the kernel spreads datagrams over the sockets of an address
+//! (`SO_REUSEPORT`), so every thread reads its own and no wake-up crosses
+//! cores. A query whose answer the caches hold whole
+//! ([`Resolver::answer_from_cache`]: the CNAME chain, the final RRset or
+//! negative answer) is answered right there on the loop: no task, no
+//! channel, only the caches' per-shard locks, each held for one lookup,
+//! and counters that each thread keeps on cache lines of its own. The
+//! encoded reply is then kept in the thread's [`reply_cache`], so the next
+//! identical question costs a copy and a few patched bytes, for as long as
+//! no TTL has run out and the resolver has written nothing under the names
+//! it came from. Only a miss becomes a task, which joins or starts a
+//! coalesced resolution.
 
 pub mod acl;
 pub mod coalesce;
@@ -37,7 +49,9 @@ pub mod counters;
 pub mod error;
 pub mod handler;
 pub mod listen;
+pub mod metrics;
 pub mod packet;
+pub mod reply_cache;
 pub mod tcp;
 pub mod udp;
 
@@ -63,6 +77,7 @@ pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(3);
 /// The daemon before it runs: its handler and counters.
 pub struct Server {
     handler: Arc<Handler>,
+    reply_cache: usize,
 }
 
 impl Server {
@@ -70,7 +85,16 @@ impl Server {
     pub fn new(resolver: Resolver, acl: Acl) -> Self {
         Self {
             handler: Arc::new(Handler::new(resolver, acl)),
+            reply_cache: reply_cache::REPLY_CACHE_ENTRIES,
         }
+    }
+
+    /// Keeps up to `entries` encoded replies per UDP thread (default
+    /// [`reply_cache::REPLY_CACHE_ENTRIES`]); 0 keeps none, and every
+    /// cached answer is then built from the resolver's caches.
+    pub fn with_reply_cache(mut self, entries: usize) -> Self {
+        self.reply_cache = entries;
+        self
     }
 
     /// The live counters, readable while the server runs (SIGUSR1).
@@ -85,23 +109,31 @@ impl Server {
         listeners: Listeners,
         shutdown: impl Future,
     ) -> Result<CounterSnapshot, ServeError> {
-        let Listeners { udp, tcp } = listeners;
+        let Listeners { udp, tcp, metrics } = listeners;
         if udp.is_empty() && tcp.is_empty() {
             return Err(ServeError::NoListeners);
         }
         let (stop, stop_rx) = watch::channel(false);
         let mut loops = JoinSet::new();
         for socket in udp {
-            loops.spawn(udp::serve(
-                socket,
-                Arc::clone(&self.handler),
-                stop_rx.clone(),
-            ));
+            let handler = Arc::clone(&self.handler);
+            let finished = udp::start(socket, handler, self.reply_cache, stop_rx.clone())?;
+            loops.spawn(async move {
+                // An error only means the thread ended without saying so.
+                let _ = finished.await;
+            });
         }
         for listener in tcp {
             loops.spawn(tcp::serve(
                 listener,
                 Arc::clone(&self.handler),
+                stop_rx.clone(),
+            ));
+        }
+        if let Some(listener) = metrics {
+            loops.spawn(metrics::serve(
+                listener,
+                Arc::clone(self.handler.counters()),
                 stop_rx.clone(),
             ));
         }

@@ -1,22 +1,45 @@
-//! The UDP listener: one receive loop per socket, one task per datagram,
-//! a cap on datagrams in work, and a drain on shutdown.
+//! The UDP listener: one thread per socket, each with a single-threaded
+//! runtime of its own, in the manner of Unbound's threads (each reads its
+//! own `SO_REUSEPORT` socket; no wake-up ever crosses to another core).
+//!
+//! The loop drains the socket with non-blocking reads, up to
+//! [`UDP_BATCH`] datagrams before it lets other tasks run. A repeated
+//! question is answered with a copy from the thread's own
+//! [`ReplyCache`]; another the resolver's caches can answer is answered
+//! right there too, and its reply kept; neither needs a task or a wait;
+//! only one that needs a resolution becomes a task on the thread's runtime,
+//! under a cap on datagrams in work. On shutdown the loop stops reading and
+//! drains its tasks for at most [`DRAIN_TIMEOUT`].
 
+use std::io::ErrorKind;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use hickory_proto::op::ResponseCode;
 
 use tokio::net::UdpSocket;
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::{Semaphore, oneshot, watch};
 use tokio::task::JoinSet;
 use tracing::{debug, warn};
 
-use super::handler::{Handler, Transport};
+use super::DRAIN_TIMEOUT;
+use super::error::ServeError;
+use super::handler::{Handler, Immediate, Transport};
+use super::packet::UDP_PAYLOAD_MAX;
+use super::reply_cache::{Key, ReplyCache, read_query};
+use crate::cache::Stamp;
 
 /// Datagrams one socket works on at once. Beyond it new datagrams are
 /// dropped (and counted): a stub retries, and a flood cannot make the
 /// daemon hold unbounded tasks and memory. Unbound's `num-queries-per-thread`
 /// plays the same role.
 pub const MAX_UDP_IN_FLIGHT: usize = 1024;
+
+/// Datagrams read and answered in a row before the loop yields to the
+/// resolutions on its thread, so a flood of cached questions cannot starve
+/// them. Unbound reads up to 100 per event (`NUM_UDP_PER_SELECT`).
+pub const UDP_BATCH: usize = 64;
 
 /// Largest datagram read; anything bigger is cut by the kernel and then
 /// fails to parse.
@@ -25,52 +48,206 @@ const RECEIVE_BUFFER: usize = 65_535;
 /// Pause after a receive error, so a persistent one cannot spin the loop.
 const RECEIVE_ERROR_PAUSE: Duration = Duration::from_millis(10);
 
-/// Serves `socket` until `shutdown` turns true, then waits for the
-/// datagrams in work (the caller bounds that wait).
-pub async fn serve(socket: UdpSocket, handler: Arc<Handler>, mut shutdown: watch::Receiver<bool>) {
+/// Starts the thread serving `socket` (non-blocking, not yet registered
+/// with any runtime) until `shutdown` turns true. The receiver completes
+/// when the thread is done, its queries in work answered or abandoned.
+/// `reply_cache` is the number of encoded replies the thread keeps (0: none).
+pub fn start(
+    socket: std::net::UdpSocket,
+    handler: Arc<Handler>,
+    reply_cache: usize,
+    shutdown: watch::Receiver<bool>,
+) -> Result<oneshot::Receiver<()>, ServeError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(ServeError::Runtime)?;
+    let (done, finished) = oneshot::channel();
+    std::thread::Builder::new()
+        .name("rootwalk-udp".into())
+        .spawn(move || {
+            runtime.block_on(async move {
+                match UdpSocket::from_std(socket) {
+                    Ok(socket) => serve(socket, handler, reply_cache, shutdown).await,
+                    Err(error) => warn!("cannot register a UDP socket: {error}"),
+                }
+            });
+            // The receiver may be gone if the server stopped waiting.
+            let _ = done.send(());
+        })
+        .map_err(ServeError::Runtime)?;
+    Ok(finished)
+}
+
+/// Serves `socket`, keeping up to `reply_cache` encoded replies, until
+/// `shutdown` turns true, then waits for the datagrams in work, at most
+/// [`DRAIN_TIMEOUT`].
+pub async fn serve(
+    socket: UdpSocket,
+    handler: Arc<Handler>,
+    reply_cache: usize,
+    mut shutdown: watch::Receiver<bool>,
+) {
     let socket = Arc::new(socket);
     let permits = Arc::new(Semaphore::new(MAX_UDP_IN_FLIGHT));
     let mut tasks = JoinSet::new();
     let mut buffer = vec![0u8; RECEIVE_BUFFER];
-    loop {
-        let received = tokio::select! {
-            biased;
-            _ = super::stopped(&mut shutdown) => break,
-            received = socket.recv_from(&mut buffer) => received,
-        };
-        match received {
-            Ok((len, client)) => {
-                let Ok(permit) = Arc::clone(&permits).try_acquire_owned() else {
-                    handler.counters().received();
-                    handler.counters().dropped();
-                    debug!(%client, "dropped: {MAX_UDP_IN_FLIGHT} datagrams in work");
+    let mut copies = Copies::new(reply_cache);
+    'serving: loop {
+        let mut batch = 0;
+        while batch < UDP_BATCH {
+            let (len, client) = match socket.try_recv_from(&mut buffer) {
+                Ok(received) => received,
+                Err(error) if error.kind() == ErrorKind::WouldBlock => break,
+                Err(error) => {
+                    debug!("UDP receive error: {error}");
+                    tokio::time::sleep(RECEIVE_ERROR_PAUSE).await;
+                    break;
+                }
+            };
+            batch += 1;
+            let bytes = &buffer[..len];
+            let received = Instant::now();
+            let keyed = match copies.answer(&handler, bytes, client, received) {
+                Copied::Reply => {
+                    send(&socket, &copies.out, client).await;
                     continue;
-                };
-                let bytes = buffer[..len].to_vec();
-                let handler = Arc::clone(&handler);
-                let socket = Arc::clone(&socket);
-                tasks.spawn(async move {
-                    answer(&socket, &handler, &bytes, client).await;
-                    drop(permit);
-                });
-            }
-            Err(error) => {
-                debug!("UDP receive error: {error}");
-                tokio::time::sleep(RECEIVE_ERROR_PAUSE).await;
-            }
+                }
+                Copied::Keyed => true,
+                Copied::Unkeyed => false,
+            };
+            let pending = match handler.answer_now(bytes, client, Transport::Udp) {
+                Immediate::Done(Some(reply)) => {
+                    send(&socket, &reply, client).await;
+                    continue;
+                }
+                Immediate::Cached(reply, stamps) => {
+                    send(&socket, &reply, client).await;
+                    if keyed {
+                        copies.keep(&reply, stamps, received);
+                    }
+                    continue;
+                }
+                Immediate::Done(None) => continue,
+                Immediate::Resolve(pending) => pending,
+            };
+            let Ok(permit) = Arc::clone(&permits).try_acquire_owned() else {
+                handler.counters().dropped();
+                debug!(%client, "dropped: {MAX_UDP_IN_FLIGHT} datagrams in work");
+                continue;
+            };
+            let handler = Arc::clone(&handler);
+            let socket = Arc::clone(&socket);
+            tasks.spawn(async move {
+                if let Some(reply) = handler.resolve(pending).await {
+                    send(&socket, &reply, client).await;
+                }
+                drop(permit);
+            });
         }
         reap(&mut tasks);
+        if batch == UDP_BATCH {
+            // More may be waiting: let the resolutions run, then go on.
+            tokio::task::yield_now().await;
+            if *shutdown.borrow() {
+                break 'serving;
+            }
+            continue;
+        }
+        tokio::select! {
+            biased;
+            _ = super::stopped(&mut shutdown) => break 'serving,
+            readable = socket.readable() => {
+                if let Err(error) = readable {
+                    debug!("UDP socket not readable: {error}");
+                    tokio::time::sleep(RECEIVE_ERROR_PAUSE).await;
+                }
+            }
+        }
     }
-    while let Some(joined) = tasks.join_next().await {
-        report(joined);
+    let drained = tokio::time::timeout(DRAIN_TIMEOUT, async {
+        while let Some(joined) = tasks.join_next().await {
+            report(joined);
+        }
+    });
+    if drained.await.is_err() {
+        warn!("UDP queries still in work after {DRAIN_TIMEOUT:?}; abandoning them");
     }
 }
 
-/// Answers one datagram.
-async fn answer(socket: &UdpSocket, handler: &Handler, bytes: &[u8], client: SocketAddr) {
-    if let Some(reply) = handler.handle(bytes, client, Transport::Udp).await
-        && let Err(error) = socket.send_to(&reply, client).await
-    {
+/// A thread's reply cache and the buffers it works in.
+struct Copies {
+    /// `None` when the operator set the size to 0.
+    cache: Option<ReplyCache>,
+    key: Key,
+    out: Vec<u8>,
+}
+
+/// What the reply cache did with a datagram.
+enum Copied {
+    /// `Copies::out` holds the reply.
+    Reply,
+    /// A plain query from an allowed client, not kept (yet): `Copies::key`
+    /// is its key.
+    Keyed,
+    /// Not a query the cache deals with.
+    Unkeyed,
+}
+
+impl Copies {
+    fn new(entries: usize) -> Self {
+        Self {
+            cache: (entries > 0).then(|| ReplyCache::new(entries)),
+            key: Key::new(),
+            out: Vec::with_capacity(UDP_PAYLOAD_MAX.into()),
+        }
+    }
+
+    /// Answers `bytes` from `client` with a kept copy if there is one, and
+    /// counts it.
+    fn answer(
+        &mut self,
+        handler: &Handler,
+        bytes: &[u8],
+        client: SocketAddr,
+        now: Instant,
+    ) -> Copied {
+        let Some(cache) = self.cache.as_mut() else {
+            return Copied::Unkeyed;
+        };
+        let Some(query) = read_query(bytes, &mut self.key) else {
+            return Copied::Unkeyed;
+        };
+        if !handler.allows(client) {
+            return Copied::Unkeyed;
+        }
+        let resolver = handler.resolver();
+        match cache.answer(&self.key, &query, resolver, now, &mut self.out) {
+            Some(rcode) => {
+                handler.count_copy(ResponseCode::from_low(rcode), now);
+                Copied::Reply
+            }
+            None => Copied::Keyed,
+        }
+    }
+
+    /// Keeps `reply` for the question last keyed.
+    fn keep(&mut self, reply: &[u8], stamps: Vec<Stamp>, now: Instant) {
+        if let Some(cache) = self.cache.as_mut() {
+            cache.insert(self.key.clone(), reply, stamps, now);
+        }
+    }
+}
+
+/// Sends one reply, without waiting when the socket can take it; a failure
+/// (the client's port unreachable, a full buffer) loses only this reply,
+/// as UDP may.
+async fn send(socket: &UdpSocket, reply: &[u8], client: SocketAddr) {
+    let sent = match socket.try_send_to(reply, client) {
+        Err(error) if error.kind() == ErrorKind::WouldBlock => socket.send_to(reply, client).await,
+        other => other,
+    };
+    if let Err(error) = sent {
         debug!(%client, "UDP send failed: {error}");
     }
 }
