@@ -28,6 +28,10 @@ use super::error::ServeError;
 /// task) and a kernel buffer; more than a few per core only costs memory.
 pub const MAX_UDP_SOCKETS: usize = 64;
 
+/// Tries at port 0 (the kernel's choice): the port it gives UDP may be
+/// taken for TCP, and then both are bound again on a new port.
+pub const PORT_ZERO_ATTEMPTS: u32 = 8;
+
 /// The sockets the daemon serves, bound by the caller (tests bind port 0).
 #[derive(Debug, Default)]
 pub struct Listeners {
@@ -92,39 +96,53 @@ pub async fn bind(
 ) -> Result<Listeners, ServeError> {
     let count = udp_sockets.clamp(1, MAX_UDP_SOCKETS);
     let mut listeners = Listeners::default();
-    for &addr in addrs {
-        let group = match bind_udp_group(addr, count) {
-            Ok(group) => group,
-            Err(source) if defaults && addr.is_ipv6() && unavailable(&source) => {
-                warn!("skipping default listen address {addr}: {source}");
-                continue;
-            }
-            Err(source) => {
-                return Err(ServeError::Bind {
-                    addr,
-                    transport: "UDP",
-                    source,
-                });
+    'addresses: for &addr in addrs {
+        let mut attempts = 1;
+        let (group, tcp) = loop {
+            let group = match bind_udp_group(addr, count) {
+                Ok(group) => group,
+                Err(source) if defaults && addr.is_ipv6() && unavailable(&source) => {
+                    warn!("skipping default listen address {addr}: {source}");
+                    continue 'addresses;
+                }
+                Err(source) => {
+                    return Err(ServeError::Bind {
+                        addr,
+                        transport: "UDP",
+                        source,
+                    });
+                }
+            };
+            let bound = match group.first().map(std::net::UdpSocket::local_addr) {
+                Some(Ok(bound)) => bound,
+                Some(Err(source)) => {
+                    return Err(ServeError::Bind {
+                        addr,
+                        transport: "UDP",
+                        source,
+                    });
+                }
+                None => return Err(ServeError::NoListeners),
+            };
+            match TcpListener::bind(bound).await {
+                Ok(tcp) => break (group, tcp),
+                // The kernel chose a port free for UDP only: choose again.
+                Err(source)
+                    if addr.port() == 0
+                        && source.kind() == std::io::ErrorKind::AddrInUse
+                        && attempts < PORT_ZERO_ATTEMPTS =>
+                {
+                    attempts += 1;
+                }
+                Err(source) => {
+                    return Err(ServeError::Bind {
+                        addr: bound,
+                        transport: "TCP",
+                        source,
+                    });
+                }
             }
         };
-        let bound = match group.first().map(std::net::UdpSocket::local_addr) {
-            Some(Ok(bound)) => bound,
-            Some(Err(source)) => {
-                return Err(ServeError::Bind {
-                    addr,
-                    transport: "UDP",
-                    source,
-                });
-            }
-            None => return Err(ServeError::NoListeners),
-        };
-        let tcp = TcpListener::bind(bound)
-            .await
-            .map_err(|source| ServeError::Bind {
-                addr: bound,
-                transport: "TCP",
-                source,
-            })?;
         listeners.udp.extend(group);
         listeners.tcp.push(tcp);
     }
