@@ -106,3 +106,128 @@ impl Default for Limits {
         }
     }
 }
+
+/// A limit as a configuration file names it, with the values it may take:
+/// outside them the resolver cannot work (no queries at all) or the value
+/// is almost certainly a typo.
+#[derive(Debug, Clone)]
+pub struct LimitKey {
+    /// The key, e.g. `max-upstream-queries`.
+    pub key: &'static str,
+    /// Allowed values, in the key's unit (`-ms` and `-s` keys are times).
+    pub range: std::ops::RangeInclusive<u64>,
+}
+
+/// Every limit a configuration file may set, under `[limits]`.
+pub const LIMIT_KEYS: &[LimitKey] = &[
+    LimitKey {
+        key: "max-upstream-queries",
+        range: 1..=10_000,
+    },
+    LimitKey {
+        key: "max-glueless-per-delegation",
+        range: 0..=64,
+    },
+    LimitKey {
+        key: "max-target-depth",
+        range: 1..=32,
+    },
+    LimitKey {
+        key: "max-referrals",
+        range: 1..=128,
+    },
+    LimitKey {
+        key: "max-cname-chain",
+        range: 1..=64,
+    },
+    LimitKey {
+        key: "request-timeout-ms",
+        range: 100..=600_000,
+    },
+    LimitKey {
+        key: "query-timeout-ms",
+        range: 10..=60_000,
+    },
+    // RFC 8767 §4: no more than 7 days.
+    LimitKey {
+        key: "max-ttl-s",
+        range: 1..=604_800,
+    },
+    // RFC 9520 §3.2: at least 1 s, at most 5 minutes.
+    LimitKey {
+        key: "failure-ttl-s",
+        range: 1..=300,
+    },
+    LimitKey {
+        key: "edns-payload",
+        range: 512..=4096,
+    },
+    LimitKey {
+        key: "max-minimise-steps",
+        range: 0..=64,
+    },
+];
+
+impl Limits {
+    /// Sets the limit a configuration file calls `key` to `value`, after
+    /// checking it against [`LIMIT_KEYS`]. The error says what is wrong.
+    pub fn set(&mut self, key: &str, value: u64) -> Result<(), String> {
+        let Some(known) = LIMIT_KEYS.iter().find(|k| k.key == key) else {
+            let keys: Vec<&str> = LIMIT_KEYS.iter().map(|k| k.key).collect();
+            return Err(format!(
+                "unknown limit `{key}` (known: {})",
+                keys.join(", ")
+            ));
+        };
+        if !known.range.contains(&value) {
+            return Err(format!(
+                "{key} = {value} is outside {}..={}",
+                known.range.start(),
+                known.range.end()
+            ));
+        }
+        // In range, so each conversion below fits.
+        let small = |v: u64| u32::try_from(v).unwrap_or(u32::MAX);
+        match key {
+            "max-upstream-queries" => self.max_upstream_queries = small(value),
+            "max-glueless-per-delegation" => self.max_glueless_per_delegation = small(value),
+            "max-target-depth" => self.max_target_depth = small(value),
+            "max-referrals" => self.max_referrals = small(value),
+            "max-cname-chain" => self.max_cname_chain = small(value),
+            "request-timeout-ms" => self.request_timeout = Duration::from_millis(value),
+            "query-timeout-ms" => self.query_timeout = Duration::from_millis(value),
+            "max-ttl-s" => self.max_ttl = Duration::from_secs(value),
+            "failure-ttl-s" => self.failure_ttl = Duration::from_secs(value),
+            "edns-payload" => self.edns_payload = u16::try_from(value).unwrap_or(EDNS_PAYLOAD),
+            "max-minimise-steps" => self.max_minimise_steps = small(value),
+            _ => return Err(format!("limit `{key}` is listed but not settable")),
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_listed_key_sets_its_limit_and_ranges_are_enforced() {
+        for known in LIMIT_KEYS {
+            let mut limits = Limits::default();
+            let value = *known.range.end();
+            limits.set(known.key, value).unwrap();
+            assert_ne!(limits, Limits::default(), "{} changed nothing", known.key);
+            if *known.range.start() > 0 {
+                assert!(limits.set(known.key, known.range.start() - 1).is_err());
+            }
+            assert!(limits.set(known.key, known.range.end() + 1).is_err());
+        }
+        let mut limits = Limits::default();
+        limits.set("query-timeout-ms", 250).unwrap();
+        assert_eq!(limits.query_timeout, Duration::from_millis(250));
+        let err = limits.set("max-queries", 5).unwrap_err();
+        assert!(
+            err.contains("unknown limit `max-queries`") && err.contains("max-upstream-queries")
+        );
+    }
+}

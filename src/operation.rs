@@ -147,6 +147,7 @@ async fn serve(args: &ServeArgs) -> Result<ExitCode, CliError> {
     let settings = server::config::settings(args)?;
     let upstream = Upstream::from_args(&settings.upstream).await?;
     let mut config = upstream.config.clone();
+    config.limits = settings.limits.clone();
     if let Some(entries) = settings.cache_size {
         config.limits.cache_entries = entries;
     }

@@ -13,6 +13,10 @@
 //! udp-sockets = 2              # default: one per worker thread
 //! reply-cache-size = 10000     # per UDP thread; 0: off
 //! metrics = "127.0.0.1:9153"   # default: off
+//!
+//! [limits]                     # any of crate::config::LIMIT_KEYS
+//! max-upstream-queries = 100
+//! query-timeout-ms = 800
 //! ```
 //!
 //! Unknown keys and unusable values are errors naming the file and the key.
@@ -28,6 +32,7 @@ use super::error::ConfigError;
 use super::listen::MAX_UDP_SOCKETS;
 use super::reply_cache::MAX_REPLY_CACHE_ENTRIES;
 use crate::cli::{ServeArgs, UpstreamArgs};
+use crate::config::Limits;
 
 /// The standard DNS port.
 pub const DNS_PORT: u16 = 53;
@@ -60,6 +65,7 @@ struct FileSettings {
     udp_sockets: Option<usize>,
     reply_cache_size: Option<usize>,
     metrics: Option<String>,
+    limits: Option<std::collections::BTreeMap<String, u64>>,
 }
 
 /// What the daemon runs with, after file, flags and defaults are merged.
@@ -82,6 +88,9 @@ pub struct ServeSettings {
     pub reply_cache_size: Option<usize>,
     /// Where to serve the metrics, if anywhere.
     pub metrics: Option<SocketAddr>,
+    /// The resolver's limits, with the file's `[limits]` applied
+    /// (`cache-size` is applied separately).
+    pub limits: Limits,
 }
 
 /// The settings for `rootwalk serve`: reads `--config` if given and merges.
@@ -176,6 +185,12 @@ pub fn merge(args: &ServeArgs, file: Option<(&Path, &str)>) -> Result<ServeSetti
         })?),
         None => None,
     };
+    let mut limits = Limits::default();
+    for (key, value) in from_file.limits.iter().flatten() {
+        limits
+            .set(key, *value)
+            .map_err(|problem| value_error("limits", problem))?;
+    }
     if from_file.lab == Some(true) && from_file.root_hints.is_some() {
         return Err(value_error(
             "lab",
@@ -206,6 +221,7 @@ pub fn merge(args: &ServeArgs, file: Option<(&Path, &str)>) -> Result<ServeSetti
         udp_sockets: args.udp_sockets.or(from_file.udp_sockets),
         reply_cache_size: args.reply_cache_size.or(from_file.reply_cache_size),
         metrics: args.metrics.or(file_metrics),
+        limits,
     })
 }
 
@@ -250,6 +266,35 @@ mod tests {
 
     fn file(text: &str) -> Result<ServeSettings, ConfigError> {
         merge(&ServeArgs::default(), Some((Path::new("serve.toml"), text)))
+    }
+
+    #[test]
+    fn limits_table_sets_the_resolver_limits_and_rejects_bad_ones() {
+        let settings =
+            file("[limits]\nmax-upstream-queries = 50\nquery-timeout-ms = 300\n").unwrap();
+        assert_eq!(settings.limits.max_upstream_queries, 50);
+        assert_eq!(
+            settings.limits.query_timeout,
+            std::time::Duration::from_millis(300)
+        );
+        assert_eq!(settings.limits.max_referrals, crate::config::MAX_REFERRALS);
+
+        let unknown = file("[limits]\nmax-queries = 5\n").unwrap_err().to_string();
+        assert!(
+            unknown.contains("serve.toml") && unknown.contains("unknown limit `max-queries`"),
+            "{unknown}"
+        );
+        let range = file("[limits]\nfailure-ttl-s = 3600\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            range.contains("failure-ttl-s = 3600 is outside 1..=300"),
+            "{range}"
+        );
+        let negative = file("[limits]\nmax-referrals = -1\n")
+            .unwrap_err()
+            .to_string();
+        assert!(negative.contains("serve.toml"), "{negative}");
     }
 
     #[test]
