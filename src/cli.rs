@@ -100,7 +100,7 @@ pub struct ResolveArgs {
 #[derive(Debug, Args, Clone, Default)]
 pub struct ServeArgs {
     /// Address and port to answer on, UDP and TCP (repeatable). Default:
-    /// 127.0.0.1:53 and [::1]:53 (the latter skipped when the host has no
+    /// `127.0.0.1:53` and `[::1]:53` (the latter skipped when the host has no
     /// IPv6 loopback).
     #[arg(long, value_name = "ADDR:PORT")]
     pub listen: Vec<SocketAddr>,
