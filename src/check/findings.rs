@@ -218,6 +218,11 @@ fn glue_text(glue: &AddressMap) -> String {
 
 fn glue_findings(obs: &Observations, out: &mut Vec<Finding>) {
     let d = &obs.delegation;
+    if d.from_child {
+        // Every parent server also serves the zone and answered with its
+        // own data: no referral, so no glue to judge.
+        return;
+    }
     for name in &d.ns {
         let in_domain = obs.zone.zone_of(name);
         let sibling = !in_domain && obs.parent.zone_of(name);
@@ -543,6 +548,7 @@ mod tests {
         let delegation = Delegation {
             ns: set(&["ns1.ex.tld.", "ns2.ex.tld."]),
             glue,
+            from_child: false,
         };
         let both = [
             ("ns1.ex.tld.", "192.0.2.1"),
@@ -598,6 +604,15 @@ mod tests {
         );
         assert!(all[0].message.contains("192.0.2.99"), "{}", all[0].message);
         assert_eq!(all[0].servers, ["ns1.ex.tld."]);
+    }
+
+    #[test]
+    fn no_glue_is_expected_from_a_parent_server_that_serves_the_child() {
+        let mut obs = healthy();
+        obs.delegation.glue.clear();
+        assert_eq!(codes(&obs).len(), 2, "both in-domain servers lack glue");
+        obs.delegation.from_child = true;
+        assert_eq!(codes(&obs), []);
     }
 
     #[test]

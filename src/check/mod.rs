@@ -278,17 +278,20 @@ pub async fn resolve_addresses(
     addrs
 }
 
-/// The first delegation a parent server gave, or why there is none.
+/// The first referral a parent server gave (else the first authoritative
+/// NS answer from a parent server that serves the child too), or why
+/// there is none.
 fn usable_delegation(
     zone: &Name,
     parent: &Name,
     views: &[(Server, ParentView)],
 ) -> Result<Delegation, CheckError> {
-    if let Some(d) = views.iter().find_map(|(_, v)| match v {
-        ParentView::Delegation(d) => Some(d.clone()),
+    let delegations = views.iter().filter_map(|(_, v)| match v {
+        ParentView::Delegation(d) => Some(d),
         _ => None,
-    }) {
-        return Ok(d);
+    });
+    if let Some(d) = delegations.min_by_key(|d| d.from_child) {
+        return Ok(d.clone());
     }
     let said = |wanted: fn(&ParentView) -> bool| views.iter().any(|(_, v)| wanted(v));
     if said(|v| matches!(v, ParentView::NotDelegated)) {

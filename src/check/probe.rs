@@ -50,6 +50,10 @@ pub struct Delegation {
     /// Glue the scrubber kept: addresses of NS names inside the parent's
     /// zone, in-domain and sibling alike.
     pub glue: AddressMap,
+    /// Whether the parent server answered with the zone's own NS set
+    /// (AA=1: it serves the child too) instead of a referral; its glue then
+    /// says nothing about what other resolvers are sent.
+    pub from_child: bool,
 }
 
 /// Why a question got no usable reply.
@@ -164,10 +168,10 @@ impl Prober {
         };
         match classify(&reply) {
             ResponseKind::Referral { zone: to } if to == *zone => {
-                ParentView::Delegation(delegation(&reply, reply.authority_ns()))
+                ParentView::Delegation(delegation(&reply, reply.authority_ns(), false))
             }
             ResponseKind::Answer if reply.authoritative() => {
-                ParentView::Delegation(delegation(&reply, reply.chain()))
+                ParentView::Delegation(delegation(&reply, reply.chain(), true))
             }
             ResponseKind::NoData => ParentView::NotDelegated,
             ResponseKind::NxDomain => ParentView::NxDomain,
@@ -282,7 +286,7 @@ impl Prober {
 }
 
 /// The delegation in `ns_records` with the glue `reply` kept for them.
-fn delegation(reply: &Scrubbed, ns_records: &[Record]) -> Delegation {
+fn delegation(reply: &Scrubbed, ns_records: &[Record], from_child: bool) -> Delegation {
     let ns = ns_targets(ns_records);
     let mut glue = AddressMap::new();
     for name in &ns {
@@ -291,7 +295,11 @@ fn delegation(reply: &Scrubbed, ns_records: &[Record]) -> Delegation {
             glue.insert(name.clone(), addrs);
         }
     }
-    Delegation { ns, glue }
+    Delegation {
+        ns,
+        glue,
+        from_child,
+    }
 }
 
 /// What the serving addresses among `views` said `name`'s addresses are.
