@@ -611,3 +611,97 @@ async fn minimised_nxdomain_is_retried_with_the_full_name() {
     assert_eq!(asked(&log, "nope.a.tld1.").len(), 1, "{log:?}");
     assert_eq!(asked(&log, "x.nope.a.tld1.").len(), 1, "{log:?}");
 }
+
+/// A root server that is not the lab: it knows only its own NS and
+/// address and answers every other question NXDOMAIN with an SOA whose
+/// TTL (3600) is above its MINIMUM (300), as some servers still send it.
+/// Returns its address.
+async fn root_with_long_soa_ttl() -> std::net::SocketAddr {
+    use hickory_proto::op::{Message, MessageType, ResponseCode};
+    use hickory_proto::rr::Record;
+    use hickory_proto::rr::rdata::{A, NS, SOA};
+    let socket = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let addr = socket.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut buffer = vec![0u8; 4096];
+        while let Ok((len, client)) = socket.recv_from(&mut buffer).await {
+            let Ok(query) = Message::from_vec(&buffer[..len]) else {
+                continue;
+            };
+            let Some(question) = query.queries.first() else {
+                continue;
+            };
+            let mut reply = Message::response(query.metadata.id, query.metadata.op_code);
+            reply.metadata.message_type = MessageType::Response;
+            reply.metadata.authoritative = true;
+            reply.add_query(question.clone());
+            let root = Name::root();
+            if question.name().is_root() && question.query_type() == RecordType::NS {
+                reply.answers.push(Record::from_rdata(
+                    root,
+                    3600,
+                    RData::NS(NS(name("a.fake."))),
+                ));
+            } else if question.name() == &name("a.fake.") && question.query_type() == RecordType::A
+            {
+                reply.answers.push(Record::from_rdata(
+                    name("a.fake."),
+                    3600,
+                    RData::A(A(std::net::Ipv4Addr::LOCALHOST)),
+                ));
+            } else {
+                reply.metadata.response_code = ResponseCode::NXDomain;
+                let soa = SOA::new(
+                    name("a.fake."),
+                    name("hostmaster.fake."),
+                    1,
+                    3600,
+                    600,
+                    86400,
+                    300,
+                );
+                reply
+                    .authorities
+                    .push(Record::from_rdata(root, 3600, RData::SOA(soa)));
+            }
+            let _ = socket.send_to(&reply.to_vec().unwrap(), client).await;
+        }
+    });
+    addr
+}
+
+/// RFC 2308 §5: the TTL of the SOA in a negative answer is the negative
+/// TTL, min(SOA TTL, SOA MINIMUM), on the resolution that learns it as on
+/// every later answer from the cache.
+#[tokio::test]
+async fn negative_answers_carry_the_soa_ttl_capped_at_its_minimum_cold_and_warm() {
+    use rootwalk::resolve::ResolverConfig;
+    use rootwalk::resolve::hints::RootHints;
+    let root = root_with_long_soa_ttl().await;
+    let hints = RootHints::parse(
+        &format!(". 3600000 NS a.fake.\na.fake. 3600000 A {}\n", root.ip()),
+        "test",
+    )
+    .unwrap();
+    let resolver = Resolver::new(ResolverConfig {
+        hints,
+        upstream_port: root.port(),
+        limits: common::limits(),
+    });
+    let soa_ttl = |outcome: &Outcome| {
+        assert_eq!(outcome.rcode, ResponseCode::NXDomain);
+        let [soa] = outcome.authorities.as_slice() else {
+            panic!("one SOA: {:?}", outcome.authorities);
+        };
+        assert_eq!(soa.record_type(), RecordType::SOA);
+        soa.ttl
+    };
+    let cold = resolve(&resolver, "nope.example.", RecordType::A)
+        .await
+        .unwrap();
+    assert!(soa_ttl(&cold) <= 300, "cold: {}", soa_ttl(&cold));
+    let warm = resolver
+        .answer_from_cache(&name("nope.example."), RecordType::A)
+        .expect("the NXDOMAIN is cached");
+    assert!(soa_ttl(&warm) <= 300, "warm: {}", soa_ttl(&warm));
+}

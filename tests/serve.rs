@@ -123,6 +123,13 @@ fn query(qname: &str, qtype: RecordType, edns: Option<u16>) -> Message {
 /// `id` (other datagrams are skipped, at most a few).
 async fn udp_raw(server: SocketAddr, bytes: &[u8], id: u16) -> Vec<u8> {
     let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    udp_raw_on(&socket, server, bytes, id).await
+}
+
+/// [`udp_raw`] from `socket`: queries sent from one socket reach the same
+/// UDP thread of the daemon (`SO_REUSEPORT` hashes by address and port),
+/// so they meet the reply copies that thread keeps.
+async fn udp_raw_on(socket: &UdpSocket, server: SocketAddr, bytes: &[u8], id: u16) -> Vec<u8> {
     socket.send_to(bytes, server).await.unwrap();
     let mut buffer = vec![0u8; 65_535];
     for _ in 0..8 {
@@ -732,4 +739,63 @@ async fn metrics_count_queries_hits_upstream_queries_and_latency() {
         TcpStream::connect(metrics).await.is_err(),
         "the endpoint stops with the daemon"
     );
+}
+
+/// `message` encoded with its OPT record (which must be there and be the
+/// last record) carrying one more EDNS option, `code` with `data`.
+fn with_edns_option(message: &Message, code: u16, data: &[u8]) -> Vec<u8> {
+    let mut bytes = message.to_vec().unwrap();
+    let at = bytes.len() - 2;
+    let rdlen = u16::from_be_bytes([bytes[at], bytes[at + 1]]);
+    let added = u16::try_from(4 + data.len()).unwrap();
+    bytes[at..].copy_from_slice(&(rdlen + added).to_be_bytes());
+    bytes.extend_from_slice(&code.to_be_bytes());
+    bytes.extend_from_slice(&u16::try_from(data.len()).unwrap().to_be_bytes());
+    bytes.extend_from_slice(data);
+    bytes
+}
+
+/// A malformed EDNS Client Subnet option (RFC 7871 §7.1.1: FORMERR) gets
+/// FORMERR whether or not a copy of the answer is kept: the copy path must
+/// not answer what the full path rejects.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_client_subnet_gets_formerr_from_a_warm_thread_too() {
+    let daemon = Daemon::loopback().await;
+    let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    // Resolve, then answer from the cache (the copy is kept), then copy.
+    for _ in 0..3 {
+        let q = query("www.a.tld1.", RecordType::A, Some(1232));
+        let bytes = udp_raw_on(&socket, daemon.addr, &q.to_vec().unwrap(), q.metadata.id).await;
+        assert_eq!(
+            addresses(&Message::from_vec(&bytes).unwrap()),
+            ["192.0.2.10"]
+        );
+    }
+    let bad_options: [&[u8]; 3] = [
+        &[0, 3, 0, 0],                  // family 3 does not exist
+        &[],                            // empty
+        &[0, 1, 40, 0, 10, 0, 0, 0, 0], // IPv4 source prefix 40
+    ];
+    for data in bad_options {
+        let q = query("www.a.tld1.", RecordType::A, Some(1232));
+        let bytes = with_edns_option(&q, 8, data);
+        let reply = udp_raw_on(&socket, daemon.addr, &bytes, q.metadata.id).await;
+        let reply = Message::from_vec(&reply).unwrap();
+        assert_eq!(
+            reply.metadata.response_code,
+            ResponseCode::FormErr,
+            "ECS {data:?}: {reply:?}"
+        );
+    }
+    // A well-formed one is answered.
+    let q = query("www.a.tld1.", RecordType::A, Some(1232));
+    let bytes = with_edns_option(&q, 8, &[0, 1, 24, 0, 192, 0, 2]);
+    let reply = udp_raw_on(&socket, daemon.addr, &bytes, q.metadata.id).await;
+    assert_eq!(
+        addresses(&Message::from_vec(&reply).unwrap()),
+        ["192.0.2.10"]
+    );
+    let counters = daemon.stop().await;
+    assert_eq!(counters.formerr, 3, "{counters}");
+    assert_eq!(counters.noerror, 4, "{counters}");
 }

@@ -81,12 +81,11 @@ impl NegativeCache {
         soa: &Record,
         now: Instant,
     ) -> bool {
-        let RData::SOA(data) = &soa.data else {
+        let Some(ttl) = self.negative_ttl(soa) else {
             return false;
         };
-        let ttl = soa.ttl.min(data.minimum);
-        let ttl = Duration::from_secs(u64::from(ttl)).min(self.max_ttl);
-        if ttl.as_secs() == 0 {
+        let ttl = Duration::from_secs(u64::from(ttl));
+        if ttl.is_zero() {
             return false;
         }
         let owner = LowerName::new(name);
@@ -106,6 +105,28 @@ impl NegativeCache {
         self.entries
             .with_shard(&key, |shard| shard.put(key.clone(), entry));
         true
+    }
+
+    /// The negative TTL `soa` proves: min(SOA TTL, SOA MINIMUM) (RFC 2308
+    /// §5), capped at the cache's `max_ttl`; `None` when `soa` is not an
+    /// SOA record.
+    pub fn negative_ttl(&self, soa: &Record) -> Option<u32> {
+        let RData::SOA(data) = &soa.data else {
+            return None;
+        };
+        let cap = u32::try_from(self.max_ttl.as_secs()).unwrap_or(u32::MAX);
+        Some(soa.ttl.min(data.minimum).min(cap))
+    }
+
+    /// `soa` as a client is told it in the negative answer that brought
+    /// it: its TTL set to [`NegativeCache::negative_ttl`], as every later
+    /// answer from the cache gives it (counting down from there).
+    pub fn as_sent(&self, soa: &Record) -> Record {
+        let mut sent = soa.clone();
+        if let Some(ttl) = self.negative_ttl(soa) {
+            sent.ttl = ttl;
+        }
+        sent
     }
 
     /// NXDOMAIN for `name` (whatever `rtype`), else NODATA for (`name`,
@@ -290,6 +311,16 @@ mod tests {
             now
         ));
         assert_eq!(cache.get(&other, RecordType::A, now).unwrap().soa.ttl, 60);
+    }
+
+    #[test]
+    fn the_soa_as_sent_carries_the_negative_ttl() {
+        let cache = NegativeCache::new(10, Duration::from_secs(120));
+        assert_eq!(cache.as_sent(&soa("example.", 3600, 300)).ttl, 120);
+        assert_eq!(cache.as_sent(&soa("example.", 60, 300)).ttl, 60);
+        let cache = NegativeCache::new(10, DAY);
+        assert_eq!(cache.as_sent(&soa("example.", 3600, 300)).ttl, 300);
+        assert_eq!(cache.negative_ttl(&soa("example.", 0, 300)), Some(0));
     }
 
     #[test]

@@ -434,12 +434,14 @@ impl Inner {
                 ResponseKind::NoData => {
                     self.cache_negative(&scrubbed, NegativeKind::NoData);
                     report_answer(req, hop, scrubbed.chain());
-                    return Ok(Terminal::NoData(scrubbed.soa().cloned()));
+                    let soa = scrubbed.soa().map(|soa| self.negative.as_sent(soa));
+                    return Ok(Terminal::NoData(soa));
                 }
                 ResponseKind::NxDomain => {
                     self.cache_negative(&scrubbed, NegativeKind::NxDomain);
                     report_answer(req, hop, scrubbed.chain());
-                    return Ok(Terminal::NxDomain(scrubbed.soa().cloned()));
+                    let soa = scrubbed.soa().map(|soa| self.negative.as_sent(soa));
+                    return Ok(Terminal::NxDomain(soa));
                 }
                 ResponseKind::Lame(reason) => {
                     self.infra.record_lame(&dp.zone, addr, Instant::now());

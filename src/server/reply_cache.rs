@@ -42,6 +42,12 @@ const META_TYPES: [u16; 6] = [0, 24, 41, 250, 251, 252];
 /// OPT pseudo-record type (RFC 6891).
 const TYPE_OPT: u16 = 41;
 
+/// EDNS Client Subnet option code (RFC 7871). The full path's decoder
+/// validates its contents and a malformed one is FORMERR (RFC 7871 §7.1.1),
+/// so a query carrying one is left to that path; every other option is
+/// opaque to both paths.
+const OPTION_CLIENT_SUBNET: u16 = 8;
+
 /// Class IN.
 const CLASS_IN: u16 = 1;
 
@@ -66,7 +72,8 @@ pub struct WireQuery<'a> {
 
 /// Reads a plain query: QUERY opcode, QR=0, one IN question of an ordinary
 /// type with an uncompressed name, no answer or authority records, and no
-/// additional record but one well-formed OPT of version 0. Writes its
+/// additional record but one well-formed OPT of version 0 without a Client
+/// Subnet option. Writes its
 /// [`Key`] into `key`. `None` for anything else (then the full path judges).
 pub fn read_query<'a>(bytes: &'a [u8], key: &mut Key) -> Option<WireQuery<'a>> {
     let header = bytes.get(..HEADER_LEN)?;
@@ -125,7 +132,7 @@ pub fn read_query<'a>(bytes: &'a [u8], key: &mut Key) -> Option<WireQuery<'a>> {
 }
 
 /// The payload size of the OPT record at `at`, which must end the message:
-/// root owner, version 0, options well formed.
+/// root owner, version 0, options well formed, no Client Subnet option.
 fn read_opt(bytes: &[u8], at: usize) -> Option<u16> {
     let fixed = bytes.get(at..at + 11)?;
     let field = |i: usize| u16::from_be_bytes([fixed[i], fixed[i + 1]]);
@@ -138,9 +145,12 @@ fn read_opt(bytes: &[u8], at: usize) -> Option<u16> {
     }
     let mut option = rdata;
     while !option.is_empty() {
-        let [_, _, high, low, rest @ ..] = option else {
+        let [code_high, code_low, high, low, rest @ ..] = option else {
             return None;
         };
+        if u16::from_be_bytes([*code_high, *code_low]) == OPTION_CLIENT_SUBNET {
+            return None;
+        }
         option = rest.get(usize::from(u16::from_be_bytes([*high, *low]))..)?;
     }
     Some(field(3))
@@ -351,9 +361,22 @@ mod tests {
         for message in [response, notify, badvers] {
             declined.push(message.to_vec().unwrap());
         }
+        // Client Subnet: its contents are for the full path to judge.
+        let mut subnet = bytes.clone();
+        let rdlen = subnet.len() - 2;
+        subnet[rdlen..].copy_from_slice(&8u16.to_be_bytes());
+        subnet.extend_from_slice(&[0, 8, 0, 4, 0, 3, 0, 0]);
+        declined.push(subnet);
         for bytes in declined {
             assert!(read_query(&bytes, &mut key).is_none(), "{bytes:?}");
         }
+
+        // Other options are opaque to both paths: still read.
+        let mut cookie = bytes.clone();
+        let rdlen = cookie.len() - 2;
+        cookie[rdlen..].copy_from_slice(&12u16.to_be_bytes());
+        cookie.extend_from_slice(&[0, 10, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8]);
+        assert!(read_query(&cookie, &mut key).is_some());
     }
 
     #[test]
