@@ -616,7 +616,19 @@ async fn minimised_nxdomain_is_retried_with_the_full_name() {
 /// address and answers every other question NXDOMAIN with an SOA whose
 /// TTL (3600) is above its MINIMUM (300), as some servers still send it.
 /// Returns its address.
-async fn root_with_long_soa_ttl() -> std::net::SocketAddr {
+/// Names the fake root answers with an unusual TTL: two days (over
+/// MAX_TTL) and one with the top bit set (RFC 2181 §8).
+fn odd_ttl(qname: &Name) -> Option<u32> {
+    if qname == &name("long.example.") {
+        Some(2 * 86_400)
+    } else if qname == &name("msb.example.") {
+        Some(0x8000_0010)
+    } else {
+        None
+    }
+}
+
+async fn fake_root() -> std::net::SocketAddr {
     use hickory_proto::op::{Message, MessageType, ResponseCode};
     use hickory_proto::rr::Record;
     use hickory_proto::rr::rdata::{A, NS, SOA};
@@ -649,6 +661,12 @@ async fn root_with_long_soa_ttl() -> std::net::SocketAddr {
                     3600,
                     RData::A(A(std::net::Ipv4Addr::LOCALHOST)),
                 ));
+            } else if let Some(ttl) = odd_ttl(question.name()) {
+                reply.answers.push(Record::from_rdata(
+                    question.name().clone(),
+                    ttl,
+                    RData::A(A(std::net::Ipv4Addr::new(192, 0, 2, 1))),
+                ));
             } else {
                 reply.metadata.response_code = ResponseCode::NXDomain;
                 let soa = SOA::new(
@@ -677,7 +695,7 @@ async fn root_with_long_soa_ttl() -> std::net::SocketAddr {
 async fn negative_answers_carry_the_soa_ttl_capped_at_its_minimum_cold_and_warm() {
     use rootwalk::resolve::ResolverConfig;
     use rootwalk::resolve::hints::RootHints;
-    let root = root_with_long_soa_ttl().await;
+    let root = fake_root().await;
     let hints = RootHints::parse(
         &format!(". 3600000 NS a.fake.\na.fake. 3600000 A {}\n", root.ip()),
         "test",
@@ -704,4 +722,48 @@ async fn negative_answers_carry_the_soa_ttl_capped_at_its_minimum_cold_and_warm(
         .answer_from_cache(&name("nope.example."), RecordType::A)
         .expect("the NXDOMAIN is cached");
     assert!(soa_ttl(&warm) <= 300, "warm: {}", soa_ttl(&warm));
+}
+
+/// Answers keep the cache's TTL rules on the resolution that learns them:
+/// capped at MAX_TTL, and a TTL with the top bit set is zero (RFC 2181 §8)
+/// and not cached.
+#[tokio::test]
+async fn answer_ttls_are_capped_and_sane_cold_and_warm() {
+    use rootwalk::resolve::ResolverConfig;
+    use rootwalk::resolve::hints::RootHints;
+    let root = fake_root().await;
+    let hints = RootHints::parse(
+        &format!(". 3600000 NS a.fake.\na.fake. 3600000 A {}\n", root.ip()),
+        "test",
+    )
+    .unwrap();
+    let resolver = Resolver::new(ResolverConfig {
+        hints,
+        upstream_port: root.port(),
+        limits: common::limits(),
+    });
+    let max_ttl = rootwalk::config::MAX_TTL.as_secs() as u32;
+    let long = resolve(&resolver, "long.example.", RecordType::A)
+        .await
+        .unwrap();
+    assert_eq!(long.answers[0].ttl, max_ttl, "cold");
+    let warm = resolver
+        .answer_from_cache(&name("long.example."), RecordType::A)
+        .expect("cached");
+    assert!(
+        warm.answers[0].ttl <= max_ttl,
+        "warm: {}",
+        warm.answers[0].ttl
+    );
+
+    let msb = resolve(&resolver, "msb.example.", RecordType::A)
+        .await
+        .unwrap();
+    assert_eq!(msb.answers[0].ttl, 0);
+    let warm = resolver.answer_from_cache(&name("msb.example."), RecordType::A);
+    assert!(
+        warm.as_ref()
+            .is_none_or(|o| o.answers.iter().all(|r| r.ttl == 0)),
+        "{warm:?}"
+    );
 }

@@ -246,7 +246,15 @@ impl Resolver {
         match result {
             Ok(done) => Ok(Outcome {
                 rcode: done.rcode,
-                answers: done.answers,
+                // As the cache would give them: capped at MAX_TTL.
+                answers: done
+                    .answers
+                    .into_iter()
+                    .map(|mut r| {
+                        r.ttl = r.ttl.min(capped_secs(inner.limits.max_ttl));
+                        r
+                    })
+                    .collect(),
                 authorities: done.soa.into_iter().collect(),
                 stats: stats(&request),
             }),
@@ -262,4 +270,9 @@ impl Resolver {
             }
         }
     }
+}
+
+/// `ttl` in whole seconds, as a record TTL.
+fn capped_secs(ttl: Duration) -> u32 {
+    u32::try_from(ttl.as_secs()).unwrap_or(u32::MAX)
 }

@@ -130,9 +130,23 @@ impl Scrubbed {
     }
 }
 
+/// RFC 2181 §8: a TTL with the top bit set is treated as zero (it was
+/// meant as a negative number, or it is an attack on the cache).
+pub fn sane_ttl(ttl: u32) -> u32 {
+    if ttl > i32::MAX as u32 { 0 } else { ttl }
+}
+
 /// Filters `reply` from a server asked as authority for `zone` about
 /// `question`.
-pub fn scrub(reply: Message, zone: &Name, question: &Query) -> Scrubbed {
+pub fn scrub(mut reply: Message, zone: &Name, question: &Query) -> Scrubbed {
+    for record in reply
+        .answers
+        .iter_mut()
+        .chain(reply.authorities.iter_mut())
+        .chain(reply.additionals.iter_mut())
+    {
+        record.ttl = sane_ttl(record.ttl);
+    }
     let qname = question.name().clone();
     let qtype = question.query_type();
     let mut dropped = Vec::new();
@@ -319,6 +333,14 @@ pub(crate) mod tests {
         m.authorities = auth;
         m.additionals = add;
         (m, q)
+    }
+
+    #[test]
+    fn ttls_with_the_top_bit_set_count_as_zero() {
+        assert_eq!(sane_ttl(300), 300);
+        assert_eq!(sane_ttl(i32::MAX as u32), i32::MAX as u32);
+        assert_eq!(sane_ttl(0x8000_0000), 0);
+        assert_eq!(sane_ttl(u32::MAX), 0);
     }
 
     #[test]
