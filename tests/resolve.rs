@@ -688,11 +688,8 @@ async fn fake_root() -> std::net::SocketAddr {
     addr
 }
 
-/// RFC 2308 §5: the TTL of the SOA in a negative answer is the negative
-/// TTL, min(SOA TTL, SOA MINIMUM), on the resolution that learns it as on
-/// every later answer from the cache.
-#[tokio::test]
-async fn negative_answers_carry_the_soa_ttl_capped_at_its_minimum_cold_and_warm() {
+/// A resolver whose only root is [`fake_root`].
+async fn fake_root_resolver() -> Resolver {
     use rootwalk::resolve::ResolverConfig;
     use rootwalk::resolve::hints::RootHints;
     let root = fake_root().await;
@@ -701,11 +698,19 @@ async fn negative_answers_carry_the_soa_ttl_capped_at_its_minimum_cold_and_warm(
         "test",
     )
     .unwrap();
-    let resolver = Resolver::new(ResolverConfig {
+    Resolver::new(ResolverConfig {
         hints,
         upstream_port: root.port(),
         limits: common::limits(),
-    });
+    })
+}
+
+/// RFC 2308 §5: the TTL of the SOA in a negative answer is the negative
+/// TTL, min(SOA TTL, SOA MINIMUM), on the resolution that learns it as on
+/// every later answer from the cache.
+#[tokio::test]
+async fn negative_answers_carry_the_soa_ttl_capped_at_its_minimum_cold_and_warm() {
+    let resolver = fake_root_resolver().await;
     let soa_ttl = |outcome: &Outcome| {
         assert_eq!(outcome.rcode, ResponseCode::NXDomain);
         let [soa] = outcome.authorities.as_slice() else {
@@ -729,19 +734,7 @@ async fn negative_answers_carry_the_soa_ttl_capped_at_its_minimum_cold_and_warm(
 /// and not cached.
 #[tokio::test]
 async fn answer_ttls_are_capped_and_sane_cold_and_warm() {
-    use rootwalk::resolve::ResolverConfig;
-    use rootwalk::resolve::hints::RootHints;
-    let root = fake_root().await;
-    let hints = RootHints::parse(
-        &format!(". 3600000 NS a.fake.\na.fake. 3600000 A {}\n", root.ip()),
-        "test",
-    )
-    .unwrap();
-    let resolver = Resolver::new(ResolverConfig {
-        hints,
-        upstream_port: root.port(),
-        limits: common::limits(),
-    });
+    let resolver = fake_root_resolver().await;
     let max_ttl = rootwalk::config::MAX_TTL.as_secs() as u32;
     let long = resolve(&resolver, "long.example.", RecordType::A)
         .await

@@ -130,16 +130,11 @@ impl Transport {
                 ignored: udp.ignored,
             });
         }
-        let (id, wire) = self.encode_query(question)?;
-        let started = Instant::now();
-        let (message, bytes) = tcp::exchange(server, &wire, id, question, self.timeout).await?;
+        let tcp = self.exchange_tcp(server, question).await?;
         Ok(Reply {
-            message,
-            bytes,
-            rtt: started.elapsed(),
-            protocol: Protocol::Tcp,
             tcp_fallback: true,
             ignored: udp.ignored,
+            ..tcp
         })
     }
 
