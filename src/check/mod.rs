@@ -153,10 +153,33 @@ impl Checker {
                 .collect(),
         );
 
+        let (child_views, resolved) = self.probe_zone_servers(zone, &delegation).await;
+
+        let observations = Observations {
+            chain: chain::chain(zone, &self.log.cuts()),
+            zone: zone.clone(),
+            parent,
+            parent_views,
+            delegation,
+            child_views,
+            resolved,
+        };
+        Ok(Report::new(&observations))
+    }
+
+    /// Asks every known address of every name server of `zone`, in up to
+    /// [`PROBE_ROUNDS`] rounds (each round may reveal names and addresses
+    /// the last did not know). Returns the views, sorted, and the
+    /// addresses the resolver found for out-of-zone names.
+    async fn probe_zone_servers(
+        &self,
+        zone: &Name,
+        delegation: &Delegation,
+    ) -> (Vec<(Server, ChildView)>, AddressMap) {
         let mut resolved = AddressMap::new();
         let mut child_views: Vec<(Server, ChildView)> = Vec::new();
         for _ in 0..PROBE_ROUNDS {
-            let names = ns_names(&delegation, &child_views);
+            let names = ns_names(delegation, &child_views);
             let outside: Vec<&Name> = names
                 .iter()
                 .filter(|n| !zone.zone_of(n) && !resolved.contains_key(*n))
@@ -192,17 +215,7 @@ impl Checker {
             child_views.extend(targets.into_iter().zip(views));
         }
         child_views.sort_by(|a, b| a.0.cmp(&b.0));
-
-        let observations = Observations {
-            chain: chain::chain(zone, &self.log.cuts()),
-            zone: zone.clone(),
-            parent,
-            parent_views,
-            delegation,
-            child_views,
-            resolved,
-        };
-        Ok(Report::new(&observations))
+        (child_views, resolved)
     }
 
     /// The zone whose SOA sits above `zone`: the answer's owner when the
