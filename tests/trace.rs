@@ -509,8 +509,25 @@ async fn all_servers_reports_lame_servers_and_glueless_cuts() {
     );
     assert!(render::text::render(&trace).contains(";; WARNING: lame server ns1.lame.tld2."));
 
-    // A glueless cut's servers are found through the resolver.
+    // A glueless cut's servers are found through the resolver, and the
+    // cuts of the side resolution are surveyed too.
     let trace = surveyed(&lab, "www.c.tld2.").await;
+    let cuts: Vec<(&str, &str)> = trace
+        .all_servers
+        .iter()
+        .map(|c| (c.zone.as_str(), c.qname.as_str()))
+        .collect();
+    assert_eq!(
+        cuts,
+        [
+            (".", "tld2."),
+            ("tld2.", "c.tld2."),
+            (".", "tld3."),
+            ("tld3.", "hosting.tld3."),
+            ("hosting.tld3.", "ns.hosting.tld3."),
+            ("c.tld2.", "www.c.tld2."),
+        ]
+    );
     let cut = trace
         .all_servers
         .iter()

@@ -1,7 +1,8 @@
 //! `rootwalk trace --all-servers`: what dnstracer and DNSViz do and dig
 //! cannot. After the walk, the question asked at each zone cut of the
-//! client's path is put to every server address of that cut, and replies
-//! that differ, or do not come, are reported.
+//! trace (the client's path and its side resolutions) is put to every
+//! server address of that cut, and replies that differ, or do not come,
+//! are reported.
 //!
 //! A cut's servers are the union of the referral's NS set (with its glue)
 //! and the zone's own NS answer, at every address the glue and the
@@ -17,7 +18,7 @@ use hickory_proto::rr::{Name, RecordType};
 use super::probe::{ProbeError, Prober, ns_targets};
 use crate::resolve::Resolver;
 use crate::resolve::classify::{ResponseKind, classify};
-use crate::trace::tree::{CutSurvey, Hop, SurveyReply, Trace};
+use crate::trace::tree::{CutSurvey, Hop, Resolution, SurveyReply, Trace};
 
 /// Servers asked per zone cut at most: a zone with more addresses than
 /// this (the real root has 26) is sampled in name order, so one survey
@@ -41,15 +42,30 @@ pub async fn survey(trace: &mut Trace, resolver: &Resolver, prober: &Prober) {
     trace.all_servers = surveys;
 }
 
-/// The distinct (zone, question) pairs of the client's hops, in order,
-/// with the servers the walk's referrals named.
+/// Every hop of the trace in tree order: each resolution's hops, and after
+/// each hop the side resolutions it needed.
+fn hops_of(trace: &Trace) -> Vec<&Hop> {
+    fn walk<'a>(resolution: &'a Resolution, out: &mut Vec<&'a Hop>) {
+        for hop in &resolution.hops {
+            out.push(hop);
+            for side in &hop.side_resolutions {
+                walk(side, out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for resolution in &trace.resolutions {
+        walk(resolution, &mut out);
+    }
+    out
+}
+
+/// The distinct (zone, question) pairs of the trace's hops, side
+/// resolutions included, in order, with the servers the referrals named.
 async fn cuts_of(trace: &Trace, resolver: &Resolver) -> Vec<Cut> {
-    let Some(client) = trace.resolutions.first() else {
-        return Vec::new();
-    };
     let mut cuts: Vec<Cut> = Vec::new();
     let mut referred: BTreeMap<Name, BTreeMap<Name, BTreeSet<IpAddr>>> = BTreeMap::new();
-    for hop in &client.hops {
+    for hop in hops_of(trace) {
         note_referral(hop, &mut referred);
         let (Ok(zone), Ok(qname), Ok(qtype)) = (
             Name::from_str(&hop.zone),

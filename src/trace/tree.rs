@@ -22,8 +22,9 @@ pub struct Trace {
     pub resolutions: Vec<Resolution>,
     /// Counters and the critical path.
     pub summary: Summary,
-    /// With `--all-servers`: the question of each zone cut on the client's
-    /// path put to every server of that cut (absent otherwise).
+    /// With `--all-servers`: the question of each zone cut of the trace
+    /// (side resolutions included) put to every server of that cut (absent
+    /// otherwise).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub all_servers: Vec<CutSurvey>,
 }
