@@ -1,11 +1,17 @@
-//! The command line: one subcommand per job, parsed with clap.
+//! The command line: one subcommand per job, parsed with clap, and the
+//! conversions from clap's argument structs into the library's own
+//! configuration types ([`UpstreamConfig`], [`ServeOptions`],
+//! [`LabConfig`]). No library module names a type of this file.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::config::UpstreamConfig;
+use crate::lab::{LabConfig, LabError, LabPort, parse_prefix};
 use crate::server::acl::Cidr;
+use crate::server::config::ServeOptions;
 
 /// rootwalk: a recursive DNS resolver that walks the delegation chain from
 /// the root itself and shows its work: referrals, glue, and the side
@@ -226,4 +232,59 @@ pub enum TraceFormat {
     Dot,
     /// The digraph rendered by Graphviz's `dot -Tsvg` (needs graphviz).
     Svg,
+}
+
+impl From<&UpstreamArgs> for UpstreamConfig {
+    fn from(args: &UpstreamArgs) -> Self {
+        let UpstreamArgs {
+            lab,
+            root_hints,
+            upstream_port,
+        } = args;
+        Self {
+            lab: *lab,
+            root_hints: root_hints.clone(),
+            upstream_port: *upstream_port,
+        }
+    }
+}
+
+impl From<&ServeArgs> for ServeOptions {
+    fn from(args: &ServeArgs) -> Self {
+        let ServeArgs {
+            listen,
+            allow,
+            upstream,
+            cache_size,
+            udp_sockets,
+            reply_cache_size,
+            metrics,
+            config,
+        } = args;
+        Self {
+            listen: listen.clone(),
+            allow: allow.clone(),
+            upstream: upstream.into(),
+            cache_size: *cache_size,
+            udp_sockets: *udp_sockets,
+            reply_cache_size: *reply_cache_size,
+            metrics: *metrics,
+            config: config.clone(),
+        }
+    }
+}
+
+impl TryFrom<&LabArgs> for LabConfig {
+    type Error = LabError;
+
+    /// `rootwalk lab`'s flags: port 53 when free unless `--port`, the
+    /// `--prefix` checked, latency on.
+    fn try_from(args: &LabArgs) -> Result<Self, LabError> {
+        Ok(Self {
+            manifest: args.manifest.clone(),
+            prefix: args.prefix.as_deref().map(parse_prefix).transpose()?,
+            port: args.port.map_or(LabPort::PreferStandard, LabPort::Fixed),
+            latency: true,
+        })
+    }
 }

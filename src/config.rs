@@ -4,6 +4,7 @@
 //! so an operator can find, document and change them in one place. The
 //! constants are the defaults; [`Limits`] carries the values in force.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// Upstream queries one client question may cause, side resolutions included.
@@ -204,6 +205,19 @@ impl Limits {
         }
         Ok(())
     }
+}
+
+/// Where upstream queries go: the built-in Internet root hints, a hints
+/// file, or the embedded lab. The command-line faces turn this into a
+/// resolver configuration; `serve` reads it from its file too.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UpstreamConfig {
+    /// Start the embedded lab in-process and resolve against it.
+    pub lab: bool,
+    /// Root hints file (named.root format) instead of IANA's built-in hints.
+    pub root_hints: Option<PathBuf>,
+    /// Port every upstream query goes to, when not 53 (or the lab's).
+    pub upstream_port: Option<u16>,
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use rootwalk::cli::Cli;
-use rootwalk::error::CliError;
+use rootwalk::operation::CliError;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();

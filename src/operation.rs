@@ -11,23 +11,72 @@ use hickory_proto::rr::{Name, Record, RecordType};
 
 use crate::cli::{
     BenchArgs, CheckArgs, CheckFormat, Command, ResolveArgs, ServeArgs, TraceArgs, TraceFormat,
-    UpstreamArgs,
 };
-use crate::error::CliError;
+use crate::config::UpstreamConfig;
 use crate::lab::{Lab, LabConfig, LabPort};
 use crate::resolve::hints::RootHints;
 use crate::resolve::{Resolver, ResolverConfig};
-use crate::server::{self, Counters, ServeError, Server};
+use crate::server::{self, Counters, ServeError};
 use crate::trace::NullObserver;
 use crate::trace::recorder::{Context, TraceRecorder};
 use crate::trace::render::{self, RenderError};
 use crate::trace::tree::{self, Trace, TraceRecord};
 
+/// Why a command could not run (exit code 2).
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// The subcommand is not built yet.
+    #[error("`rootwalk {0}` is not implemented yet")]
+    NotImplemented(&'static str),
+    /// The domain name argument is invalid.
+    #[error("invalid domain name `{name}`: {problem}")]
+    BadName {
+        /// The argument.
+        name: String,
+        /// What is wrong.
+        problem: String,
+    },
+    /// The record type argument is unknown.
+    #[error("unknown record type `{0}`")]
+    BadType(String),
+    /// The root hints could not be read.
+    #[error(transparent)]
+    Hints(#[from] crate::resolve::hints::HintsError),
+    /// The lab could not start.
+    #[error(transparent)]
+    Lab(#[from] crate::lab::LabError),
+    /// The daemon could not start.
+    #[error(transparent)]
+    Serve(#[from] crate::server::ServeError),
+    /// The daemon's configuration is unusable.
+    #[error(transparent)]
+    Config(#[from] crate::server::ConfigError),
+    /// The bench could not run.
+    #[error(transparent)]
+    Bench(#[from] crate::bench::BenchError),
+    /// Output could not be serialised.
+    #[error("cannot write JSON: {0}")]
+    Json(#[source] serde_json::Error),
+    /// The delegation check could not run.
+    #[error(transparent)]
+    Check(#[from] crate::check::CheckError),
+    /// The trace could not be rendered.
+    #[error(transparent)]
+    Render(#[from] crate::trace::render::RenderError),
+    /// Writing the output failed.
+    #[error("cannot write the output: {0}")]
+    Output(#[source] std::io::Error),
+    /// The async runtime could not start.
+    #[error("cannot start the runtime: {0}")]
+    Runtime(#[source] std::io::Error),
+}
+
 /// Runs one subcommand to completion.
 pub async fn run(command: Command) -> Result<ExitCode, CliError> {
     match command {
         Command::Lab(args) => {
-            crate::lab::run(&args).await?;
+            let config = LabConfig::try_from(&args)?;
+            crate::lab::run(config, args.hints_out.as_deref()).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Resolve(args) => resolve(&args).await,
@@ -47,8 +96,9 @@ pub struct Upstream {
 }
 
 impl Upstream {
-    /// Builds the upstream from `--lab`, `--root-hints`, `--upstream-port`.
-    pub async fn from_args(args: &UpstreamArgs) -> Result<Self, CliError> {
+    /// Builds the upstream from `--lab`, `--root-hints`, `--upstream-port`
+    /// (or the same keys of the serve file).
+    pub async fn from_config(args: &UpstreamConfig) -> Result<Self, CliError> {
         let mut config = ResolverConfig::internet();
         let mut lab = None;
         if args.lab {
@@ -80,7 +130,7 @@ pub fn question(args: &ResolveArgs) -> Result<(Name, RecordType), CliError> {
 
 async fn resolve(args: &ResolveArgs) -> Result<ExitCode, CliError> {
     let (name, rtype) = question(args)?;
-    let upstream = Upstream::from_args(&args.upstream).await?;
+    let upstream = Upstream::from_config(&(&args.upstream).into()).await?;
     let resolver = Resolver::new(upstream.config);
     match resolver.resolve(&name, rtype, &NullObserver).await {
         Ok(outcome) => {
@@ -121,7 +171,7 @@ async fn check(args: &CheckArgs) -> Result<ExitCode, CliError> {
         problem: e.to_string(),
     })?;
     zone.set_fqdn(true);
-    let upstream = Upstream::from_args(&args.upstream).await?;
+    let upstream = Upstream::from_config(&(&args.upstream).into()).await?;
     let report = crate::check::run(&zone, upstream.config.clone()).await?;
     let text = match args.format {
         CheckFormat::Text => report.to_text(),
@@ -144,26 +194,10 @@ async fn check(args: &CheckArgs) -> Result<ExitCode, CliError> {
 /// `rootwalk serve`: bind, answer until SIGINT or SIGTERM, print the
 /// counters (also on SIGUSR1).
 async fn serve(args: &ServeArgs) -> Result<ExitCode, CliError> {
-    let settings = server::config::settings(args)?;
-    let upstream = Upstream::from_args(&settings.upstream).await?;
-    let mut config = upstream.config.clone();
-    config.limits = settings.limits.clone();
-    if let Some(entries) = settings.cache_size {
-        config.limits.cache_entries = entries;
-    }
-    let udp_sockets = settings
-        .udp_sockets
-        .unwrap_or_else(server::listen::default_udp_sockets);
-    let mut listeners =
-        server::listen::bind(&settings.listen, settings.listen_is_default, udp_sockets).await?;
-    if let Some(addr) = settings.metrics {
-        listeners.metrics = Some(server::listen::bind_metrics(addr).await?);
-    }
+    let settings = server::config::settings(&args.into())?;
+    let upstream = Upstream::from_config(&settings.upstream).await?;
+    let (daemon, listeners) = server::prepare(&settings, upstream.config.clone()).await?;
     let shutdown = signals::shutdown()?;
-    let mut daemon = Server::new(Resolver::new(config), settings.acl);
-    if let Some(entries) = settings.reply_cache_size {
-        daemon = daemon.with_reply_cache(entries);
-    }
     let reporter = signals::report_on_usr1(daemon.counters())?;
     for (transport, addr) in listeners.local_addrs() {
         println!("rootwalk serve: listening on {addr} ({transport})");
@@ -240,7 +274,7 @@ mod signals {
 
 async fn trace(args: &TraceArgs) -> Result<ExitCode, CliError> {
     let (name, rtype) = question(&args.query)?;
-    let upstream = Upstream::from_args(&args.query.upstream).await?;
+    let upstream = Upstream::from_config(&(&args.query.upstream).into()).await?;
     let resolver = Resolver::new(upstream.config.clone());
     if args.use_cache {
         // Warm the cache; the traced run below shows what it saves. A
@@ -356,7 +390,7 @@ async fn bench(args: &BenchArgs) -> Result<ExitCode, CliError> {
         })?;
     }
     let format = bench_format(args);
-    let upstream = Upstream::from_args(&args.upstream).await?;
+    let upstream = Upstream::from_config(&(&args.upstream).into()).await?;
     let items = entries.as_ref().map_or(bench::LAB_CASES.len(), Vec::len);
     // Hidden off a terminal by indicatif; also when JSON or CSV goes to a
     // pipe, where a bar on the terminal would only interleave with it.

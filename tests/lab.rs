@@ -736,7 +736,12 @@ async fn run_writes_hints_with_header_and_rejects_bad_prefix() {
         hints_out: Some(hints_out.clone()),
     };
     // `run` serves until Ctrl-C; the timeout stands in for it.
-    let outcome = tokio::time::timeout(Duration::from_millis(300), rootwalk::lab::run(&args)).await;
+    let config = LabConfig::try_from(&args).unwrap();
+    let outcome = tokio::time::timeout(
+        Duration::from_millis(300),
+        rootwalk::lab::run(config, args.hints_out.as_deref()),
+    )
+    .await;
     assert!(outcome.is_err(), "run ended early: {outcome:?}");
     let text = std::fs::read_to_string(&hints_out).unwrap();
     assert!(text.contains("dig @"), "{text}");
@@ -750,6 +755,6 @@ async fn run_writes_hints_with_header_and_rejects_bad_prefix() {
         prefix: Some("10.1.2".to_string()),
         ..args
     };
-    let err = rootwalk::lab::run(&bad).await.unwrap_err().to_string();
+    let err = LabConfig::try_from(&bad).unwrap_err().to_string();
     assert!(err.contains("10.1.2") && err.contains("127.X.Y"), "{err}");
 }

@@ -9,8 +9,8 @@ use std::str::FromStr;
 use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::{Name, RData, RecordType};
 use rootwalk::config::Limits;
-use rootwalk::error::ResolveError;
 use rootwalk::lab::{Lab, LabTransport, LoggedQuery};
+use rootwalk::resolve::ResolveError;
 use rootwalk::resolve::{Failure, Outcome, Resolver};
 use rootwalk::trace::NullObserver;
 

@@ -21,7 +21,7 @@ pub mod server;
 pub mod zone;
 
 use std::net::{IpAddr, SocketAddr};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -33,7 +33,6 @@ use tokio::task::JoinHandle;
 pub use self::error::LabError;
 use self::manifest::{DEFAULT_PREFIX, LabSpec, MAX_PREFIX_THIRD_OCTET, Source};
 use self::server::{Bound, QueryLog, Server};
-use crate::cli::LabArgs;
 use crate::resolve::hints::{HintServer, RootHints};
 
 /// The built-in lab's files (`testdata/lab/`), compiled in so the lab works
@@ -512,20 +511,14 @@ pub fn parse_prefix(text: &str) -> Result<[u8; 3], LabError> {
     }
 }
 
-/// `rootwalk lab`: start the lab, print (and optionally write) its root
-/// hints with a short header, and serve until Ctrl-C.
-pub async fn run(args: &LabArgs) -> Result<(), LabError> {
-    let prefix = args.prefix.as_deref().map(parse_prefix).transpose()?;
-    let config = LabConfig {
-        manifest: args.manifest.clone(),
-        prefix,
-        port: args.port.map_or(LabPort::PreferStandard, LabPort::Fixed),
-        latency: true,
-    };
+/// `rootwalk lab`: start the lab with `config`, print (and, with
+/// `hints_out`, write) its root hints with a short header, and serve until
+/// Ctrl-C.
+pub async fn run(config: LabConfig, hints_out: Option<&Path>) -> Result<(), LabError> {
     let lab = Lab::start(config).await?;
     let text = lab.hints_file();
     print!("{text}");
-    if let Some(path) = &args.hints_out {
+    if let Some(path) = hints_out {
         std::fs::write(path, &text).map_err(|source| LabError::Io {
             path: path.display().to_string(),
             source,

@@ -8,7 +8,35 @@ use std::str::FromStr;
 
 use hickory_proto::rr::Name;
 
-use crate::error::HintsError;
+/// Reading root hints failed.
+#[derive(Debug, thiserror::Error)]
+pub enum HintsError {
+    /// The file could not be read.
+    #[error("cannot read root hints {path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// What the OS said.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A line is not a valid hints record.
+    #[error("{source_name}:{line}: {problem}")]
+    Syntax {
+        /// The file or input name.
+        source_name: String,
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong.
+        problem: String,
+    },
+    /// No server with an address was found.
+    #[error("{source_name}: no root server with an address")]
+    Empty {
+        /// The file or input name.
+        source_name: String,
+    },
+}
 
 /// One root server named in the hints, with its addresses.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -17,8 +17,8 @@ use super::delegation::DelegationPoint;
 use super::request::{Request, Stack};
 use super::scrub::{Scrubbed, scrub};
 use crate::cache::{NegativeKind, Stamp, Trust};
-use crate::error::ResolveError;
 use crate::net::TransportError;
+use crate::resolve::ResolveError;
 use crate::trace::{AddrSource, Event, HopId, NullObserver, Observer, Purpose, emit};
 
 /// One resolution to run: the client's question or a side resolution.

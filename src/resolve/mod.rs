@@ -9,11 +9,13 @@
 //! - [`scrub`]: the bailiwick filter; only it makes a [`scrub::Scrubbed`].
 //! - [`classify`]: answer, CNAME, referral, NODATA, NXDOMAIN or lame.
 //! - [`delegation`]: a zone cut, its servers and their addresses.
+//! - [`error`]: [`ResolveError`], why a resolution failed.
 //! - `iterator`: the walk itself; `target`: side resolutions; `request`:
 //!   the per-question budget.
 
 pub mod classify;
 pub mod delegation;
+pub mod error;
 pub mod hints;
 mod iterator;
 mod request;
@@ -29,9 +31,9 @@ use tokio::time::Instant;
 
 use crate::cache::{FailureCache, InfraCache, NameVersions, NegativeCache, RrsetCache, Stamp};
 use crate::config::Limits;
-use crate::error::ResolveError;
 use crate::net::Transport;
 use crate::trace::{Event, Observer, Purpose, emit};
+pub use error::ResolveError;
 use hints::RootHints;
 use request::Request;
 

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use hickory_proto::rr::{Name, RecordType};
 
 use crate::config::Limits;
-use crate::error::ResolveError;
+use crate::resolve::ResolveError;
 use crate::trace::{HopId, Observer, ResolutionId};
 
 /// Shared by the client's resolution and every side resolution it starts;

@@ -17,7 +17,7 @@ use super::Inner;
 use super::delegation::{DelegationPoint, addresses};
 use super::iterator::Task;
 use super::request::{Request, Stack};
-use crate::error::ResolveError;
+use crate::resolve::ResolveError;
 use crate::trace::{Event, Purpose, emit};
 
 impl Inner {

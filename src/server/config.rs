@@ -1,5 +1,9 @@
 //! The daemon's settings: the `--config` TOML file, the flags that
-//! override it, and the defaults, merged into one [`ServeSettings`].
+//! override it, and the defaults, merged into one [`ServeConfig`].
+//!
+//! The library never sees the command line's own types: the CLI turns its
+//! flags into [`ServeOptions`], and a program embedding the daemon can build
+//! a [`ServeConfig`] directly (its [`Default`] is the daemon's defaults).
 //!
 //! The file takes the flags' names as keys:
 //!
@@ -31,8 +35,7 @@ use super::acl::{Acl, Cidr};
 use super::error::ConfigError;
 use super::listen::MAX_UDP_SOCKETS;
 use super::reply_cache::MAX_REPLY_CACHE_ENTRIES;
-use crate::cli::{ServeArgs, UpstreamArgs};
-use crate::config::Limits;
+use crate::config::{Limits, UpstreamConfig};
 
 /// The standard DNS port.
 pub const DNS_PORT: u16 = 53;
@@ -68,9 +71,31 @@ struct FileSettings {
     limits: Option<std::collections::BTreeMap<String, u64>>,
 }
 
+/// What the command line asked for: each field, when set, overrides the
+/// file's value. Built by the CLI from its flags.
+#[derive(Debug, Clone, Default)]
+pub struct ServeOptions {
+    /// Addresses to listen on (empty: the file's, or [`DEFAULT_LISTEN`]).
+    pub listen: Vec<SocketAddr>,
+    /// Client networks allowed (empty: the file's, or loopback).
+    pub allow: Vec<Cidr>,
+    /// Upstream selection.
+    pub upstream: UpstreamConfig,
+    /// Cache entries.
+    pub cache_size: Option<usize>,
+    /// UDP sockets per listen address.
+    pub udp_sockets: Option<usize>,
+    /// Encoded replies kept per UDP thread.
+    pub reply_cache_size: Option<usize>,
+    /// Where to serve the metrics.
+    pub metrics: Option<SocketAddr>,
+    /// The TOML file to read first.
+    pub config: Option<PathBuf>,
+}
+
 /// What the daemon runs with, after file, flags and defaults are merged.
 #[derive(Debug, Clone)]
-pub struct ServeSettings {
+pub struct ServeConfig {
     /// Addresses to listen on.
     pub listen: Vec<SocketAddr>,
     /// Whether `listen` is [`DEFAULT_LISTEN`] (then a missing `::1` is
@@ -79,7 +104,7 @@ pub struct ServeSettings {
     /// Who may query.
     pub acl: Acl,
     /// Where upstream queries go.
-    pub upstream: UpstreamArgs,
+    pub upstream: UpstreamConfig,
     /// Cache entries, when not the resolver's default.
     pub cache_size: Option<usize>,
     /// UDP sockets per listen address; `None`: one per worker thread.
@@ -93,8 +118,26 @@ pub struct ServeSettings {
     pub limits: Limits,
 }
 
+impl Default for ServeConfig {
+    /// Loopback listeners and access list, IANA's root, the resolver's
+    /// default limits.
+    fn default() -> Self {
+        Self {
+            listen: DEFAULT_LISTEN.to_vec(),
+            listen_is_default: true,
+            acl: Acl::loopback(),
+            upstream: UpstreamConfig::default(),
+            cache_size: None,
+            udp_sockets: None,
+            reply_cache_size: None,
+            metrics: None,
+            limits: Limits::default(),
+        }
+    }
+}
+
 /// The settings for `rootwalk serve`: reads `--config` if given and merges.
-pub fn settings(args: &ServeArgs) -> Result<ServeSettings, ConfigError> {
+pub fn settings(args: &ServeOptions) -> Result<ServeConfig, ConfigError> {
     match &args.config {
         Some(path) => {
             let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
@@ -108,7 +151,7 @@ pub fn settings(args: &ServeArgs) -> Result<ServeSettings, ConfigError> {
 }
 
 /// Merges `args` over the file `(path, text)` over the defaults.
-pub fn merge(args: &ServeArgs, file: Option<(&Path, &str)>) -> Result<ServeSettings, ConfigError> {
+pub fn merge(args: &ServeOptions, file: Option<(&Path, &str)>) -> Result<ServeConfig, ConfigError> {
     let (path, from_file) = match file {
         Some((path, text)) => {
             let path = path.display().to_string();
@@ -212,7 +255,7 @@ pub fn merge(args: &ServeArgs, file: Option<(&Path, &str)>) -> Result<ServeSetti
     } else {
         Acl::loopback()
     };
-    Ok(ServeSettings {
+    Ok(ServeConfig {
         listen,
         listen_is_default,
         acl,
@@ -227,9 +270,9 @@ pub fn merge(args: &ServeArgs, file: Option<(&Path, &str)>) -> Result<ServeSetti
 
 /// `--lab` and `--root-hints` on the command line replace whichever of the
 /// two the file chose.
-fn merge_upstream(flags: &UpstreamArgs, file: &FileSettings) -> UpstreamArgs {
+fn merge_upstream(flags: &UpstreamConfig, file: &FileSettings) -> UpstreamConfig {
     let flags_choose = flags.lab || flags.root_hints.is_some();
-    UpstreamArgs {
+    UpstreamConfig {
         lab: if flags_choose {
             flags.lab
         } else {
@@ -264,8 +307,11 @@ fn outside(value: usize, range: &RangeInclusive<usize>) -> Option<String> {
 mod tests {
     use super::*;
 
-    fn file(text: &str) -> Result<ServeSettings, ConfigError> {
-        merge(&ServeArgs::default(), Some((Path::new("serve.toml"), text)))
+    fn file(text: &str) -> Result<ServeConfig, ConfigError> {
+        merge(
+            &ServeOptions::default(),
+            Some((Path::new("serve.toml"), text)),
+        )
     }
 
     #[test]
@@ -299,7 +345,7 @@ mod tests {
 
     #[test]
     fn defaults_are_loopback() {
-        let settings = merge(&ServeArgs::default(), None).unwrap();
+        let settings = merge(&ServeOptions::default(), None).unwrap();
         assert_eq!(settings.listen, DEFAULT_LISTEN.to_vec());
         assert!(settings.listen_is_default);
         assert_eq!(settings.acl, Acl::loopback());
@@ -345,10 +391,10 @@ mod tests {
 
     #[test]
     fn flags_override_the_file() {
-        let args = ServeArgs {
+        let args = ServeOptions {
             listen: vec!["127.0.0.3:53".parse().unwrap()],
             allow: vec!["10.0.0.0/8".parse().unwrap()],
-            upstream: UpstreamArgs {
+            upstream: UpstreamConfig {
                 lab: true,
                 root_hints: None,
                 upstream_port: Some(1),
@@ -416,9 +462,9 @@ mod tests {
 
     #[test]
     fn a_bad_cache_size_flag_is_an_error() {
-        let args = ServeArgs {
+        let args = ServeOptions {
             cache_size: Some(1),
-            ..ServeArgs::default()
+            ..ServeOptions::default()
         };
         let message = merge(&args, None).unwrap_err().to_string();
         assert!(message.contains("--cache-size"), "{message}");
@@ -426,9 +472,9 @@ mod tests {
 
     #[test]
     fn an_unreadable_file_is_an_error_naming_it() {
-        let args = ServeArgs {
+        let args = ServeOptions {
             config: Some(PathBuf::from("/nonexistent/rootwalk-serve.toml")),
-            ..ServeArgs::default()
+            ..ServeOptions::default()
         };
         let message = settings(&args).unwrap_err().to_string();
         assert!(

@@ -63,11 +63,12 @@ use tokio::task::JoinSet;
 use tracing::{info, warn};
 
 pub use self::acl::Acl;
+pub use self::config::{ServeConfig, ServeOptions};
 pub use self::counters::{CounterSnapshot, Counters};
 pub use self::error::{ConfigError, ServeError};
 use self::handler::Handler;
 pub use self::listen::Listeners;
-use crate::resolve::Resolver;
+use crate::resolve::{Resolver, ResolverConfig};
 
 /// How long shutdown waits for queries already read to be answered before
 /// abandoning them. Stubs retry after a second or two, so waiting longer
@@ -158,6 +159,32 @@ impl Server {
 /// `.await` (it would block the sender).
 async fn stopped(shutdown: &mut watch::Receiver<bool>) {
     let _ = shutdown.wait_for(|stop| *stop).await;
+}
+
+/// Builds the daemon `config` describes, on a resolver built from
+/// `resolver` with the config's limits and cache size, and binds its
+/// listeners (and the metrics endpoint, if any). Nothing is served until
+/// [`Server::run`].
+pub async fn prepare(
+    config: &ServeConfig,
+    mut resolver: ResolverConfig,
+) -> Result<(Server, Listeners), ServeError> {
+    resolver.limits = config.limits.clone();
+    if let Some(entries) = config.cache_size {
+        resolver.limits.cache_entries = entries;
+    }
+    let udp_sockets = config
+        .udp_sockets
+        .unwrap_or_else(listen::default_udp_sockets);
+    let mut listeners = listen::bind(&config.listen, config.listen_is_default, udp_sockets).await?;
+    if let Some(addr) = config.metrics {
+        listeners.metrics = Some(listen::bind_metrics(addr).await?);
+    }
+    let mut daemon = Server::new(Resolver::new(resolver), config.acl.clone());
+    if let Some(entries) = config.reply_cache_size {
+        daemon = daemon.with_reply_cache(entries);
+    }
+    Ok((daemon, listeners))
 }
 
 /// Serves `listeners` with `resolver` for the clients `acl` allows until

@@ -211,7 +211,7 @@ mod tests {
     use hickory_proto::rr::{Name, RData, Record};
 
     use super::*;
-    use crate::error::ResolveError;
+    use crate::resolve::ResolveError;
     use crate::resolve::Stats;
 
     fn query(name: &str, rtype: RecordType) -> Message {

@@ -9,6 +9,8 @@
 //!   the [`tree::Trace`]: resolutions, hops, nested side resolutions.
 //! - [`render`]: the trace as text (dig +trace-like), JSON or Graphviz DOT.
 
+mod assemble;
+mod critical;
 pub mod recorder;
 pub mod render;
 pub mod tree;
