@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query, ResponseCode};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
-use rootwalk::lab::zone::dname_target;
+use rootwalk::lab::dname::target as dname_target;
 use rootwalk::lab::{Lab, LabConfig, LabError, LabPort, LabTransport};
 use rootwalk::resolve::hints::RootHints;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -1084,4 +1084,29 @@ async fn nxns_referral_lists_thirty_name_servers_that_do_not_exist() {
             "{target}"
         );
     }
+}
+
+#[tokio::test]
+async fn lab_starts_without_its_ipv6_server_when_ipv6_loopback_is_taken() {
+    let Ok(squatter) = std::net::UdpSocket::bind("[::1]:0") else {
+        eprintln!("skipped: no IPv6 loopback on this host");
+        return;
+    };
+    let port = squatter.local_addr().unwrap().port();
+    let lab = Lab::start(LabConfig {
+        latency: false,
+        port: LabPort::Fixed(port),
+        ..LabConfig::for_tests()
+    })
+    .await
+    .unwrap();
+    assert!(!lab.has_ipv6());
+    assert_eq!(lab.address_of("ns.v6host.tld1."), None);
+    assert!(lab.servers().iter().all(|(_, a)| a.is_ipv4()));
+    let reply = udp(
+        server(&lab, "ns1.a.tld1."),
+        &query("www.a.tld1.", RecordType::A),
+    )
+    .await;
+    assert_eq!(reply.answers.len(), 1);
 }

@@ -216,8 +216,9 @@ mod tests {
     use hickory_proto::rr::rdata::{NS, SOA};
 
     use super::*;
+    use crate::lab::dname::target as dname_target;
     use crate::lab::manifest::ReferralFault;
-    use crate::lab::zone::{Zone, dname_target};
+    use crate::lab::zone::Zone;
 
     fn name(s: &str) -> Name {
         Name::from_str(s).unwrap()
@@ -235,12 +236,12 @@ mod tests {
             Record::from_rdata(
                 name("old.a.test."),
                 120,
-                crate::lab::zone::dname_rdata(&name("new.b.test.")).unwrap(),
+                crate::lab::dname::rdata(&name("new.b.test.")).unwrap(),
             ),
             Record::from_rdata(
                 name("grow.a.test."),
                 120,
-                crate::lab::zone::dname_rdata(&name("a-much-longer-target.b.test.")).unwrap(),
+                crate::lab::dname::rdata(&name("a-much-longer-target.b.test.")).unwrap(),
             ),
         ];
         Arc::new(ServedZone::new(

@@ -58,10 +58,10 @@ pub enum LabError {
     /// any served zone `parent` (or `child` is not below `parent`).
     #[error("no zone {parent} of the lab delegates {child}")]
     NoDelegation {
-        /// The zone asked to drop the delegation.
-        parent: Name,
+        /// The zone asked to drop the delegation (boxed: a `Name` is large).
+        parent: Box<Name>,
         /// The delegated zone.
-        child: Name,
+        child: Box<Name>,
     },
     /// Waiting for Ctrl-C failed.
     #[error("cannot wait for Ctrl-C: {0}")]

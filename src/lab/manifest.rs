@@ -19,8 +19,9 @@ use hickory_proto::serialize::txt::Parser;
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::dname;
 use super::error::LabError;
-use super::zone::{ServedZone, Zone, dname_rdata};
+use super::zone::{ServedZone, Zone};
 
 /// The prefix the manifest and zone files are written for.
 pub const DEFAULT_PREFIX: [u8; 3] = [127, 53, 0];
@@ -500,11 +501,12 @@ pub fn parse_zone(
     origin: &Name,
     prefix: [u8; 3],
 ) -> Result<Zone, LabError> {
-    let (text, dnames) = split_dnames(text, origin).map_err(|(line, problem)| LabError::Zone {
-        file: file.to_string(),
-        line: Some(line),
-        problem,
-    })?;
+    let (text, dnames) =
+        dname::split_lines(text, origin).map_err(|(line, problem)| LabError::Zone {
+            file: file.to_string(),
+            line: Some(line),
+            problem,
+        })?;
     let text = text.as_str();
     let (_, sets) = Parser::new(text, None, Some(origin.clone()))
         .parse()
@@ -527,71 +529,6 @@ pub fn parse_zone(
         line: None,
         problem,
     })
-}
-
-/// Most DNAME lines a zone file may hold.
-const MAX_DNAMES_PER_ZONE: usize = 1_000;
-
-/// Takes the DNAME lines out of `text` (each replaced by an empty line, so
-/// line numbers stay right) and parses them; the error is (1-based line,
-/// problem).
-fn split_dnames(text: &str, origin: &Name) -> Result<(String, Vec<Record>), (usize, String)> {
-    let mut kept = String::with_capacity(text.len());
-    let mut dnames = Vec::new();
-    for (index, line) in text.lines().enumerate() {
-        let data = line.split(';').next().unwrap_or_default();
-        let tokens: Vec<&str> = data.split_whitespace().collect();
-        let is_dname = tokens
-            .iter()
-            .take(4)
-            .any(|t| t.eq_ignore_ascii_case("DNAME"));
-        if !is_dname {
-            kept.push_str(line);
-            kept.push('\n');
-            continue;
-        }
-        let line_number = index + 1;
-        if dnames.len() >= MAX_DNAMES_PER_ZONE {
-            return Err((
-                line_number,
-                format!("more than {MAX_DNAMES_PER_ZONE} DNAMEs"),
-            ));
-        }
-        let record = parse_dname(&tokens, origin).map_err(|problem| (line_number, problem))?;
-        dnames.push(record);
-        kept.push('\n');
-    }
-    Ok((kept, dnames))
-}
-
-/// One DNAME line: `owner TTL IN DNAME target`.
-fn parse_dname(tokens: &[&str], origin: &Name) -> Result<Record, String> {
-    let [owner, ttl, class, rtype, target] = tokens else {
-        return Err("DNAME lines must read `owner TTL IN DNAME target`".to_string());
-    };
-    if !class.eq_ignore_ascii_case("IN") || !rtype.eq_ignore_ascii_case("DNAME") {
-        return Err("DNAME lines must read `owner TTL IN DNAME target`".to_string());
-    }
-    let ttl: u32 = ttl
-        .parse()
-        .map_err(|_| format!("DNAME TTL `{ttl}` is not a number of seconds"))?;
-    let owner = zone_name(owner, origin)?;
-    let target = zone_name(target, origin)?;
-    Ok(Record::from_rdata(owner, ttl, dname_rdata(&target)?))
-}
-
-/// A name in a zone file: `@`, absolute, or relative to `origin`.
-fn zone_name(text: &str, origin: &Name) -> Result<Name, String> {
-    if text == "@" {
-        return Ok(origin.clone());
-    }
-    let name = Name::from_str(text).map_err(|e| format!("`{text}`: {e}"))?;
-    if text.ends_with('.') {
-        Ok(name)
-    } else {
-        name.append_domain(origin)
-            .map_err(|e| format!("`{text}`: {e}"))
-    }
 }
 
 /// The parser reports no position, so find the first line at which a

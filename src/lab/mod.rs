@@ -6,6 +6,7 @@
 //! - [`manifest`]: the TOML manifest and zone files, validated into a
 //!   [`manifest::LabSpec`]; lab addresses are written for 127.53.0.0/22 and
 //!   rewritten under the configured prefix.
+//! - [`dname`]: DNAME records, which hickory cannot parse or type.
 //! - [`zone`]: one zone's data and the authoritative lookup (pure).
 //! - [`answer`]: one query in, one reply out: header rules, faults, EDNS,
 //!   the UDP size limit (pure).
@@ -21,6 +22,7 @@
 //! whole under a lock that answering holds only to clone an `Arc`.
 
 pub mod answer;
+pub mod dname;
 pub mod error;
 pub mod manifest;
 pub mod server;
@@ -458,8 +460,8 @@ impl Lab {
     /// servers go on serving it: the ghost-domain setup of CVE-2012-1033.
     pub fn remove_delegation(&self, parent: &Name, child: &Name) -> Result<(), LabError> {
         let unknown = || LabError::NoDelegation {
-            parent: parent.clone(),
-            child: child.clone(),
+            parent: Box::new(parent.clone()),
+            child: Box::new(child.clone()),
         };
         if child == parent || !parent.zone_of(child) {
             return Err(unknown());

@@ -7,9 +7,8 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 
-use hickory_proto::rr::rdata::{CNAME, NULL};
+use hickory_proto::rr::rdata::CNAME;
 use hickory_proto::rr::{Name, RData, Record, RecordType};
-use hickory_proto::serialize::binary::{BinDecodable, BinEncodable};
 
 /// CNAME links followed inside one zone for one query; past this the chain
 /// so far is returned and the client follows on.
@@ -79,30 +78,6 @@ impl ServedZone {
     }
 }
 
-/// The RDATA of a DNAME record pointing at `target`: the uncompressed wire
-/// form of the name (RFC 6672 §2.1), carried as hickory's unknown-type
-/// data since hickory 0.26 has no DNAME RDATA.
-pub fn dname_rdata(target: &Name) -> Result<RData, String> {
-    let wire = target
-        .to_bytes()
-        .map_err(|e| format!("DNAME target {target}: {e}"))?;
-    Ok(RData::Unknown {
-        code: RecordType::DNAME,
-        rdata: NULL::with(wire),
-    })
-}
-
-/// The target of a DNAME record built by [`dname_rdata`] or decoded off the
-/// wire; `None` for any other record.
-pub fn dname_target(record: &Record) -> Option<Name> {
-    match &record.data {
-        RData::Unknown { code, rdata } if *code == RecordType::DNAME => {
-            Name::from_bytes(&rdata.anything).ok()
-        }
-        _ => None,
-    }
-}
-
 /// What a lookup found, which decides the reply's rcode and AA bit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LookupKind {
@@ -150,7 +125,7 @@ impl Zone {
         let mut dnames = BTreeMap::new();
         for record in records {
             if record.record_type() == RecordType::DNAME {
-                let target = dname_target(&record)
+                let target = super::dname::target(&record)
                     .ok_or_else(|| format!("DNAME at {} has no valid target", record.name))?;
                 dnames.insert(record.name.to_lowercase(), (record.clone(), target));
             }
