@@ -95,11 +95,7 @@ fn resolutions(c: &mut Criterion) {
     })) else {
         return;
     };
-    let config = ResolverConfig {
-        hints: lab.hints(),
-        upstream_port: lab.port(),
-        limits: Limits::default(),
-    };
+    let config = ResolverConfig::new(lab.hints(), lab.port(), Limits::default());
     let qname = name("www.c.tld2.");
 
     let warm = Resolver::new(config.clone());

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::config::UpstreamConfig;
+use crate::config::{AddressFamilies, UpstreamConfig};
 use crate::lab::{LabConfig, LabError, LabPort, parse_prefix};
 use crate::server::acl::Cidr;
 use crate::server::config::ServeOptions;
@@ -83,6 +83,12 @@ pub struct UpstreamArgs {
     /// hierarchy that does not listen on 53, like `rootwalk lab --port`.
     #[arg(long, value_name = "PORT")]
     pub upstream_port: Option<u16>,
+    /// Ask only IPv4 name servers (as dig -4).
+    #[arg(short = '4', long = "ipv4-only", conflicts_with = "ipv6_only")]
+    pub ipv4_only: bool,
+    /// Ask only IPv6 name servers (as dig -6).
+    #[arg(short = '6', long = "ipv6-only")]
+    pub ipv6_only: bool,
 }
 
 /// Options of `rootwalk resolve` and `rootwalk trace`.
@@ -240,11 +246,17 @@ impl From<&UpstreamArgs> for UpstreamConfig {
             lab,
             root_hints,
             upstream_port,
+            ipv4_only,
+            ipv6_only,
         } = args;
         Self {
             lab: *lab,
             root_hints: root_hints.clone(),
             upstream_port: *upstream_port,
+            families: AddressFamilies {
+                v4: !ipv6_only,
+                v6: !ipv4_only,
+            },
         }
     }
 }

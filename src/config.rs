@@ -7,6 +7,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::cache::InfraTimers;
+
 /// Upstream queries one client question may cause, side resolutions included.
 ///
 /// Unbound allows about 128 (`max-sent-count`), PowerDNS 50 per resolution;
@@ -59,6 +61,55 @@ pub const EDNS_PAYLOAD: u16 = 1232;
 /// MAX_MINIMISE_COUNT does. 0 turns QNAME minimisation off.
 pub const MAX_MINIMISE_STEPS: u32 = 10;
 
+/// How long the servers of one zone cut are given to answer one question,
+/// resends and racing included, before the walk gives up on the cut (or
+/// fetches more server addresses). Two seconds lets a server that takes
+/// 1.5 s answer, since earlier tries stay open while resends are out, and
+/// still ends a zone whose servers are all black holes well within a
+/// stub's 5 s patience. Unbound's comparable bound is its RTO cap.
+pub const ZONE_CUT_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Queries one address may get for one question (the first and its
+/// resends, each after a doubled RTO; RFC 1035 §4.2.1 and RFC 1536 §1 ask
+/// for retransmission with back-off).
+pub const MAX_TRIES_PER_ADDRESS: u32 = 3;
+
+/// Queries for one question that may be outstanding at once at one zone
+/// cut. When a server has not answered within its RTO the next server is
+/// asked while the first may still answer; past this many, the oldest try
+/// is given up for the next.
+pub const MAX_IN_FLIGHT_PER_CUT: u32 = 3;
+
+/// Glueless name-server names of one delegation whose side resolution may
+/// fail (NXDOMAIN, no address) before the delegation is given up: an NXNS
+/// referral to 30 names that do not exist then costs a handful of queries,
+/// not 30 resolutions (NXNSAttack, USENIX Security 2020).
+pub const MAX_TARGET_FAILURES: u32 = 3;
+
+/// Which address families upstream queries may use: `-4`/`-6` on the
+/// command line, `do-ip4`/`do-ip6` in the serve file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AddressFamilies {
+    /// IPv4 servers may be asked.
+    pub v4: bool,
+    /// IPv6 servers may be asked.
+    pub v6: bool,
+}
+
+impl Default for AddressFamilies {
+    /// Both.
+    fn default() -> Self {
+        Self { v4: true, v6: true }
+    }
+}
+
+impl AddressFamilies {
+    /// Whether `addr`'s family may be used.
+    pub fn allows(&self, addr: std::net::IpAddr) -> bool {
+        if addr.is_ipv6() { self.v6 } else { self.v4 }
+    }
+}
+
 /// The limits in force for one resolver; [`Limits::default`] uses the
 /// constants above.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,6 +138,16 @@ pub struct Limits {
     pub edns_payload: u16,
     /// See [`MAX_MINIMISE_STEPS`].
     pub max_minimise_steps: u32,
+    /// See [`ZONE_CUT_TIMEOUT`].
+    pub zone_cut_timeout: Duration,
+    /// See [`MAX_TRIES_PER_ADDRESS`].
+    pub max_tries_per_address: u32,
+    /// See [`MAX_IN_FLIGHT_PER_CUT`].
+    pub max_in_flight_per_cut: u32,
+    /// See [`MAX_TARGET_FAILURES`].
+    pub max_target_failures: u32,
+    /// The infra cache's retransmission and hold-down timers.
+    pub infra: InfraTimers,
 }
 
 impl Default for Limits {
@@ -104,6 +165,11 @@ impl Default for Limits {
             failure_ttl: FAILURE_TTL,
             edns_payload: EDNS_PAYLOAD,
             max_minimise_steps: MAX_MINIMISE_STEPS,
+            zone_cut_timeout: ZONE_CUT_TIMEOUT,
+            max_tries_per_address: MAX_TRIES_PER_ADDRESS,
+            max_in_flight_per_cut: MAX_IN_FLIGHT_PER_CUT,
+            max_target_failures: MAX_TARGET_FAILURES,
+            infra: InfraTimers::default(),
         }
     }
 }
@@ -167,6 +233,50 @@ pub const LIMIT_KEYS: &[LimitKey] = &[
         key: "max-minimise-steps",
         range: 0..=64,
     },
+    LimitKey {
+        key: "zone-cut-timeout-ms",
+        range: 10..=60_000,
+    },
+    LimitKey {
+        key: "max-tries-per-address",
+        range: 1..=10,
+    },
+    LimitKey {
+        key: "max-in-flight-per-cut",
+        range: 1..=16,
+    },
+    LimitKey {
+        key: "max-target-failures",
+        range: 1..=64,
+    },
+    LimitKey {
+        key: "unknown-rto-ms",
+        range: 10..=10_000,
+    },
+    LimitKey {
+        key: "min-rto-ms",
+        range: 1..=5_000,
+    },
+    LimitKey {
+        key: "max-rto-ms",
+        range: 10..=60_000,
+    },
+    LimitKey {
+        key: "dead-after-timeouts",
+        range: 1..=100,
+    },
+    LimitKey {
+        key: "hold-down-s",
+        range: 0..=3_600,
+    },
+    LimitKey {
+        key: "probe-interval-s",
+        range: 1..=3_600,
+    },
+    LimitKey {
+        key: "family-hold-down-s",
+        range: 0..=86_400,
+    },
 ];
 
 impl Limits {
@@ -201,6 +311,17 @@ impl Limits {
             "failure-ttl-s" => self.failure_ttl = Duration::from_secs(value),
             "edns-payload" => self.edns_payload = u16::try_from(value).unwrap_or(EDNS_PAYLOAD),
             "max-minimise-steps" => self.max_minimise_steps = small(value),
+            "zone-cut-timeout-ms" => self.zone_cut_timeout = Duration::from_millis(value),
+            "max-tries-per-address" => self.max_tries_per_address = small(value),
+            "max-in-flight-per-cut" => self.max_in_flight_per_cut = small(value),
+            "max-target-failures" => self.max_target_failures = small(value),
+            "unknown-rto-ms" => self.infra.unknown_rto = Duration::from_millis(value),
+            "min-rto-ms" => self.infra.min_rto = Duration::from_millis(value),
+            "max-rto-ms" => self.infra.max_rto = Duration::from_millis(value),
+            "dead-after-timeouts" => self.infra.dead_after_timeouts = small(value),
+            "hold-down-s" => self.infra.hold_down = Duration::from_secs(value),
+            "probe-interval-s" => self.infra.probe_interval = Duration::from_secs(value),
+            "family-hold-down-s" => self.infra.family_hold_down = Duration::from_secs(value),
             _ => return Err(format!("limit `{key}` is listed but not settable")),
         }
         Ok(())
@@ -218,6 +339,8 @@ pub struct UpstreamConfig {
     pub root_hints: Option<PathBuf>,
     /// Port every upstream query goes to, when not 53 (or the lab's).
     pub upstream_port: Option<u16>,
+    /// Address families upstream queries may use.
+    pub families: AddressFamilies,
 }
 
 #[cfg(test)]

@@ -112,6 +112,7 @@ impl Upstream {
         if let Some(port) = args.upstream_port {
             config.upstream_port = port;
         }
+        config.families = args.families;
         Ok(Self { config, lab })
     }
 }

@@ -315,7 +315,7 @@ async fn lame_and_refusing_servers_are_skipped() {
 
 #[tokio::test]
 async fn all_dead_zone_fails_within_budget() {
-    let (_lab, resolver) = setup().await;
+    let (lab, resolver) = setup().await;
     let failure = resolve(&resolver, "www.dead.tld3.", RecordType::A)
         .await
         .unwrap_err();
@@ -325,8 +325,19 @@ async fn all_dead_zone_fails_within_budget() {
             zone: name("dead.tld3.")
         }
     );
-    // prime, root, tld3, then each of the two dead servers once.
-    assert_eq!(failure.stats.upstream_queries, 5);
+    // prime, root, tld3; then the black hole ns1 gets its first query and
+    // two resends (MAX_TRIES_PER_ADDRESS), each after a doubled RTO, and
+    // ns2, whose closed port refuses at once, one query.
+    let log = lab.query_log();
+    let to = |server: &str| {
+        let addr = lab.address_of(server).unwrap();
+        asked(&log, "www.dead.tld3.")
+            .iter()
+            .filter(|q| q.server == addr)
+            .count()
+    };
+    assert_eq!(to("ns1.dead.tld3."), 3);
+    assert_eq!(failure.stats.upstream_queries, 3 + 3 + 1);
     // RFC 9520: the failure is remembered and not retried at once.
     let again = resolve(&resolver, "www.dead.tld3.", RecordType::A)
         .await
@@ -698,11 +709,7 @@ async fn fake_root_resolver() -> Resolver {
         "test",
     )
     .unwrap();
-    Resolver::new(ResolverConfig {
-        hints,
-        upstream_port: root.port(),
-        limits: common::limits(),
-    })
+    Resolver::new(ResolverConfig::new(hints, root.port(), common::limits()))
 }
 
 /// RFC 2308 §5: the TTL of the SOA in a negative answer is the negative

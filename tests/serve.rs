@@ -45,14 +45,14 @@ impl Daemon {
         })
         .await
         .unwrap();
-        let resolver = Resolver::new(ResolverConfig {
-            hints: lab.hints(),
-            upstream_port: lab.port(),
-            limits: Limits {
+        let resolver = Resolver::new(ResolverConfig::new(
+            lab.hints(),
+            lab.port(),
+            Limits {
                 query_timeout: Duration::from_millis(300),
                 ..Default::default()
             },
-        });
+        ));
         let mut listeners = server::listen::bind(&["127.0.0.1:0".parse().unwrap()], false, 2)
             .await
             .unwrap();

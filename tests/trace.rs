@@ -85,8 +85,10 @@ fn assert_matches_lab_log(trace: &Trace, lab: &Lab) {
     assert_eq!(from_trace, from_lab, "trace hops vs lab query log");
 }
 
-/// The priming exchange and the root referral every cold walk starts with.
-const START: [(usize, &str, AddressSource); 2] = [(0, ".", Hints), (0, ".", Cache)];
+/// The priming exchange and the root referral every cold walk starts with,
+/// both from the hints: priming runs beside the first root query (RFC 8109
+/// off the critical path).
+const START: [(usize, &str, AddressSource); 2] = [(0, ".", Hints), (0, ".", Hints)];
 
 fn with_start(
     rest: &[(usize, &'static str, AddressSource)],
@@ -126,7 +128,8 @@ async fn in_domain_glue() {
     assert_eq!(trace.summary.side_resolutions, 0);
     assert_eq!(trace.summary.hops, 4);
     assert_eq!(trace.summary.upstream_queries, 4);
-    assert_eq!(trace.summary.critical_path.len(), 4);
+    // Priming ran beside the root referral: not on the critical path.
+    assert_eq!(trace.summary.critical_path.len(), 3);
     assert!(trace.summary.bytes > 0);
     assert_matches_lab_log(&trace, &lab);
 }
@@ -188,7 +191,7 @@ async fn glueless_side_resolution_nests_under_the_tld2_hop() {
         .iter()
         .map(|s| s.depth)
         .collect();
-    assert_eq!(depths, vec![0, 0, 0, 1, 1, 1, 0]);
+    assert_eq!(depths, vec![0, 0, 1, 1, 1, 0]);
     assert_eq!(answers(&trace), vec![("A".into(), "198.51.100.30".into())]);
     assert_matches_lab_log(&trace, &lab);
 }
@@ -217,7 +220,7 @@ async fn chained_glueless_nests_two_deep() {
     assert_eq!(inner.qname, "ns.hosting.tld3.");
     assert_eq!(inner.parent_hop, Some(outer.hops[1].id));
     assert_eq!(trace.summary.side_resolutions, 2);
-    assert_eq!(trace.summary.critical_path.len(), 10);
+    assert_eq!(trace.summary.critical_path.len(), 9);
     assert_eq!(answers(&trace), vec![("A".into(), "192.0.2.41".into())]);
     assert_matches_lab_log(&trace, &lab);
 }
@@ -336,7 +339,8 @@ async fn text_nests_side_resolutions_and_says_where_addresses_came_from() {
     let received = text.matches(";; Received ").count();
     assert_eq!(received, 7, "{text}");
     assert!(text.contains(";; SUMMARY"), "{text}");
-    assert!(text.contains(";; Critical path: 7 exchanges"), "{text}");
+    // Priming runs beside the first root query, off the critical path.
+    assert!(text.contains(";; Critical path: 6 exchanges"), "{text}");
 }
 
 #[tokio::test]

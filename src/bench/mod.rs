@@ -229,11 +229,7 @@ pub fn lab_bound(lab: &Lab, path: &[Exchange]) -> Duration {
 
 /// A resolver configuration that asks `lab`.
 pub fn lab_config(lab: &Lab) -> ResolverConfig {
-    ResolverConfig {
-        hints: lab.hints(),
-        upstream_port: lab.port(),
-        limits: Limits::default(),
-    }
+    ResolverConfig::new(lab.hints(), lab.port(), Limits::default())
 }
 
 /// How a report is printed.

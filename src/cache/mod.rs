@@ -33,7 +33,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use lru::LruCache;
 
-pub use infra::{INFRA_TTL, InfraCache, LAME_TTL, MAX_RTT, UNKNOWN_RTT};
+pub use infra::{INFRA_TTL, InfraCache, InfraTimers, LAME_TTL, MAX_RTO, MAX_RTT, UNKNOWN_RTO};
 pub use negative::{CachedNegative, FailureCache, MAX_FAILURE_TTL, NegativeCache, NegativeKind};
 pub use rrset::{CachedRrset, RrsetCache};
 pub use versions::{NameVersions, Stamp};

@@ -6,8 +6,15 @@
 //! a reply counts only when it comes from the server's address and port
 //! (the socket is connected), carries the same ID and repeats the question
 //! (name compared case-insensitively, type, class). Anything else is
-//! ignored and the wait goes on until the per-try timeout. A truncated UDP
-//! reply (TC=1) is retried over TCP with the usual two-byte length framing.
+//! ignored and the wait goes on until the try's deadline. A truncated UDP
+//! reply (TC=1) is retried over TCP with the usual two-byte length framing;
+//! a TCP reply that is itself truncated is a failure of that server.
+//!
+//! One try is one query: when to resend, and to whom, is the caller's
+//! business (the resolver races a zone cut's servers with the timers of the
+//! infra cache). [`Transport::query`] takes a deadline for exactly that
+//! reason: a try whose retransmission timer ran out keeps its socket open,
+//! so a late reply to it still counts while the next try is out.
 
 mod tcp;
 mod udp;
@@ -15,7 +22,7 @@ mod udp;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query};
+use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query, ResponseCode};
 use tokio::time::Instant;
 
 /// The transport a query travelled over.
@@ -74,12 +81,30 @@ pub enum TransportError {
     /// The TCP reply could not be decoded or did not match the query.
     #[error("malformed reply over TCP: {0}")]
     Malformed(String),
+    /// The reply over TCP had TC=1: the server cannot give a whole answer
+    /// on any transport (never an empty NODATA).
+    #[error("truncated reply over TCP")]
+    TruncatedOverTcp,
     /// The query could not be encoded (a name too long, for example).
     #[error("cannot encode query: {0}")]
     Encode(String),
 }
 
 impl TransportError {
+    /// For [`TransportError::Unreachable`]: whether the OS said the whole
+    /// network is unreachable or the source address unavailable (no route
+    /// for the address family at all), rather than only this host.
+    pub fn whole_family(&self) -> bool {
+        matches!(
+            self,
+            TransportError::Unreachable(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::NetworkUnreachable | std::io::ErrorKind::AddrNotAvailable
+                )
+        )
+    }
+
     fn from_io(err: std::io::Error) -> Self {
         match err.kind() {
             std::io::ErrorKind::ConnectionRefused | std::io::ErrorKind::ConnectionReset => {
@@ -110,16 +135,32 @@ impl Transport {
         }
     }
 
-    /// Sends `question` (RD=0, EDNS0) to `server` and waits for the reply
-    /// that matches it; TC=1 is retried over TCP.
+    /// Sends `question` (RD=0, EDNS0) to `server` and waits, at most the
+    /// transport's timeout, for the reply that matches it; TC=1 is retried
+    /// over TCP.
     pub async fn exchange(
         &self,
         server: SocketAddr,
         question: &Query,
     ) -> Result<Reply, TransportError> {
-        let (id, wire) = self.encode_query(question)?;
+        let deadline = Instant::now() + self.timeout;
+        self.query(server, question, true, deadline).await
+    }
+
+    /// One try: sends `question` (RD=0, with EDNS0 when `edns`) to `server`
+    /// over UDP and waits until `deadline` for the reply that matches it;
+    /// TC=1 is retried over TCP (which gets the transport's timeout of its
+    /// own, from the truncated reply).
+    pub async fn query(
+        &self,
+        server: SocketAddr,
+        question: &Query,
+        edns: bool,
+        deadline: Instant,
+    ) -> Result<Reply, TransportError> {
+        let (id, wire) = self.encode_query(question, edns)?;
         let started = Instant::now();
-        let udp = udp::exchange(server, &wire, id, question, self.timeout).await?;
+        let udp = udp::exchange(server, &wire, id, question, deadline).await?;
         if !udp.message.metadata.truncation {
             return Ok(Reply {
                 message: udp.message,
@@ -130,7 +171,7 @@ impl Transport {
                 ignored: udp.ignored,
             });
         }
-        let tcp = self.exchange_tcp(server, question).await?;
+        let tcp = self.tcp(server, question, edns).await?;
         Ok(Reply {
             tcp_fallback: true,
             ignored: udp.ignored,
@@ -145,9 +186,21 @@ impl Transport {
         server: SocketAddr,
         question: &Query,
     ) -> Result<Reply, TransportError> {
-        let (id, wire) = self.encode_query(question)?;
+        self.tcp(server, question, true).await
+    }
+
+    async fn tcp(
+        &self,
+        server: SocketAddr,
+        question: &Query,
+        edns: bool,
+    ) -> Result<Reply, TransportError> {
+        let (id, wire) = self.encode_query(question, edns)?;
         let started = Instant::now();
         let (message, bytes) = tcp::exchange(server, &wire, id, question, self.timeout).await?;
+        if message.metadata.truncation {
+            return Err(TransportError::TruncatedOverTcp);
+        }
         Ok(Reply {
             message,
             bytes,
@@ -158,14 +211,16 @@ impl Transport {
         })
     }
 
-    fn encode_query(&self, question: &Query) -> Result<(u16, Vec<u8>), TransportError> {
+    fn encode_query(&self, question: &Query, edns: bool) -> Result<(u16, Vec<u8>), TransportError> {
         let id: u16 = rand::random();
         let mut msg = Message::new(id, MessageType::Query, OpCode::Query);
         msg.metadata.recursion_desired = false;
         msg.add_query(question.clone());
-        let mut edns = Edns::new();
-        edns.set_max_payload(self.edns_payload);
-        msg.set_edns(edns);
+        if edns {
+            let mut opt = Edns::new();
+            opt.set_max_payload(self.edns_payload);
+            msg.set_edns(opt);
+        }
         let wire = msg
             .to_vec()
             .map_err(|e| TransportError::Encode(e.to_string()))?;
@@ -175,14 +230,26 @@ impl Transport {
 
 /// Whether `reply` answers the query with `id` and `question`: a response,
 /// the same ID, exactly one question with the same name (ignoring case),
-/// type and class.
+/// type and class. A FORMERR or NOTIMP with no question at all and the
+/// right ID counts too: old servers send it to a query they cannot parse
+/// (an OPT record they do not know, RFC 6891 §7), and it is a reply to act
+/// on, not noise to wait past.
 pub fn is_answer(reply: &Message, id: u16, question: &Query) -> bool {
-    reply.metadata.message_type == MessageType::Response
-        && reply.metadata.id == id
-        && reply.queries.len() == 1
-        && reply.queries[0].name() == question.name()
-        && reply.queries[0].query_type() == question.query_type()
-        && reply.queries[0].query_class() == question.query_class()
+    if reply.metadata.message_type != MessageType::Response || reply.metadata.id != id {
+        return false;
+    }
+    match reply.queries.as_slice() {
+        [echoed] => {
+            echoed.name() == question.name()
+                && echoed.query_type() == question.query_type()
+                && echoed.query_class() == question.query_class()
+        }
+        [] => matches!(
+            reply.metadata.response_code,
+            ResponseCode::FormErr | ResponseCode::NotImp
+        ),
+        _ => false,
+    }
 }
 
 #[cfg(test)]

@@ -2,7 +2,6 @@
 //! matching reply and ignore the rest.
 
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::time::Duration;
 
 use hickory_proto::op::{Message, Query};
 use tokio::net::UdpSocket;
@@ -24,8 +23,9 @@ pub(super) async fn exchange(
     wire: &[u8],
     id: u16,
     question: &Query,
-    timeout: Duration,
+    deadline: Instant,
 ) -> Result<UdpReply, TransportError> {
+    let started = Instant::now();
     let local: SocketAddr = if server.is_ipv4() {
         (Ipv4Addr::UNSPECIFIED, 0).into()
     } else {
@@ -42,13 +42,12 @@ pub(super) async fn exchange(
         .map_err(TransportError::from_io)?;
     socket.send(wire).await.map_err(TransportError::from_io)?;
 
-    let deadline = Instant::now() + timeout;
     let mut buf = vec![0u8; RECV_BUFFER];
     let mut ignored = 0;
     loop {
         let received = tokio::time::timeout_at(deadline, socket.recv(&mut buf)).await;
         let len = match received {
-            Err(_) => return Err(TransportError::Timeout(timeout)),
+            Err(_) => return Err(TransportError::Timeout(started.elapsed())),
             Ok(Err(e)) => return Err(TransportError::from_io(e)),
             Ok(Ok(len)) => len,
         };

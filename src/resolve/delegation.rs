@@ -38,8 +38,10 @@ pub struct DelegationPoint {
     pub servers: Vec<NameServer>,
     /// The hop whose referral produced this point (`None`: hints or cache).
     pub origin_hop: Option<HopId>,
-    /// Glueless names fetched for this point so far.
+    /// Side resolutions of glueless names finished for this point so far.
     pub targets_fetched: u32,
+    /// Of those, how many gave no usable address.
+    pub target_failures: u32,
     /// Addresses already asked, so each is asked once per point.
     pub tried: HashSet<IpAddr>,
 }
@@ -92,6 +94,7 @@ impl DelegationPoint {
             servers,
             origin_hop,
             targets_fetched: 0,
+            target_failures: 0,
             tried: HashSet::new(),
         }
     }

@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 use std::future::Future;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::pin::Pin;
 
 use hickory_proto::op::{Query, ResponseCode};
@@ -14,10 +14,10 @@ use tokio::time::Instant;
 use super::Inner;
 use super::classify::{LameReason, ResponseKind, classify};
 use super::delegation::DelegationPoint;
+use super::race::{Landed, Race};
 use super::request::{Request, Stack};
-use super::scrub::{Scrubbed, scrub};
+use super::scrub::Scrubbed;
 use crate::cache::{NegativeKind, Stamp, Trust};
-use crate::net::TransportError;
 use crate::resolve::ResolveError;
 use crate::trace::{AddrSource, Event, HopId, NullObserver, Observer, Purpose, emit};
 
@@ -260,14 +260,28 @@ impl Inner {
         stack: &Stack<'_>,
         depth: u32,
     ) -> Result<Terminal, ResolveError> {
-        let dp = match self.closest_delegation(req, id, qname) {
-            Some(dp) => dp,
-            None => self.prime(req, id, stack, depth).await,
-        };
-        self.walk_from(req, id, dp, qname, qtype, stack, depth)
-            .await
+        if let Some(dp) = self.closest_delegation(req, id, qname) {
+            return self
+                .walk_from(req, id, dp, qname, qtype, stack, depth)
+                .await;
+        }
+        // Cold: priming (RFC 8109) runs beside the question rather than in
+        // front of it, so the first root referral costs no extra round
+        // trip. The hinted servers are asked the question itself; the
+        // primed root NS set is cached for every walk after this one.
+        let hints = DelegationPoint::from_hints(&self.hints);
+        if qname.is_root() && qtype == RecordType::NS {
+            return self
+                .walk_from(req, id, hints, qname, qtype, stack, depth)
+                .await;
+        }
+        let root = Name::root();
+        let (walked, _primed) = tokio::join!(
+            self.walk_from(req, id, hints.clone(), qname, qtype, stack, depth),
+            self.walk_from(req, id, hints, &root, RecordType::NS, stack, depth),
+        );
+        walked
     }
-
     /// The deepest zone cut for `qname` in the cache with a usable server.
     /// A cut whose servers all lie inside it and whose glue has expired is
     /// skipped for its parent: asking for the glue would need the glue.
@@ -316,28 +330,6 @@ impl Inner {
         }
     }
 
-    /// Priming (RFC 8109): asks the hinted servers for the root's NS set,
-    /// which the walk caches; falls back to the hints if that fails.
-    async fn prime(
-        &self,
-        req: &Request<'_>,
-        id: u32,
-        stack: &Stack<'_>,
-        depth: u32,
-    ) -> DelegationPoint {
-        let hints = DelegationPoint::from_hints(&self.hints);
-        let root = Name::root();
-        let primed = self
-            .walk_from(req, id, hints.clone(), &root, RecordType::NS, stack, depth)
-            .await;
-        if primed.is_ok()
-            && let Some(dp) = self.closest_delegation(req, id, &root)
-        {
-            return dp;
-        }
-        hints
-    }
-
     /// Asks the servers of `dp` and follows referrals until a terminal reply.
     #[allow(clippy::too_many_arguments)]
     async fn walk_from(
@@ -354,7 +346,40 @@ impl Inner {
         let mut referrals = 0;
         let mut minimise = Minimiser::new(self.limits.max_minimise_steps, &dp.zone);
         loop {
-            let Some((server_name, addr, addr_source)) = self.select_server(&dp) else {
+            let question = minimise.question(&full_question);
+            let minimised = question.name() != qname;
+            let mut race = Race::new(self, req, id, &dp.zone, question);
+            let landed = loop {
+                let Some(landed) = race.next(&mut dp).await? else {
+                    break None;
+                };
+                match classify(&landed.scrubbed) {
+                    ResponseKind::Lame(reason) if !(minimised && refuses_minimised(&reason)) => {
+                        self.infra
+                            .record_lame(&dp.zone, landed.addr, Instant::now());
+                        dp.tried.insert(landed.addr);
+                        emit(req.observer, || Event::Lame {
+                            hop: landed.hop,
+                            reason: reason.to_string(),
+                            bad_referral: match &reason {
+                                LameReason::BadReferral { to } => Some(to.clone()),
+                                _ => None,
+                            },
+                        });
+                    }
+                    kind => break Some((landed, kind)),
+                }
+            };
+            let asked: Vec<IpAddr> = race.asked().collect();
+            drop(race);
+            let Some((Landed { hop, scrubbed, .. }, kind)) = landed else {
+                if minimised {
+                    // RFC 9156 §2.3: no answer to a minimised question may
+                    // be the question's fault; ask the full name.
+                    minimise.stop();
+                    dp.tried.retain(|addr| !asked.contains(addr));
+                    continue;
+                }
                 if self.fetch_targets(req, &mut dp, stack, depth).await? {
                     continue;
                 }
@@ -362,26 +387,18 @@ impl Inner {
                     zone: dp.zone.clone(),
                 });
             };
-            dp.tried.insert(addr);
-            req.spend_query()?;
-            let question = minimise.question(&full_question);
-            let minimised = question.name() != qname;
-            let hop = req.next_hop();
-            let server = SocketAddr::new(addr, self.port);
-            emit(req.observer, || Event::QuerySent {
-                hop,
-                resolution: id,
-                zone: dp.zone.clone(),
-                server_name: server_name.clone(),
-                server,
-                addr_source,
-                qname: question.name().clone(),
-                qtype: question.query_type(),
-            });
-            let Some(scrubbed) = self.exchange(req, hop, server, &dp.zone, &question).await else {
+            if let ResponseKind::Lame(reason) = &kind {
+                // An error RCODE to a minimised question: some appliances
+                // refuse names they hold no data for (RFC 9156 §2.3). The
+                // server is not lame; ask it the full name.
+                emit(req.observer, || Event::Lame {
+                    hop,
+                    reason: format!("{reason} to a minimised question: asking the full name"),
+                    bad_referral: None,
+                });
+                minimise.stop();
                 continue;
-            };
-            let kind = classify(&scrubbed);
+            }
             if minimised && minimise.ask_again(&kind) {
                 // The server answered for its zone; only the name was
                 // short. NXDOMAIN is not cached: relaxed mode does not
@@ -394,7 +411,6 @@ impl Inner {
                     _ => {}
                 }
                 report_answer(req, hop, scrubbed.chain());
-                dp.tried.remove(&addr);
                 continue;
             }
             match kind {
@@ -443,90 +459,10 @@ impl Inner {
                     let soa = scrubbed.soa().map(|soa| self.negative.as_sent(soa));
                     return Ok(Terminal::NxDomain(soa));
                 }
-                ResponseKind::Lame(reason) => {
-                    self.infra.record_lame(&dp.zone, addr, Instant::now());
-                    emit(req.observer, || Event::Lame {
-                        hop,
-                        reason: reason.to_string(),
-                        bad_referral: match &reason {
-                            LameReason::BadReferral { to } => Some(to.clone()),
-                            _ => None,
-                        },
-                    });
-                }
+                // Handled above: a lame reply never leaves the race loop.
+                ResponseKind::Lame(_) => {}
             }
         }
-    }
-
-    /// One exchange: send, record the RTT or failure, scrub. `None` when no
-    /// usable reply came.
-    async fn exchange(
-        &self,
-        req: &Request<'_>,
-        hop: HopId,
-        server: SocketAddr,
-        zone: &Name,
-        question: &Query,
-    ) -> Option<Scrubbed> {
-        let reply = match self.transport.exchange(server, question).await {
-            Ok(reply) => reply,
-            Err(error) => {
-                if matches!(error, TransportError::Timeout(_)) {
-                    self.infra.record_timeout(server.ip(), Instant::now());
-                } else {
-                    self.infra.record_lame(zone, server.ip(), Instant::now());
-                }
-                emit(req.observer, || Event::QueryFailed {
-                    hop,
-                    error: error.to_string(),
-                    timed_out: matches!(error, TransportError::Timeout(_)),
-                });
-                return None;
-            }
-        };
-        self.infra
-            .record_rtt(server.ip(), reply.rtt, Instant::now());
-        let message = &reply.message;
-        emit(req.observer, || Event::ResponseReceived {
-            hop,
-            rcode: message.metadata.response_code,
-            authoritative: message.metadata.authoritative,
-            protocol: reply.protocol,
-            tcp_fallback: reply.tcp_fallback,
-            bytes: reply.bytes,
-            rtt: reply.rtt,
-            counts: [
-                message.answers.len(),
-                message.authorities.len(),
-                message.additionals.len(),
-            ],
-            ignored: reply.ignored,
-        });
-        let scrubbed = scrub(reply.message, zone, question);
-        if !scrubbed.dropped().is_empty() {
-            emit(req.observer, || Event::RecordsDropped {
-                hop,
-                records: scrubbed
-                    .dropped()
-                    .iter()
-                    .map(|d| (d.record.to_string(), d.reason.to_string()))
-                    .collect(),
-            });
-        }
-        Some(scrubbed)
-    }
-
-    /// The untried address with the lowest smoothed RTT, servers known to
-    /// be lame for the zone last (they are still tried when nothing else is
-    /// left, so one bad moment does not fail a zone for the lame TTL).
-    fn select_server(&self, dp: &DelegationPoint) -> Option<(Name, IpAddr, AddrSource)> {
-        let now = Instant::now();
-        dp.untried()
-            .min_by_key(|(_, addr, _)| {
-                let lame = self.infra.is_lame(&dp.zone, *addr, now);
-                (lame, self.infra.srtt(*addr, now), addr.is_ipv6())
-            })
-            .map(|(name, addr, src)| (name.clone(), addr, src))
     }
 
     /// Stores one RRset and, if it was stored, marks its owner changed.
@@ -635,6 +571,11 @@ impl Minimiser {
         self.labels = usize::from(zone.num_labels()) + 1;
     }
 
+    /// Stops minimising for the rest of the walk: the full name from now.
+    fn stop(&mut self) {
+        self.steps_left = 0;
+    }
+
     /// Whether, after the reply `kind` to a minimised question, the walk
     /// should ask the same zone again (with the next name); `false` when it
     /// handles the reply as usual (a referral, a lame server).
@@ -654,4 +595,19 @@ impl Minimiser {
             ResponseKind::Referral { .. } | ResponseKind::Lame(_) => false,
         }
     }
+}
+
+/// Whether a lame `reason` is one a minimised question can cause rather
+/// than the server: an error RCODE (RFC 9156 §2.3 names REFUSED, SERVFAIL,
+/// FORMERR and NOTIMP, from servers that mishandle empty non-terminals).
+fn refuses_minimised(reason: &LameReason) -> bool {
+    matches!(
+        reason,
+        LameReason::Rcode(
+            ResponseCode::Refused
+                | ResponseCode::ServFail
+                | ResponseCode::FormErr
+                | ResponseCode::NotImp
+        )
+    )
 }

@@ -10,14 +10,16 @@
 //! - [`classify`]: answer, CNAME, referral, NODATA, NXDOMAIN or lame.
 //! - [`delegation`]: a zone cut, its servers and their addresses.
 //! - [`error`]: [`ResolveError`], why a resolution failed.
-//! - `iterator`: the walk itself; `target`: side resolutions; `request`:
-//!   the per-question budget.
+//! - `iterator`: the walk itself; `race`: one question to one zone cut's
+//!   servers, with resends, racing and the infra cache's timers; `target`:
+//!   side resolutions; `request`: the per-question budget.
 
 pub mod classify;
 pub mod delegation;
 pub mod error;
 pub mod hints;
 mod iterator;
+mod race;
 mod request;
 pub mod scrub;
 mod target;
@@ -30,7 +32,7 @@ use hickory_proto::rr::{Name, Record, RecordType};
 use tokio::time::Instant;
 
 use crate::cache::{FailureCache, InfraCache, NameVersions, NegativeCache, RrsetCache, Stamp};
-use crate::config::Limits;
+use crate::config::{AddressFamilies, Limits};
 use crate::net::Transport;
 use crate::trace::{Event, Observer, Purpose, emit};
 pub use error::ResolveError;
@@ -46,15 +48,24 @@ pub struct ResolverConfig {
     pub upstream_port: u16,
     /// Limits in force.
     pub limits: Limits,
+    /// Address families upstream servers may be asked over.
+    pub families: AddressFamilies,
 }
 
 impl ResolverConfig {
-    /// IANA's hints, port 53, default limits.
+    /// IANA's hints, port 53, default limits, both address families.
     pub fn internet() -> Self {
+        Self::new(RootHints::iana(), 53, Limits::default())
+    }
+
+    /// Starting from `hints` on `upstream_port` with `limits`, both address
+    /// families.
+    pub fn new(hints: RootHints, upstream_port: u16, limits: Limits) -> Self {
         Self {
-            hints: RootHints::iana(),
-            upstream_port: 53,
-            limits: Limits::default(),
+            hints,
+            upstream_port,
+            limits,
+            families: AddressFamilies::default(),
         }
     }
 }
@@ -102,6 +113,7 @@ pub struct Resolver {
 
 struct Inner {
     hints: RootHints,
+    families: AddressFamilies,
     port: u16,
     limits: Limits,
     transport: Transport,
@@ -120,13 +132,15 @@ impl Resolver {
             hints,
             upstream_port,
             limits,
+            families,
         } = config;
         let inner = Inner {
             transport: Transport::new(limits.query_timeout, limits.edns_payload),
             rrsets: RrsetCache::new(limits.cache_entries, limits.max_ttl),
             negative: NegativeCache::new(limits.cache_entries, limits.max_ttl),
             failures: FailureCache::new(limits.cache_entries),
-            infra: InfraCache::new(limits.cache_entries),
+            infra: InfraCache::with_timers(limits.cache_entries, limits.infra),
+            families,
             versions: NameVersions::default(),
             hints,
             port: upstream_port,

@@ -72,11 +72,17 @@ pub(crate) struct Stack<'a> {
 }
 
 impl Stack<'_> {
-    /// Whether (`name`, `rtype`) is being resolved here or further up.
+    /// Whether (`name`, `rtype`) is being resolved here or further up. A
+    /// and AAAA count as one: the address of a name server needs the same
+    /// delegations whichever type is asked.
     pub fn contains(&self, name: &Name, rtype: RecordType) -> bool {
+        let kind = |t: RecordType| match t {
+            RecordType::AAAA => RecordType::A,
+            other => other,
+        };
         let mut frame = Some(self);
         while let Some(f) = frame {
-            if f.rtype == rtype && &f.name == name {
+            if kind(f.rtype) == kind(rtype) && &f.name == name {
                 return true;
             }
             frame = f.parent;
@@ -120,7 +126,8 @@ mod tests {
         };
         assert!(child.contains(&x, RecordType::A));
         assert!(child.contains(&y, RecordType::A));
-        assert!(!child.contains(&x, RecordType::AAAA));
+        assert!(child.contains(&x, RecordType::AAAA), "A and AAAA are one");
+        assert!(!child.contains(&x, RecordType::MX));
         assert!(!root.contains(&y, RecordType::A));
     }
 }

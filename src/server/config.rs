@@ -17,6 +17,8 @@
 //! udp-sockets = 2              # default: one per worker thread
 //! reply-cache-size = 10000     # per UDP thread; 0: off
 //! metrics = "127.0.0.1:9153"   # default: off
+//! do-ip4 = true                # ask IPv4 servers (default true; -4/-6 override)
+//! do-ip6 = true                # ask IPv6 servers (default true)
 //!
 //! [limits]                     # any of crate::config::LIMIT_KEYS
 //! max-upstream-queries = 100
@@ -35,7 +37,7 @@ use super::acl::{Acl, Cidr};
 use super::error::ConfigError;
 use super::listen::MAX_UDP_SOCKETS;
 use super::reply_cache::MAX_REPLY_CACHE_ENTRIES;
-use crate::config::{Limits, UpstreamConfig};
+use crate::config::{AddressFamilies, Limits, UpstreamConfig};
 
 /// The standard DNS port.
 pub const DNS_PORT: u16 = 53;
@@ -68,6 +70,8 @@ struct FileSettings {
     udp_sockets: Option<usize>,
     reply_cache_size: Option<usize>,
     metrics: Option<String>,
+    do_ip4: Option<bool>,
+    do_ip6: Option<bool>,
     limits: Option<std::collections::BTreeMap<String, u64>>,
 }
 
@@ -234,6 +238,12 @@ pub fn merge(args: &ServeOptions, file: Option<(&Path, &str)>) -> Result<ServeCo
             .set(key, *value)
             .map_err(|problem| value_error("limits", problem))?;
     }
+    if from_file.do_ip4 == Some(false) && from_file.do_ip6 == Some(false) {
+        return Err(value_error(
+            "do-ip4",
+            "`do-ip4 = false` and `do-ip6 = false` leave no way to ask any server".into(),
+        ));
+    }
     if from_file.lab == Some(true) && from_file.root_hints.is_some() {
         return Err(value_error(
             "lab",
@@ -284,6 +294,16 @@ fn merge_upstream(flags: &UpstreamConfig, file: &FileSettings) -> UpstreamConfig
             file.root_hints.clone()
         },
         upstream_port: flags.upstream_port.or(file.upstream_port),
+        // `-4` or `-6` on the command line decides; otherwise the file's
+        // `do-ip4`/`do-ip6`, each defaulting to yes.
+        families: if flags.families != AddressFamilies::default() {
+            flags.families
+        } else {
+            AddressFamilies {
+                v4: file.do_ip4.unwrap_or(true),
+                v6: file.do_ip6.unwrap_or(true),
+            }
+        },
     }
 }
 
@@ -365,9 +385,17 @@ mod tests {
             udp-sockets = 3
             reply-cache-size = 0
             metrics = "127.0.0.1:9153"
+            do-ip6 = false
             "#,
         )
         .unwrap();
+        assert_eq!(
+            settings.upstream.families,
+            AddressFamilies {
+                v4: true,
+                v6: false
+            }
+        );
         assert_eq!(settings.reply_cache_size, Some(0));
         assert_eq!(settings.udp_sockets, Some(3));
         assert_eq!(settings.metrics, Some("127.0.0.1:9153".parse().unwrap()));
@@ -398,6 +426,7 @@ mod tests {
                 lab: true,
                 root_hints: None,
                 upstream_port: Some(1),
+                families: AddressFamilies::default(),
             },
             cache_size: Some(200),
             udp_sockets: Some(1),
@@ -449,6 +478,8 @@ mod tests {
             ("upstream-port = 70000", "upstream-port"),
             ("lab = \"yes\"", "lab"),
             ("lab = true\nroot-hints = \"x\"", "lab"),
+            ("do-ip4 = false\ndo-ip6 = false", "do-ip4"),
+            ("do-ip6 = 1", "do-ip6"),
             ("udp-sockets = 0", "udp-sockets"),
             ("udp-sockets = 1000", "udp-sockets"),
             ("reply-cache-size = 99000000", "reply-cache-size"),

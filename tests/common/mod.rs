@@ -24,21 +24,28 @@ pub async fn lab() -> Lab {
     .expect("lab starts")
 }
 
-/// The limits tests use unless they say otherwise.
+/// How long a zone cut's servers get in tests: the lab answers in
+/// microseconds, so only dead servers ever wait this long.
+pub const TEST_ZONE_CUT_TIMEOUT: Duration = Duration::from_millis(800);
+
+/// RTO of an unknown server in tests (the lab's are all fast).
+pub const TEST_UNKNOWN_RTO: Duration = Duration::from_millis(150);
+
+/// The limits tests use unless they say otherwise: short timers, so dead
+/// servers cost little. Tests of the timers themselves use the defaults.
 pub fn limits() -> Limits {
-    Limits {
+    let mut limits = Limits {
         query_timeout: TEST_QUERY_TIMEOUT,
+        zone_cut_timeout: TEST_ZONE_CUT_TIMEOUT,
         ..Limits::default()
-    }
+    };
+    limits.infra.unknown_rto = TEST_UNKNOWN_RTO;
+    limits
 }
 
 /// A resolver configuration for `lab` with `limits`.
 pub fn config_with(lab: &Lab, limits: Limits) -> ResolverConfig {
-    ResolverConfig {
-        hints: lab.hints(),
-        upstream_port: lab.port(),
-        limits,
-    }
+    ResolverConfig::new(lab.hints(), lab.port(), limits)
 }
 
 /// A resolver configuration for `lab` with the test limits.
