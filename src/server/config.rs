@@ -15,8 +15,9 @@
 //! metrics = "127.0.0.1:9153"   # default: off
 //!
 //! [limits]                     # any of crate::config::LIMIT_KEYS
-//! max-upstream-queries = 100
+//! max-upstream-queries = 100   # or of server::limits::SERVE_LIMIT_KEYS
 //! query-timeout-ms = 800
+//! tcp-connections-per-client = 16
 //! ```
 //!
 //! Unknown keys and unusable values are errors naming the file and the key.
@@ -29,6 +30,7 @@ use serde::Deserialize;
 
 use super::acl::{Acl, Cidr};
 use super::error::ConfigError;
+use super::limits::ServeLimits;
 use super::listen::MAX_UDP_SOCKETS;
 use super::reply_cache::MAX_REPLY_CACHE_ENTRIES;
 use crate::cli::{ServeArgs, UpstreamArgs};
@@ -91,6 +93,8 @@ pub struct ServeSettings {
     /// The resolver's limits, with the file's `[limits]` applied
     /// (`cache-size` is applied separately).
     pub limits: Limits,
+    /// The daemon's own limits, with the file's `[limits]` applied.
+    pub serve_limits: ServeLimits,
 }
 
 /// The settings for `rootwalk serve`: reads `--config` if given and merges.
@@ -186,10 +190,14 @@ pub fn merge(args: &ServeArgs, file: Option<(&Path, &str)>) -> Result<ServeSetti
         None => None,
     };
     let mut limits = Limits::default();
+    let mut serve_limits = ServeLimits::default();
     for (key, value) in from_file.limits.iter().flatten() {
-        limits
-            .set(key, *value)
-            .map_err(|problem| value_error("limits", problem))?;
+        if ServeLimits::knows(key) {
+            serve_limits.set(key, *value)
+        } else {
+            limits.set(key, *value)
+        }
+        .map_err(|problem| value_error("limits", problem))?;
     }
     if from_file.lab == Some(true) && from_file.root_hints.is_some() {
         return Err(value_error(
@@ -222,6 +230,7 @@ pub fn merge(args: &ServeArgs, file: Option<(&Path, &str)>) -> Result<ServeSetti
         reply_cache_size: args.reply_cache_size.or(from_file.reply_cache_size),
         metrics: args.metrics.or(file_metrics),
         limits,
+        serve_limits,
     })
 }
 
@@ -278,6 +287,20 @@ mod tests {
             std::time::Duration::from_millis(300)
         );
         assert_eq!(settings.limits.max_referrals, crate::config::MAX_REFERRALS);
+        assert_eq!(settings.serve_limits, ServeLimits::default());
+
+        let serve =
+            file("[limits]\ntcp-connections-per-client = 4\nmax-resolutions = 99\n").unwrap();
+        assert_eq!(serve.serve_limits.tcp_connections_per_client, 4);
+        assert_eq!(serve.serve_limits.resolutions, 99);
+        assert_eq!(serve.limits, Limits::default());
+        let range = file("[limits]\ntcp-message-timeout-ms = 5\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            range.contains("tcp-message-timeout-ms = 5 is outside"),
+            "{range}"
+        );
 
         let unknown = file("[limits]\nmax-queries = 5\n").unwrap_err().to_string();
         assert!(

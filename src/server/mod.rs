@@ -48,6 +48,7 @@ pub mod config;
 pub mod counters;
 pub mod error;
 pub mod handler;
+pub mod limits;
 pub mod listen;
 pub mod metrics;
 pub mod packet;
@@ -66,6 +67,7 @@ pub use self::acl::Acl;
 pub use self::counters::{CounterSnapshot, Counters};
 pub use self::error::{ConfigError, ServeError};
 use self::handler::Handler;
+pub use self::limits::ServeLimits;
 pub use self::listen::Listeners;
 use crate::resolve::Resolver;
 
@@ -74,19 +76,32 @@ use crate::resolve::Resolver;
 /// would only delay a restart.
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(3);
 
-/// The daemon before it runs: its handler and counters.
+/// The daemon before it runs: what its handler will be made of.
 pub struct Server {
-    handler: Arc<Handler>,
+    resolver: Resolver,
+    acl: Acl,
+    counters: Arc<Counters>,
+    limits: ServeLimits,
     reply_cache: usize,
 }
 
 impl Server {
-    /// A server answering with `resolver` the clients `acl` allows.
+    /// A server answering with `resolver` the clients `acl` allows, within
+    /// the default [`ServeLimits`].
     pub fn new(resolver: Resolver, acl: Acl) -> Self {
         Self {
-            handler: Arc::new(Handler::new(resolver, acl)),
+            resolver,
+            acl,
+            counters: Arc::new(Counters::default()),
+            limits: ServeLimits::default(),
             reply_cache: reply_cache::REPLY_CACHE_ENTRIES,
         }
+    }
+
+    /// Serves within `limits` instead of the defaults.
+    pub fn with_limits(mut self, limits: ServeLimits) -> Self {
+        self.limits = limits;
+        self
     }
 
     /// Keeps up to `entries` encoded replies per UDP thread (default
@@ -99,11 +114,13 @@ impl Server {
 
     /// The live counters, readable while the server runs (SIGUSR1).
     pub fn counters(&self) -> Arc<Counters> {
-        Arc::clone(self.handler.counters())
+        Arc::clone(&self.counters)
     }
 
     /// Serves `listeners` until `shutdown` completes, then drains (at most
-    /// [`DRAIN_TIMEOUT`]) and returns the final counters.
+    /// [`DRAIN_TIMEOUT`]) and returns the final counters. Resolutions run
+    /// on the runtime `run` is called on (in the binary, the multi-thread
+    /// one), never on the UDP receive threads.
     pub async fn run(
         self,
         listeners: Listeners,
@@ -113,10 +130,17 @@ impl Server {
         if udp.is_empty() && tcp.is_empty() {
             return Err(ServeError::NoListeners);
         }
+        let handler = Arc::new(Handler::new(
+            self.resolver,
+            self.acl,
+            self.counters,
+            self.limits,
+            tokio::runtime::Handle::current(),
+        ));
         let (stop, stop_rx) = watch::channel(false);
         let mut loops = JoinSet::new();
         for socket in udp {
-            let handler = Arc::clone(&self.handler);
+            let handler = Arc::clone(&handler);
             let finished = udp::start(socket, handler, self.reply_cache, stop_rx.clone())?;
             loops.spawn(async move {
                 // An error only means the thread ended without saying so.
@@ -124,16 +148,13 @@ impl Server {
             });
         }
         for listener in tcp {
-            loops.spawn(tcp::serve(
-                listener,
-                Arc::clone(&self.handler),
-                stop_rx.clone(),
-            ));
+            loops.spawn(tcp::serve(listener, Arc::clone(&handler), stop_rx.clone()));
         }
         if let Some(listener) = metrics {
             loops.spawn(metrics::serve(
                 listener,
-                Arc::clone(self.handler.counters()),
+                Arc::clone(handler.counters()),
+                handler.limits().clone(),
                 stop_rx.clone(),
             ));
         }
@@ -149,7 +170,7 @@ impl Server {
             warn!("queries still in work after {DRAIN_TIMEOUT:?}; abandoning them");
             loops.abort_all();
         }
-        Ok(self.handler.counters().snapshot())
+        Ok(handler.counters().snapshot())
     }
 }
 
