@@ -558,6 +558,162 @@ mod tests {
         assert!(full.bytes.len() > 2000);
     }
 
+    /// `count` TXT records of `len` bytes each under `owner`: one RRset.
+    fn txt_set(owner: &str, count: usize, len: usize) -> Vec<Record> {
+        let name = Name::from_str(owner).unwrap();
+        (0..count)
+            .map(|i| {
+                let text = format!("{i:06}{}", "x".repeat(len.saturating_sub(6)));
+                Record::from_rdata(name.clone(), 300, RData::TXT(TXT::new(vec![text])))
+            })
+            .collect()
+    }
+
+    fn huge_reply(edns: bool, answers: Vec<Record>) -> Message {
+        let mut q = query("big.a.tld1.", RecordType::TXT);
+        if edns {
+            q = with_edns(q, 1232);
+        }
+        let outcome = Outcome {
+            rcode: ResponseCode::NoError,
+            answers,
+            authorities: Vec::new(),
+            stats: Stats::default(),
+        };
+        answer_reply(&q, &Ok(outcome))
+    }
+
+    /// Decodes `bytes` whole (no trailing junk) and checks the limit.
+    fn decode_whole(bytes: &[u8], limit: Limit) -> Message {
+        assert!(
+            bytes.len() <= limit.bytes(),
+            "{} > {}",
+            bytes.len(),
+            limit.bytes()
+        );
+        let mut decoder = BinDecoder::new(bytes);
+        let message = Message::read(&mut decoder).unwrap();
+        assert!(decoder.is_empty(), "trailing bytes after the message");
+        message
+    }
+
+    #[test]
+    fn hickory_alone_sends_a_broken_message_past_64k() {
+        // What the daemon used to send: hickory stops mid-record at
+        // 65,535 bytes and sets TC, leaving junk or half a record.
+        let reply = huge_reply(true, txt_set("big.a.tld1.", 3000, 40));
+        let raw = reply.to_vec().unwrap();
+        let decoded = Message::from_vec(&raw)
+            .map(|m| (m.metadata.truncation, m.answers.len(), m.edns.is_some()));
+        assert_ne!(
+            decoded.ok(),
+            Some((false, 3000, true)),
+            "hickory fits it after all"
+        );
+    }
+
+    #[test]
+    fn an_answer_rrset_too_big_for_tcp_is_servfail_with_question_and_opt() {
+        for edns in [true, false] {
+            let reply = huge_reply(edns, txt_set("big.a.tld1.", 3000, 40));
+            let encoded = encode(&reply, Limit::Stream).unwrap();
+            let decoded = decode_whole(&encoded.bytes, Limit::Stream);
+            assert_eq!(decoded.metadata.response_code, ResponseCode::ServFail);
+            assert_eq!(encoded.rcode, ResponseCode::ServFail);
+            assert!(!decoded.metadata.truncation, "no TC over TCP");
+            assert!(decoded.answers.is_empty());
+            assert_eq!(decoded.queries.len(), 1);
+            assert_eq!(decoded.edns.is_some(), edns, "OPT kept");
+            assert_eq!(decoded.metadata.id, 0x1234);
+        }
+    }
+
+    #[test]
+    fn too_big_for_tcp_is_cut_at_an_rrset_boundary() {
+        let mut answers = txt_set("a.big.a.tld1.", 300, 60);
+        answers.extend(txt_set("b.big.a.tld1.", 300, 60));
+        answers.extend(txt_set("c.big.a.tld1.", 300, 60));
+        let reply = huge_reply(true, answers);
+        assert!(checked(&reply, TCP_MESSAGE_MAX).is_none(), "fits whole");
+        let encoded = encode(&reply, Limit::Stream).unwrap();
+        assert!(encoded.truncated);
+        assert_eq!(encoded.rcode, ResponseCode::NoError);
+        let decoded = decode_whole(&encoded.bytes, Limit::Stream);
+        assert!(!decoded.metadata.truncation, "no TC over TCP");
+        assert_eq!(decoded.answers.len(), 600, "the first two RRsets, whole");
+        assert!(decoded.edns.is_some(), "OPT kept");
+        assert_eq!(
+            decoded.answers[599].name,
+            Name::from_str("b.big.a.tld1.").unwrap()
+        );
+    }
+
+    #[test]
+    fn too_big_for_udp_is_the_question_and_opt_with_tc() {
+        let reply = huge_reply(true, txt_set("big.a.tld1.", 3000, 40));
+        let limit = Limit::Datagram(1232);
+        let encoded = encode(&reply, limit).unwrap();
+        let decoded = decode_whole(&encoded.bytes, limit);
+        assert!(encoded.truncated && decoded.metadata.truncation);
+        assert!(decoded.answers.is_empty());
+        assert_eq!(decoded.queries.len(), 1);
+        assert!(decoded.edns.is_some());
+    }
+
+    #[test]
+    fn every_reply_parses_and_fits_whatever_its_rrsets() {
+        use rand::rngs::StdRng;
+        use rand::{RngExt, SeedableRng};
+        let mut rng = StdRng::seed_from_u64(13);
+        for round in 0..30 {
+            let mut answers = Vec::new();
+            for set in 0..rng.random_range(1..5) {
+                let owner = format!("s{set}.big.a.tld1.");
+                let count = rng.random_range(1..900);
+                answers.extend(txt_set(&owner, count, rng.random_range(6..120)));
+            }
+            let edns = rng.random_bool(0.7);
+            let reply = huge_reply(edns, answers.clone());
+            let udp = Limit::Datagram(rng.random_range(512..=usize::from(UDP_PAYLOAD_MAX)));
+            for limit in [udp, Limit::Stream] {
+                let encoded = encode(&reply, limit).unwrap();
+                let decoded = decode_whole(&encoded.bytes, limit);
+                assert_eq!(decoded.edns.is_some(), edns, "round {round}: OPT");
+                assert_eq!(decoded.queries.len(), 1);
+                assert_eq!(
+                    u16::from(decoded.metadata.response_code),
+                    u16::from(encoded.rcode)
+                );
+                // Whatever was kept is a prefix of the answer, whole RRsets.
+                let kept = decoded.answers.len();
+                assert_eq!(
+                    decoded.answers[..],
+                    answers[..kept]
+                        .iter()
+                        .map(|r| {
+                            let mut r = r.clone();
+                            r.ttl = 300;
+                            r
+                        })
+                        .collect::<Vec<_>>()[..]
+                );
+                if kept > 0 && kept < answers.len() {
+                    assert_ne!(
+                        answers[kept - 1].name,
+                        answers[kept].name,
+                        "cut inside an RRset"
+                    );
+                }
+                if matches!(limit, Limit::Datagram(_)) && encoded.truncated {
+                    assert!(decoded.metadata.truncation && kept == 0);
+                }
+                if limit == Limit::Stream {
+                    assert!(!decoded.metadata.truncation);
+                }
+            }
+        }
+    }
+
     #[test]
     fn random_bytes_never_panic_and_get_a_verdict_by_the_rules() {
         use rand::rngs::StdRng;
