@@ -7,7 +7,8 @@
 //!   sharing the port with `SO_REUSEPORT`, one per worker thread, and one
 //!   TCP listener ([`Listeners`]).
 //! - [`udp`], [`tcp`]: one loop per socket; TCP with a connection cap,
-//!   framing, pipelining and an idle timeout.
+//!   framing, pipelining, per-message and idle deadlines.
+//! - [`limits`]: the daemon's own limits ([`ServeLimits`]).
 //! - [`handler`]: one message to one reply inside a `query` span: a
 //!   synchronous part (checks, refusals, cached answers) and, for a cache
 //!   miss, a resolution.
@@ -15,7 +16,8 @@
 //!   limit and truncation.
 //! - [`reply_cache`]: encoded replies kept per UDP thread, copied with
 //!   the ID, flags and TTLs patched.
-//! - [`coalesce`]: identical questions in flight share one resolution.
+//! - [`coalesce`]: identical questions in flight share one resolution;
+//!   resolutions are bounded and stop when nobody waits for them.
 //! - [`acl`]: who may ask; [`config`]: the TOML file and flags;
 //!   [`counters`]: what happened, printed at exit; [`metrics`]: the
 //!   counters over HTTP for Prometheus.
@@ -40,7 +42,20 @@
 //! identical question costs a copy and a few patched bytes, for as long as
 //! no TTL has run out and the resolver has written nothing under the names
 //! it came from. Only a miss becomes a task, which joins or starts a
-//! coalesced resolution.
+//! coalesced resolution; the resolution itself runs on the runtime that
+//! called [`Server::run`] (the binary's multi-thread runtime), never on a
+//! receive thread, so a CPU-heavy resolution cannot stall cached answers.
+//! The receive thread's task only waits for the result and sends it.
+//!
+//! # Hostile clients
+//!
+//! Every resource a client can hold is bounded by a [`ServeLimits`] value:
+//! TCP slots (shed oldest-idle-first when full, capped per client
+//! address, each message due whole within a deadline), resolutions in
+//! flight (capped in total and per client address, and aborted when the
+//! last client waiting for one goes away), and the metrics endpoint's
+//! slots and deadlines. Every reply is decoded again before it is sent
+//! ([`packet::encode`]).
 
 pub mod acl;
 pub mod coalesce;

@@ -72,6 +72,11 @@ const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(100);
 /// Bytes read from the socket at a time.
 const READ_CHUNK: usize = 4096;
 
+/// Bytes read ahead of the queries in work: one largest message and its
+/// prefix. The connection keeps reading while its pipeline is full (so a
+/// close is noticed at once), but never buffers more than this.
+const READ_AHEAD: usize = 2 + super::packet::TCP_MESSAGE_MAX;
+
 /// One open connection, as the accept loop sees it.
 struct Slot {
     /// Accept order: lower is older.
@@ -245,8 +250,13 @@ struct Connection {
 
 impl Connection {
     /// Reads frames, answers them concurrently, writes replies as they
-    /// complete; ends on EOF, error, a message not arriving in time, idle
-    /// timeout or shutdown (after answering what was read).
+    /// complete; ends on a message not arriving in time, idle timeout or
+    /// shutdown (after answering what was read), and on EOF or a read
+    /// error at once: a client that closed waits for nothing, so its
+    /// queries in work are dropped, and with them any resolution no other
+    /// client waits for (see [`super::coalesce`]). A client that
+    /// half-closes its side after sending therefore gets no answers; DNS
+    /// clients keep the connection open until they have their replies.
     async fn serve(mut self, stream: TcpStream) {
         let (mut reader, mut writer) = stream.into_split();
         let mut buffer = Vec::with_capacity(READ_CHUNK);
@@ -291,15 +301,18 @@ impl Connection {
                     idle_since = Instant::now();
                 }
                 _ = super::stopped(&mut self.shutdown), if reading => reading = false,
-                read = reader.read(&mut chunk), if reading && room => match read {
-                    Ok(0) => reading = false,
+                read = reader.read(&mut chunk), if reading && buffer.len() < READ_AHEAD => match read {
+                    Ok(0) => {
+                        debug!(client = %self.client, "TCP client closed; dropping its queries in work");
+                        break;
+                    }
                     Ok(n) => {
                         buffer.extend_from_slice(&chunk[..n]);
                         partial_since.get_or_insert_with(Instant::now);
                     }
                     Err(error) => {
                         debug!(client = %self.client, "TCP read failed: {error}");
-                        reading = false;
+                        break;
                     }
                 },
                 _ = tokio::time::sleep_until(deadline.unwrap_or_else(Instant::now)),
