@@ -384,4 +384,63 @@ mod tests {
         let mut one = vec![0];
         assert_eq!(take_frame(&mut one), None);
     }
+
+    /// Slots for `clients` (one connection each, in accept order), every
+    /// task pending until aborted; `busy` marks which have queries in work.
+    fn slots_of(limits: &ServeLimits, clients: &[(u8, bool)]) -> (Slots, Vec<AbortHandle>) {
+        let mut slots = Slots::new(limits);
+        let mut tasks = Vec::new();
+        for &(host, busy) in clients {
+            let task = tokio::spawn(std::future::pending::<()>()).abort_handle();
+            let ip = IpAddr::from([127, 0, 0, host]);
+            slots.opened(ip, Arc::new(AtomicBool::new(busy)), task.clone());
+            tasks.push(task);
+        }
+        (slots, tasks)
+    }
+
+    fn admitted(admission: Admission) -> Vec<AbortHandle> {
+        match admission {
+            Admission::Admit(evicted) => evicted,
+            Admission::Refuse(why) => panic!("refused: {why}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_full_table_sheds_the_oldest_idle_connection_of_the_heaviest_client() {
+        let limits = ServeLimits {
+            tcp_connections: 5,
+            tcp_connections_per_client: 3,
+            ..ServeLimits::default()
+        };
+        // Host 2 holds three, host 3 two; host 2's oldest is busy.
+        let (mut slots, tasks) = slots_of(
+            &limits,
+            &[(2, true), (3, false), (2, false), (2, false), (3, false)],
+        );
+        let evicted = admitted(slots.admit(IpAddr::from([127, 0, 0, 9])));
+        assert_eq!(evicted.len(), 1);
+        assert_eq!(evicted[0].id(), tasks[2].id(), "host 2's oldest idle");
+        assert_eq!(slots.open.len(), 4);
+    }
+
+    #[tokio::test]
+    async fn a_client_at_its_cap_loses_its_own_oldest_idle_connection() {
+        let limits = ServeLimits {
+            tcp_connections: 100,
+            tcp_connections_per_client: 2,
+            ..ServeLimits::default()
+        };
+        let (mut slots, tasks) = slots_of(&limits, &[(2, false), (3, false), (2, false)]);
+        let evicted = admitted(slots.admit(IpAddr::from([127, 0, 0, 2])));
+        assert_eq!(evicted.len(), 1);
+        assert_eq!(evicted[0].id(), tasks[0].id());
+        // Every connection working: nothing to shed, the new one is refused.
+        let (mut busy, _) = slots_of(&limits, &[(2, true), (2, true)]);
+        assert!(matches!(
+            busy.admit(IpAddr::from([127, 0, 0, 2])),
+            Admission::Refuse(_)
+        ));
+        assert!(admitted(busy.admit(IpAddr::from([127, 0, 0, 3]))).is_empty());
+    }
 }
