@@ -1,24 +1,47 @@
-//! Identical questions in flight share one resolution.
+//! Identical questions in flight share one resolution, resolutions are
+//! bounded, and a resolution nobody waits for any more is stopped.
 //!
 //! The first client to ask a question (name lowercased, type, class) starts
-//! a resolution in a task of its own; clients asking the same while it runs
-//! join its list of waiters and all get the one result. The resolution runs
-//! detached, so a client that goes away (a closed TCP connection) does not
-//! cancel it for the others; it ends by itself within the resolver's
-//! request timeout.
+//! a resolution in a task of its own, on the runtime [`InFlight`] was given
+//! (not the receive loop's, so cold work never stalls cached answers);
+//! clients asking the same while it runs join its list of waiters and all
+//! get the one result. Each waiter holds a [`Waiter`] guard: when the last
+//! one goes away unanswered (its TCP connection closed, its task dropped),
+//! the resolution is aborted, so work never outlives every client that
+//! wanted it.
 //!
-//! One std `Mutex` guards the map of pending questions; it is taken only to
-//! look up, insert or remove, never across an `.await`.
+//! Starting a resolution takes one of [`MAX_RESOLUTIONS`] places shared by
+//! UDP and TCP, and the asking client address may hold at most
+//! [`MAX_RESOLUTIONS_PER_CLIENT`] of them (joining one in flight costs
+//! nothing), so one client cannot take the whole resolver. Past either, the
+//! query is turned away ([`Busy`]).
+//!
+//! One std `Mutex` guards the map of pending questions and the counts; it
+//! is taken only to look up, insert or remove, never across an `.await`.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use hickory_proto::rr::{DNSClass, Name, RecordType};
+use tokio::runtime::Handle;
 use tokio::sync::oneshot;
+use tokio::task::AbortHandle;
 use tracing::Instrument;
 
+use super::counters::Counters;
 use crate::resolve::{Failure, Outcome, Resolver};
 use crate::trace::NullObserver;
+
+/// Resolutions in flight at once, UDP and TCP together. Each holds
+/// upstream sockets, timers and memory for minutes' worth of retries at
+/// worst; Unbound's `num-queries-per-thread` (1024) plays the same role.
+pub const MAX_RESOLUTIONS: usize = 1024;
+
+/// Resolutions one client address may have started and still in flight:
+/// an eighth of [`MAX_RESOLUTIONS`], so at least eight clients always find
+/// room, while a busy stub's cold burst still fits.
+pub const MAX_RESOLUTIONS_PER_CLIENT: usize = MAX_RESOLUTIONS / 8;
 
 /// A finished resolution, shared by every client that asked.
 pub type Resolved = Arc<Result<Outcome, Failure>>;
@@ -26,13 +49,53 @@ pub type Resolved = Arc<Result<Outcome, Failure>>;
 /// The identity of a question: lowercased name, type, class.
 type Key = (Name, RecordType, DNSClass);
 
-/// Clients waiting for each question in flight.
-type Pending = HashMap<Key, Vec<oneshot::Sender<Resolved>>>;
+/// One question in flight.
+struct Entry {
+    /// Tells this resolution from a later one of the same question.
+    id: u64,
+    /// The client address charged for it.
+    owner: IpAddr,
+    senders: Vec<oneshot::Sender<Resolved>>,
+    /// Waiters still waiting.
+    waiting: usize,
+    /// Set just after the task is spawned.
+    task: Option<AbortHandle>,
+}
+
+/// The questions in flight and what each client holds.
+#[derive(Default)]
+struct State {
+    pending: HashMap<Key, Entry>,
+    per_client: HashMap<IpAddr, usize>,
+    next_id: u64,
+}
+
+impl State {
+    /// Forgets `key` if it is still resolution `id`, releasing its places.
+    fn remove(&mut self, key: &Key, id: u64, counters: &Counters) -> Option<Entry> {
+        if self.pending.get(key).is_none_or(|e| e.id != id) {
+            return None;
+        }
+        let entry = self.pending.remove(key)?;
+        if let Some(held) = self.per_client.get_mut(&entry.owner) {
+            *held = held.saturating_sub(1);
+            if *held == 0 {
+                self.per_client.remove(&entry.owner);
+            }
+        }
+        counters.resolution_ended();
+        Some(entry)
+    }
+}
 
 /// The questions in flight. Cheap to clone.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct InFlight {
-    pending: Arc<Mutex<Pending>>,
+    state: Arc<Mutex<State>>,
+    counters: Arc<Counters>,
+    runtime: Handle,
+    max: usize,
+    per_client: usize,
 }
 
 /// How a client got its answer.
@@ -44,55 +107,159 @@ pub enum Role {
     Follower,
 }
 
+/// No room for another resolution: [`MAX_RESOLUTIONS`] in flight, or the
+/// client's share of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Busy;
+
+/// A client waiting for a resolution; dropping it unanswered withdraws the
+/// client, and the last one to go stops the resolution.
+struct Waiter<'a> {
+    in_flight: &'a InFlight,
+    key: Key,
+    id: u64,
+    answered: bool,
+}
+
+impl Drop for Waiter<'_> {
+    fn drop(&mut self) {
+        if self.answered {
+            return;
+        }
+        let mut state = lock(&self.in_flight.state);
+        let Some(entry) = state.pending.get_mut(&self.key) else {
+            return;
+        };
+        if entry.id != self.id {
+            return;
+        }
+        entry.waiting = entry.waiting.saturating_sub(1);
+        if entry.waiting > 0 {
+            return;
+        }
+        if let Some(entry) = state.remove(&self.key, self.id, &self.in_flight.counters)
+            && let Some(task) = entry.task
+        {
+            task.abort();
+        }
+    }
+}
+
 impl InFlight {
-    /// Resolves `name`/`qtype` (class IN) with `resolver`, joining an
-    /// identical resolution in flight if there is one. `None` only if the
-    /// resolution task died without an answer (a panic).
+    /// Resolutions spawned on `runtime`, at most `max` at once and
+    /// `per_client` per client address, counted in `counters`.
+    pub fn new(counters: Arc<Counters>, runtime: Handle, max: usize, per_client: usize) -> Self {
+        Self {
+            state: Arc::default(),
+            counters,
+            runtime,
+            max: max.max(1),
+            per_client: per_client.max(1),
+        }
+    }
+
+    /// Resolves `name`/`qtype` (class IN) with `resolver` for `client`,
+    /// joining an identical resolution in flight if there is one. Inner
+    /// `None` only if the resolution task died without an answer (a panic).
     pub async fn resolve(
         &self,
         resolver: &Resolver,
         name: &Name,
         qtype: RecordType,
-    ) -> (Option<Resolved>, Role) {
+        client: IpAddr,
+    ) -> Result<(Option<Resolved>, Role), Busy> {
         let key = (name.to_lowercase(), qtype, DNSClass::IN);
         let (sender, receiver) = oneshot::channel();
-        let role = {
-            let mut pending = lock(&self.pending);
-            match pending.get_mut(&key) {
-                Some(waiters) => {
-                    waiters.push(sender);
-                    Role::Follower
-                }
-                None => {
-                    pending.insert(key.clone(), vec![sender]);
-                    Role::Leader
-                }
-            }
+        let (id, role) = self.join(&key, sender, client)?;
+        let mut waiter = Waiter {
+            in_flight: self,
+            key,
+            id,
+            answered: false,
         };
         if role == Role::Leader {
-            self.start(resolver.clone(), key);
+            self.start(resolver.clone(), &waiter.key, id);
         }
-        (receiver.await.ok(), role)
+        let resolved = receiver.await.ok();
+        waiter.answered = true;
+        Ok((resolved, role))
     }
 
-    /// Spawns the resolution of `key`; on completion it hands the result
+    /// Registers `sender` as a waiter of `key`: joins the resolution in
+    /// flight, or takes a place for a new one if `client` may have it.
+    fn join(
+        &self,
+        key: &Key,
+        sender: oneshot::Sender<Resolved>,
+        client: IpAddr,
+    ) -> Result<(u64, Role), Busy> {
+        let mut state = lock(&self.state);
+        if let Some(entry) = state.pending.get_mut(key) {
+            entry.senders.push(sender);
+            entry.waiting += 1;
+            return Ok((entry.id, Role::Follower));
+        }
+        let held = state.per_client.get(&client).copied().unwrap_or(0);
+        if state.pending.len() >= self.max || held >= self.per_client {
+            return Err(Busy);
+        }
+        state.next_id += 1;
+        let id = state.next_id;
+        *state.per_client.entry(client).or_default() += 1;
+        state.pending.insert(
+            key.clone(),
+            Entry {
+                id,
+                owner: client,
+                senders: vec![sender],
+                waiting: 1,
+                task: None,
+            },
+        );
+        self.counters.resolution_started();
+        Ok((id, Role::Leader))
+    }
+
+    /// Spawns resolution `id` of `key`; on completion it hands the result
     /// to every waiter registered by then and forgets the question.
-    fn start(&self, resolver: Resolver, key: Key) {
-        let pending = Arc::clone(&self.pending);
+    fn start(&self, resolver: Resolver, key: &Key, id: u64) {
+        let state = Arc::clone(&self.state);
+        let counters = Arc::clone(&self.counters);
+        let owned = key.clone();
         let work = async move {
-            let result: Resolved = Arc::new(resolver.resolve(&key.0, key.1, &NullObserver).await);
-            let waiters = lock(&pending).remove(&key).unwrap_or_default();
-            for waiter in waiters {
+            // Forgets the question even if the resolution panics, so its
+            // waiters get `None` instead of waiting for ever.
+            let _finish = Finish {
+                state: Arc::clone(&state),
+                counters: Arc::clone(&counters),
+                key: owned.clone(),
+                id,
+            };
+            let result = resolver.resolve(&owned.0, owned.1, &NullObserver).await;
+            let upstream = match &result {
+                Ok(outcome) => outcome.stats.upstream_queries,
+                Err(failure) => failure.stats.upstream_queries,
+            };
+            counters.upstream_queries(upstream);
+            let result: Resolved = Arc::new(result);
+            let entry = lock(&state).remove(&owned, id, &counters);
+            for waiter in entry.map(|e| e.senders).unwrap_or_default() {
                 // A waiter that went away needs nothing.
                 let _ = waiter.send(Arc::clone(&result));
             }
         };
-        tokio::spawn(work.in_current_span());
+        let task = self.runtime.spawn(work.in_current_span());
+        let mut state = lock(&self.state);
+        match state.pending.get_mut(key) {
+            Some(entry) if entry.id == id => entry.task = Some(task.abort_handle()),
+            // Already finished (or withdrawn): nothing to remember.
+            _ => {}
+        }
     }
 
     /// Questions currently in flight.
     pub fn len(&self) -> usize {
-        lock(&self.pending).len()
+        lock(&self.state).pending.len()
     }
 
     /// Whether nothing is in flight.
@@ -101,8 +268,23 @@ impl InFlight {
     }
 }
 
-/// The map, even if a task panicked while holding it: every update leaves
-/// it consistent (a lone insert or remove).
-fn lock(pending: &Mutex<Pending>) -> MutexGuard<'_, Pending> {
-    pending.lock().unwrap_or_else(PoisonError::into_inner)
+/// Forgets resolution `id` of `key` when its task ends, however it ends
+/// (a no-op when it already handed out its result or was withdrawn).
+struct Finish {
+    state: Arc<Mutex<State>>,
+    counters: Arc<Counters>,
+    key: Key,
+    id: u64,
+}
+
+impl Drop for Finish {
+    fn drop(&mut self) {
+        lock(&self.state).remove(&self.key, self.id, &self.counters);
+    }
+}
+
+/// The state, even if a task panicked while holding it: every update leaves
+/// it consistent (a lone insert or remove with its counts).
+fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
+    state.lock().unwrap_or_else(PoisonError::into_inner)
 }

@@ -21,8 +21,9 @@
 //! do-ip6 = true                # ask IPv6 servers (default true)
 //!
 //! [limits]                     # any of crate::config::LIMIT_KEYS
-//! max-upstream-queries = 100
+//! max-upstream-queries = 100   # or of server::limits::SERVE_LIMIT_KEYS
 //! query-timeout-ms = 800
+//! tcp-connections-per-client = 16
 //! ```
 //!
 //! Unknown keys and unusable values are errors naming the file and the key.
@@ -35,6 +36,7 @@ use serde::Deserialize;
 
 use super::acl::{Acl, Cidr};
 use super::error::ConfigError;
+use super::limits::ServeLimits;
 use super::listen::MAX_UDP_SOCKETS;
 use super::reply_cache::MAX_REPLY_CACHE_ENTRIES;
 use crate::config::{AddressFamilies, Limits, UpstreamConfig};
@@ -120,6 +122,8 @@ pub struct ServeConfig {
     /// The resolver's limits, with the file's `[limits]` applied
     /// (`cache-size` is applied separately).
     pub limits: Limits,
+    /// The daemon's own limits, with the file's `[limits]` applied.
+    pub serve_limits: ServeLimits,
 }
 
 impl Default for ServeConfig {
@@ -233,10 +237,14 @@ pub fn merge(args: &ServeOptions, file: Option<(&Path, &str)>) -> Result<ServeCo
         None => None,
     };
     let mut limits = Limits::default();
+    let mut serve_limits = ServeLimits::default();
     for (key, value) in from_file.limits.iter().flatten() {
-        limits
-            .set(key, *value)
-            .map_err(|problem| value_error("limits", problem))?;
+        if ServeLimits::knows(key) {
+            serve_limits.set(key, *value)
+        } else {
+            limits.set(key, *value)
+        }
+        .map_err(|problem| value_error("limits", problem))?;
     }
     if from_file.do_ip4 == Some(false) && from_file.do_ip6 == Some(false) {
         return Err(value_error(
@@ -275,6 +283,7 @@ pub fn merge(args: &ServeOptions, file: Option<(&Path, &str)>) -> Result<ServeCo
         reply_cache_size: args.reply_cache_size.or(from_file.reply_cache_size),
         metrics: args.metrics.or(file_metrics),
         limits,
+        serve_limits,
     })
 }
 
@@ -344,6 +353,20 @@ mod tests {
             std::time::Duration::from_millis(300)
         );
         assert_eq!(settings.limits.max_referrals, crate::config::MAX_REFERRALS);
+        assert_eq!(settings.serve_limits, ServeLimits::default());
+
+        let serve =
+            file("[limits]\ntcp-connections-per-client = 4\nmax-resolutions = 99\n").unwrap();
+        assert_eq!(serve.serve_limits.tcp_connections_per_client, 4);
+        assert_eq!(serve.serve_limits.resolutions, 99);
+        assert_eq!(serve.limits, Limits::default());
+        let range = file("[limits]\ntcp-message-timeout-ms = 5\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            range.contains("tcp-message-timeout-ms = 5 is outside"),
+            "{range}"
+        );
 
         let unknown = file("[limits]\nmax-queries = 5\n").unwrap_err().to_string();
         assert!(

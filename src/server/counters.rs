@@ -43,6 +43,8 @@ struct Shard {
     truncated: AtomicU64,
     coalesced: AtomicU64,
     tcp_connections: AtomicU64,
+    tcp_shed: AtomicU64,
+    busy: AtomicU64,
     cache_hits: AtomicU64,
     resolutions: AtomicU64,
     upstream_queries: AtomicU64,
@@ -54,12 +56,16 @@ struct Shard {
 #[derive(Debug)]
 pub struct Counters {
     shards: Box<[Shard]>,
+    /// Resolutions running now: a gauge, changed only when one starts or
+    /// ends, so one shared atomic is enough.
+    in_flight: AtomicU64,
 }
 
 impl Default for Counters {
     fn default() -> Self {
         Self {
             shards: (0..COUNTER_SHARDS).map(|_| Shard::default()).collect(),
+            in_flight: AtomicU64::new(0),
         }
     }
 }
@@ -91,12 +97,21 @@ pub struct CounterSnapshot {
     pub coalesced: u64,
     /// TCP connections accepted.
     pub tcp_connections: u64,
+    /// TCP connections closed to make room for new clients.
+    pub tcp_shed: u64,
+    /// Queries turned away because no resolution could start (too many in
+    /// flight, or the client's share taken): dropped over UDP, SERVFAIL
+    /// over TCP.
+    pub busy: u64,
     /// Queries answered whole from the cache, on the receiving loop.
     pub cache_hits: u64,
     /// Resolutions started for queries the cache could not answer
-    /// (coalesced queries share one).
+    /// (coalesced queries share one), counted when they start.
     pub resolutions: u64,
-    /// Upstream queries those resolutions sent, side resolutions included.
+    /// Resolutions running at the moment of the snapshot (a gauge).
+    pub resolutions_in_flight: u64,
+    /// Upstream queries the finished resolutions sent, side resolutions
+    /// included (an aborted resolution's are not known).
     pub upstream_queries: u64,
     /// Sum of the reply latencies (receipt to reply encoded), microseconds.
     pub latency_us_sum: u64,
@@ -185,16 +200,48 @@ impl Counters {
         bump(&self.shard().cache_hits);
     }
 
+    /// A TCP connection was closed to make room for a new one.
+    pub fn tcp_shed(&self) {
+        bump(&self.shard().tcp_shed);
+    }
+
+    /// A query was turned away: no room for its resolution.
+    pub fn busy(&self) {
+        bump(&self.shard().busy);
+    }
+
+    /// A resolution started.
+    pub fn resolution_started(&self) {
+        bump(&self.shard().resolutions);
+        self.in_flight.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A resolution ended: finished, failed or aborted.
+    pub fn resolution_ended(&self) {
+        // Every end follows its start, so this never wraps; saturate anyway.
+        let _ = self
+            .in_flight
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                Some(n.saturating_sub(1))
+            });
+    }
+
     /// A resolution finished after sending `upstream_queries` queries.
-    pub fn resolved(&self, upstream_queries: u32) {
-        let shard = self.shard();
-        bump(&shard.resolutions);
-        add(&shard.upstream_queries, u64::from(upstream_queries));
+    pub fn upstream_queries(&self, upstream_queries: u32) {
+        add(&self.shard().upstream_queries, u64::from(upstream_queries));
+    }
+
+    /// Resolutions running now.
+    pub fn resolutions_in_flight(&self) -> u64 {
+        self.in_flight.load(Ordering::Relaxed)
     }
 
     /// The values now, summed over the shards.
     pub fn snapshot(&self) -> CounterSnapshot {
-        let mut snap = CounterSnapshot::default();
+        let mut snap = CounterSnapshot {
+            resolutions_in_flight: self.resolutions_in_flight(),
+            ..CounterSnapshot::default()
+        };
         for shard in self.shards.iter() {
             let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
             snap.received += get(&shard.received);
@@ -209,6 +256,8 @@ impl Counters {
             snap.truncated += get(&shard.truncated);
             snap.coalesced += get(&shard.coalesced);
             snap.tcp_connections += get(&shard.tcp_connections);
+            snap.tcp_shed += get(&shard.tcp_shed);
+            snap.busy += get(&shard.busy);
             snap.cache_hits += get(&shard.cache_hits);
             snap.resolutions += get(&shard.resolutions);
             snap.upstream_queries += get(&shard.upstream_queries);
@@ -240,7 +289,8 @@ impl fmt::Display for CounterSnapshot {
             f,
             "{} received, {} replies ({} NOERROR, {} NXDOMAIN, {} SERVFAIL, {} REFUSED, \
              {} FORMERR, {} NOTIMP, {} other), {} dropped, {} truncated, {} coalesced, \
-             {} TCP connections, {} cache hits, {} resolutions, {} upstream queries",
+             {} TCP connections ({} shed), {} busy, {} cache hits, {} resolutions \
+             ({} in flight), {} upstream queries",
             self.received,
             self.replies(),
             self.noerror,
@@ -254,8 +304,11 @@ impl fmt::Display for CounterSnapshot {
             self.truncated,
             self.coalesced,
             self.tcp_connections,
+            self.tcp_shed,
+            self.busy,
             self.cache_hits,
             self.resolutions,
+            self.resolutions_in_flight,
             self.upstream_queries
         )
     }
@@ -306,7 +359,8 @@ mod tests {
                         counters.received();
                         counters.cache_hit();
                     }
-                    counters.resolved(7);
+                    counters.resolution_started();
+                    counters.upstream_queries(7);
                 })
             })
             .collect();
@@ -319,5 +373,10 @@ mod tests {
         assert_eq!(snap.cache_hits, 100 * n);
         assert_eq!(snap.resolutions, n);
         assert_eq!(snap.upstream_queries, 7 * n);
+        assert_eq!(snap.resolutions_in_flight, n);
+        for _ in 0..n + 1 {
+            counters.resolution_ended();
+        }
+        assert_eq!(counters.snapshot().resolutions_in_flight, 0);
     }
 }

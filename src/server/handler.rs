@@ -16,18 +16,19 @@ use hickory_proto::op::{Message, ResponseCode};
 use tracing::{Instrument, Span, debug, field, info_span};
 
 use super::acl::Acl;
-use super::coalesce::{InFlight, Role};
+use super::coalesce::{Busy, InFlight, Role};
 use super::counters::Counters;
-use super::packet::{self, ClientQuery, Encoded, TCP_MESSAGE_MAX, UDP_PAYLOAD_PLAIN, Verdict};
+use super::limits::ServeLimits;
+use super::packet::{self, ClientQuery, Encoded, Limit, UDP_PAYLOAD_PLAIN, Verdict};
 use crate::cache::Stamp;
 use crate::resolve::Resolver;
 
 /// How a message arrived; it decides the reply size limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Transport {
-    /// A datagram: the client's EDNS size, or 512.
+    /// A datagram: the client's EDNS size, or 512; TC=1 past it.
     Udp,
-    /// A TCP frame: up to 65535 bytes.
+    /// A TCP frame: up to 65535 bytes, cut at an RRset past it.
     Tcp,
 }
 
@@ -48,6 +49,7 @@ pub enum Immediate {
 #[derive(Debug)]
 pub struct Pending {
     query: Box<ClientQuery>,
+    client: SocketAddr,
     transport: Transport,
     received: Instant,
     span: Span,
@@ -59,17 +61,38 @@ pub struct Handler {
     acl: Acl,
     in_flight: InFlight,
     counters: Arc<Counters>,
+    limits: ServeLimits,
 }
 
 impl Handler {
-    /// A handler answering with `resolver` the clients `acl` allows.
-    pub fn new(resolver: Resolver, acl: Acl) -> Self {
+    /// A handler answering with `resolver` the clients `acl` allows, within
+    /// `limits`, counting in `counters`; its resolutions run on `runtime`
+    /// (never on a listener's receive loop).
+    pub fn new(
+        resolver: Resolver,
+        acl: Acl,
+        counters: Arc<Counters>,
+        limits: ServeLimits,
+        runtime: tokio::runtime::Handle,
+    ) -> Self {
+        let in_flight = InFlight::new(
+            Arc::clone(&counters),
+            runtime,
+            limits.resolutions,
+            limits.resolutions_per_client,
+        );
         Self {
             resolver,
             acl,
-            in_flight: InFlight::default(),
-            counters: Arc::new(Counters::default()),
+            in_flight,
+            counters,
+            limits,
         }
+    }
+
+    /// The limits in force.
+    pub fn limits(&self) -> &ServeLimits {
+        &self.limits
     }
 
     /// The live counters.
@@ -134,6 +157,7 @@ impl Handler {
                 drop(_entered);
                 Immediate::Resolve(Pending {
                     query,
+                    client,
                     transport,
                     received,
                     span,
@@ -143,31 +167,42 @@ impl Handler {
     }
 
     /// Resolves a query the cache could not answer, joining an identical
-    /// resolution in flight if there is one.
+    /// resolution in flight if there is one. With no room for another
+    /// resolution (see [`super::coalesce`]) a datagram is dropped (the stub
+    /// retries) and a TCP query gets SERVFAIL (its client would wait).
     pub async fn resolve(&self, pending: Pending) -> Option<Vec<u8>> {
         let Pending {
             query,
+            client,
             transport,
             received,
             span,
         } = pending;
         async move {
             let question = &query.question;
-            let (resolved, role) = self
+            let joined = self
                 .in_flight
-                .resolve(&self.resolver, question.name(), question.query_type())
+                .resolve(
+                    &self.resolver,
+                    question.name(),
+                    question.query_type(),
+                    client.ip(),
+                )
                 .await;
-            match role {
-                Role::Follower => self.counters.coalesced(),
-                Role::Leader => {
-                    let stats = match resolved.as_deref() {
-                        Some(Ok(outcome)) => Some(outcome.stats),
-                        Some(Err(failure)) => Some(failure.stats),
-                        None => None,
-                    };
-                    self.counters
-                        .resolved(stats.map_or(0, |s| s.upstream_queries));
+            let (resolved, role) = match joined {
+                Ok(joined) => joined,
+                Err(Busy) => {
+                    self.counters.busy();
+                    debug!("no room for another resolution");
+                    if transport == Transport::Udp {
+                        self.counters.dropped();
+                        return None;
+                    }
+                    (None, Role::Leader)
                 }
+            };
+            if role == Role::Follower {
+                self.counters.coalesced();
             }
             let reply = match resolved {
                 Some(result) => packet::answer_reply(&query.message, &result),
@@ -199,12 +234,12 @@ impl Handler {
     }
 
     /// Encodes `reply` within `limit`, counts it and its latency.
-    fn finish(&self, reply: &Message, limit: usize, received: Instant) -> Option<Vec<u8>> {
+    fn finish(&self, reply: &Message, limit: Limit, received: Instant) -> Option<Vec<u8>> {
         self.encode(reply, limit, received).map(|e| e.bytes)
     }
 
     /// [`Handler::finish`], telling whether the reply was truncated.
-    fn encode(&self, reply: &Message, limit: usize, received: Instant) -> Option<Encoded> {
+    fn encode(&self, reply: &Message, limit: Limit, received: Instant) -> Option<Encoded> {
         let Some(encoded) = packet::encode(reply, limit) else {
             debug!("dropped: reply cannot be encoded");
             self.counters.dropped();
@@ -224,10 +259,11 @@ impl Handler {
     }
 }
 
-/// The reply size limit: `udp` for a datagram, the TCP maximum otherwise.
-fn limit(transport: Transport, udp: usize) -> usize {
+/// The reply size limit: `udp` bytes for a datagram, a TCP message
+/// otherwise.
+fn limit(transport: Transport, udp: usize) -> Limit {
     match transport {
-        Transport::Udp => udp,
-        Transport::Tcp => TCP_MESSAGE_MAX,
+        Transport::Udp => Limit::Datagram(udp),
+        Transport::Tcp => Limit::Stream,
     }
 }

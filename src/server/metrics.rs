@@ -2,46 +2,57 @@
 //! exposition format (version 0.0.4) over a minimal HTTP/1.1 server.
 //!
 //! It answers `GET /metrics` (and `HEAD`) with one reply per connection and
-//! then closes it; anything else gets 404, 405 or 400. A request is read up
-//! to [`MAX_METRICS_REQUEST`] bytes within [`METRICS_TIMEOUT`], at most
-//! [`MAX_METRICS_CONNECTIONS`] connections are served at once (more are
-//! closed at once), and the listener stops with the daemon. There is no
-//! access list: bind it to loopback or a management network.
+//! then closes it; anything else gets 404, 405 or 400. A request head is
+//! read up to [`MAX_METRICS_REQUEST`] bytes within [`METRICS_READ_TIMEOUT`]
+//! and the reply written within [`METRICS_WRITE_TIMEOUT`]; at most
+//! [`MAX_METRICS_CONNECTIONS`] connections are served at once, and a new
+//! one past that closes the oldest, so slow or silent clients cannot keep
+//! the scraper out. The listener stops with the daemon. There is no access
+//! list: bind it to loopback or a management network.
 
+use std::collections::VecDeque;
 use std::fmt::Write as _;
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tracing::debug;
 
 use super::counters::{CounterSnapshot, Counters, LATENCY_BUCKETS_US};
+use super::limits::ServeLimits;
 
 /// Largest request (request line and headers) read; a scraper sends a few
 /// hundred bytes, so more is not a scrape.
 pub const MAX_METRICS_REQUEST: usize = 8 * 1024;
 
-/// How long one connection may take, from accept to the reply written: a
-/// slow or silent client must not hold a connection slot.
-pub const METRICS_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a client may take, from accept, to send its request head. A
+/// scraper sends it at once; a slow or silent client must not hold a slot.
+pub const METRICS_READ_TIMEOUT: Duration = Duration::from_secs(1);
 
-/// Connections served at once; a scraper needs one.
+/// How long writing the reply (a few KB) may take.
+pub const METRICS_WRITE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Connections served at once; a scraper needs one. A new connection past
+/// it closes the oldest (the one closest to its deadline anyway).
 pub const MAX_METRICS_CONNECTIONS: usize = 8;
 
 /// Pause after a failed accept (e.g. out of file descriptors).
 const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(100);
 
 /// Serves `counters` on `listener` until `shutdown` turns true; connections
-/// still open then end within [`METRICS_TIMEOUT`] (the caller bounds it).
+/// still open then end within their deadlines (the caller bounds it).
 pub async fn serve(
     listener: TcpListener,
     counters: Arc<Counters>,
+    limits: ServeLimits,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let permits = Arc::new(Semaphore::new(MAX_METRICS_CONNECTIONS));
+    let slots = limits.metrics_connections.max(1);
+    let read_timeout = limits.metrics_read_timeout;
+    let mut open = VecDeque::with_capacity(slots);
     let mut connections = JoinSet::new();
     loop {
         let accepted = tokio::select! {
@@ -51,18 +62,17 @@ pub async fn serve(
         };
         match accepted {
             Ok((stream, client)) => {
-                let Ok(permit) = Arc::clone(&permits).try_acquire_owned() else {
-                    debug!(%client, "metrics: {MAX_METRICS_CONNECTIONS} connections open, closing");
-                    continue;
-                };
+                open.retain(|task: &tokio::task::AbortHandle| !task.is_finished());
+                if open.len() >= slots
+                    && let Some(oldest) = open.pop_front()
+                {
+                    debug!(%client, "metrics: {slots} connections open, closing the oldest");
+                    oldest.abort();
+                }
                 let counters = Arc::clone(&counters);
-                connections.spawn(async move {
-                    let served = tokio::time::timeout(METRICS_TIMEOUT, answer(stream, &counters));
-                    if served.await.is_err() {
-                        debug!(%client, "metrics: connection timed out");
-                    }
-                    drop(permit);
-                });
+                open.push_back(connections.spawn(async move {
+                    answer(stream, &counters, read_timeout).await;
+                }));
             }
             Err(error) => {
                 debug!("metrics: accept failed: {error}");
@@ -75,29 +85,44 @@ pub async fn serve(
     while connections.join_next().await.is_some() {}
 }
 
-/// Reads one request from `stream`, writes the reply, closes.
-async fn answer(mut stream: TcpStream, counters: &Counters) {
+/// Reads one request head from `stream` within `read_timeout`, writes the
+/// reply within [`METRICS_WRITE_TIMEOUT`], closes.
+async fn answer(mut stream: TcpStream, counters: &Counters, read_timeout: Duration) {
+    let head = tokio::time::timeout(read_timeout, read_head(&mut stream)).await;
+    let reply = match head {
+        Ok(Some(request)) => respond(&request, || render(&counters.snapshot())),
+        Ok(None) => status(400, "Bad Request", ""),
+        Err(_) => {
+            debug!("metrics: no request head within {read_timeout:?}");
+            return;
+        }
+    };
+    let written = tokio::time::timeout(METRICS_WRITE_TIMEOUT, async {
+        if stream.write_all(&reply).await.is_ok() {
+            let _ = stream.shutdown().await;
+        }
+    });
+    if written.await.is_err() {
+        debug!("metrics: reply not taken within {METRICS_WRITE_TIMEOUT:?}");
+    }
+}
+
+/// The request head (through the blank line), or `None` when the client
+/// closed first or sent more than [`MAX_METRICS_REQUEST`] bytes.
+async fn read_head(stream: &mut TcpStream) -> Option<Vec<u8>> {
     let mut request = Vec::with_capacity(512);
     let mut chunk = [0u8; 1024];
-    let complete = loop {
+    loop {
         if request.windows(4).any(|w| w == b"\r\n\r\n") {
-            break true;
+            return Some(request);
         }
         if request.len() >= MAX_METRICS_REQUEST {
-            break false;
+            return None;
         }
         match stream.read(&mut chunk).await {
-            Ok(0) | Err(_) => break false,
+            Ok(0) | Err(_) => return None,
             Ok(n) => request.extend_from_slice(&chunk[..n.min(MAX_METRICS_REQUEST)]),
         }
-    };
-    let reply = if complete {
-        respond(&request, || render(&counters.snapshot()))
-    } else {
-        status(400, "Bad Request", "")
-    };
-    if stream.write_all(&reply).await.is_ok() {
-        let _ = stream.shutdown().await;
     }
 }
 
@@ -167,7 +192,7 @@ pub fn render(snapshot: &CounterSnapshot) -> String {
     );
     counter(
         "rootwalk_resolutions_total",
-        "Resolutions run for queries the cache could not answer.",
+        "Resolutions started for queries the cache could not answer.",
         s.resolutions,
     );
     counter(
@@ -189,6 +214,22 @@ pub fn render(snapshot: &CounterSnapshot) -> String {
         "rootwalk_tcp_connections_total",
         "TCP connections accepted.",
         s.tcp_connections,
+    );
+    counter(
+        "rootwalk_tcp_shed_total",
+        "TCP connections closed to make room for new clients.",
+        s.tcp_shed,
+    );
+    counter(
+        "rootwalk_busy_total",
+        "Queries turned away: no room for another resolution.",
+        s.busy,
+    );
+    let name = "rootwalk_resolutions_in_flight";
+    let _ = write!(
+        out,
+        "# HELP {name} Resolutions running now.\n# TYPE {name} gauge\n{name} {}\n",
+        s.resolutions_in_flight
     );
     out.push_str("# HELP rootwalk_replies_total Replies sent, by response code.\n");
     out.push_str("# TYPE rootwalk_replies_total counter\n");

@@ -7,7 +7,8 @@
 //!   sharing the port with `SO_REUSEPORT`, one per worker thread, and one
 //!   TCP listener ([`Listeners`]).
 //! - [`udp`], [`tcp`]: one loop per socket; TCP with a connection cap,
-//!   framing, pipelining and an idle timeout.
+//!   framing, pipelining, per-message and idle deadlines.
+//! - [`limits`]: the daemon's own limits ([`ServeLimits`]).
 //! - [`handler`]: one message to one reply inside a `query` span: a
 //!   synchronous part (checks, refusals, cached answers) and, for a cache
 //!   miss, a resolution.
@@ -15,7 +16,8 @@
 //!   limit and truncation.
 //! - [`reply_cache`]: encoded replies kept per UDP thread, copied with
 //!   the ID, flags and TTLs patched.
-//! - [`coalesce`]: identical questions in flight share one resolution.
+//! - [`coalesce`]: identical questions in flight share one resolution;
+//!   resolutions are bounded and stop when nobody waits for them.
 //! - [`acl`]: who may ask; [`config`]: the TOML file and flags;
 //!   [`counters`]: what happened, printed at exit; [`metrics`]: the
 //!   counters over HTTP for Prometheus.
@@ -40,7 +42,20 @@
 //! identical question costs a copy and a few patched bytes, for as long as
 //! no TTL has run out and the resolver has written nothing under the names
 //! it came from. Only a miss becomes a task, which joins or starts a
-//! coalesced resolution.
+//! coalesced resolution; the resolution itself runs on the runtime that
+//! called [`Server::run`] (the binary's multi-thread runtime), never on a
+//! receive thread, so a CPU-heavy resolution cannot stall cached answers.
+//! The receive thread's task only waits for the result and sends it.
+//!
+//! # Hostile clients
+//!
+//! Every resource a client can hold is bounded by a [`ServeLimits`] value:
+//! TCP slots (shed oldest-idle-first when full, capped per client
+//! address, each message due whole within a deadline), resolutions in
+//! flight (capped in total and per client address, and aborted when the
+//! last client waiting for one goes away), and the metrics endpoint's
+//! slots and deadlines. Every reply is decoded again before it is sent
+//! ([`packet::encode`]).
 
 pub mod acl;
 pub mod coalesce;
@@ -48,6 +63,7 @@ pub mod config;
 pub mod counters;
 pub mod error;
 pub mod handler;
+pub mod limits;
 pub mod listen;
 pub mod metrics;
 pub mod packet;
@@ -67,6 +83,7 @@ pub use self::config::{ServeConfig, ServeOptions};
 pub use self::counters::{CounterSnapshot, Counters};
 pub use self::error::{ConfigError, ServeError};
 use self::handler::Handler;
+pub use self::limits::ServeLimits;
 pub use self::listen::Listeners;
 use crate::resolve::{Resolver, ResolverConfig};
 
@@ -75,19 +92,32 @@ use crate::resolve::{Resolver, ResolverConfig};
 /// would only delay a restart.
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(3);
 
-/// The daemon before it runs: its handler and counters.
+/// The daemon before it runs: what its handler will be made of.
 pub struct Server {
-    handler: Arc<Handler>,
+    resolver: Resolver,
+    acl: Acl,
+    counters: Arc<Counters>,
+    limits: ServeLimits,
     reply_cache: usize,
 }
 
 impl Server {
-    /// A server answering with `resolver` the clients `acl` allows.
+    /// A server answering with `resolver` the clients `acl` allows, within
+    /// the default [`ServeLimits`].
     pub fn new(resolver: Resolver, acl: Acl) -> Self {
         Self {
-            handler: Arc::new(Handler::new(resolver, acl)),
+            resolver,
+            acl,
+            counters: Arc::new(Counters::default()),
+            limits: ServeLimits::default(),
             reply_cache: reply_cache::REPLY_CACHE_ENTRIES,
         }
+    }
+
+    /// Serves within `limits` instead of the defaults.
+    pub fn with_limits(mut self, limits: ServeLimits) -> Self {
+        self.limits = limits;
+        self
     }
 
     /// Keeps up to `entries` encoded replies per UDP thread (default
@@ -100,11 +130,13 @@ impl Server {
 
     /// The live counters, readable while the server runs (SIGUSR1).
     pub fn counters(&self) -> Arc<Counters> {
-        Arc::clone(self.handler.counters())
+        Arc::clone(&self.counters)
     }
 
     /// Serves `listeners` until `shutdown` completes, then drains (at most
-    /// [`DRAIN_TIMEOUT`]) and returns the final counters.
+    /// [`DRAIN_TIMEOUT`]) and returns the final counters. Resolutions run
+    /// on the runtime `run` is called on (in the binary, the multi-thread
+    /// one), never on the UDP receive threads.
     pub async fn run(
         self,
         listeners: Listeners,
@@ -114,10 +146,17 @@ impl Server {
         if udp.is_empty() && tcp.is_empty() {
             return Err(ServeError::NoListeners);
         }
+        let handler = Arc::new(Handler::new(
+            self.resolver,
+            self.acl,
+            self.counters,
+            self.limits,
+            tokio::runtime::Handle::current(),
+        ));
         let (stop, stop_rx) = watch::channel(false);
         let mut loops = JoinSet::new();
         for socket in udp {
-            let handler = Arc::clone(&self.handler);
+            let handler = Arc::clone(&handler);
             let finished = udp::start(socket, handler, self.reply_cache, stop_rx.clone())?;
             loops.spawn(async move {
                 // An error only means the thread ended without saying so.
@@ -125,16 +164,13 @@ impl Server {
             });
         }
         for listener in tcp {
-            loops.spawn(tcp::serve(
-                listener,
-                Arc::clone(&self.handler),
-                stop_rx.clone(),
-            ));
+            loops.spawn(tcp::serve(listener, Arc::clone(&handler), stop_rx.clone()));
         }
         if let Some(listener) = metrics {
             loops.spawn(metrics::serve(
                 listener,
-                Arc::clone(self.handler.counters()),
+                Arc::clone(handler.counters()),
+                handler.limits().clone(),
                 stop_rx.clone(),
             ));
         }
@@ -150,7 +186,7 @@ impl Server {
             warn!("queries still in work after {DRAIN_TIMEOUT:?}; abandoning them");
             loops.abort_all();
         }
-        Ok(self.handler.counters().snapshot())
+        Ok(handler.counters().snapshot())
     }
 }
 

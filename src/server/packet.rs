@@ -7,7 +7,8 @@
 //! gets an answer, FORMERR when the rest does not parse.
 
 use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query, ResponseCode};
-use hickory_proto::rr::{DNSClass, RecordType};
+use hickory_proto::rr::{DNSClass, Record, RecordType};
+use hickory_proto::serialize::binary::{BinDecodable, BinDecoder};
 
 use crate::resolve::{Failure, Outcome};
 
@@ -154,41 +155,73 @@ pub fn udp_limit(query: &Message) -> usize {
     }
 }
 
-/// Wire bytes of an encoded reply, and whether it had to be truncated.
+/// The size limit a reply must fit, and how it is made to fit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    /// A datagram of at most this many bytes (see [`udp_limit`]): a reply
+    /// too big is cut to header, question and OPT with TC=1 (RFC 2181 §9),
+    /// and the client retries over TCP.
+    Datagram(usize),
+    /// A TCP message (at most [`TCP_MESSAGE_MAX`] bytes): a reply too big
+    /// loses whole RRsets from the end, never part of one; TC means nothing
+    /// over TCP, so it is not set. If not even one answer RRset fits, the
+    /// reply is SERVFAIL.
+    Stream,
+}
+
+impl Limit {
+    /// The largest reply, in bytes.
+    pub fn bytes(self) -> usize {
+        match self {
+            Limit::Datagram(bytes) => bytes.min(TCP_MESSAGE_MAX),
+            Limit::Stream => TCP_MESSAGE_MAX,
+        }
+    }
+}
+
+/// Wire bytes of an encoded reply, and whether it had to be cut.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Encoded {
-    /// What to send.
+    /// What to send: always a message that parses whole, within the limit.
     pub bytes: Vec<u8>,
-    /// TC=1: the full reply did not fit.
+    /// The full reply did not fit: TC=1 over UDP, RRsets left out over TCP.
     pub truncated: bool,
     /// The rcode sent (SERVFAIL when the reply could not be encoded).
     pub rcode: ResponseCode,
 }
 
-/// Encodes `reply` within `limit` bytes: as is when it fits, else its
-/// truncated form (TC=1, question and OPT only, RFC 2181 §9). When even
-/// that cannot be encoded, a bare SERVFAIL header; `None` only if nothing
-/// at all can be.
-pub fn encode(reply: &Message, limit: usize) -> Option<Encoded> {
+/// Encodes `reply` within `limit` (see [`Limit`]): as is when it fits, else
+/// cut to fit. Every result is decoded again before it is returned and
+/// must parse to the records it was made of, with its OPT, and nothing
+/// after them: hickory's encoder, asked for more than 65,535 bytes, stops
+/// mid-record and sets TC, and such bytes must never reach a client. When
+/// nothing else fits, a SERVFAIL with the question (and OPT); `None` only
+/// if not even that can be encoded.
+pub fn encode(reply: &Message, limit: Limit) -> Option<Encoded> {
     let rcode = reply.metadata.response_code;
-    if let Ok(bytes) = reply.to_vec() {
-        if bytes.len() <= limit {
-            return Some(Encoded {
-                bytes,
-                truncated: false,
-                rcode,
-            });
-        }
-        if let Ok(bytes) = reply.truncate().to_vec()
-            && bytes.len() <= limit
-        {
-            return Some(Encoded {
-                bytes,
-                truncated: true,
-                rcode,
-            });
-        }
+    let max = limit.bytes();
+    if let Some(bytes) = checked(reply, max) {
+        return Some(Encoded {
+            bytes,
+            truncated: false,
+            rcode,
+        });
     }
+    let cut = match limit {
+        Limit::Datagram(_) => checked(&reply.truncate(), max),
+        Limit::Stream => cut_at_rrsets(reply, max),
+    };
+    if let Some(bytes) = cut {
+        return Some(Encoded {
+            bytes,
+            truncated: true,
+            rcode,
+        });
+    }
+    let mut servfail = reply.truncate();
+    servfail.metadata.truncation = false;
+    servfail.metadata.response_code = ResponseCode::ServFail;
+    servfail.metadata.recursion_available = true;
     let mut bare = Message::error_msg(
         reply.metadata.id,
         reply.metadata.op_code,
@@ -196,11 +229,101 @@ pub fn encode(reply: &Message, limit: usize) -> Option<Encoded> {
     );
     bare.metadata.recursion_desired = reply.metadata.recursion_desired;
     bare.metadata.recursion_available = true;
-    bare.to_vec().ok().map(|bytes| Encoded {
+    let bytes = checked(&servfail, max).or_else(|| checked(&bare, max))?;
+    Some(Encoded {
         bytes,
         truncated: false,
         rcode: ResponseCode::ServFail,
     })
+}
+
+/// `message` encoded, if that is at most `max` bytes and decodes to the
+/// same header flags, the same number of records in every section, the
+/// same OPT presence and no trailing bytes.
+fn checked(message: &Message, max: usize) -> Option<Vec<u8>> {
+    let bytes = message.to_vec().ok()?;
+    if bytes.len() > max {
+        return None;
+    }
+    let mut decoder = BinDecoder::new(&bytes);
+    let decoded = Message::read(&mut decoder).ok()?;
+    let whole = decoder.is_empty()
+        && decoded.metadata.truncation == message.metadata.truncation
+        && u16::from(decoded.metadata.response_code) == u16::from(message.metadata.response_code)
+        && decoded.queries.len() == message.queries.len()
+        && decoded.answers.len() == message.answers.len()
+        && decoded.authorities.len() == message.authorities.len()
+        && decoded.additionals.len() == message.additionals.len()
+        && decoded.edns.is_some() == message.edns.is_some();
+    whole.then_some(bytes)
+}
+
+/// The longest prefix of `reply`'s RRsets (answer, then authority, then
+/// additional section, each in order) that encodes within `max`, found by
+/// bisection (a prefix never encodes shorter than a shorter prefix, name
+/// compression notwithstanding). `None` when not even the first answer
+/// RRset fits (a reply without any of its answers would claim NODATA).
+fn cut_at_rrsets(reply: &Message, max: usize) -> Option<Vec<u8>> {
+    let records: Vec<(Section, &Record)> = [
+        (Section::Answer, &reply.answers),
+        (Section::Authority, &reply.authorities),
+        (Section::Additional, &reply.additionals),
+    ]
+    .into_iter()
+    .flat_map(|(section, records)| records.iter().map(move |r| (section, r)))
+    .collect();
+    // Where each RRset ends: a record unlike the one before starts a new set.
+    let mut ends: Vec<usize> = Vec::new();
+    for at in 1..=records.len() {
+        let next = records.get(at);
+        let same = next.is_some_and(|(section, record)| {
+            let (prev_section, prev) = records[at - 1];
+            *section == prev_section
+                && record.name == prev.name
+                && record.record_type() == prev.record_type()
+                && record.dns_class == prev.dns_class
+        });
+        if !same {
+            ends.push(at);
+        }
+    }
+    let prefix = |sets: usize| -> Message {
+        let keep = if sets == 0 { 0 } else { ends[sets - 1] };
+        let mut message = reply.truncate();
+        message.metadata.truncation = false;
+        for (section, record) in &records[..keep] {
+            let into = match section {
+                Section::Answer => &mut message.answers,
+                Section::Authority => &mut message.authorities,
+                Section::Additional => &mut message.additionals,
+            };
+            into.push((*record).clone());
+        }
+        message
+    };
+    let least = usize::from(!reply.answers.is_empty());
+    let mut fits = checked(&prefix(least), max)?;
+    // Invariant: `low` sets fit (`fits`), `high` sets do not.
+    let (mut low, mut high) = (least, ends.len());
+    while high - low > 1 {
+        let mid = low + (high - low) / 2;
+        match checked(&prefix(mid), max) {
+            Some(bytes) => {
+                low = mid;
+                fits = bytes;
+            }
+            None => high = mid,
+        }
+    }
+    Some(fits)
+}
+
+/// The section a record came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Section {
+    Answer,
+    Authority,
+    Additional,
 }
 
 #[cfg(test)]
@@ -338,7 +461,8 @@ mod tests {
             edns.set_version(1);
         }
         let reply = reply_of(judge(&message.to_vec().unwrap(), true));
-        let decoded = Message::from_vec(&encode(&reply, 512).unwrap().bytes).unwrap();
+        let decoded =
+            Message::from_vec(&encode(&reply, Limit::Datagram(512)).unwrap().bytes).unwrap();
         assert_eq!(u16::from(decoded.metadata.response_code), 16);
         assert!(decoded.edns.is_some());
     }
@@ -357,7 +481,9 @@ mod tests {
             stats: Stats::default(),
         };
         let reply = answer_reply(&q, &Ok(outcome));
-        let bytes = encode(&reply, udp_limit(&q)).unwrap().bytes;
+        let bytes = encode(&reply, Limit::Datagram(udp_limit(&q)))
+            .unwrap()
+            .bytes;
         let decoded = Message::from_vec(&bytes).unwrap();
         assert_eq!(decoded.metadata.id, 0x1234);
         assert!(decoded.metadata.recursion_desired);
@@ -417,7 +543,7 @@ mod tests {
         ] {
             assert_eq!(udp_limit(&q), limit);
             let reply = answer_reply(&q, &Ok(outcome.clone()));
-            let encoded = encode(&reply, udp_limit(&q)).unwrap();
+            let encoded = encode(&reply, Limit::Datagram(udp_limit(&q))).unwrap();
             assert!(encoded.truncated);
             assert!(encoded.bytes.len() <= limit);
             let decoded = Message::from_vec(&encoded.bytes).unwrap();
@@ -427,9 +553,165 @@ mod tests {
             assert_eq!(decoded.edns.is_some(), q.edns.is_some());
         }
         let q = query("big.a.tld1.", RecordType::TXT);
-        let full = encode(&answer_reply(&q, &Ok(outcome)), TCP_MESSAGE_MAX).unwrap();
+        let full = encode(&answer_reply(&q, &Ok(outcome)), Limit::Stream).unwrap();
         assert!(!full.truncated);
         assert!(full.bytes.len() > 2000);
+    }
+
+    /// `count` TXT records of `len` bytes each under `owner`: one RRset.
+    fn txt_set(owner: &str, count: usize, len: usize) -> Vec<Record> {
+        let name = Name::from_str(owner).unwrap();
+        (0..count)
+            .map(|i| {
+                let text = format!("{i:06}{}", "x".repeat(len.saturating_sub(6)));
+                Record::from_rdata(name.clone(), 300, RData::TXT(TXT::new(vec![text])))
+            })
+            .collect()
+    }
+
+    fn huge_reply(edns: bool, answers: Vec<Record>) -> Message {
+        let mut q = query("big.a.tld1.", RecordType::TXT);
+        if edns {
+            q = with_edns(q, 1232);
+        }
+        let outcome = Outcome {
+            rcode: ResponseCode::NoError,
+            answers,
+            authorities: Vec::new(),
+            stats: Stats::default(),
+        };
+        answer_reply(&q, &Ok(outcome))
+    }
+
+    /// Decodes `bytes` whole (no trailing junk) and checks the limit.
+    fn decode_whole(bytes: &[u8], limit: Limit) -> Message {
+        assert!(
+            bytes.len() <= limit.bytes(),
+            "{} > {}",
+            bytes.len(),
+            limit.bytes()
+        );
+        let mut decoder = BinDecoder::new(bytes);
+        let message = Message::read(&mut decoder).unwrap();
+        assert!(decoder.is_empty(), "trailing bytes after the message");
+        message
+    }
+
+    #[test]
+    fn hickory_alone_sends_a_broken_message_past_64k() {
+        // What the daemon used to send: hickory stops mid-record at
+        // 65,535 bytes and sets TC, leaving junk or half a record.
+        let reply = huge_reply(true, txt_set("big.a.tld1.", 3000, 40));
+        let raw = reply.to_vec().unwrap();
+        let decoded = Message::from_vec(&raw)
+            .map(|m| (m.metadata.truncation, m.answers.len(), m.edns.is_some()));
+        assert_ne!(
+            decoded.ok(),
+            Some((false, 3000, true)),
+            "hickory fits it after all"
+        );
+    }
+
+    #[test]
+    fn an_answer_rrset_too_big_for_tcp_is_servfail_with_question_and_opt() {
+        for edns in [true, false] {
+            let reply = huge_reply(edns, txt_set("big.a.tld1.", 3000, 40));
+            let encoded = encode(&reply, Limit::Stream).unwrap();
+            let decoded = decode_whole(&encoded.bytes, Limit::Stream);
+            assert_eq!(decoded.metadata.response_code, ResponseCode::ServFail);
+            assert_eq!(encoded.rcode, ResponseCode::ServFail);
+            assert!(!decoded.metadata.truncation, "no TC over TCP");
+            assert!(decoded.answers.is_empty());
+            assert_eq!(decoded.queries.len(), 1);
+            assert_eq!(decoded.edns.is_some(), edns, "OPT kept");
+            assert_eq!(decoded.metadata.id, 0x1234);
+        }
+    }
+
+    #[test]
+    fn too_big_for_tcp_is_cut_at_an_rrset_boundary() {
+        let mut answers = txt_set("a.big.a.tld1.", 300, 60);
+        answers.extend(txt_set("b.big.a.tld1.", 300, 60));
+        answers.extend(txt_set("c.big.a.tld1.", 300, 60));
+        let reply = huge_reply(true, answers);
+        assert!(checked(&reply, TCP_MESSAGE_MAX).is_none(), "fits whole");
+        let encoded = encode(&reply, Limit::Stream).unwrap();
+        assert!(encoded.truncated);
+        assert_eq!(encoded.rcode, ResponseCode::NoError);
+        let decoded = decode_whole(&encoded.bytes, Limit::Stream);
+        assert!(!decoded.metadata.truncation, "no TC over TCP");
+        assert_eq!(decoded.answers.len(), 600, "the first two RRsets, whole");
+        assert!(decoded.edns.is_some(), "OPT kept");
+        assert_eq!(
+            decoded.answers[599].name,
+            Name::from_str("b.big.a.tld1.").unwrap()
+        );
+    }
+
+    #[test]
+    fn too_big_for_udp_is_the_question_and_opt_with_tc() {
+        let reply = huge_reply(true, txt_set("big.a.tld1.", 3000, 40));
+        let limit = Limit::Datagram(1232);
+        let encoded = encode(&reply, limit).unwrap();
+        let decoded = decode_whole(&encoded.bytes, limit);
+        assert!(encoded.truncated && decoded.metadata.truncation);
+        assert!(decoded.answers.is_empty());
+        assert_eq!(decoded.queries.len(), 1);
+        assert!(decoded.edns.is_some());
+    }
+
+    #[test]
+    fn every_reply_parses_and_fits_whatever_its_rrsets() {
+        use rand::rngs::StdRng;
+        use rand::{RngExt, SeedableRng};
+        let mut rng = StdRng::seed_from_u64(13);
+        for round in 0..30 {
+            let mut answers = Vec::new();
+            for set in 0..rng.random_range(1..5) {
+                let owner = format!("s{set}.big.a.tld1.");
+                let count = rng.random_range(1..900);
+                answers.extend(txt_set(&owner, count, rng.random_range(6..120)));
+            }
+            let edns = rng.random_bool(0.7);
+            let reply = huge_reply(edns, answers.clone());
+            let udp = Limit::Datagram(rng.random_range(512..=usize::from(UDP_PAYLOAD_MAX)));
+            for limit in [udp, Limit::Stream] {
+                let encoded = encode(&reply, limit).unwrap();
+                let decoded = decode_whole(&encoded.bytes, limit);
+                assert_eq!(decoded.edns.is_some(), edns, "round {round}: OPT");
+                assert_eq!(decoded.queries.len(), 1);
+                assert_eq!(
+                    u16::from(decoded.metadata.response_code),
+                    u16::from(encoded.rcode)
+                );
+                // Whatever was kept is a prefix of the answer, whole RRsets.
+                let kept = decoded.answers.len();
+                assert_eq!(
+                    decoded.answers[..],
+                    answers[..kept]
+                        .iter()
+                        .map(|r| {
+                            let mut r = r.clone();
+                            r.ttl = 300;
+                            r
+                        })
+                        .collect::<Vec<_>>()[..]
+                );
+                if kept > 0 && kept < answers.len() {
+                    assert_ne!(
+                        answers[kept - 1].name,
+                        answers[kept].name,
+                        "cut inside an RRset"
+                    );
+                }
+                if matches!(limit, Limit::Datagram(_)) && encoded.truncated {
+                    assert!(decoded.metadata.truncation && kept == 0);
+                }
+                if limit == Limit::Stream {
+                    assert!(!decoded.metadata.truncation);
+                }
+            }
+        }
     }
 
     #[test]
@@ -456,7 +738,7 @@ mod tests {
                 Verdict::Reply(reply) => {
                     assert_eq!(reply.metadata.id, u16::from_be_bytes([bytes[0], bytes[1]]));
                     assert_ne!(reply.metadata.response_code, ResponseCode::NoError);
-                    let encoded = encode(&reply, UDP_PAYLOAD_PLAIN).unwrap();
+                    let encoded = encode(&reply, Limit::Datagram(UDP_PAYLOAD_PLAIN)).unwrap();
                     assert!(encoded.bytes.len() <= UDP_PAYLOAD_PLAIN);
                 }
                 Verdict::Resolve(q) => {

@@ -8,7 +8,9 @@
 //! [`ReplyCache`]; another the resolver's caches can answer is answered
 //! right there too, and its reply kept; neither needs a task or a wait;
 //! only one that needs a resolution becomes a task on the thread's runtime,
-//! under a cap on datagrams in work. On shutdown the loop stops reading and
+//! under a cap on datagrams in work, and that task only waits: the
+//! resolution runs on the daemon's shared runtime (see
+//! [`super::coalesce`]), so no resolution work ever runs on this thread. On shutdown the loop stops reading and
 //! drains its tasks for at most [`DRAIN_TIMEOUT`].
 
 use std::io::ErrorKind;
@@ -37,8 +39,8 @@ use crate::cache::Stamp;
 pub const MAX_UDP_IN_FLIGHT: usize = 1024;
 
 /// Datagrams read and answered in a row before the loop yields to the
-/// resolutions on its thread, so a flood of cached questions cannot starve
-/// them. Unbound reads up to 100 per event (`NUM_UDP_PER_SELECT`).
+/// tasks on its thread (those sending resolved answers), so a flood of
+/// cached questions cannot starve them. Unbound reads up to 100 per event (`NUM_UDP_PER_SELECT`).
 pub const UDP_BATCH: usize = 64;
 
 /// Largest datagram read; anything bigger is cut by the kernel and then
@@ -147,7 +149,7 @@ pub async fn serve(
         }
         reap(&mut tasks);
         if batch == UDP_BATCH {
-            // More may be waiting: let the resolutions run, then go on.
+            // More may be waiting: let the answer tasks run, then go on.
             tokio::task::yield_now().await;
             if *shutdown.borrow() {
                 break 'serving;

@@ -1,0 +1,123 @@
+//! The daemon's own limits against hostile or careless clients: how many
+//! TCP connections, how long a message may take to arrive, how much
+//! resolution work one client may cause. Each default is a named constant
+//! beside the code it bounds; [`ServeLimits`] carries the values in force,
+//! settable from the `[limits]` table of the configuration file under the
+//! keys in [`SERVE_LIMIT_KEYS`].
+
+use std::ops::RangeInclusive;
+use std::time::Duration;
+
+use super::coalesce::{MAX_RESOLUTIONS, MAX_RESOLUTIONS_PER_CLIENT};
+use super::metrics::{MAX_METRICS_CONNECTIONS, METRICS_READ_TIMEOUT};
+use super::tcp::{
+    MAX_TCP_CONNECTIONS, MAX_TCP_CONNECTIONS_PER_CLIENT, TCP_IDLE_TIMEOUT, TCP_MESSAGE_TIMEOUT,
+};
+
+/// The limits in force for one daemon; [`ServeLimits::default`] uses the
+/// constants named on each field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServeLimits {
+    /// See [`MAX_TCP_CONNECTIONS`].
+    pub tcp_connections: usize,
+    /// See [`MAX_TCP_CONNECTIONS_PER_CLIENT`].
+    pub tcp_connections_per_client: usize,
+    /// See [`TCP_MESSAGE_TIMEOUT`].
+    pub tcp_message_timeout: Duration,
+    /// See [`TCP_IDLE_TIMEOUT`].
+    pub tcp_idle_timeout: Duration,
+    /// See [`MAX_RESOLUTIONS`].
+    pub resolutions: usize,
+    /// See [`MAX_RESOLUTIONS_PER_CLIENT`].
+    pub resolutions_per_client: usize,
+    /// See [`MAX_METRICS_CONNECTIONS`].
+    pub metrics_connections: usize,
+    /// See [`METRICS_READ_TIMEOUT`].
+    pub metrics_read_timeout: Duration,
+}
+
+impl Default for ServeLimits {
+    fn default() -> Self {
+        Self {
+            tcp_connections: MAX_TCP_CONNECTIONS,
+            tcp_connections_per_client: MAX_TCP_CONNECTIONS_PER_CLIENT,
+            tcp_message_timeout: TCP_MESSAGE_TIMEOUT,
+            tcp_idle_timeout: TCP_IDLE_TIMEOUT,
+            resolutions: MAX_RESOLUTIONS,
+            resolutions_per_client: MAX_RESOLUTIONS_PER_CLIENT,
+            metrics_connections: MAX_METRICS_CONNECTIONS,
+            metrics_read_timeout: METRICS_READ_TIMEOUT,
+        }
+    }
+}
+
+/// Every daemon limit a configuration file may set under `[limits]`, with
+/// the values it may take (`-ms` keys are milliseconds). Below the range
+/// the daemon cannot serve; above it the value is almost certainly a typo.
+pub const SERVE_LIMIT_KEYS: &[(&str, RangeInclusive<u64>)] = &[
+    ("tcp-connections", 1..=65_536),
+    ("tcp-connections-per-client", 1..=65_536),
+    ("tcp-message-timeout-ms", 100..=60_000),
+    ("tcp-idle-timeout-ms", 100..=600_000),
+    ("max-resolutions", 1..=1_000_000),
+    ("max-resolutions-per-client", 1..=1_000_000),
+    ("metrics-connections", 1..=1_024),
+    ("metrics-read-timeout-ms", 100..=60_000),
+];
+
+impl ServeLimits {
+    /// Whether `key` names one of these limits (else it is the resolver's).
+    pub fn knows(key: &str) -> bool {
+        SERVE_LIMIT_KEYS.iter().any(|(known, _)| *known == key)
+    }
+
+    /// Sets the limit a configuration file calls `key` to `value`, after
+    /// checking it against [`SERVE_LIMIT_KEYS`]. The error says what is
+    /// wrong.
+    pub fn set(&mut self, key: &str, value: u64) -> Result<(), String> {
+        let Some((_, range)) = SERVE_LIMIT_KEYS.iter().find(|(known, _)| *known == key) else {
+            return Err(format!("unknown limit `{key}`"));
+        };
+        if !range.contains(&value) {
+            return Err(format!(
+                "{key} = {value} is outside {}..={}",
+                range.start(),
+                range.end()
+            ));
+        }
+        // In range, so the conversion fits on any 32- or 64-bit target.
+        let count = usize::try_from(value).unwrap_or(usize::MAX);
+        let millis = Duration::from_millis(value);
+        match key {
+            "tcp-connections" => self.tcp_connections = count,
+            "tcp-connections-per-client" => self.tcp_connections_per_client = count,
+            "tcp-message-timeout-ms" => self.tcp_message_timeout = millis,
+            "tcp-idle-timeout-ms" => self.tcp_idle_timeout = millis,
+            "max-resolutions" => self.resolutions = count,
+            "max-resolutions-per-client" => self.resolutions_per_client = count,
+            "metrics-connections" => self.metrics_connections = count,
+            "metrics-read-timeout-ms" => self.metrics_read_timeout = millis,
+            _ => return Err(format!("limit `{key}` is listed but not settable")),
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_listed_key_sets_its_limit_and_ranges_are_enforced() {
+        for (key, range) in SERVE_LIMIT_KEYS {
+            assert!(ServeLimits::knows(key));
+            let mut limits = ServeLimits::default();
+            limits.set(key, *range.end()).unwrap();
+            assert_ne!(limits, ServeLimits::default(), "{key} changed nothing");
+            assert!(limits.set(key, range.start() - 1).is_err(), "{key}");
+            assert!(limits.set(key, range.end() + 1).is_err(), "{key}");
+        }
+        assert!(!ServeLimits::knows("max-upstream-queries"));
+        assert!(ServeLimits::default().set("tcp-slots", 3).is_err());
+    }
+}
