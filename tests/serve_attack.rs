@@ -45,11 +45,7 @@ impl Daemon {
         })
         .await
         .unwrap();
-        let resolver = Resolver::new(ResolverConfig {
-            hints: lab.hints(),
-            upstream_port: lab.port(),
-            limits,
-        });
+        let resolver = Resolver::new(ResolverConfig::new(lab.hints(), lab.port(), limits));
         let mut listeners = server::listen::bind(&["127.0.0.1:0".parse().unwrap()], false, 2)
             .await
             .unwrap();

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use hickory_proto::op::{Message, MessageType, OpCode, Query, ResponseCode};
 use hickory_proto::rr::{Name, RData, RecordType};
-use rootwalk::config::{Limits, UpstreamConfig};
-use rootwalk::server::{self, Acl, ServeConfig};
+use rootwalk::config::UpstreamConfig;
+use rootwalk::server::{self, Acl, ServeConfig, ServeLimits};
 use tokio::net::UdpSocket;
 
 #[tokio::test]
@@ -23,10 +23,8 @@ async fn a_config_built_in_code_serves() {
         udp_sockets: Some(1),
         reply_cache_size: Some(0),
         metrics: None,
-        limits: Limits {
-            query_timeout: common::TEST_QUERY_TIMEOUT,
-            ..Limits::default()
-        },
+        limits: common::limits(),
+        serve_limits: ServeLimits::default(),
     };
     let (daemon, listeners) = server::prepare(&config, common::config(&lab))
         .await

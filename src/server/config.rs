@@ -140,6 +140,7 @@ impl Default for ServeConfig {
             reply_cache_size: None,
             metrics: None,
             limits: Limits::default(),
+            serve_limits: ServeLimits::default(),
         }
     }
 }

@@ -216,7 +216,8 @@ pub async fn prepare(
     if let Some(addr) = config.metrics {
         listeners.metrics = Some(listen::bind_metrics(addr).await?);
     }
-    let mut daemon = Server::new(Resolver::new(resolver), config.acl.clone());
+    let mut daemon = Server::new(Resolver::new(resolver), config.acl.clone())
+        .with_limits(config.serve_limits.clone());
     if let Some(entries) = config.reply_cache_size {
         daemon = daemon.with_reply_cache(entries);
     }
