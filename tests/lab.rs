@@ -1,6 +1,9 @@
 //! The embedded lab, queried over real UDP and TCP sockets: referral shape
 //! and glue, authoritative answers, negative answers, truncation, faults,
-//! the query log, latency, shutdown, and manifest errors.
+//! the query log, latency, shutdown, and manifest errors; and the zones for
+//! fault-tolerance tests: loss, a slow server, no EDNS, broken empty
+//! non-terminals, an IPv6-only name server, six glueless NS, a removable
+//! (ghost) delegation, DNAME and an NXNS referral.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -9,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query, ResponseCode};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
+use rootwalk::lab::dname::target as dname_target;
 use rootwalk::lab::{Lab, LabConfig, LabError, LabPort, LabTransport};
 use rootwalk::resolve::hints::RootHints;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -65,7 +69,12 @@ async fn udp_all(to: SocketAddr, q: &Message, window: Duration) -> Vec<Message> 
 
 /// Sends `q` over UDP and returns the first reply, or `None` on timeout.
 async fn udp_raw(to: SocketAddr, bytes: &[u8], timeout: Duration) -> Option<Message> {
-    let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let local = if to.is_ipv6() {
+        "[::1]:0"
+    } else {
+        "127.0.0.1:0"
+    };
+    let socket = UdpSocket::bind(local).await.unwrap();
     socket.send_to(bytes, to).await.unwrap();
     let mut buf = vec![0u8; 65_535];
     let (len, _) = tokio::time::timeout(timeout, socket.recv_from(&mut buf))
@@ -757,4 +766,352 @@ async fn run_writes_hints_with_header_and_rejects_bad_prefix() {
     };
     let err = LabConfig::try_from(&bad).unwrap_err().to_string();
     assert!(err.contains("10.1.2") && err.contains("127.X.Y"), "{err}");
+}
+
+fn ttls_of(records: &[Record], rtype: RecordType) -> Vec<u32> {
+    records
+        .iter()
+        .filter(|r| r.record_type() == rtype)
+        .map(|r| r.ttl)
+        .collect()
+}
+
+#[tokio::test]
+async fn dropfirst_server_answers_only_the_resend() {
+    let lab = fast_lab().await;
+    let lossy = server(&lab, "ns.lossy.tld1.");
+    let short = Duration::from_millis(300);
+    let q = query("www.lossy.tld1.", RecordType::A);
+    assert!(udp_raw(lossy, &q.to_vec().unwrap(), short).await.is_none());
+    let resend = udp(lossy, &q).await;
+    assert_eq!(a_of(&resend.answers, "www.lossy.tld1.").len(), 1);
+    // Another type is another first query; TCP is never dropped.
+    let aaaa = query("www.lossy.tld1.", RecordType::AAAA);
+    assert!(
+        udp_raw(lossy, &aaaa.to_vec().unwrap(), short)
+            .await
+            .is_none()
+    );
+    let mx = query("www.lossy.tld1.", RecordType::MX);
+    assert_eq!(tcp(lossy, &[mx]).await.len(), 1);
+    let log = lab.query_log();
+    assert_eq!(log.len(), 4, "{log:#?}");
+    assert!(log.iter().all(|e| e.server == lossy.ip()));
+}
+
+#[tokio::test]
+async fn slow_server_keeps_its_latency_in_a_lab_without_latency() {
+    let lab = fast_lab().await;
+    let slow = server(&lab, "ns.slow.tld2.");
+    assert_eq!(lab.latency_of(slow.ip()), Some(Duration::from_millis(1500)));
+    let others = server(&lab, "ns1.nic.tld2.");
+    assert_eq!(lab.latency_of(others.ip()), Some(Duration::ZERO));
+    let started = Instant::now();
+    let reply = udp_raw(
+        slow,
+        &query("www.slow.tld2.", RecordType::A).to_vec().unwrap(),
+        Duration::from_secs(3),
+    )
+    .await
+    .expect("the slow server answers");
+    assert!(
+        started.elapsed() >= Duration::from_millis(1200),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(reply.answers.len(), 1);
+}
+
+#[tokio::test]
+async fn noedns_server_formerrs_opt_and_the_log_records_edns() {
+    let lab = fast_lab().await;
+    let old = server(&lab, "ns.oldedns.tld1.");
+    let q = with_edns(query("www.oldedns.tld1.", RecordType::A), 1232);
+    let reply = udp(old, &q).await;
+    assert_eq!(reply.metadata.response_code, ResponseCode::FormErr);
+    assert!(reply.edns.is_none(), "{reply:?}");
+    assert!(reply.answers.is_empty());
+    let plain = udp(old, &query("www.oldedns.tld1.", RecordType::A)).await;
+    assert_eq!(plain.metadata.response_code, ResponseCode::NoError);
+    assert_eq!(a_of(&plain.answers, "www.oldedns.tld1.").len(), 1);
+    let log = lab.query_log();
+    assert_eq!(
+        log.iter().map(|e| e.edns).collect::<Vec<_>>(),
+        vec![true, false]
+    );
+    // Other servers answer EDNS with EDNS.
+    let normal = udp(
+        server(&lab, "ns1.a.tld1."),
+        &with_edns(query("www.a.tld1.", RecordType::A), 1232),
+    )
+    .await;
+    assert!(normal.edns.is_some());
+}
+
+#[tokio::test]
+async fn appliance_refuses_what_a_minimising_resolver_asks() {
+    let lab = fast_lab().await;
+    // The walk of a minimiser: tld2 refers appliance.tld2 to the appliance...
+    let tld2 = server(&lab, "ns1.nic.tld2.");
+    let referral = udp(tld2, &query("appliance.tld2.", RecordType::NS)).await;
+    assert_eq!(
+        ns_targets(&referral.authorities),
+        vec![name("ns.appliance.tld2.")]
+    );
+    // ...which refuses the next label down, the empty non-terminal.
+    let appliance = server(&lab, "ns.appliance.tld2.");
+    for (qname, qtype) in [
+        ("deep.appliance.tld2.", RecordType::NS),
+        ("deep.appliance.tld2.", RecordType::A),
+        ("_.deep.appliance.tld2.", RecordType::A),
+    ] {
+        let reply = udp(appliance, &query(qname, qtype)).await;
+        assert_eq!(
+            reply.metadata.response_code,
+            ResponseCode::Refused,
+            "{qname} {qtype}"
+        );
+    }
+    // The full name and other names are answered normally.
+    let full = udp(appliance, &query("www.deep.appliance.tld2.", RecordType::A)).await;
+    assert_eq!(full.metadata.response_code, ResponseCode::NoError);
+    assert_eq!(a_of(&full.answers, "www.deep.appliance.tld2.").len(), 1);
+    let nx = udp(appliance, &query("nope.appliance.tld2.", RecordType::A)).await;
+    assert_eq!(nx.metadata.response_code, ResponseCode::NXDomain);
+    // Its NXDOMAIN sibling says the ENT does not exist.
+    let nxappliance = server(&lab, "ns.nxappliance.tld2.");
+    let reply = udp(nxappliance, &query("deep.nxappliance.tld2.", RecordType::A)).await;
+    assert_eq!(reply.metadata.response_code, ResponseCode::NXDomain);
+    assert!(reply.metadata.authoritative);
+    let full = udp(
+        nxappliance,
+        &query("www.deep.nxappliance.tld2.", RecordType::A),
+    )
+    .await;
+    assert_eq!(full.answers.len(), 1);
+}
+
+#[tokio::test]
+async fn ipv6_only_name_server_serves_its_glueless_zone() {
+    let lab = fast_lab().await;
+    // The delegation and the name server's AAAA do not need IPv6.
+    let tld3 = server(&lab, "ns1.nic.tld3.");
+    let referral = udp(tld3, &query("www.v6only.tld3.", RecordType::A)).await;
+    assert_eq!(
+        ns_targets(&referral.authorities),
+        vec![name("ns.v6host.tld1.")]
+    );
+    assert!(referral.additionals.is_empty());
+    let tld1 = server(&lab, "ns1.nic.tld1.");
+    let aaaa = udp(tld1, &query("ns.v6host.tld1.", RecordType::AAAA)).await;
+    assert!(aaaa.metadata.authoritative);
+    let addresses: Vec<IpAddr> = aaaa
+        .answers
+        .iter()
+        .filter_map(|r| match &r.data {
+            RData::AAAA(a) => Some(IpAddr::V6(a.0)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(addresses, vec![IpAddr::from(std::net::Ipv6Addr::LOCALHOST)]);
+    let a = udp(tld1, &query("ns.v6host.tld1.", RecordType::A)).await;
+    assert_eq!(a.metadata.response_code, ResponseCode::NoError);
+    assert!(a.answers.is_empty(), "no A record: IPv6 only");
+
+    if !lab.has_ipv6() {
+        eprintln!("skipped: ::1 cannot be bound on this host");
+        assert_eq!(lab.address_of("ns.v6host.tld1."), None);
+        return;
+    }
+    let v6 = server(&lab, "ns.v6host.tld1.");
+    assert_eq!(v6.ip(), IpAddr::from(std::net::Ipv6Addr::LOCALHOST));
+    let reply = udp(v6, &query("www.v6only.tld3.", RecordType::A)).await;
+    assert!(reply.metadata.authoritative);
+    assert_eq!(a_of(&reply.answers, "www.v6only.tld3.").len(), 1);
+    let over_tcp = tcp(v6, &[query("www.v6only.tld3.", RecordType::A)]).await;
+    assert_eq!(over_tcp[0].answers.len(), 1);
+    assert_eq!(lab.query_log().last().map(|e| e.server), Some(v6.ip()));
+}
+
+#[tokio::test]
+async fn six_glueless_name_servers_the_first_one_dead() {
+    let lab = fast_lab().await;
+    let tld3 = server(&lab, "ns1.nic.tld3.");
+    let referral = udp(tld3, &query("www.many.tld3.", RecordType::A)).await;
+    let ns: Vec<Name> = referral
+        .authorities
+        .iter()
+        .filter_map(|r| match &r.data {
+            RData::NS(ns) => Some(ns.0.clone()),
+            _ => None,
+        })
+        .collect();
+    let expected: Vec<Name> = (1..=6)
+        .map(|i| name(&format!("ns{i}.pool.tld2.")))
+        .collect();
+    assert_eq!(ns, expected, "six NS, ns1 first");
+    assert!(referral.additionals.is_empty(), "glueless");
+    let pool = server(&lab, "ns.pool.tld2.");
+    let mut addresses = Vec::new();
+    for target in &expected {
+        let reply = udp(pool, &query(&target.to_string(), RecordType::A)).await;
+        let a = a_of(&reply.answers, &target.to_string());
+        assert_eq!(a.len(), 1, "{target}");
+        addresses.push(SocketAddr::new(IpAddr::V4(a[0]), lab.port()));
+    }
+    let q = query("www.many.tld3.", RecordType::A);
+    let first = udp_raw(
+        addresses[0],
+        &q.to_vec().unwrap(),
+        Duration::from_millis(300),
+    )
+    .await;
+    assert!(first.is_none(), "ns1.pool.tld2 is a black hole");
+    for address in &addresses[1..] {
+        let reply = udp(*address, &q).await;
+        assert!(reply.metadata.authoritative);
+        assert_eq!(a_of(&reply.answers, "www.many.tld3.").len(), 1);
+    }
+}
+
+#[tokio::test]
+async fn ghost_delegation_can_be_removed_while_the_child_lives_on() {
+    let lab = fast_lab().await;
+    let tld1 = [server(&lab, "ns1.nic.tld1."), server(&lab, "ns2.nic.tld1.")];
+    let ghost = server(&lab, "ns.ghost.tld1.");
+    let www = query("www.ghost.tld1.", RecordType::A);
+    let referral = udp(tld1[0], &www).await;
+    assert_eq!(ttls_of(&referral.authorities, RecordType::NS), vec![2]);
+    assert_eq!(ttls_of(&referral.additionals, RecordType::A), vec![2]);
+    let apex = udp(ghost, &query("ghost.tld1.", RecordType::NS)).await;
+    assert!(apex.metadata.authoritative);
+    assert_eq!(ttls_of(&apex.answers, RecordType::NS), vec![86400]);
+
+    lab.remove_delegation(&name("tld1."), &name("ghost.tld1."))
+        .unwrap();
+    for parent in tld1 {
+        for qname in ["www.ghost.tld1.", "ghost.tld1.", "ns.ghost.tld1."] {
+            let reply = udp(parent, &query(qname, RecordType::A)).await;
+            assert_eq!(
+                reply.metadata.response_code,
+                ResponseCode::NXDomain,
+                "{qname}"
+            );
+            assert!(reply.metadata.authoritative);
+        }
+    }
+    // Other delegations of the parent are untouched.
+    let other = udp(tld1[0], &query("www.a.tld1.", RecordType::A)).await;
+    assert_eq!(ns_targets(&other.authorities).len(), 2);
+    // The child still answers, its apex NS with a day's TTL.
+    let apex = udp(ghost, &query("ghost.tld1.", RecordType::NS)).await;
+    assert_eq!(ttls_of(&apex.answers, RecordType::NS), vec![86400]);
+    let reply = udp(ghost, &www).await;
+    assert_eq!(a_of(&reply.answers, "www.ghost.tld1.").len(), 1);
+
+    // Gone now, and never there.
+    let again = lab.remove_delegation(&name("tld1."), &name("ghost.tld1."));
+    assert!(
+        matches!(again, Err(LabError::NoDelegation { .. })),
+        "{again:?}"
+    );
+    let unknown = lab.remove_delegation(&name("nowhere."), &name("x.nowhere."));
+    assert!(unknown.is_err());
+    let not_below = lab.remove_delegation(&name("tld1."), &name("a.tld2."));
+    assert!(not_below.is_err());
+}
+
+#[tokio::test]
+async fn dname_is_served_with_a_synthesised_cname() {
+    let lab = fast_lab().await;
+    let alias = server(&lab, "ns.alias.tld2.");
+    let reply = udp(alias, &query("www.old.alias.tld2.", RecordType::A)).await;
+    assert!(reply.metadata.authoritative);
+    assert_eq!(reply.metadata.response_code, ResponseCode::NoError);
+    let types: Vec<RecordType> = reply.answers.iter().map(Record::record_type).collect();
+    assert_eq!(
+        types,
+        vec![RecordType::DNAME, RecordType::CNAME, RecordType::A]
+    );
+    assert_eq!(reply.answers[0].name, name("old.alias.tld2."));
+    assert_eq!(
+        dname_target(&reply.answers[0]),
+        Some(name("new.alias.tld2."))
+    );
+    assert_eq!(reply.answers[1].name, name("www.old.alias.tld2."));
+    assert_eq!(reply.answers[1].ttl, 300, "the CNAME has the DNAME's TTL");
+    assert_eq!(
+        reply.answers[1].data,
+        RData::CNAME(hickory_proto::rr::rdata::CNAME(name("www.new.alias.tld2.")))
+    );
+    assert_eq!(reply.answers[2].name, name("www.new.alias.tld2."));
+
+    // Out of the zone: DNAME and CNAME only; the client follows on.
+    let far = udp(alias, &query("www.far.alias.tld2.", RecordType::A)).await;
+    assert_eq!(far.answers.len(), 2);
+    assert_eq!(far.answers[1].ttl, 600);
+    assert_eq!(
+        far.answers[1].data,
+        RData::CNAME(hickory_proto::rr::rdata::CNAME(name("www.b.tld1.")))
+    );
+    let target = udp(
+        server(&lab, "ns1.a.tld1."),
+        &query("www.b.tld1.", RecordType::A),
+    )
+    .await;
+    assert_eq!(target.answers.len(), 1);
+    // The DNAME itself, asked for.
+    let own = udp(alias, &query("old.alias.tld2.", RecordType::DNAME)).await;
+    assert_eq!(own.answers.len(), 1);
+    assert_eq!(own.answers[0].record_type(), RecordType::DNAME);
+}
+
+#[tokio::test]
+async fn nxns_referral_lists_thirty_name_servers_that_do_not_exist() {
+    let lab = fast_lab().await;
+    let tld3 = server(&lab, "ns1.nic.tld3.");
+    let referral = udp(
+        tld3,
+        &with_edns(query("www.nxns.tld3.", RecordType::A), 1232),
+    )
+    .await;
+    assert!(!referral.metadata.truncation);
+    let targets = ns_targets(&referral.authorities);
+    assert_eq!(targets.len(), 30);
+    assert!(targets.iter().all(|t| name("void.tld2.").zone_of(t)));
+    assert!(referral.additionals.is_empty());
+    let void = server(&lab, "ns.void.tld2.");
+    for target in [&targets[0], &targets[29]] {
+        let reply = udp(void, &query(&target.to_string(), RecordType::A)).await;
+        assert_eq!(
+            reply.metadata.response_code,
+            ResponseCode::NXDomain,
+            "{target}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn lab_starts_without_its_ipv6_server_when_ipv6_loopback_is_taken() {
+    let Ok(squatter) = std::net::UdpSocket::bind("[::1]:0") else {
+        eprintln!("skipped: no IPv6 loopback on this host");
+        return;
+    };
+    let port = squatter.local_addr().unwrap().port();
+    let lab = Lab::start(LabConfig {
+        latency: false,
+        port: LabPort::Fixed(port),
+        ..LabConfig::for_tests()
+    })
+    .await
+    .unwrap();
+    assert!(!lab.has_ipv6());
+    assert_eq!(lab.address_of("ns.v6host.tld1."), None);
+    assert!(lab.servers().iter().all(|(_, a)| a.is_ipv4()));
+    let reply = udp(
+        server(&lab, "ns1.a.tld1."),
+        &query("www.a.tld1.", RecordType::A),
+    )
+    .await;
+    assert_eq!(reply.answers.len(), 1);
 }

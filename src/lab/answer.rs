@@ -11,7 +11,7 @@ use hickory_proto::rr::rdata::A;
 use hickory_proto::rr::{DNSClass, Name, RData, Record, RecordType};
 
 use super::manifest::Faults;
-use super::zone::{LookupKind, Zone};
+use super::zone::{LookupKind, ServedZone};
 
 /// UDP payload limit without EDNS (RFC 1035 §4.2.1).
 pub const UDP_LIMIT_PLAIN: usize = 512;
@@ -26,7 +26,7 @@ pub const BOGUS_ADDRESS: [u8; 4] = [127, 66, 6, 6];
 /// The answering logic of one server: the zones it serves and its faults.
 #[derive(Debug, Clone)]
 pub struct Responder {
-    zones: Vec<Arc<Zone>>,
+    zones: Vec<Arc<ServedZone>>,
     faults: Faults,
 }
 
@@ -82,7 +82,7 @@ pub fn encode(reply: &Message, limit: Option<usize>) -> Result<Vec<u8>, ProtoErr
 
 impl Responder {
     /// A responder for a server serving `zones` with `faults`.
-    pub fn new(zones: Vec<Arc<Zone>>, faults: Faults) -> Self {
+    pub fn new(zones: Vec<Arc<ServedZone>>, faults: Faults) -> Self {
         Self { zones, faults }
     }
 
@@ -91,6 +91,12 @@ impl Responder {
         let mut reply = Message::response(query.metadata.id, query.metadata.op_code);
         reply.metadata.recursion_desired = query.metadata.recursion_desired;
         reply.add_queries(query.queries.iter().cloned());
+        if self.faults.no_edns && query.edns.is_some() {
+            // A server from before RFC 2671: the OPT record is a format
+            // error; the question is echoed, no OPT is returned.
+            reply.metadata.response_code = ResponseCode::FormErr;
+            return reply;
+        }
         if query.edns.is_some() {
             let mut edns = Edns::new();
             edns.set_max_payload(UDP_LIMIT_EDNS);
@@ -119,7 +125,7 @@ impl Responder {
             return ResponseCode::ServFail;
         }
         let qname = question.name();
-        let Some(zone) = self
+        let Some(served) = self
             .zones
             .iter()
             .filter(|z| z.origin().zone_of(qname))
@@ -127,11 +133,26 @@ impl Responder {
         else {
             return ResponseCode::Refused;
         };
+        let zone = served.current();
         let rcode = match &self.faults.referral {
             Some(referral) => {
                 reply.authorities.extend(referral.ns.iter().cloned());
                 reply.additionals.extend(referral.glue.iter().cloned());
                 ResponseCode::NoError
+            }
+            None if self.faults.empty_non_terminal.is_some()
+                && zone.on_empty_non_terminal(qname) =>
+            {
+                let rcode = self
+                    .faults
+                    .empty_non_terminal
+                    .unwrap_or(ResponseCode::Refused);
+                if rcode == ResponseCode::NXDomain {
+                    // A believable NXDOMAIN: authoritative, with the SOA.
+                    reply.metadata.authoritative = true;
+                    reply.authorities.push(zone.negative_soa());
+                }
+                rcode
             }
             None => {
                 let lookup = zone.lookup(qname, question.query_type());
@@ -141,6 +162,7 @@ impl Responder {
                 reply.additionals = lookup.additionals;
                 match lookup.kind {
                     LookupKind::NxDomain => ResponseCode::NXDomain,
+                    LookupKind::YxDomain => ResponseCode::YXDomain,
                     _ => ResponseCode::NoError,
                 }
             }
@@ -194,13 +216,15 @@ mod tests {
     use hickory_proto::rr::rdata::{NS, SOA};
 
     use super::*;
+    use crate::lab::dname::target as dname_target;
     use crate::lab::manifest::ReferralFault;
+    use crate::lab::zone::Zone;
 
     fn name(s: &str) -> Name {
         Name::from_str(s).unwrap()
     }
 
-    fn zone() -> Arc<Zone> {
+    fn zone() -> Arc<ServedZone> {
         let origin = name("a.test.");
         let soa = SOA::new(name("ns.a.test."), name("h.a.test."), 1, 1, 1, 1, 300);
         let records = vec![
@@ -208,8 +232,21 @@ mod tests {
             Record::from_rdata(origin.clone(), 3600, RData::NS(NS(name("ns.a.test.")))),
             Record::from_rdata(name("www.a.test."), 60, RData::A(A::new(192, 0, 2, 1))),
             Record::from_rdata(name("sub.a.test."), 60, RData::NS(NS(name("ns.x.test.")))),
+            Record::from_rdata(name("www.deep.a.test."), 60, RData::A(A::new(192, 0, 2, 2))),
+            Record::from_rdata(
+                name("old.a.test."),
+                120,
+                crate::lab::dname::rdata(&name("new.b.test.")).unwrap(),
+            ),
+            Record::from_rdata(
+                name("grow.a.test."),
+                120,
+                crate::lab::dname::rdata(&name("a-much-longer-target.b.test.")).unwrap(),
+            ),
         ];
-        Arc::new(Zone::from_records(origin, records).unwrap())
+        Arc::new(ServedZone::new(
+            Zone::from_records(origin, records).unwrap(),
+        ))
     }
 
     fn query(qname: &str, qtype: RecordType) -> Message {
@@ -359,5 +396,121 @@ mod tests {
                 .iter()
                 .all(|m| m.answers[0].name == name("www.a.test."))
         );
+    }
+
+    #[test]
+    fn noedns_server_formerrs_queries_with_opt_only() {
+        let faults = Faults {
+            no_edns: true,
+            ..Faults::default()
+        };
+        let r = Responder::new(vec![zone()], faults);
+        let plain = query("www.a.test.", RecordType::A);
+        let reply = r.respond(&plain);
+        assert_eq!(reply.metadata.response_code, ResponseCode::NoError);
+        assert_eq!(reply.answers.len(), 1);
+        let mut with_opt = plain.clone();
+        with_opt.set_edns(Edns::new());
+        let reply = r.respond(&with_opt);
+        assert_eq!(reply.metadata.response_code, ResponseCode::FormErr);
+        assert!(reply.edns.is_none());
+        assert_eq!(reply.queries, plain.queries);
+        assert!(reply.answers.is_empty() && !reply.metadata.authoritative);
+        // On the wire too: no OPT record in the additional section.
+        let wire = Message::from_vec(&encode(&reply, Some(512)).unwrap()).unwrap();
+        assert!(wire.edns.is_none());
+        assert_eq!(wire.metadata.response_code, ResponseCode::FormErr);
+    }
+
+    #[test]
+    fn ent_fault_hits_empty_non_terminals_and_names_below_them_only() {
+        let refused = Faults {
+            empty_non_terminal: Some(ResponseCode::Refused),
+            ..Faults::default()
+        };
+        let r = Responder::new(vec![zone()], refused);
+        for (qname, qtype) in [
+            ("deep.a.test.", RecordType::NS),
+            ("deep.a.test.", RecordType::A),
+            ("_.deep.a.test.", RecordType::A),
+        ] {
+            let reply = r.respond(&query(qname, qtype));
+            assert_eq!(
+                reply.metadata.response_code,
+                ResponseCode::Refused,
+                "{qname}"
+            );
+            assert!(reply.answers.is_empty() && reply.authorities.is_empty());
+        }
+        for (qname, rcode, answers) in [
+            ("www.deep.a.test.", ResponseCode::NoError, 1),
+            ("www.a.test.", ResponseCode::NoError, 1),
+            ("nope.a.test.", ResponseCode::NXDomain, 0),
+            ("a.test.", ResponseCode::NoError, 0),
+        ] {
+            let reply = r.respond(&query(qname, RecordType::A));
+            assert_eq!(reply.metadata.response_code, rcode, "{qname}");
+            assert_eq!(reply.answers.len(), answers, "{qname}");
+        }
+        // Below a zone cut it is still a referral.
+        let reply = r.respond(&query("x.sub.a.test.", RecordType::A));
+        assert_eq!(reply.metadata.response_code, ResponseCode::NoError);
+        assert_eq!(reply.authorities.len(), 1);
+
+        let nxdomain = Faults {
+            empty_non_terminal: Some(ResponseCode::NXDomain),
+            ..Faults::default()
+        };
+        let reply =
+            Responder::new(vec![zone()], nxdomain).respond(&query("deep.a.test.", RecordType::A));
+        assert_eq!(reply.metadata.response_code, ResponseCode::NXDomain);
+        assert!(reply.metadata.authoritative);
+        assert_eq!(reply.authorities[0].record_type(), RecordType::SOA);
+    }
+
+    #[test]
+    fn dname_is_substituted_with_a_synthesised_cname() {
+        let r = Responder::new(vec![zone()], Faults::default());
+        let reply = r.respond(&query("www.old.a.test.", RecordType::A));
+        assert_eq!(reply.metadata.response_code, ResponseCode::NoError);
+        assert!(reply.metadata.authoritative);
+        assert_eq!(reply.answers.len(), 2, "{:?}", reply.answers);
+        let dname = &reply.answers[0];
+        assert_eq!(dname.record_type(), RecordType::DNAME);
+        assert_eq!(dname.name, name("old.a.test."));
+        assert_eq!(dname_target(dname), Some(name("new.b.test.")));
+        let cname = &reply.answers[1];
+        assert_eq!(cname.name, name("www.old.a.test."));
+        assert_eq!(cname.ttl, 120);
+        assert_eq!(
+            cname.data,
+            RData::CNAME(hickory_proto::rr::rdata::CNAME(name("www.new.b.test.")))
+        );
+        // The owner itself is not redirected: DNAME query answers it, A is NODATA.
+        let reply = r.respond(&query("old.a.test.", RecordType::DNAME));
+        assert_eq!(reply.answers.len(), 1);
+        let reply = r.respond(&query("old.a.test.", RecordType::A));
+        assert!(reply.answers.is_empty());
+        assert_eq!(reply.metadata.response_code, ResponseCode::NoError);
+        // Through the wire and back, the DNAME keeps its target.
+        let wire = Message::from_vec(&reply_bytes(&r, "www.old.a.test.")).unwrap();
+        assert_eq!(dname_target(&wire.answers[0]), Some(name("new.b.test.")));
+    }
+
+    #[test]
+    fn dname_substitution_too_long_is_yxdomain() {
+        let r = Responder::new(vec![zone()], Faults::default());
+        let label = "x".repeat(60);
+        let short = "x".repeat(58);
+        // 3 x 61 + 59 + 13 (`grow.a.test.`) = 255 octets; with the longer
+        // target it would be 271.
+        let long = format!("{label}.{label}.{label}.{short}.grow.a.test.");
+        let reply = r.respond(&query(&long, RecordType::A));
+        assert_eq!(reply.metadata.response_code, ResponseCode::YXDomain);
+        assert_eq!(reply.answers.len(), 1);
+    }
+
+    fn reply_bytes(r: &Responder, qname: &str) -> Vec<u8> {
+        r.respond(&query(qname, RecordType::A)).to_vec().unwrap()
     }
 }

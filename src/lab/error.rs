@@ -3,6 +3,8 @@
 
 use std::net::SocketAddr;
 
+use hickory_proto::rr::Name;
+
 /// Starting or running the lab failed.
 #[derive(Debug, thiserror::Error)]
 pub enum LabError {
@@ -51,6 +53,15 @@ pub enum LabError {
         /// What the OS said.
         #[source]
         source: std::io::Error,
+    },
+    /// [`super::Lab::remove_delegation`] found no delegation of `child` in
+    /// any served zone `parent` (or `child` is not below `parent`).
+    #[error("no zone {parent} of the lab delegates {child}")]
+    NoDelegation {
+        /// The zone asked to drop the delegation (boxed: a `Name` is large).
+        parent: Box<Name>,
+        /// The delegated zone.
+        child: Box<Name>,
     },
     /// Waiting for Ctrl-C failed.
     #[error("cannot wait for Ctrl-C: {0}")]

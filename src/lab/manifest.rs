@@ -1,23 +1,27 @@
 //! Reads a lab manifest (TOML) and its zone files into a [`LabSpec`]:
 //! validated servers with their zones, faults and prefix-rewritten
 //! addresses. Errors name the file, the line when known, and the problem.
+//! Zone files may hold DNAME records, which hickory's parser rejects; the
+//! lab reads those lines itself (see [`parse_zone`]).
 
 use std::collections::BTreeMap;
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::ops::Range;
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hickory_proto::rr::rdata::{A, NS};
+use hickory_proto::op::ResponseCode;
+use hickory_proto::rr::rdata::{A, AAAA, NS};
 use hickory_proto::rr::{Name, RData, Record};
 use hickory_proto::serialize::txt::Parser;
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::dname;
 use super::error::LabError;
-use super::zone::Zone;
+use super::zone::{ServedZone, Zone};
 
 /// The prefix the manifest and zone files are written for.
 pub const DEFAULT_PREFIX: [u8; 3] = [127, 53, 0];
@@ -65,6 +69,18 @@ pub struct Faults {
     pub poison: Vec<Record>,
     /// Refers every query to another zone instead of answering.
     pub referral: Option<ReferralFault>,
+    /// Drops the first UDP query for each (lowercased name, type) and
+    /// answers the next ones: packet loss a resend gets past.
+    pub drop_first: bool,
+    /// Answers FORMERR, without OPT, to every query that carries EDNS, as
+    /// servers from before RFC 2671 do.
+    pub no_edns: bool,
+    /// Answers with this rcode instead of NODATA for an empty non-terminal
+    /// and for names directly below one (what QNAME minimisation asks,
+    /// RFC 9156 §2.3).
+    pub empty_non_terminal: Option<ResponseCode>,
+    /// Keeps the server's latency even in a lab started without latency.
+    pub slow: bool,
 }
 
 /// The referral a `referral` fault sends.
@@ -81,21 +97,24 @@ pub struct ReferralFault {
 pub struct ServerSpec {
     /// Its host name.
     pub name: Name,
-    /// Its (rewritten) address.
-    pub address: Ipv4Addr,
+    /// Its address: rewritten IPv4, or `::1`.
+    pub address: IpAddr,
     /// The zones it serves.
-    pub zones: Vec<Arc<Zone>>,
+    pub zones: Vec<Arc<ServedZone>>,
     /// Delay before each reply.
     pub latency: Duration,
     /// How it misbehaves.
     pub faults: Faults,
 }
 
-/// A whole lab: its servers in manifest order.
+/// A whole lab: its servers in manifest order, and every zone (variants
+/// included), shared with the servers that serve it.
 #[derive(Debug, Clone)]
 pub struct LabSpec {
     /// The servers.
     pub servers: Vec<ServerSpec>,
+    /// Every `[[zone]]`, in manifest order.
+    pub zones: Vec<Arc<ServedZone>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -146,6 +165,14 @@ enum FaultDef {
         zone: String,
         ns: Vec<String>,
     },
+    #[serde(rename = "dropfirst")]
+    DropFirst,
+    #[serde(rename = "noedns")]
+    NoEdns,
+    Ent {
+        rcode: Option<String>,
+    },
+    Slow,
 }
 
 /// Reads files of one source and reports errors against them.
@@ -227,7 +254,8 @@ impl Reader {
             .map(Duration::from_millis)
             .unwrap_or(DEFAULT_LATENCY);
 
-        let mut zones: BTreeMap<String, Arc<Zone>> = BTreeMap::new();
+        let mut zones: BTreeMap<String, Arc<ServedZone>> = BTreeMap::new();
+        let mut in_order = Vec::new();
         for zone_def in &def.zone {
             let origin = self.name(&zone_def.origin, "zone origin")?;
             let key = match &zone_def.variant {
@@ -259,10 +287,12 @@ impl Reader {
                 )
             })?;
             let zone = parse_zone(&text, &file_name, &origin, prefix)?;
-            zones.insert(key, Arc::new(zone));
+            let zone = Arc::new(ServedZone::new(zone));
+            in_order.push(Arc::clone(&zone));
+            zones.insert(key, zone);
         }
 
-        let mut names: Vec<(Name, Ipv4Addr)> = Vec::new();
+        let mut names: Vec<(Name, IpAddr)> = Vec::new();
         let mut servers = Vec::new();
         for server_def in &def.server {
             let name = self.name(&server_def.name, "server name")?;
@@ -314,28 +344,35 @@ impl Reader {
             }
             out.push(spec);
         }
-        Ok(LabSpec { servers: out })
+        Ok(LabSpec {
+            servers: out,
+            zones: in_order,
+        })
     }
 
-    fn address(&self, text: &Spanned<String>, prefix: [u8; 3]) -> Result<Ipv4Addr, LabError> {
+    /// A server address: IPv4 in 127.53.0.0/22 (rewritten under `prefix`)
+    /// or `::1`, the only IPv6 loopback address, which the prefix leaves
+    /// alone (so a lab has at most one IPv6 server).
+    fn address(&self, text: &Spanned<String>, prefix: [u8; 3]) -> Result<IpAddr, LabError> {
         let value = text.get_ref();
-        let address: Ipv4Addr = value
+        let address: IpAddr = value
             .parse()
-            .map_err(|_| self.error(Some(text.span()), format!("bad IPv4 address `{value}`")))?;
-        if !in_lab_range(address) {
-            return Err(self.error(
+            .map_err(|_| self.error(Some(text.span()), format!("bad IP address `{value}`")))?;
+        match address {
+            IpAddr::V4(v4) if in_lab_range(v4) => Ok(IpAddr::V4(rewrite(v4, prefix))),
+            IpAddr::V6(Ipv6Addr::LOCALHOST) => Ok(address),
+            _ => Err(self.error(
                 Some(text.span()),
-                format!("server address {address} is outside 127.53.0.0/22"),
-            ));
+                format!("server address {address} is outside 127.53.0.0/22 and is not ::1"),
+            )),
         }
-        Ok(rewrite(address, prefix))
     }
 
     fn apply_fault(
         &self,
         fault: &Spanned<FaultDef>,
         faults: &mut Faults,
-        servers: &[(Name, Ipv4Addr)],
+        servers: &[(Name, IpAddr)],
         prefix: [u8; 3],
     ) -> Result<(), LabError> {
         let bad = |problem: String| self.error(Some(fault.span()), problem);
@@ -362,7 +399,10 @@ impl Reader {
                     let target =
                         absolute(target).map_err(|e| bad(format!("bad referral NS: {e}")))?;
                     if let Some((_, address)) = servers.iter().find(|(n, _)| *n == target) {
-                        let glue = RData::A(A(*address));
+                        let glue = match address {
+                            IpAddr::V4(v4) => RData::A(A(*v4)),
+                            IpAddr::V6(v6) => RData::AAAA(AAAA(*v6)),
+                        };
                         referral
                             .glue
                             .push(Record::from_rdata(target.clone(), 3600, glue));
@@ -377,6 +417,22 @@ impl Reader {
                     return Err(bad("referral fault needs at least one NS name".to_string()));
                 }
                 faults.referral = Some(referral);
+            }
+            FaultDef::DropFirst => faults.drop_first = true,
+            FaultDef::NoEdns => faults.no_edns = true,
+            FaultDef::Slow => faults.slow = true,
+            FaultDef::Ent { rcode } => {
+                let rcode = match rcode.as_deref().map(str::to_ascii_uppercase).as_deref() {
+                    None | Some("REFUSED") => ResponseCode::Refused,
+                    Some("NXDOMAIN") => ResponseCode::NXDomain,
+                    Some("SERVFAIL") => ResponseCode::ServFail,
+                    Some(other) => {
+                        return Err(bad(format!(
+                            "ent fault rcode `{other}`: expected REFUSED, NXDOMAIN or SERVFAIL"
+                        )));
+                    }
+                };
+                faults.empty_non_terminal = Some(rcode);
             }
         }
         Ok(())
@@ -434,12 +490,24 @@ fn rewrite_record(mut record: Record, prefix: [u8; 3]) -> Record {
 }
 
 /// Parses a zone file into a [`Zone`], rewriting lab addresses.
+///
+/// DNAME records (RFC 6672), which hickory's parser rejects, must sit on
+/// one line each as `owner TTL IN DNAME target` (owner relative, absolute
+/// or `@`; TTL required); they are read here and blanked out before the
+/// rest of the file goes to hickory.
 pub fn parse_zone(
     text: &str,
     file: &str,
     origin: &Name,
     prefix: [u8; 3],
 ) -> Result<Zone, LabError> {
+    let (text, dnames) =
+        dname::split_lines(text, origin).map_err(|(line, problem)| LabError::Zone {
+            file: file.to_string(),
+            line: Some(line),
+            problem,
+        })?;
+    let text = text.as_str();
     let (_, sets) = Parser::new(text, None, Some(origin.clone()))
         .parse()
         .map_err(|e| {
@@ -454,6 +522,7 @@ pub fn parse_zone(
         .values()
         .flat_map(|s| s.records_without_rrsigs().cloned())
         .map(|r| rewrite_record(r, prefix))
+        .chain(dnames)
         .collect();
     Zone::from_records(origin.clone(), records).map_err(|problem| LabError::Zone {
         file: file.to_string(),
@@ -532,13 +601,15 @@ mod tests {
                  { kind = \"referral\", zone = \".\", ns = [\"ns.t.\"] }]\n";
         let lab = load(files(m), [127, 1, 2]).unwrap();
         let server = &lab.servers[0];
-        assert_eq!(server.address, Ipv4Addr::new(127, 1, 2, 7));
+        assert_eq!(server.address, IpAddr::V4(Ipv4Addr::new(127, 1, 2, 7)));
         assert_eq!(server.latency, Duration::from_millis(3));
         let poison = &server.faults.poison[0];
         assert_eq!(poison.data, RData::A(A::new(127, 1, 2, 9)));
         let referral = server.faults.referral.as_ref().unwrap();
         assert_eq!(referral.glue[0].data, RData::A(A::new(127, 1, 2, 7)));
-        let ns = server.zones[0].addresses(&Name::from_str("ns.t.").unwrap());
+        let ns = server.zones[0]
+            .current()
+            .addresses(&Name::from_str("ns.t.").unwrap());
         assert_eq!(ns[0].data, RData::A(A::new(127, 1, 2, 7)));
     }
 
@@ -563,7 +634,10 @@ mod tests {
                  [[zone]]\norigin = \"t.\"\nfile = \"t.zone\"\nvariant = \"t-old\"\n\
                  [[server]]\nname = \"ns.t.\"\naddress = \"127.53.2.7\"\nzones = [\"t-old\"]\n";
         let spec = load(files(m), [127, 9, 8]).unwrap();
-        assert_eq!(spec.servers[0].address, Ipv4Addr::new(127, 9, 10, 7));
+        assert_eq!(
+            spec.servers[0].address,
+            IpAddr::V4(Ipv4Addr::new(127, 9, 10, 7))
+        );
         assert_eq!(spec.servers[0].zones[0].origin().to_string(), "t.");
 
         let twice = "[[zone]]\norigin = \"t.\"\nfile = \"t.zone\"\n\
@@ -580,6 +654,66 @@ mod tests {
         let err = load_err(m);
         assert!(err.contains("manifest.toml:3:"), "{err}");
         assert!(err.contains("outside 127.53.0.0/22"), "{err}");
+        let m = "[[server]]\nname = \"ns.t.\"\naddress = \"::2\"\n";
+        assert!(load_err(m).contains("is not ::1"));
+    }
+
+    #[test]
+    fn ipv6_loopback_is_a_server_address_the_prefix_leaves_alone() {
+        let m = "[[zone]]\norigin = \"t.\"\nfile = \"t.zone\"\n\
+                 [[server]]\nname = \"ns.t.\"\naddress = \"::1\"\nzones = [\"t.\"]\n\
+                 [[server]]\nname = \"r.t.\"\naddress = \"127.53.0.8\"\n\
+                 faults = [{ kind = \"referral\", zone = \"t.\", ns = [\"ns.t.\"] }]\n";
+        let spec = load(files(m), [127, 9, 8]).unwrap();
+        assert_eq!(spec.servers[0].address, IpAddr::V6(Ipv6Addr::LOCALHOST));
+        let referral = spec.servers[1].faults.referral.as_ref().unwrap();
+        assert_eq!(
+            referral.glue[0].data,
+            RData::AAAA(AAAA(Ipv6Addr::LOCALHOST))
+        );
+        let twice = "[[server]]\nname = \"a.t.\"\naddress = \"::1\"\n\
+                     [[server]]\nname = \"b.t.\"\naddress = \"::1\"\n";
+        assert!(load_err(twice).contains("already used by a.t."));
+    }
+
+    #[test]
+    fn new_fault_kinds_parse() {
+        let m = "[[server]]\nname = \"ns.t.\"\naddress = \"127.53.0.7\"\n\
+                 faults = [{ kind = \"dropfirst\" }, { kind = \"noedns\" }, { kind = \"slow\" },\n\
+                 { kind = \"ent\", rcode = \"nxdomain\" }]\n";
+        let spec = load(files(m), DEFAULT_PREFIX).unwrap();
+        let faults = &spec.servers[0].faults;
+        assert!(faults.drop_first && faults.no_edns && faults.slow);
+        assert_eq!(faults.empty_non_terminal, Some(ResponseCode::NXDomain));
+        let m = "[[server]]\nname = \"ns.t.\"\naddress = \"127.53.0.7\"\n\
+                 faults = [{ kind = \"ent\" }]\n";
+        let spec = load(files(m), DEFAULT_PREFIX).unwrap();
+        assert_eq!(
+            spec.servers[0].faults.empty_non_terminal,
+            Some(ResponseCode::Refused)
+        );
+        let m = "[[server]]\nname = \"ns.t.\"\naddress = \"127.53.0.7\"\n\
+                 faults = [{ kind = \"ent\", rcode = \"NOERROR\" }]\n";
+        assert!(load_err(m).contains("expected REFUSED, NXDOMAIN or SERVFAIL"));
+    }
+
+    #[test]
+    fn dname_lines_are_read_by_the_lab() {
+        let origin = Name::from_str("t.").unwrap();
+        let text = "$TTL 60\n@ IN SOA ns.t. h.t. 1 1 1 1 30\n@ IN NS ns.t.\n\
+                    old 300 IN DNAME new.t. ; comment\n\
+                    far.t. 60 IN DNAME b.example.\nwww.new IN A 192.0.2.1\n";
+        let zone = parse_zone(text, "t.zone", &origin, DEFAULT_PREFIX).unwrap();
+        let lookup = zone.lookup(
+            &Name::from_str("www.old.t.").unwrap(),
+            hickory_proto::rr::RecordType::A,
+        );
+        assert_eq!(lookup.answers.len(), 3, "{lookup:?}");
+        let bad = "$TTL 60\n@ IN SOA ns.t. h.t. 1 1 1 1 30\n@ IN NS ns.t.\nold IN DNAME new.t.\n";
+        let err = parse_zone(bad, "t.zone", &origin, DEFAULT_PREFIX)
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("t.zone:4:"), "{err}");
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! - [`manifest`]: the TOML manifest and zone files, validated into a
 //!   [`manifest::LabSpec`]; lab addresses are written for 127.53.0.0/22 and
 //!   rewritten under the configured prefix.
+//! - [`dname`]: DNAME records, which hickory cannot parse or type.
 //! - [`zone`]: one zone's data and the authoritative lookup (pure).
 //! - [`answer`]: one query in, one reply out: header rules, faults, EDNS,
 //!   the UDP size limit (pure).
@@ -13,8 +14,15 @@
 //!
 //! [`Lab::start`] binds UDP and TCP on every server address at one shared
 //! port (glue carries only addresses); dropping the [`Lab`] stops every task.
+//! The one IPv6 server (`::1`) is optional: where `::1` cannot be bound the
+//! lab starts without it and [`Lab::has_ipv6`] says so.
+//!
+//! Zones can change while the lab runs ([`Lab::remove_delegation`]): every
+//! server holds a [`zone::ServedZone`], whose current version is swapped
+//! whole under a lock that answering holds only to clone an `Arc`.
 
 pub mod answer;
+pub mod dname;
 pub mod error;
 pub mod manifest;
 pub mod server;
@@ -31,8 +39,9 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use self::error::LabError;
-use self::manifest::{DEFAULT_PREFIX, LabSpec, MAX_PREFIX_THIRD_OCTET, Source};
-use self::server::{Bound, QueryLog, Server};
+use self::manifest::{DEFAULT_PREFIX, LabSpec, MAX_PREFIX_THIRD_OCTET, ServerSpec, Source};
+use self::server::{Bound, FirstQueries, QueryLog, Server};
+use self::zone::ServedZone;
 use crate::resolve::hints::{HintServer, RootHints};
 
 /// The built-in lab's files (`testdata/lab/`), compiled in so the lab works
@@ -146,6 +155,50 @@ pub const BUILTIN_FILES: &[(&str, &str)] = &[
         "upward.tld2.zone",
         include_str!("../../testdata/lab/upward.tld2.zone"),
     ),
+    (
+        "lossy.tld1.zone",
+        include_str!("../../testdata/lab/lossy.tld1.zone"),
+    ),
+    (
+        "slow.tld2.zone",
+        include_str!("../../testdata/lab/slow.tld2.zone"),
+    ),
+    (
+        "oldedns.tld1.zone",
+        include_str!("../../testdata/lab/oldedns.tld1.zone"),
+    ),
+    (
+        "appliance.tld2.zone",
+        include_str!("../../testdata/lab/appliance.tld2.zone"),
+    ),
+    (
+        "nxappliance.tld2.zone",
+        include_str!("../../testdata/lab/nxappliance.tld2.zone"),
+    ),
+    (
+        "v6only.tld3.zone",
+        include_str!("../../testdata/lab/v6only.tld3.zone"),
+    ),
+    (
+        "pool.tld2.zone",
+        include_str!("../../testdata/lab/pool.tld2.zone"),
+    ),
+    (
+        "many.tld3.zone",
+        include_str!("../../testdata/lab/many.tld3.zone"),
+    ),
+    (
+        "ghost.tld1.zone",
+        include_str!("../../testdata/lab/ghost.tld1.zone"),
+    ),
+    (
+        "alias.tld2.zone",
+        include_str!("../../testdata/lab/alias.tld2.zone"),
+    ),
+    (
+        "void.tld2.zone",
+        include_str!("../../testdata/lab/void.tld2.zone"),
+    ),
 ];
 
 /// Tries at binding a fixed port: a lab dropped a moment ago releases its
@@ -237,6 +290,8 @@ pub struct LoggedQuery {
     pub qname: Name,
     /// The question type.
     pub qtype: RecordType,
+    /// Whether the query carried an OPT record (EDNS, RFC 6891).
+    pub edns: bool,
 }
 
 /// A running lab. Dropping it stops every server task and closes the
@@ -248,6 +303,8 @@ pub struct Lab {
     servers: Vec<(Name, IpAddr)>,
     latencies: Vec<(IpAddr, Duration)>,
     hints: RootHints,
+    zones: Vec<Arc<ServedZone>>,
+    has_ipv6: bool,
     log: Arc<QueryLog>,
     tasks: Vec<JoinHandle<()>>,
     _shutdown: watch::Sender<()>,
@@ -272,9 +329,29 @@ impl Lab {
             Some(path) => Source::Disk(path),
             None => Source::Builtin(BUILTIN_FILES),
         };
-        let spec = manifest::load(source, prefix)?;
-        let addresses: Vec<IpAddr> = spec.servers.iter().map(|s| IpAddr::V4(s.address)).collect();
-        let (port, bound) = bind_all(&addresses, port).await?;
+        let mut spec = manifest::load(source, prefix)?;
+        // IPv4 first: the first address picks the port, and only the IPv6
+        // server may be missing.
+        let (v4, v6): (Vec<ServerSpec>, Vec<ServerSpec>) =
+            spec.servers.drain(..).partition(|s| s.address.is_ipv4());
+        let addresses: Vec<IpAddr> = v4.iter().map(|s| s.address).collect();
+        let (port, mut bound) = bind_all(&addresses, port).await?;
+        spec.servers = v4;
+        let mut has_ipv6 = false;
+        for server in v6 {
+            let addr = SocketAddr::new(server.address, port);
+            match Bound::bind(addr) {
+                Ok(socket) => {
+                    has_ipv6 = true;
+                    bound.push(socket);
+                    spec.servers.push(server);
+                }
+                Err(e) => tracing::warn!(
+                    "lab: cannot bind {addr} ({e}); {} and its zones are left out",
+                    server.name
+                ),
+            }
+        }
 
         let log = Arc::new(QueryLog::default());
         let (shutdown, watcher) = watch::channel(());
@@ -282,33 +359,29 @@ impl Lab {
         let servers = spec
             .servers
             .iter()
-            .map(|s| (s.name.clone(), IpAddr::V4(s.address)))
+            .map(|s| (s.name.clone(), s.address))
             .collect();
         let hints = root_hints(&spec);
-        let latencies = spec
-            .servers
-            .iter()
-            .map(|s| {
-                (
-                    IpAddr::V4(s.address),
-                    if latency { s.latency } else { Duration::ZERO },
-                )
-            })
-            .collect();
+        let delay = |s: &ServerSpec| {
+            if latency || s.faults.slow {
+                s.latency
+            } else {
+                Duration::ZERO
+            }
+        };
+        let latencies = spec.servers.iter().map(|s| (s.address, delay(s))).collect();
+        let zones = spec.zones.clone();
         for (server, bound) in spec.servers.into_iter().zip(bound) {
-            let address = IpAddr::V4(server.address);
+            let address = server.address;
             let running = Server {
+                latency: delay(&server),
                 name: server.name,
                 address,
                 responder: answer::Responder::new(server.zones, server.faults.clone()),
-                latency: if latency {
-                    server.latency
-                } else {
-                    Duration::ZERO
-                },
                 drop: server.faults.drop,
                 spoof: server.faults.spoof,
                 no_tcp: server.faults.no_tcp,
+                drop_first: server.faults.drop_first.then(FirstQueries::default),
                 log: Arc::clone(&log),
             };
             let handles = server::spawn(Arc::new(running), bound, &watcher).map_err(|source| {
@@ -326,6 +399,8 @@ impl Lab {
             servers,
             latencies,
             hints,
+            zones,
+            has_ipv6,
             log,
             tasks,
             _shutdown: shutdown,
@@ -369,6 +444,39 @@ impl Lab {
             .iter()
             .find(|(a, _)| *a == addr)
             .map(|(_, d)| *d)
+    }
+
+    /// Whether the IPv6 server (`::1`) was bound; tests of IPv6-only name
+    /// servers skip when it was not.
+    pub fn has_ipv6(&self) -> bool {
+        self.has_ipv6
+    }
+
+    /// Removes the delegation of `child` from `parent` on every server
+    /// serving `parent` (variants included): the NS RRset at `child` and
+    /// everything else at or below it (glue, DS). Afterwards `parent`
+    /// answers NXDOMAIN for names under `child`, while `child`'s own
+    /// servers go on serving it: the ghost-domain setup of CVE-2012-1033.
+    pub fn remove_delegation(&self, parent: &Name, child: &Name) -> Result<(), LabError> {
+        let unknown = || LabError::NoDelegation {
+            parent: Box::new(parent.clone()),
+            child: Box::new(child.clone()),
+        };
+        if child == parent || !parent.zone_of(child) {
+            return Err(unknown());
+        }
+        let mut removed = false;
+        for served in self.zones.iter().filter(|z| z.origin() == parent) {
+            let zone = served.current();
+            if !zone.delegates(child) {
+                continue;
+            }
+            served
+                .replace(zone.without_subtree(child))
+                .map_err(|_| unknown())?;
+            removed = true;
+        }
+        if removed { Ok(()) } else { Err(unknown()) }
     }
 
     /// Every server's name and address, in manifest order.
@@ -424,7 +532,7 @@ fn root_hints(spec: &LabSpec) -> RootHints {
         .filter(|s| s.zones.iter().any(|z| z.origin().is_root()))
         .map(|s| HintServer {
             name: s.name.clone(),
-            addrs: vec![IpAddr::V4(s.address)],
+            addrs: vec![s.address],
         })
         .collect();
     RootHints { servers }

@@ -1,8 +1,8 @@
 //! The lab's sockets: UDP and TCP on every server address, reply latency,
-//! the drop and spoof faults, the shared query log, and stopping every task
-//! when the lab shuts down.
+//! the drop, dropfirst and spoof faults, the shared query log, and stopping
+//! every task when the lab shuts down.
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::future::Future;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use hickory_proto::op::Message;
-use hickory_proto::rr::Name;
+use hickory_proto::rr::{Name, RecordType};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
@@ -33,6 +33,10 @@ pub const MAX_TCP_QUERIES: usize = 1_000;
 
 /// Concurrent TCP connections per server.
 pub const MAX_TCP_CONNECTIONS: usize = 64;
+
+/// Distinct (name, type) pairs a `dropfirst` server remembers; when full
+/// it forgets them all, so a pair may be dropped once more.
+pub const MAX_FIRST_QUERIES: usize = 10_000;
 
 /// Pause after a failed `recv`/`accept` so a persistent error cannot spin.
 const ERROR_PAUSE: Duration = Duration::from_millis(5);
@@ -69,6 +73,28 @@ impl QueryLog {
     }
 }
 
+/// The questions a `dropfirst` server has seen over UDP, by lowercased
+/// name and type.
+#[derive(Debug, Default)]
+pub struct FirstQueries {
+    seen: Mutex<HashSet<(Name, RecordType)>>,
+}
+
+impl FirstQueries {
+    /// Records the question; `true` the first time it is seen (the query
+    /// to drop).
+    pub fn is_first(&self, qname: &Name, qtype: RecordType) -> bool {
+        let mut seen = self
+            .seen
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if seen.len() >= MAX_FIRST_QUERIES {
+            seen.clear();
+        }
+        seen.insert((qname.to_lowercase(), qtype))
+    }
+}
+
 /// One running server: who it is and how it answers.
 #[derive(Debug)]
 pub struct Server {
@@ -86,6 +112,8 @@ pub struct Server {
     pub spoof: bool,
     /// Close every TCP connection without reading it.
     pub no_tcp: bool,
+    /// Drop the first UDP query for each question (`dropfirst` fault).
+    pub drop_first: Option<FirstQueries>,
     /// Where received queries are recorded.
     pub log: Arc<QueryLog>,
 }
@@ -119,9 +147,16 @@ impl Server {
                 transport,
                 qname: question.name().clone(),
                 qtype: question.query_type(),
+                edns: query.edns.is_some(),
             });
         }
         if self.drop {
+            return Plan::default();
+        }
+        if let (Some(first), LabTransport::Udp, Some(question)) =
+            (&self.drop_first, transport, query.queries.first())
+            && first.is_first(question.name(), question.query_type())
+        {
             return Plan::default();
         }
         let limit = match transport {
@@ -298,4 +333,82 @@ async fn write_frame(writer: Arc<tokio::sync::Mutex<OwnedWriteHalf>>, reply: Vec
     framed.extend_from_slice(&reply);
     let mut writer = writer.lock().await;
     let _ = writer.write_all(&framed).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr;
+
+    use hickory_proto::op::{MessageType, OpCode, Query};
+
+    use super::*;
+    use crate::lab::manifest::Faults;
+
+    fn server(drop_first: bool) -> Server {
+        Server {
+            name: Name::from_str("ns.t.").unwrap(),
+            address: IpAddr::from([127, 0, 0, 1]),
+            responder: Responder::new(Vec::new(), Faults::default()),
+            latency: Duration::ZERO,
+            drop: false,
+            spoof: false,
+            no_tcp: false,
+            drop_first: drop_first.then(FirstQueries::default),
+            log: Arc::new(QueryLog::default()),
+        }
+    }
+
+    fn bytes(qname: &str, qtype: RecordType, edns: bool) -> Vec<u8> {
+        let mut q = Message::new(7, MessageType::Query, OpCode::Query);
+        q.add_query(Query::query(Name::from_str(qname).unwrap(), qtype));
+        if edns {
+            q.set_edns(hickory_proto::op::Edns::new());
+        }
+        q.to_vec().unwrap()
+    }
+
+    #[test]
+    fn dropfirst_drops_the_first_udp_query_per_question_only() {
+        let s = server(true);
+        let a = bytes("www.T.", RecordType::A, false);
+        assert!(s.handle(&a, LabTransport::Udp).reply.is_none());
+        assert!(s.handle(&a, LabTransport::Udp).reply.is_some());
+        // Same name in other case: the same question.
+        let lower = bytes("www.t.", RecordType::A, false);
+        assert!(s.handle(&lower, LabTransport::Udp).reply.is_some());
+        // Another type is another question.
+        let aaaa = bytes("www.t.", RecordType::AAAA, false);
+        assert!(s.handle(&aaaa, LabTransport::Udp).reply.is_none());
+        // TCP is never dropped and does not count.
+        let mx = bytes("www.t.", RecordType::MX, false);
+        assert!(s.handle(&mx, LabTransport::Tcp).reply.is_some());
+        assert!(s.handle(&mx, LabTransport::Udp).reply.is_none());
+        // Every query is logged, dropped or not.
+        assert_eq!(s.log.snapshot().len(), 6);
+        let plain = server(false);
+        assert!(plain.handle(&a, LabTransport::Udp).reply.is_some());
+    }
+
+    #[test]
+    fn query_log_says_whether_edns_was_offered() {
+        let s = server(false);
+        s.handle(&bytes("a.t.", RecordType::A, true), LabTransport::Udp);
+        s.handle(&bytes("a.t.", RecordType::A, false), LabTransport::Udp);
+        let log = s.log.snapshot();
+        assert!(log[0].edns);
+        assert!(!log[1].edns);
+    }
+
+    #[test]
+    fn first_queries_forget_when_full() {
+        let first = FirstQueries::default();
+        let name = Name::from_str("x.t.").unwrap();
+        assert!(first.is_first(&name, RecordType::A));
+        assert!(!first.is_first(&name, RecordType::A));
+        for n in 0..MAX_FIRST_QUERIES {
+            let other = Name::from_str(&format!("n{n}.t.")).unwrap();
+            first.is_first(&other, RecordType::A);
+        }
+        assert!(first.is_first(&name, RecordType::A));
+    }
 }

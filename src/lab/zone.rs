@@ -1,9 +1,13 @@
 //! One authoritative zone's data and the lookup in it (RFC 1034 §4.3.2):
-//! zone cuts and glue, exact answers, CNAME chase, wildcards (RFC 4592),
-//! NODATA and NXDOMAIN with the SOA (RFC 2308).
+//! zone cuts and glue, exact answers, CNAME chase, DNAME substitution
+//! (RFC 6672 §3), wildcards (RFC 4592), NODATA and NXDOMAIN with the SOA
+//! (RFC 2308); and [`ServedZone`], the version of a zone the servers answer
+//! from, which the lab can replace while it runs.
 
 use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
 
+use hickory_proto::rr::rdata::CNAME;
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 
 /// CNAME links followed inside one zone for one query; past this the chain
@@ -17,6 +21,61 @@ pub struct Zone {
     soa: Record,
     /// Records by lowercased owner name.
     nodes: BTreeMap<Name, Vec<Record>>,
+    /// DNAME records by lowercased owner, with their decoded target (the
+    /// records themselves are in `nodes` too, for DNAME and ANY queries).
+    dnames: BTreeMap<Name, (Record, Name)>,
+}
+
+/// A zone as the servers serving it see it: a fixed origin and the current
+/// version of the data, swapped whole by [`ServedZone::replace`].
+///
+/// Answering takes the read lock only to clone the `Arc` of the current
+/// version, so a lookup never holds the lock and a replacement never waits
+/// for one; replies already being built finish on the old version.
+#[derive(Debug)]
+pub struct ServedZone {
+    origin: Name,
+    current: RwLock<Arc<Zone>>,
+}
+
+impl ServedZone {
+    /// Serves `zone`.
+    pub fn new(zone: Zone) -> Self {
+        Self {
+            origin: zone.origin.clone(),
+            current: RwLock::new(Arc::new(zone)),
+        }
+    }
+
+    /// The zone's origin (lowercase); it never changes.
+    pub fn origin(&self) -> &Name {
+        &self.origin
+    }
+
+    /// The current version of the zone.
+    pub fn current(&self) -> Arc<Zone> {
+        let guard = self
+            .current
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        Arc::clone(&guard)
+    }
+
+    /// Serves `zone` from now on. Its origin must be this zone's origin.
+    pub fn replace(&self, zone: Zone) -> Result<(), String> {
+        if zone.origin != self.origin {
+            return Err(format!(
+                "cannot replace zone {} with zone {}",
+                self.origin, zone.origin
+            ));
+        }
+        let mut guard = self
+            .current
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        *guard = Arc::new(zone);
+        Ok(())
+    }
 }
 
 /// What a lookup found, which decides the reply's rcode and AA bit.
@@ -30,6 +89,9 @@ pub enum LookupKind {
     NoData,
     /// The name does not exist: AA=1, SOA in authority.
     NxDomain,
+    /// A DNAME substitution made a name longer than 255 octets: AA=1, the
+    /// DNAME in the answer, rcode YXDOMAIN (RFC 6672 §2.2).
+    YxDomain,
 }
 
 /// The sections of a reply built from one zone.
@@ -60,7 +122,13 @@ impl Zone {
     pub fn from_records(origin: Name, records: Vec<Record>) -> Result<Zone, String> {
         let origin = origin.to_lowercase();
         let mut nodes: BTreeMap<Name, Vec<Record>> = BTreeMap::new();
+        let mut dnames = BTreeMap::new();
         for record in records {
+            if record.record_type() == RecordType::DNAME {
+                let target = super::dname::target(&record)
+                    .ok_or_else(|| format!("DNAME at {} has no valid target", record.name))?;
+                dnames.insert(record.name.to_lowercase(), (record.clone(), target));
+            }
             if !origin.zone_of(&record.name) {
                 return Err(format!(
                     "record `{} {}` is outside zone {origin}",
@@ -82,7 +150,12 @@ impl Zone {
         if !apex.iter().any(|r| r.record_type() == RecordType::NS) {
             return Err(format!("zone {origin} has no NS records at its apex"));
         }
-        Ok(Zone { origin, soa, nodes })
+        Ok(Zone {
+            origin,
+            soa,
+            nodes,
+            dnames,
+        })
     }
 
     /// The zone's origin (lowercase).
@@ -123,6 +196,25 @@ impl Zone {
                 return self.answer(answers);
             }
             visited.push(name.clone());
+            if let Some((dname, target)) = self.dname_above(&name) {
+                let owner_labels = dname.name.num_labels();
+                answers.push(dname.clone());
+                let Some(substituted) = substitute(&name, owner_labels, target) else {
+                    return Lookup {
+                        kind: LookupKind::YxDomain,
+                        answers,
+                        authorities: Vec::new(),
+                        additionals: Vec::new(),
+                    };
+                };
+                let cname = RData::CNAME(CNAME(substituted.clone()));
+                answers.push(Record::from_rdata(name.clone(), dname.ttl, cname));
+                if !self.origin.zone_of(&substituted) || visited.contains(&substituted) {
+                    return self.answer(answers);
+                }
+                name = substituted;
+                continue;
+            }
             match self.find(&name, qtype) {
                 Found::Records(records) => {
                     answers.extend(records);
@@ -178,6 +270,71 @@ impl Zone {
             authorities: vec![self.negative_soa()],
             additionals: Vec::new(),
         }
+    }
+
+    /// The highest DNAME strictly above `name`, at or below the apex
+    /// (RFC 6672 §3.2: the owner itself is not redirected).
+    fn dname_above(&self, name: &Name) -> Option<&(Record, Name)> {
+        if self.dnames.is_empty() {
+            return None;
+        }
+        let apex_labels = self.origin.num_labels();
+        (apex_labels..name.num_labels())
+            .map(|labels| name.trim_to(labels as usize))
+            .find_map(|candidate| self.dnames.get(&candidate.to_lowercase()))
+    }
+
+    /// Whether this zone delegates `child` (an NS RRset at `child`, which
+    /// is not the apex).
+    pub fn delegates(&self, child: &Name) -> bool {
+        *child != self.origin
+            && self
+                .records_at(child)
+                .iter()
+                .any(|r| r.record_type() == RecordType::NS)
+    }
+
+    /// This zone without anything at or below `child`: the delegation's NS
+    /// RRset, DS and the glue below the cut. Sibling glue elsewhere in the
+    /// zone stays, since other delegations may use it.
+    pub fn without_subtree(&self, child: &Name) -> Zone {
+        let keep = |owner: &Name| !child.zone_of(owner);
+        Zone {
+            origin: self.origin.clone(),
+            soa: self.soa.clone(),
+            nodes: self
+                .nodes
+                .iter()
+                .filter(|(owner, _)| keep(owner))
+                .map(|(owner, records)| (owner.clone(), records.clone()))
+                .collect(),
+            dnames: self
+                .dnames
+                .iter()
+                .filter(|(owner, _)| keep(owner))
+                .map(|(owner, dname)| (owner.clone(), dname.clone()))
+                .collect(),
+        }
+    }
+
+    /// Whether `name` owns no records but sits on the way to data a
+    /// QNAME-minimising resolver walks (RFC 9156 §2.3): an empty
+    /// non-terminal, or a name that does not exist directly below one
+    /// (`_.ent.zone`). Names at or below a zone cut are not.
+    pub fn on_empty_non_terminal(&self, name: &Name) -> bool {
+        if *name == self.origin
+            || !self.origin.zone_of(name)
+            || !self.records_at(name).is_empty()
+            || self.cut_above(name, RecordType::A).is_some()
+        {
+            return false;
+        }
+        let is_ent = |n: &Name| *n != self.origin && self.records_at(n).is_empty();
+        if self.exists(name) {
+            return is_ent(name);
+        }
+        self.closest_encloser(name)
+            .is_some_and(|encloser| is_ent(&encloser))
     }
 
     /// The closest zone cut strictly below the apex, at or above `name`.
@@ -267,6 +424,17 @@ impl Zone {
         }
         out
     }
+}
+
+/// `name` with its last `owner_labels` labels replaced by `target`
+/// (RFC 6672 §2.2); `None` when the result is longer than 255 octets.
+fn substitute(name: &Name, owner_labels: u8, target: &Name) -> Option<Name> {
+    let keep = name.num_labels().checked_sub(owner_labels)?;
+    let prefix: Vec<&[u8]> = name.iter().take(usize::from(keep)).collect();
+    if prefix.is_empty() {
+        return Some(target.clone());
+    }
+    Name::from_labels(prefix).ok()?.append_domain(target).ok()
 }
 
 /// Picks from a node's records what answers `qtype`.
