@@ -59,6 +59,22 @@ pub const EDNS_PAYLOAD: u16 = 1232;
 /// MAX_MINIMISE_COUNT does. 0 turns QNAME minimisation off.
 pub const MAX_MINIMISE_STEPS: u32 = 10;
 
+/// Longest a negative answer (NXDOMAIN, NODATA) is cached, whatever the
+/// SOA says. RFC 2308 §5 suggests 1 to 3 hours; negative answers keep a
+/// freshly added name invisible, so they get a shorter cap than
+/// [`MAX_TTL`] (Unbound's `cache-max-negative-ttl` is 3600 too). The
+/// cache uses the smaller of this and `max_ttl`.
+pub const MAX_NEGATIVE_TTL: Duration = Duration::from_secs(3600);
+
+/// RRsets one upstream reply may add to the cache. The scrubber keeps only
+/// what the question needs (the answer chain, one NS RRset and its glue),
+/// which is at most `max_cname_chain + 1` answer RRsets, one NS RRset and
+/// two address RRsets per name server: a few dozen for real zones. The
+/// bound keeps one large reply (thousands of glue records or CNAMEs) from
+/// flushing the cache; what it holds beyond is used for this resolution
+/// only.
+pub const MAX_RRSETS_PER_REPLY: usize = 64;
+
 /// The limits in force for one resolver; [`Limits::default`] uses the
 /// constants above.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,6 +103,10 @@ pub struct Limits {
     pub edns_payload: u16,
     /// See [`MAX_MINIMISE_STEPS`].
     pub max_minimise_steps: u32,
+    /// See [`MAX_NEGATIVE_TTL`].
+    pub max_negative_ttl: Duration,
+    /// See [`MAX_RRSETS_PER_REPLY`].
+    pub max_rrsets_per_reply: usize,
 }
 
 impl Default for Limits {
@@ -104,6 +124,8 @@ impl Default for Limits {
             failure_ttl: FAILURE_TTL,
             edns_payload: EDNS_PAYLOAD,
             max_minimise_steps: MAX_MINIMISE_STEPS,
+            max_negative_ttl: MAX_NEGATIVE_TTL,
+            max_rrsets_per_reply: MAX_RRSETS_PER_REPLY,
         }
     }
 }
@@ -167,6 +189,15 @@ pub const LIMIT_KEYS: &[LimitKey] = &[
         key: "max-minimise-steps",
         range: 0..=64,
     },
+    // RFC 2308 §5: 1 to 3 hours suggested; a day at most.
+    LimitKey {
+        key: "max-negative-ttl-s",
+        range: 1..=86_400,
+    },
+    LimitKey {
+        key: "max-rrsets-per-reply",
+        range: 1..=10_000,
+    },
 ];
 
 impl Limits {
@@ -201,6 +232,10 @@ impl Limits {
             "failure-ttl-s" => self.failure_ttl = Duration::from_secs(value),
             "edns-payload" => self.edns_payload = u16::try_from(value).unwrap_or(EDNS_PAYLOAD),
             "max-minimise-steps" => self.max_minimise_steps = small(value),
+            "max-negative-ttl-s" => self.max_negative_ttl = Duration::from_secs(value),
+            "max-rrsets-per-reply" => {
+                self.max_rrsets_per_reply = usize::try_from(value).unwrap_or(MAX_RRSETS_PER_REPLY)
+            }
             _ => return Err(format!("limit `{key}` is listed but not settable")),
         }
         Ok(())
