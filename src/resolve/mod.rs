@@ -9,12 +9,14 @@
 //! - [`scrub`]: the bailiwick filter; only it makes a [`scrub::Scrubbed`].
 //! - [`classify`]: answer, CNAME, referral, NODATA, NXDOMAIN or lame.
 //! - [`delegation`]: a zone cut, its servers and their addresses.
+//! - [`dname`]: DNAME records and their substitution (RFC 6672).
 //! - [`error`]: [`ResolveError`], why a resolution failed.
 //! - `iterator`: the walk itself; `target`: side resolutions; `request`:
 //!   the per-question budget.
 
 pub mod classify;
 pub mod delegation;
+pub mod dname;
 pub mod error;
 pub mod hints;
 mod iterator;
@@ -124,7 +126,10 @@ impl Resolver {
         let inner = Inner {
             transport: Transport::new(limits.query_timeout, limits.edns_payload),
             rrsets: RrsetCache::new(limits.cache_entries, limits.max_ttl),
-            negative: NegativeCache::new(limits.cache_entries, limits.max_ttl),
+            negative: NegativeCache::new(
+                limits.cache_entries,
+                limits.max_negative_ttl.min(limits.max_ttl),
+            ),
             failures: FailureCache::new(limits.cache_entries),
             infra: InfraCache::new(limits.cache_entries),
             versions: NameVersions::default(),
