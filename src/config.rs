@@ -109,6 +109,21 @@ impl AddressFamilies {
         if addr.is_ipv6() { self.v6 } else { self.v4 }
     }
 }
+/// Longest a negative answer (NXDOMAIN, NODATA) is cached, whatever the
+/// SOA says. RFC 2308 §5 suggests 1 to 3 hours; negative answers keep a
+/// freshly added name invisible, so they get a shorter cap than
+/// [`MAX_TTL`] (Unbound's `cache-max-negative-ttl` is 3600 too). The
+/// cache uses the smaller of this and `max_ttl`.
+pub const MAX_NEGATIVE_TTL: Duration = Duration::from_secs(3600);
+
+/// RRsets one upstream reply may add to the cache. The scrubber keeps only
+/// what the question needs (the answer chain, one NS RRset and its glue),
+/// which is at most `max_cname_chain + 1` answer RRsets, one NS RRset and
+/// two address RRsets per name server: a few dozen for real zones. The
+/// bound keeps one large reply (thousands of glue records or CNAMEs) from
+/// flushing the cache; what it holds beyond is used for this resolution
+/// only.
+pub const MAX_RRSETS_PER_REPLY: usize = 64;
 
 /// The limits in force for one resolver; [`Limits::default`] uses the
 /// constants above.
@@ -148,6 +163,10 @@ pub struct Limits {
     pub max_target_failures: u32,
     /// The infra cache's retransmission and hold-down timers.
     pub infra: InfraTimers,
+    /// See [`MAX_NEGATIVE_TTL`].
+    pub max_negative_ttl: Duration,
+    /// See [`MAX_RRSETS_PER_REPLY`].
+    pub max_rrsets_per_reply: usize,
 }
 
 impl Default for Limits {
@@ -170,6 +189,8 @@ impl Default for Limits {
             max_in_flight_per_cut: MAX_IN_FLIGHT_PER_CUT,
             max_target_failures: MAX_TARGET_FAILURES,
             infra: InfraTimers::default(),
+            max_negative_ttl: MAX_NEGATIVE_TTL,
+            max_rrsets_per_reply: MAX_RRSETS_PER_REPLY,
         }
     }
 }
@@ -277,6 +298,15 @@ pub const LIMIT_KEYS: &[LimitKey] = &[
         key: "family-hold-down-s",
         range: 0..=86_400,
     },
+    // RFC 2308 §5: 1 to 3 hours suggested; a day at most.
+    LimitKey {
+        key: "max-negative-ttl-s",
+        range: 1..=86_400,
+    },
+    LimitKey {
+        key: "max-rrsets-per-reply",
+        range: 1..=10_000,
+    },
 ];
 
 impl Limits {
@@ -322,6 +352,10 @@ impl Limits {
             "hold-down-s" => self.infra.hold_down = Duration::from_secs(value),
             "probe-interval-s" => self.infra.probe_interval = Duration::from_secs(value),
             "family-hold-down-s" => self.infra.family_hold_down = Duration::from_secs(value),
+            "max-negative-ttl-s" => self.max_negative_ttl = Duration::from_secs(value),
+            "max-rrsets-per-reply" => {
+                self.max_rrsets_per_reply = usize::try_from(value).unwrap_or(MAX_RRSETS_PER_REPLY)
+            }
             _ => return Err(format!("limit `{key}` is listed but not settable")),
         }
         Ok(())

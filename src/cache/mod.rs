@@ -58,6 +58,19 @@ pub enum Trust {
     AuthAnswer,
 }
 
+impl Trust {
+    /// Whether data of this rank may be given to a client as an answer.
+    ///
+    /// RFC 2181 §5.4.1: glue and the authority section of a
+    /// non-authoritative answer (a referral's NS set) "should not be cached
+    /// in such a way that they would ever be returned as answers to a
+    /// received query"; they serve only to find the zone's servers, which
+    /// are then asked for the real data.
+    pub fn is_answer(self) -> bool {
+        self >= Trust::NonAuthAnswer
+    }
+}
+
 /// Number of shards a large cache is split into, so tasks on different
 /// threads rarely wait for the same lock. A power of two near a few times
 /// the core count of small servers.
@@ -140,6 +153,15 @@ mod tests {
         assert!(Trust::Referral < Trust::NonAuthAnswer);
         assert!(Trust::NonAuthAnswer < Trust::AuthAuthority);
         assert!(Trust::AuthAuthority < Trust::AuthAnswer);
+    }
+
+    #[test]
+    fn glue_and_referrals_are_not_answers() {
+        assert!(!Trust::Glue.is_answer());
+        assert!(!Trust::Referral.is_answer());
+        assert!(Trust::NonAuthAnswer.is_answer());
+        assert!(Trust::AuthAuthority.is_answer());
+        assert!(Trust::AuthAnswer.is_answer());
     }
 
     #[test]

@@ -6,6 +6,11 @@
 //! TTL of RFC 2308 §5. [`FailureCache`] remembers for a few seconds that a
 //! question could not be resolved at all, so a storm of retries does not
 //! hammer a broken zone (RFC 9520 §3).
+//!
+//! An NXDOMAIN also answers for every name below the one it was cached for
+//! (RFC 8020 §2: "there is nothing below"), so a walk for
+//! `x.gone.example` after `gone.example` came back NXDOMAIN needs no
+//! upstream query.
 
 use std::time::Duration;
 
@@ -57,7 +62,8 @@ pub struct NegativeCache {
 impl NegativeCache {
     /// A cache of about `capacity` negative answers whose TTLs are capped at
     /// `max_ttl` (RFC 2308 §5 suggests 1 to 3 hours at most; the resolver
-    /// passes [`crate::config::MAX_TTL`]). A capacity of 0 is treated as 1.
+    /// passes [`crate::config::MAX_NEGATIVE_TTL`], or `max_ttl` when that is
+    /// lower). A capacity of 0 is treated as 1.
     pub fn new(capacity: usize, max_ttl: Duration) -> Self {
         Self {
             entries: ShardedLru::new(capacity),
@@ -130,11 +136,23 @@ impl NegativeCache {
     }
 
     /// NXDOMAIN for `name` (whatever `rtype`), else NODATA for (`name`,
-    /// `rtype`), if live. The SOA's TTL is set to the seconds remaining.
+    /// `rtype`), else NXDOMAIN for an ancestor of `name` (RFC 8020 §2), if
+    /// live. The SOA's TTL is set to the seconds remaining.
     pub fn get(&self, name: &Name, rtype: RecordType, now: Instant) -> Option<CachedNegative> {
         let owner = LowerName::new(name);
         self.lookup((owner.clone(), None), now)
             .or_else(|| self.lookup((owner, Some(rtype)), now))
+            .or_else(|| self.nxdomain_above(name, now))
+    }
+
+    /// A live NXDOMAIN cached for a proper ancestor of `name`, the closest
+    /// first (RFC 8020 §2: a name that does not exist has no descendants).
+    /// The root never is one: it always exists.
+    fn nxdomain_above(&self, name: &Name, now: Instant) -> Option<CachedNegative> {
+        (1..name.num_labels()).rev().find_map(|labels| {
+            let ancestor = LowerName::new(&name.trim_to(usize::from(labels)));
+            self.lookup((ancestor, None), now)
+        })
     }
 
     /// The live entry under `key`; an expired one is dropped.
@@ -413,6 +431,57 @@ mod tests {
         assert_eq!(hit.map(|h| h.kind), Some(NegativeKind::NoData));
         assert!(cache.get(&www, RecordType::A, now).is_none());
         assert!(cache.get(&www, RecordType::MX, now).is_none());
+    }
+
+    /// RFC 8020: an NXDOMAIN answers for every name below it, whatever the
+    /// type; a NODATA does not (the name exists, its children may too).
+    #[tokio::test(start_paused = true)]
+    async fn nxdomain_covers_every_name_below() {
+        let cache = NegativeCache::new(10, DAY);
+        let proof = soa("example.", 3600, 300);
+        let gone = name("gone.example.");
+        assert!(cache.insert(
+            &gone,
+            RecordType::A,
+            NegativeKind::NxDomain,
+            &proof,
+            Instant::now()
+        ));
+        for below in ["x.gone.example.", "a.b.c.GONE.example."] {
+            let hit = cache.get(&name(below), RecordType::MX, Instant::now());
+            assert_eq!(hit.map(|h| h.kind), Some(NegativeKind::NxDomain), "{below}");
+        }
+        assert!(
+            cache
+                .get(&name("example."), RecordType::A, Instant::now())
+                .is_none()
+        );
+        assert!(
+            cache
+                .get(&name("notgone.example."), RecordType::A, Instant::now())
+                .is_none()
+        );
+
+        let www = name("www.example.");
+        assert!(cache.insert(
+            &www,
+            RecordType::AAAA,
+            NegativeKind::NoData,
+            &proof,
+            Instant::now()
+        ));
+        assert!(
+            cache
+                .get(&name("x.www.example."), RecordType::AAAA, Instant::now())
+                .is_none()
+        );
+
+        tokio::time::advance(Duration::from_secs(300)).await;
+        assert!(
+            cache
+                .get(&name("x.gone.example."), RecordType::A, Instant::now())
+                .is_none()
+        );
     }
 
     #[test]

@@ -6,6 +6,17 @@
 //! data at least as credible (RFC 2181 §5.4.1), so glue or a referral's NS
 //! set cannot overwrite what the zone's own servers said. Expired entries
 //! are replaced by anything.
+//!
+//! Two rules keep lower-ranked data in its place:
+//!
+//! - [`RrsetCache::get_answer`] gives only answer-ranked data
+//!   ([`Trust::is_answer`]): glue and a referral's NS set locate servers,
+//!   they are never an answer to a client (RFC 2181 §5.4.1).
+//! - An NS RRset that replaces a live one never expires later than the one
+//!   it replaces (ghost domains, CVE-2012-1033): a delegation lives as long
+//!   as the parent's TTL says, however often the child repeats its own NS
+//!   set with a longer TTL. Once the entry has expired the walk asks the
+//!   parent again, and a delegation removed there is gone.
 
 use std::time::Duration;
 
@@ -62,8 +73,10 @@ impl RrsetCache {
     /// of an RRset must agree; a mixed set is treated as its minimum), capped
     /// at `max_ttl`; a TTL of 0 is not stored (RFC 1035 §3.2.1). Replaces a
     /// live entry only when `trust` is at least the old entry's (RFC 2181
-    /// §5.4.1); an expired entry is always replaced. Returns whether it was
-    /// stored; an empty slice or records that do not form one RRset are not.
+    /// §5.4.1); an expired entry is always replaced. An NS RRset replacing a
+    /// live one keeps the old expiry when that is earlier (see the module
+    /// docs: ghost domains). Returns whether it was stored; an empty slice
+    /// or records that do not form one RRset are not.
     pub fn insert(&self, records: &[Record], trust: Trust, now: Instant) -> bool {
         let Some(key) = rrset_key(records) else {
             return false;
@@ -73,17 +86,21 @@ impl RrsetCache {
         if ttl.as_secs() == 0 {
             return false;
         }
-        let entry = Entry {
+        let mut entry = Entry {
             records: records.to_vec(),
             trust,
             expires: now + ttl,
         };
         self.entries.with_shard(&key, |shard| {
-            let keep_old = shard
-                .peek(&key)
-                .is_some_and(|old| remaining_secs(old.expires, now) > 0 && old.trust > trust);
-            if keep_old {
-                return false;
+            if let Some(old) = shard.peek(&key)
+                && remaining_secs(old.expires, now) > 0
+            {
+                if old.trust > trust {
+                    return false;
+                }
+                if key.1 == RecordType::NS {
+                    entry.expires = entry.expires.min(old.expires);
+                }
             }
             shard.put(key.clone(), entry);
             true
@@ -94,6 +111,15 @@ impl RrsetCache {
     /// set to the seconds remaining. An expired entry is dropped.
     pub fn get(&self, name: &Name, rtype: RecordType, now: Instant) -> Option<CachedRrset> {
         self.get_class(name, rtype, DNSClass::IN, now)
+    }
+
+    /// Like [`RrsetCache::get`], but only answer-ranked data
+    /// ([`Trust::is_answer`]): what may be given to a client (RFC 2181
+    /// §5.4.1). Glue or a referral's NS set gives `None`, so the zone itself
+    /// is asked.
+    pub fn get_answer(&self, name: &Name, rtype: RecordType, now: Instant) -> Option<CachedRrset> {
+        self.get(name, rtype, now)
+            .filter(|cached| cached.trust.is_answer())
     }
 
     /// Like [`RrsetCache::get`] for a class other than IN.
@@ -328,6 +354,95 @@ mod tests {
             .get(&name("ns1.example."), RecordType::A, now)
             .unwrap();
         assert_eq!((addr(&hit), hit.ttl), (vec![3], 60));
+    }
+
+    #[test]
+    fn glue_and_referral_ns_are_not_answers() {
+        let cache = RrsetCache::new(10, DAY);
+        let now = Instant::now();
+        assert!(cache.insert(&[a("ns1.example.", 3600, 1)], Trust::Glue, now));
+        assert!(cache.insert(
+            &[ns("example.", 3600, "ns1.example.")],
+            Trust::Referral,
+            now
+        ));
+        // Still there for finding servers...
+        assert!(
+            cache
+                .get(&name("ns1.example."), RecordType::A, now)
+                .is_some()
+        );
+        assert!(cache.get(&name("example."), RecordType::NS, now).is_some());
+        // ...but never an answer.
+        assert!(
+            cache
+                .get_answer(&name("ns1.example."), RecordType::A, now)
+                .is_none()
+        );
+        assert!(
+            cache
+                .get_answer(&name("example."), RecordType::NS, now)
+                .is_none()
+        );
+        assert!(cache.insert(&[a("ns1.example.", 3600, 2)], Trust::AuthAnswer, now));
+        let hit = cache.get_answer(&name("ns1.example."), RecordType::A, now);
+        assert_eq!(hit.map(|h| addr(&h)), Some(vec![2]));
+        assert!(cache.insert(
+            &[ns("example.", 3600, "ns2.example.")],
+            Trust::NonAuthAnswer,
+            now
+        ));
+        assert!(
+            cache
+                .get_answer(&name("example."), RecordType::NS, now)
+                .is_some()
+        );
+    }
+
+    /// CVE-2012-1033: the child repeating its NS set with a long TTL (as an
+    /// answer or in an authority section) never outlives the parent's
+    /// delegation; after it expires the parent is asked again.
+    #[tokio::test(start_paused = true)]
+    async fn a_delegation_is_never_extended_by_a_replacing_ns_set() {
+        let cache = RrsetCache::new(10, DAY);
+        let zone = name("ghost.example.");
+        let referral = [ns("ghost.example.", 2, "ns.ghost.example.")];
+        assert!(cache.insert(&referral, Trust::Referral, Instant::now()));
+        let child = [ns("ghost.example.", 86_400, "ns.ghost.example.")];
+        for trust in [Trust::AuthAuthority, Trust::AuthAnswer] {
+            assert!(cache.insert(&child, trust, Instant::now()));
+            let hit = cache.get(&zone, RecordType::NS, Instant::now()).unwrap();
+            assert_eq!((hit.trust, hit.ttl), (trust, 2));
+        }
+        tokio::time::advance(Duration::from_secs(1)).await;
+        assert!(cache.insert(&child, Trust::AuthAnswer, Instant::now()));
+        assert_eq!(
+            cache
+                .get(&zone, RecordType::NS, Instant::now())
+                .map(|h| h.ttl),
+            Some(1)
+        );
+        tokio::time::advance(Duration::from_secs(1)).await;
+        assert!(cache.get(&zone, RecordType::NS, Instant::now()).is_none());
+
+        // A shorter TTL is taken as it is; other types are not capped.
+        assert!(cache.insert(&child, Trust::AuthAnswer, Instant::now()));
+        let short = [ns("ghost.example.", 60, "ns.ghost.example.")];
+        assert!(cache.insert(&short, Trust::AuthAnswer, Instant::now()));
+        assert_eq!(
+            cache
+                .get(&zone, RecordType::NS, Instant::now())
+                .map(|h| h.ttl),
+            Some(60)
+        );
+        assert!(cache.insert(&[a("ns.ghost.example.", 2, 1)], Trust::Glue, Instant::now()));
+        assert!(cache.insert(
+            &[a("ns.ghost.example.", 3600, 2)],
+            Trust::AuthAnswer,
+            Instant::now()
+        ));
+        let hit = cache.get(&name("ns.ghost.example."), RecordType::A, Instant::now());
+        assert_eq!(hit.map(|h| h.ttl), Some(3600));
     }
 
     #[tokio::test(start_paused = true)]

@@ -1,7 +1,7 @@
 //! A delegation point: the zone cut the walk is at, its name servers and
 //! what is known of each server's addresses.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 
 use hickory_proto::rr::{Name, RData, Record};
@@ -62,7 +62,10 @@ impl DelegationPoint {
     }
 
     /// A point from an NS RRset and the addresses known for its names
-    /// (`glue` records: A/AAAA, already scrubbed or cached).
+    /// (`glue` records: A/AAAA, already scrubbed or cached). Each name
+    /// server once, in RRset order. Linear in the records: the glue is
+    /// indexed by owner once (`Name` hashes without case), so a referral
+    /// with thousands of NS names costs no more than it holds.
     pub fn from_records(
         zone: Name,
         ns: &[Record],
@@ -70,15 +73,25 @@ impl DelegationPoint {
         source: AddrSource,
         origin_hop: Option<HopId>,
     ) -> Self {
+        let mut glue_of: HashMap<&Name, Vec<IpAddr>> = HashMap::new();
+        for record in glue {
+            if let Some(addr) = addresses(std::iter::once(record)).next() {
+                glue_of.entry(&record.name).or_default().push(addr);
+            }
+        }
+        let mut seen: HashSet<&Name> = HashSet::new();
         let mut servers: Vec<NameServer> = Vec::new();
         for record in ns {
             let RData::NS(target) = &record.data else {
                 continue;
             };
-            if servers.iter().any(|s| s.name == target.0) {
+            if !seen.insert(&target.0) {
                 continue;
             }
-            let addrs = addresses_of(&target.0, glue).map(|a| (a, source)).collect();
+            let addrs = glue_of
+                .get(&target.0)
+                .map(|addrs| addrs.iter().map(|a| (*a, source)).collect())
+                .unwrap_or_default();
             servers.push(NameServer {
                 name: target.0.clone(),
                 addrs,
@@ -209,6 +222,34 @@ mod tests {
         assert_eq!(dp.servers[0].target, TargetState::Failed);
         assert_eq!(dp.referral_servers()[0].glue.len(), 1);
         assert!(dp.referral_servers()[1].glue.is_empty());
+    }
+
+    /// Thousands of NS names and glue records: each server once, with its
+    /// own addresses (the index must match names without case).
+    #[test]
+    fn a_huge_referral_is_deduplicated_and_matched() {
+        let count = 3_000;
+        let mut nsset: Vec<Record> = (0..count)
+            .map(|i| ns("big.tld1.", &format!("ns{i}.big.tld1.")))
+            .collect();
+        nsset.extend((0..count).map(|i| ns("big.tld1.", &format!("NS{i}.Big.tld1."))));
+        let glue: Vec<Record> = (0..count)
+            .map(|i| {
+                let ip = format!("10.{}.{}.1", i / 256, i % 256);
+                a(&format!("NS{i}.BIG.tld1."), &ip)
+            })
+            .collect();
+        let dp =
+            DelegationPoint::from_records(n("big.tld1."), &nsset, &glue, AddrSource::Glue, None);
+        assert_eq!(dp.servers.len(), count);
+        assert_eq!(dp.servers[0].name, n("ns0.big.tld1."));
+        let last = &dp.servers[count - 1];
+        assert_eq!(last.name, n(&format!("ns{}.big.tld1.", count - 1)));
+        assert_eq!(
+            last.addrs,
+            [("10.11.183.1".parse().unwrap(), AddrSource::Glue)]
+        );
+        assert!(dp.servers.iter().all(|s| s.addrs.len() == 1));
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! answer, one exchange at a time, with the caches written only here and
 //! only from scrubbed replies.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::net::IpAddr;
 use std::pin::Pin;
@@ -69,6 +69,12 @@ impl Chain {
         if !self.seen.insert(self.name.to_lowercase()) {
             return Err(ResolveError::CnameLoop(self.name.clone()));
         }
+        self.check_length(max_links)
+    }
+
+    /// Whether the chain has no more than `max_links` CNAMEs, whether they
+    /// came one per reply or many in one.
+    fn check_length(&self, max_links: u32) -> Result<(), ResolveError> {
         let links = self
             .records
             .iter()
@@ -81,18 +87,28 @@ impl Chain {
     }
 
     /// Adds what the link for `self.name` ended in: the finished answer,
-    /// or `None` after a CNAME, with `self.name` moved to its target.
-    fn follow(&mut self, terminal: Terminal, observer: &dyn Observer, id: u32) -> Option<Resolved> {
+    /// or `None` after a CNAME, with `self.name` moved to its target. An
+    /// error when the records added make the chain longer than
+    /// `max_links`: a chain inside one reply counts as much as one across
+    /// replies.
+    fn follow(
+        &mut self,
+        terminal: Terminal,
+        max_links: u32,
+        observer: &dyn Observer,
+        id: u32,
+    ) -> Result<Option<Resolved>, ResolveError> {
         let done = |rcode, answers, soa| {
-            Some(Resolved {
+            Ok(Some(Resolved {
                 rcode,
                 answers,
                 soa,
-            })
+            }))
         };
         match terminal {
             Terminal::Answer(records) => {
                 self.records.extend(records);
+                self.check_length(max_links)?;
                 done(
                     ResponseCode::NoError,
                     std::mem::take(&mut self.records),
@@ -111,13 +127,14 @@ impl Chain {
             ),
             Terminal::Cname(records, target) => {
                 self.records.extend(records);
+                self.check_length(max_links)?;
                 emit(observer, || Event::CnameRestart {
                     resolution: id,
                     from: self.name.clone(),
                     to: target.clone(),
                 });
                 self.name = target;
-                None
+                Ok(None)
             }
         }
     }
@@ -183,7 +200,8 @@ impl Inner {
                         .await?
                 }
             };
-            if let Some(done) = chain.follow(terminal, req.observer, id) {
+            let max_links = self.limits.max_cname_chain;
+            if let Some(done) = chain.follow(terminal, max_links, req.observer, id)? {
                 return Ok(done);
             }
         }
@@ -209,13 +227,19 @@ impl Inner {
                 stamps.push(self.versions.stamp(&chain.name));
             }
             let terminal = self.lookup_cache(&NullObserver, 0, &chain.name, qtype)?;
-            if let Some(done) = chain.follow(terminal, &NullObserver, 0) {
+            let max_links = self.limits.max_cname_chain;
+            if let Some(done) = chain.follow(terminal, max_links, &NullObserver, 0).ok()? {
                 return Some(done);
             }
         }
     }
 
-    /// The answer for (`name`, `qtype`) from the caches, if they have it.
+    /// The answer for (`name`, `qtype`) from the caches, if they have it:
+    /// answer-ranked data only (RFC 2181 §5.4.1; glue and referral NS sets
+    /// are for finding servers, and a question about them goes to the zone
+    /// itself), a CNAME at the name, a negative answer for it or above it
+    /// (RFC 8020), or a DNAME above it with the CNAME it synthesises
+    /// (RFC 6672 §3.4).
     fn lookup_cache(
         &self,
         observer: &dyn Observer,
@@ -230,23 +254,44 @@ impl Inner {
                 what,
             })
         };
-        if let Some(cached) = self.rrsets.get(name, qtype, now) {
+        if let Some(cached) = self.rrsets.get_answer(name, qtype, now) {
             hit(format!("{name} {qtype}"));
             return Some(Terminal::Answer(cached.records));
         }
         if qtype != RecordType::CNAME
-            && let Some(cached) = self.rrsets.get(name, RecordType::CNAME, now)
+            && let Some(cached) = self.rrsets.get_answer(name, RecordType::CNAME, now)
             && let Some(RData::CNAME(target)) = cached.records.first().map(|r| &r.data)
         {
             hit(format!("{name} CNAME"));
             let target = target.0.clone();
             return Some(Terminal::Cname(cached.records, target));
         }
-        let negative = self.negative.get(name, qtype, now)?;
-        hit(format!("{name} {qtype} negative"));
-        Some(match negative.kind {
-            NegativeKind::NxDomain => Terminal::NxDomain(Some(negative.soa)),
-            NegativeKind::NoData => Terminal::NoData(Some(negative.soa)),
+        if let Some(negative) = self.negative.get(name, qtype, now) {
+            hit(format!("{name} {qtype} negative"));
+            return Some(match negative.kind {
+                NegativeKind::NxDomain => Terminal::NxDomain(Some(negative.soa)),
+                NegativeKind::NoData => Terminal::NoData(Some(negative.soa)),
+            });
+        }
+        let (dname, cname, target) = self.cached_dname(name, now)?;
+        hit(format!("{} DNAME", dname.name));
+        Some(if qtype == RecordType::CNAME {
+            Terminal::Answer(vec![dname, cname])
+        } else {
+            Terminal::Cname(vec![dname, cname], target)
+        })
+    }
+
+    /// A cached DNAME that redirects `name` (the highest proper ancestor
+    /// holding one: a lower one would be occluded, RFC 6672 §2.4), the
+    /// CNAME it synthesises for `name` and its target.
+    fn cached_dname(&self, name: &Name, now: Instant) -> Option<(Record, Record, Name)> {
+        (1..name.num_labels()).find_map(|labels| {
+            let owner = name.trim_to(usize::from(labels));
+            let cached = self.rrsets.get_answer(&owner, RecordType::DNAME, now)?;
+            let dname = cached.records.into_iter().next()?;
+            let (cname, target) = super::dname::synthesise(&dname, name)?;
+            Some((dname, cname, target))
         })
     }
 
@@ -260,7 +305,14 @@ impl Inner {
         stack: &Stack<'_>,
         depth: u32,
     ) -> Result<Terminal, ResolveError> {
-        if let Some(dp) = self.closest_delegation(req, id, qname) {
+        // RFC 4035 §3.1.4.1: the DS RRset lives on the parent side of the
+        // cut, so its walk starts above the name even when the child's
+        // cut is cached.
+        let start = match qtype {
+            RecordType::DS if !qname.is_root() => qname.base_name(),
+            _ => qname.clone(),
+        };
+        if let Some(dp) = self.closest_delegation(req, id, &start) {
             return self
                 .walk_from(req, id, dp, qname, qtype, stack, depth)
                 .await;
@@ -474,40 +526,52 @@ impl Inner {
         }
     }
 
-    fn cache_referral(&self, reply: &Scrubbed) {
+    /// Stores the RRsets of one reply, in order, at most
+    /// `max_rrsets_per_reply` of them (see
+    /// [`crate::config::MAX_RRSETS_PER_REPLY`]): one large reply cannot
+    /// flush the cache. The answer chain comes first, then the NS RRset,
+    /// then glue, so what is dropped is what matters least.
+    fn store_reply(&self, rrsets: impl Iterator<Item = (Vec<Record>, Trust)>) {
         let now = Instant::now();
-        self.store(reply.authority_ns(), Trust::Referral, now);
-        for rrset in rrsets(reply.glue()) {
-            self.store(&rrset, Trust::Glue, now);
+        for (rrset, trust) in rrsets.take(self.limits.max_rrsets_per_reply) {
+            self.store(&rrset, trust, now);
         }
     }
 
+    fn cache_referral(&self, reply: &Scrubbed) {
+        let ns = (!reply.authority_ns().is_empty())
+            .then(|| (reply.authority_ns().to_vec(), Trust::Referral));
+        let glue = rrsets(reply.glue()).into_iter().map(|s| (s, Trust::Glue));
+        self.store_reply(ns.into_iter().chain(glue));
+    }
+
+    /// Stores an answer: the chain (a DNAME's synthesised CNAME left out,
+    /// the cache makes it again), the zone's NS set if the reply carried
+    /// it, and glue. The NS set can never extend a cached delegation
+    /// ([`crate::cache::RrsetCache::insert`]: ghost domains).
     fn cache_answer(&self, reply: &Scrubbed) {
-        let now = Instant::now();
         let (answer, authority) = if reply.authoritative() {
             (Trust::AuthAnswer, Trust::AuthAuthority)
         } else {
             (Trust::NonAuthAnswer, Trust::Referral)
         };
-        for rrset in rrsets(reply.chain()) {
-            self.store(&rrset, answer, now);
-        }
-        if !reply.authority_ns().is_empty() {
-            self.store(reply.authority_ns(), authority, now);
-        }
-        for rrset in rrsets(reply.glue()) {
-            self.store(&rrset, Trust::Glue, now);
-        }
+        let chain = rrsets(reply.chain_to_cache())
+            .into_iter()
+            .map(|s| (s, answer));
+        let ns =
+            (!reply.authority_ns().is_empty()).then(|| (reply.authority_ns().to_vec(), authority));
+        let glue = rrsets(reply.glue()).into_iter().map(|s| (s, Trust::Glue));
+        self.store_reply(chain.chain(ns).chain(glue));
     }
 
     fn cache_negative(&self, reply: &Scrubbed, kind: NegativeKind) {
-        let now = Instant::now();
-        for rrset in rrsets(reply.chain()) {
-            self.store(&rrset, Trust::AuthAnswer, now);
-        }
+        let chain = rrsets(reply.chain_to_cache())
+            .into_iter()
+            .map(|s| (s, Trust::AuthAnswer));
+        self.store_reply(chain);
         if let Some(soa) = reply.soa() {
             self.negative
-                .insert(reply.final_name(), reply.qtype(), kind, soa, now);
+                .insert(reply.final_name(), reply.qtype(), kind, soa, Instant::now());
             self.versions.changed(reply.final_name());
         }
     }
@@ -521,17 +585,19 @@ fn report_answer(req: &Request<'_>, hop: HopId, records: &[Record]) {
 }
 
 /// Groups records into RRsets by owner (case-insensitive) and type, in
-/// order of first appearance.
-fn rrsets(records: &[Record]) -> Vec<Vec<Record>> {
+/// order of first appearance. Linear: one hash lookup per record (`Name`
+/// hashes and compares without case, RFC 4343).
+fn rrsets<'r>(records: impl IntoIterator<Item = &'r Record>) -> Vec<Vec<Record>> {
     let mut sets: Vec<Vec<Record>> = Vec::new();
+    let mut index: HashMap<(&'r Name, RecordType), usize> = HashMap::new();
     for record in records {
-        let same = |set: &&mut Vec<Record>| {
-            set.first()
-                .is_some_and(|f| f.name == record.name && f.record_type() == record.record_type())
-        };
-        match sets.iter_mut().find(|s| same(s)) {
-            Some(set) => set.push(record.clone()),
-            None => sets.push(vec![record.clone()]),
+        let key = (&record.name, record.record_type());
+        match index.get(&key) {
+            Some(&at) => sets[at].push(record.clone()),
+            None => {
+                index.insert(key, sets.len());
+                sets.push(vec![record.clone()]);
+            }
         }
     }
     sets
@@ -610,4 +676,53 @@ fn refuses_minimised(reason: &LameReason) -> bool {
                 | ResponseCode::NotImp
         )
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resolve::scrub::tests::{a, cname, n};
+
+    #[test]
+    fn rrsets_group_by_owner_without_case_and_type_in_first_seen_order() {
+        let mut upper = a("www.a.tld1.", "192.0.2.2");
+        upper.name = Name::from_ascii("WWW.A.tld1.").unwrap();
+        let records = [
+            a("www.a.tld1.", "192.0.2.1"),
+            cname("alias.a.tld1.", "www.a.tld1."),
+            upper,
+            a("other.a.tld1.", "192.0.2.3"),
+        ];
+        let sets = rrsets(&records);
+        let shape: Vec<(Name, RecordType, usize)> = sets
+            .iter()
+            .map(|s| (s[0].name.clone(), s[0].record_type(), s.len()))
+            .collect();
+        assert_eq!(
+            shape,
+            [
+                (n("www.a.tld1."), RecordType::A, 2),
+                (n("alias.a.tld1."), RecordType::CNAME, 1),
+                (n("other.a.tld1."), RecordType::A, 1),
+            ]
+        );
+    }
+
+    /// 3,000 CNAMEs and 3,000 addresses in two owners: exact groups (the
+    /// grouping is one hash lookup per record).
+    #[test]
+    fn rrsets_of_a_huge_section() {
+        let mut records: Vec<Record> = (0..3_000)
+            .map(|i| cname(&format!("c{i}.a.tld1."), &format!("c{}.a.tld1.", i + 1)))
+            .collect();
+        records.extend((0..3_000).map(|i| {
+            let owner = if i % 2 == 0 { "x.a.tld1." } else { "y.a.tld1." };
+            a(owner, &format!("10.0.{}.{}", i / 256, i % 256))
+        }));
+        let sets = rrsets(&records);
+        assert_eq!(sets.len(), 3_002);
+        assert_eq!(sets[3_000].len(), 1_500);
+        assert_eq!(sets[3_001].len(), 1_500);
+        assert!(sets[..3_000].iter().all(|s| s.len() == 1));
+    }
 }

@@ -9,6 +9,7 @@
 //! - [`scrub`]: the bailiwick filter; only it makes a [`scrub::Scrubbed`].
 //! - [`classify`]: answer, CNAME, referral, NODATA, NXDOMAIN or lame.
 //! - [`delegation`]: a zone cut, its servers and their addresses.
+//! - [`dname`]: DNAME records and their substitution (RFC 6672).
 //! - [`error`]: [`ResolveError`], why a resolution failed.
 //! - `iterator`: the walk itself; `race`: one question to one zone cut's
 //!   servers, with resends, racing and the infra cache's timers; `target`:
@@ -16,6 +17,7 @@
 
 pub mod classify;
 pub mod delegation;
+pub mod dname;
 pub mod error;
 pub mod hints;
 mod iterator;
@@ -137,7 +139,10 @@ impl Resolver {
         let inner = Inner {
             transport: Transport::new(limits.query_timeout, limits.edns_payload),
             rrsets: RrsetCache::new(limits.cache_entries, limits.max_ttl),
-            negative: NegativeCache::new(limits.cache_entries, limits.max_ttl),
+            negative: NegativeCache::new(
+                limits.cache_entries,
+                limits.max_negative_ttl.min(limits.max_ttl),
+            ),
             failures: FailureCache::new(limits.cache_entries),
             infra: InfraCache::with_timers(limits.cache_entries, limits.infra),
             families,

@@ -46,7 +46,7 @@ use super::Inner;
 use super::ResolveError;
 use super::delegation::DelegationPoint;
 use super::request::Request;
-use super::scrub::{Scrubbed, scrub};
+use super::scrub::{Scrubbed, scrub_with};
 use crate::net::{Reply, TransportError};
 use crate::trace::{AddrSource, Event, HopId, emit};
 
@@ -420,7 +420,12 @@ impl<'a> Race<'a> {
             self.send(Choice { name, addr, source }, now)?;
             return Ok(None);
         }
-        let scrubbed = scrub(reply.message, &self.zone, &self.question);
+        let scrubbed = scrub_with(
+            reply.message,
+            &self.zone,
+            &self.question,
+            self.inner.limits.max_cname_chain,
+        );
         if !scrubbed.dropped().is_empty() {
             emit(self.req.observer, || Event::RecordsDropped {
                 hop,
