@@ -251,6 +251,9 @@ impl InfraCache {
             server.timeouts = server.timeouts.saturating_add(1);
             if server.timeouts >= dead_after_timeouts && !server.held(now) {
                 server.held_until = Some(now + hold_down);
+                // The first probe waits one interval: the query that just
+                // timed out was the last look.
+                server.last_probe = Some(now);
             }
         });
     }
@@ -294,9 +297,10 @@ impl InfraCache {
             .unwrap_or(false)
     }
 
-    /// For a held-down `addr`: whether a probe may go to it now (at most one
-    /// per [`PROBE_INTERVAL`]); taking the answer `true` starts the next
-    /// interval. `true` for an address that is not held down.
+    /// For a held-down `addr`: whether a probe may go to it now (one per
+    /// [`PROBE_INTERVAL`], the first one interval after the hold-down
+    /// began); taking the answer `true` starts the next interval. `true`
+    /// for an address that is not held down.
     pub fn take_probe(&self, addr: IpAddr, now: Instant) -> bool {
         let interval = self.timers.probe_interval;
         self.servers.with_shard(&addr, |shard| {
@@ -622,10 +626,13 @@ mod tests {
         assert!(!infra.is_held_down(ip(1), now), "one timeout is loss");
         infra.record_timeout(ip(1), now);
         assert!(infra.is_held_down(ip(1), now));
-        assert!(infra.take_probe(ip(1), now), "the first probe is allowed");
-        assert!(!infra.take_probe(ip(1), now), "then one per interval");
+        assert!(
+            !infra.take_probe(ip(1), now),
+            "no probe right after the timeout that held it down"
+        );
         tokio::time::advance(PROBE_INTERVAL).await;
-        assert!(infra.take_probe(ip(1), Instant::now()));
+        assert!(infra.take_probe(ip(1), Instant::now()), "one per interval");
+        assert!(!infra.take_probe(ip(1), Instant::now()));
         tokio::time::advance(HOLD_DOWN).await;
         assert!(!infra.is_held_down(ip(1), Instant::now()), "hold-down ends");
 

@@ -104,6 +104,12 @@ impl Responder {
         }
         let rcode = self.fill(query, &mut reply);
         reply.metadata.response_code = rcode;
+        if self.faults.truncate {
+            reply.answers.clear();
+            reply.authorities.clear();
+            reply.additionals.clear();
+            reply.metadata.truncation = true;
+        }
         reply
     }
 
@@ -420,6 +426,21 @@ mod tests {
         let wire = Message::from_vec(&encode(&reply, Some(512)).unwrap()).unwrap();
         assert!(wire.edns.is_none());
         assert_eq!(wire.metadata.response_code, ResponseCode::FormErr);
+    }
+
+    #[test]
+    fn truncate_fault_sets_tc_on_every_reply() {
+        let faults = Faults {
+            truncate: true,
+            ..Faults::default()
+        };
+        let r = Responder::new(vec![zone()], faults);
+        let reply = r.respond(&query("www.a.test.", RecordType::A));
+        assert!(reply.metadata.truncation);
+        assert!(reply.answers.is_empty() && reply.additionals.is_empty());
+        // Encoded without a size limit (as over TCP), it stays truncated.
+        let wire = Message::from_vec(&encode(&reply, None).unwrap()).unwrap();
+        assert!(wire.metadata.truncation);
     }
 
     #[test]

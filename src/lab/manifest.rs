@@ -75,6 +75,9 @@ pub struct Faults {
     /// Answers FORMERR, without OPT, to every query that carries EDNS, as
     /// servers from before RFC 2671 do.
     pub no_edns: bool,
+    /// Answers every query, over UDP and TCP alike, with TC=1 and empty
+    /// sections: a server that can never give a whole answer.
+    pub truncate: bool,
     /// Answers with this rcode instead of NODATA for an empty non-terminal
     /// and for names directly below one (what QNAME minimisation asks,
     /// RFC 9156 §2.3).
@@ -169,6 +172,7 @@ enum FaultDef {
     DropFirst,
     #[serde(rename = "noedns")]
     NoEdns,
+    Truncate,
     Ent {
         rcode: Option<String>,
     },
@@ -420,6 +424,7 @@ impl Reader {
             }
             FaultDef::DropFirst => faults.drop_first = true,
             FaultDef::NoEdns => faults.no_edns = true,
+            FaultDef::Truncate => faults.truncate = true,
             FaultDef::Slow => faults.slow = true,
             FaultDef::Ent { rcode } => {
                 let rcode = match rcode.as_deref().map(str::to_ascii_uppercase).as_deref() {

@@ -156,6 +156,14 @@ pub const BUILTIN_FILES: &[(&str, &str)] = &[
         include_str!("../../testdata/lab/upward.tld2.zone"),
     ),
     (
+        "halfdead.tld3.zone",
+        include_str!("../../testdata/lab/halfdead.tld3.zone"),
+    ),
+    (
+        "truncated.tld2.zone",
+        include_str!("../../testdata/lab/truncated.tld2.zone"),
+    ),
+    (
         "lossy.tld1.zone",
         include_str!("../../testdata/lab/lossy.tld1.zone"),
     ),
