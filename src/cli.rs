@@ -85,17 +85,46 @@ pub struct UpstreamArgs {
     pub upstream_port: Option<u16>,
 }
 
-/// Options of `rootwalk resolve` and `rootwalk trace`.
+/// The question of `rootwalk resolve` and `rootwalk trace`, in dig's words.
 #[derive(Debug, Args)]
-pub struct ResolveArgs {
-    /// The domain name to resolve.
-    pub name: String,
-    /// Record type (A, AAAA, NS, MX, TXT, ...).
-    #[arg(default_value = "A")]
-    pub rtype: String,
+pub struct QueryArgs {
+    /// The question in dig's words, in any order: the NAME, a record TYPE
+    /// (A, MX, TXT, TYPE65, ...; default A), the class IN, `@SERVER` to
+    /// start the walk at that server instead of the root, and switches:
+    /// `+short` (answer data only), `+trace`, `+norecurse` (a no-op:
+    /// rootwalk never asks for recursion). `+tcp` and `+dnssec` are refused.
+    #[arg(
+        value_name = "NAME|TYPE|IN|@SERVER|+OPTION",
+        allow_hyphen_values = false
+    )]
+    pub words: Vec<String>,
+    /// Reverse lookup: ask for the PTR record of this IPv4 or IPv6 address.
+    #[arg(short = 'x', value_name = "ADDR")]
+    pub reverse: Option<String>,
     /// Upstream selection.
     #[command(flatten)]
     pub upstream: UpstreamArgs,
+}
+
+/// Options of `rootwalk resolve`.
+#[derive(Debug, Args)]
+pub struct ResolveArgs {
+    /// The question and upstream selection.
+    #[command(flatten)]
+    pub query: QueryArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ResolveFormat::Text)]
+    pub format: ResolveFormat,
+}
+
+/// How `rootwalk resolve` prints the answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ResolveFormat {
+    /// dig's answer and authority sections and a summary line.
+    Text,
+    /// One JSON document: question, outcome and summary, with the field
+    /// names of trace's JSON.
+    Json,
 }
 
 /// Options of `rootwalk serve`. Each may also be set in the `--config`
@@ -202,19 +231,18 @@ fn at_least_one(text: &str) -> Result<usize, String> {
 pub struct TraceArgs {
     /// The question and upstream selection, as for `resolve`.
     #[command(flatten)]
-    pub query: ResolveArgs,
+    pub query: QueryArgs,
     /// Output format.
     #[arg(long, value_enum, default_value_t = TraceFormat::Text)]
     pub format: TraceFormat,
-    /// Resolve the question once untraced first, then trace a second run
-    /// on the warmed cache. Default: a cold, fresh resolver, so every hop
-    /// from the root shows.
-    #[arg(long, conflicts_with = "cold")]
-    pub use_cache: bool,
-    /// Start from an empty cache (the default; the opposite of
-    /// `--use-cache`).
-    #[arg(long)]
-    pub cold: bool,
+    /// Start the walk at the name servers of this zone instead of the
+    /// root (their addresses found from the root first).
+    #[arg(long, value_name = "ZONE", conflicts_with = "server")]
+    pub from: Option<String>,
+    /// Start the walk at this server (an address or a host name) instead
+    /// of the root, like `@SERVER`.
+    #[arg(long, value_name = "ADDR|NAME")]
+    pub server: Option<String>,
     /// After the walk, ask every server of each zone cut on the path the
     /// same question and report disagreements and lame servers.
     #[arg(long)]

@@ -175,6 +175,7 @@ mod tests {
                 rcode: "NOERROR".into(),
                 error: None,
                 answers: Vec::new(),
+                authority: Vec::new(),
             },
             upstream_queries: 0,
             wall_time: Duration::ZERO,

@@ -83,6 +83,10 @@ pub struct Outcome {
     pub error: Option<String>,
     /// The CNAME chain and final RRset.
     pub answers: Vec<TraceRecord>,
+    /// The SOA of a negative answer (NXDOMAIN or NODATA), as in dig's
+    /// authority section.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub authority: Vec<TraceRecord>,
 }
 
 /// One resource record, split into dig's columns.
