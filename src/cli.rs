@@ -73,15 +73,16 @@ pub struct LabArgs {
 /// Where upstream queries go: the real root, a hints file, or the lab.
 #[derive(Debug, Args, Clone, Default)]
 pub struct UpstreamArgs {
-    /// Start the embedded lab in-process and resolve against it.
-    #[arg(long, conflicts_with = "root_hints")]
+    /// Start the embedded lab in-process and resolve against it (it
+    /// brings its own hints and port).
+    #[arg(long, conflicts_with_all = ["root_hints", "upstream_port"])]
     pub lab: bool,
     /// Root hints file (named.root format) instead of IANA's built-in hints.
     #[arg(long, value_name = "FILE")]
     pub root_hints: Option<PathBuf>,
     /// Port to send every upstream query to (default 53). Needed for a
     /// hierarchy that does not listen on 53, like `rootwalk lab --port`.
-    #[arg(long, value_name = "PORT")]
+    #[arg(long, value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
     pub upstream_port: Option<u16>,
 }
 

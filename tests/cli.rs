@@ -290,3 +290,59 @@ fn trace_from_a_zone_starts_at_its_servers() {
         "{out:?}"
     );
 }
+
+#[test]
+fn lab_with_its_own_hints_or_port_and_port_zero_are_refused() {
+    for args in [
+        ["resolve", "x.", "--lab", "--upstream-port", "5353"],
+        ["resolve", "x.", "--lab", "--root-hints", "named.root"],
+        ["trace", "x.", "--upstream-port", "5353", "--lab"],
+    ] {
+        let out = rootwalk(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {out:?}");
+        let err = stderr(&out);
+        let other = if args.contains(&"--root-hints") {
+            "'--root-hints <FILE>'"
+        } else {
+            "'--upstream-port <PORT>'"
+        };
+        assert!(
+            err.contains("cannot be used with") && err.contains("'--lab'") && err.contains(other),
+            "{args:?}: {err}"
+        );
+    }
+    let out = rootwalk(&["resolve", "x.", "--upstream-port", "0"]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(stderr(&out).contains("--upstream-port"), "{out:?}");
+    assert!(stderr(&out).contains("0 is not in 1..=65535"), "{out:?}");
+}
+
+#[test]
+fn a_walk_that_reaches_nobody_says_so() {
+    // A hints file naming a loopback address nobody listens on: every
+    // query is refused at once (ICMP port unreachable).
+    let dir = std::env::temp_dir().join(format!("rootwalk-cli-nobody-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let hints = dir.join("nobody.hints");
+    std::fs::write(
+        &hints,
+        ". 3600000 NS a.root.\na.root. 3600000 A 127.53.3.250\n",
+    )
+    .unwrap();
+    let hints_arg = hints.to_string_lossy().into_owned();
+    let out = rootwalk(&[
+        "resolve",
+        "www.example.",
+        "--root-hints",
+        &hints_arg,
+        "--upstream-port",
+        "9",
+    ]);
+    let _ = std::fs::remove_dir_all(dir);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let err = stderr(&out);
+    assert!(err.contains("no upstream server answered"), "{err}");
+    assert!(err.contains("nothing upstream is reachable"), "{err}");
+    // Hints of one's own: no advice to use the lab.
+    assert!(!err.contains("--lab"), "{err}");
+}
