@@ -206,13 +206,17 @@ pub struct BenchArgs {
     /// Cold resolutions per case or name, each with a fresh cache.
     #[arg(long, default_value_t = crate::bench::DEFAULT_RUNS, value_parser = at_least_one)]
     pub runs: usize,
-    /// Print the report as JSON instead of a table.
+    /// Output format: a table, one JSON document, CSV with one row per case
+    /// or name, or CSV with one row per cold run (raw samples).
+    #[arg(long, value_enum, conflicts_with_all = ["json", "csv", "csv_runs"])]
+    pub format: Option<BenchFormat>,
+    /// Same as `--format json`.
     #[arg(long, conflicts_with_all = ["csv", "csv_runs"])]
     pub json: bool,
-    /// Print the report as CSV, one row per case or name.
+    /// Same as `--format csv`.
     #[arg(long, conflicts_with = "csv_runs")]
     pub csv: bool,
-    /// Print every cold run as a CSV row (raw samples, for analysis).
+    /// Same as `--format csv-runs`.
     #[arg(long)]
     pub csv_runs: bool,
     /// Also draw the cold-run latency distributions into this SVG file.
@@ -224,6 +228,42 @@ fn at_least_one(text: &str) -> Result<usize, String> {
     match text.parse::<usize>() {
         Ok(n) if n >= 1 => Ok(n),
         _ => Err(format!("`{text}` is not a whole number of at least 1")),
+    }
+}
+
+/// How `rootwalk bench` prints its report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BenchFormat {
+    /// A table for people.
+    Text,
+    /// One JSON document; durations in integer microseconds (`*_us`).
+    Json,
+    /// CSV, one row per case or name (milliseconds, `*_ms`).
+    Csv,
+    /// CSV, one row per cold run.
+    CsvRuns,
+}
+
+impl From<&BenchArgs> for crate::bench::Format {
+    /// `--format`, or the `--json`/`--csv`/`--csv-runs` aliases; a table
+    /// by default.
+    fn from(args: &BenchArgs) -> Self {
+        use crate::bench::Format;
+        let format = args.format.unwrap_or(if args.json {
+            BenchFormat::Json
+        } else if args.csv {
+            BenchFormat::Csv
+        } else if args.csv_runs {
+            BenchFormat::CsvRuns
+        } else {
+            BenchFormat::Text
+        });
+        match format {
+            BenchFormat::Text => Format::Table,
+            BenchFormat::Json => Format::Json,
+            BenchFormat::Csv => Format::Csv,
+            BenchFormat::CsvRuns => Format::CsvRuns,
+        }
     }
 }
 

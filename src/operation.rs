@@ -505,7 +505,7 @@ async fn bench(args: &BenchArgs) -> Result<ExitCode, CliError> {
             source,
         })?;
     }
-    let format = bench_format(args);
+    let format = crate::bench::Format::from(args);
     let upstream = Upstream::from_config(&(&args.upstream).into()).await?;
     let items = entries.as_ref().map_or(bench::LAB_CASES.len(), Vec::len);
     // Hidden off a terminal by indicatif; also when JSON or CSV goes to a
@@ -541,17 +541,4 @@ async fn bench(args: &BenchArgs) -> Result<ExitCode, CliError> {
         .write_all(text.as_bytes())
         .map_err(CliError::Output)?;
     Ok(ExitCode::SUCCESS)
-}
-
-fn bench_format(args: &BenchArgs) -> crate::bench::Format {
-    use crate::bench::Format;
-    if args.json {
-        Format::Json
-    } else if args.csv {
-        Format::Csv
-    } else if args.csv_runs {
-        Format::CsvRuns
-    } else {
-        Format::Table
-    }
 }
