@@ -44,9 +44,10 @@ pub enum Command {
     /// (`--names FILE`).
     Bench(BenchArgs),
     /// Check the delegation of one zone from its parent down: glue, parent
-    /// and child NS sets, lame servers, serials, glueless chains. Exit code
-    /// 0 when no errors are found, 1 when some are, 2 when the check cannot
-    /// run.
+    /// and child NS sets, lame servers, serials, glueless chains; each
+    /// finding says where it is fixed (registrar, zone file, server). Exit
+    /// code 0 when no errors (with `--fail-on warning`: no errors or
+    /// warnings) are found, 1 when some are, 2 when the check cannot run.
     Check(CheckArgs),
 }
 
@@ -180,6 +181,19 @@ pub struct CheckArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
     pub format: CheckFormat,
+    /// Exit with code 1 when a finding this severe or worse is found (for
+    /// CI): `error` (the default) or `warning`.
+    #[arg(long, value_enum, default_value_t = FailOn::Error)]
+    pub fail_on: FailOn,
+}
+
+/// The least severe finding that makes `rootwalk check` exit with 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// Errors only.
+    Error,
+    /// Errors and warnings.
+    Warning,
 }
 
 /// How `rootwalk check` prints its report.

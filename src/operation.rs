@@ -9,8 +9,8 @@ use std::sync::Arc;
 use hickory_proto::rr::{Name, RecordType};
 
 use crate::cli::{
-    BenchArgs, CheckArgs, CheckFormat, Command, QueryArgs, ResolveArgs, ResolveFormat, ServeArgs,
-    TraceArgs, TraceFormat,
+    BenchArgs, CheckArgs, CheckFormat, Command, FailOn, QueryArgs, ResolveArgs, ResolveFormat,
+    ServeArgs, TraceArgs, TraceFormat,
 };
 use crate::config::UpstreamConfig;
 use crate::lab::{Lab, LabConfig, LabPort};
@@ -275,7 +275,11 @@ async fn check(args: &CheckArgs) -> Result<ExitCode, CliError> {
     std::io::stdout()
         .write_all(text.as_bytes())
         .map_err(CliError::Output)?;
-    Ok(if report.summary.errors > 0 {
+    let failing = match args.fail_on {
+        FailOn::Error => report.summary.errors,
+        FailOn::Warning => report.summary.errors + report.summary.warnings,
+    };
+    Ok(if failing > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
