@@ -44,9 +44,10 @@ pub enum Command {
     /// (`--names FILE`).
     Bench(BenchArgs),
     /// Check the delegation of one zone from its parent down: glue, parent
-    /// and child NS sets, lame servers, serials, glueless chains. Exit code
-    /// 0 when no errors are found, 1 when some are, 2 when the check cannot
-    /// run.
+    /// and child NS sets, lame servers, serials, glueless chains; each
+    /// finding says where it is fixed (registrar, zone file, server). Exit
+    /// code 0 when no errors (with `--fail-on warning`: no errors or
+    /// warnings) are found, 1 when some are, 2 when the check cannot run.
     Check(CheckArgs),
 }
 
@@ -73,15 +74,16 @@ pub struct LabArgs {
 /// Where upstream queries go: the real root, a hints file, or the lab.
 #[derive(Debug, Args, Clone, Default)]
 pub struct UpstreamArgs {
-    /// Start the embedded lab in-process and resolve against it.
-    #[arg(long, conflicts_with = "root_hints")]
+    /// Start the embedded lab in-process and resolve against it (it
+    /// brings its own hints and port).
+    #[arg(long, conflicts_with_all = ["root_hints", "upstream_port"])]
     pub lab: bool,
     /// Root hints file (named.root format) instead of IANA's built-in hints.
     #[arg(long, value_name = "FILE")]
     pub root_hints: Option<PathBuf>,
     /// Port to send every upstream query to (default 53). Needed for a
     /// hierarchy that does not listen on 53, like `rootwalk lab --port`.
-    #[arg(long, value_name = "PORT")]
+    #[arg(long, value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
     pub upstream_port: Option<u16>,
     /// Ask only IPv4 name servers (as dig -4).
     #[arg(short = '4', long = "ipv4-only", conflicts_with = "ipv6_only")]
@@ -91,17 +93,46 @@ pub struct UpstreamArgs {
     pub ipv6_only: bool,
 }
 
-/// Options of `rootwalk resolve` and `rootwalk trace`.
+/// The question of `rootwalk resolve` and `rootwalk trace`, in dig's words.
 #[derive(Debug, Args)]
-pub struct ResolveArgs {
-    /// The domain name to resolve.
-    pub name: String,
-    /// Record type (A, AAAA, NS, MX, TXT, ...).
-    #[arg(default_value = "A")]
-    pub rtype: String,
+pub struct QueryArgs {
+    /// The question in dig's words, in any order: the NAME, a record TYPE
+    /// (A, MX, TXT, TYPE65, ...; default A), the class IN, `@SERVER` to
+    /// start the walk at that server instead of the root, and switches:
+    /// `+short` (answer data only), `+trace`, `+norecurse` (a no-op:
+    /// rootwalk never asks for recursion). `+tcp` and `+dnssec` are refused.
+    #[arg(
+        value_name = "NAME|TYPE|IN|@SERVER|+OPTION",
+        allow_hyphen_values = false
+    )]
+    pub words: Vec<String>,
+    /// Reverse lookup: ask for the PTR record of this IPv4 or IPv6 address.
+    #[arg(short = 'x', value_name = "ADDR")]
+    pub reverse: Option<String>,
     /// Upstream selection.
     #[command(flatten)]
     pub upstream: UpstreamArgs,
+}
+
+/// Options of `rootwalk resolve`.
+#[derive(Debug, Args)]
+pub struct ResolveArgs {
+    /// The question and upstream selection.
+    #[command(flatten)]
+    pub query: QueryArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ResolveFormat::Text)]
+    pub format: ResolveFormat,
+}
+
+/// How `rootwalk resolve` prints the answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ResolveFormat {
+    /// dig's answer and authority sections and a summary line.
+    Text,
+    /// One JSON document: question, outcome and summary, with the field
+    /// names of trace's JSON.
+    Json,
 }
 
 /// Options of `rootwalk serve`. Each may also be set in the `--config`
@@ -156,6 +187,19 @@ pub struct CheckArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
     pub format: CheckFormat,
+    /// Exit with code 1 when a finding this severe or worse is found (for
+    /// CI): `error` (the default) or `warning`.
+    #[arg(long, value_enum, default_value_t = FailOn::Error)]
+    pub fail_on: FailOn,
+}
+
+/// The least severe finding that makes `rootwalk check` exit with 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// Errors only.
+    Error,
+    /// Errors and warnings.
+    Warning,
 }
 
 /// How `rootwalk check` prints its report.
@@ -182,13 +226,17 @@ pub struct BenchArgs {
     /// Cold resolutions per case or name, each with a fresh cache.
     #[arg(long, default_value_t = crate::bench::DEFAULT_RUNS, value_parser = at_least_one)]
     pub runs: usize,
-    /// Print the report as JSON instead of a table.
+    /// Output format: a table, one JSON document, CSV with one row per case
+    /// or name, or CSV with one row per cold run (raw samples).
+    #[arg(long, value_enum, conflicts_with_all = ["json", "csv", "csv_runs"])]
+    pub format: Option<BenchFormat>,
+    /// Same as `--format json`.
     #[arg(long, conflicts_with_all = ["csv", "csv_runs"])]
     pub json: bool,
-    /// Print the report as CSV, one row per case or name.
+    /// Same as `--format csv`.
     #[arg(long, conflicts_with = "csv_runs")]
     pub csv: bool,
-    /// Print every cold run as a CSV row (raw samples, for analysis).
+    /// Same as `--format csv-runs`.
     #[arg(long)]
     pub csv_runs: bool,
     /// Also draw the cold-run latency distributions into this SVG file.
@@ -203,24 +251,59 @@ fn at_least_one(text: &str) -> Result<usize, String> {
     }
 }
 
+/// How `rootwalk bench` prints its report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BenchFormat {
+    /// A table for people.
+    Text,
+    /// One JSON document; durations in integer microseconds (`*_us`).
+    Json,
+    /// CSV, one row per case or name (milliseconds, `*_ms`).
+    Csv,
+    /// CSV, one row per cold run.
+    CsvRuns,
+}
+
+impl From<&BenchArgs> for crate::bench::Format {
+    /// `--format`, or the `--json`/`--csv`/`--csv-runs` aliases; a table
+    /// by default.
+    fn from(args: &BenchArgs) -> Self {
+        use crate::bench::Format;
+        let format = args.format.unwrap_or(if args.json {
+            BenchFormat::Json
+        } else if args.csv {
+            BenchFormat::Csv
+        } else if args.csv_runs {
+            BenchFormat::CsvRuns
+        } else {
+            BenchFormat::Text
+        });
+        match format {
+            BenchFormat::Text => Format::Table,
+            BenchFormat::Json => Format::Json,
+            BenchFormat::Csv => Format::Csv,
+            BenchFormat::CsvRuns => Format::CsvRuns,
+        }
+    }
+}
+
 /// Options of `rootwalk trace`.
 #[derive(Debug, Args)]
 pub struct TraceArgs {
     /// The question and upstream selection, as for `resolve`.
     #[command(flatten)]
-    pub query: ResolveArgs,
+    pub query: QueryArgs,
     /// Output format.
     #[arg(long, value_enum, default_value_t = TraceFormat::Text)]
     pub format: TraceFormat,
-    /// Resolve the question once untraced first, then trace a second run
-    /// on the warmed cache. Default: a cold, fresh resolver, so every hop
-    /// from the root shows.
-    #[arg(long, conflicts_with = "cold")]
-    pub use_cache: bool,
-    /// Start from an empty cache (the default; the opposite of
-    /// `--use-cache`).
-    #[arg(long)]
-    pub cold: bool,
+    /// Start the walk at the name servers of this zone instead of the
+    /// root (their addresses found from the root first).
+    #[arg(long, value_name = "ZONE", conflicts_with = "server")]
+    pub from: Option<String>,
+    /// Start the walk at this server (an address or a host name) instead
+    /// of the root, like `@SERVER`.
+    #[arg(long, value_name = "ADDR|NAME")]
+    pub server: Option<String>,
     /// After the walk, ask every server of each zone cut on the path the
     /// same question and report disagreements and lame servers.
     #[arg(long)]

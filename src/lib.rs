@@ -32,7 +32,8 @@
 //! - [`mod@bench`]: cold resolutions of glued and glueless delegations.
 //! - [`cli`], [`operation`]: the command line; `cli` turns clap's structs
 //!   into the library's configuration types, `operation` runs each command
-//!   and is the one place that knows every error ([`operation::CliError`]).
+//!   and is the one place that knows every error ([`operation::CliError`]);
+//!   [`question`] reads the dig-style words of `resolve` and `trace`.
 //!
 //! Layers point one way: `resolve` uses `cache`, `net` and `trace`; none of
 //! those knows `resolve`; no engine module names a face, and the daemon and
@@ -51,6 +52,7 @@ pub mod config;
 pub mod lab;
 pub mod net;
 pub mod operation;
+pub mod question;
 pub mod resolve;
 pub mod server;
 pub mod trace;

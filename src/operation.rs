@@ -1,20 +1,21 @@
 //! The command-line operations: what each subcommand does, on top of the
 //! library. `main` only parses, sets up logging and calls [`run`].
 
-use std::fmt::Write as _;
 use std::io::{IsTerminal as _, Write as _};
 use std::process::ExitCode;
 use std::str::FromStr;
 use std::sync::Arc;
 
-use hickory_proto::rr::{Name, Record, RecordType};
+use hickory_proto::rr::{Name, RecordType};
 
 use crate::cli::{
-    BenchArgs, CheckArgs, CheckFormat, Command, ResolveArgs, ServeArgs, TraceArgs, TraceFormat,
+    BenchArgs, CheckArgs, CheckFormat, Command, FailOn, QueryArgs, ResolveArgs, ResolveFormat,
+    ServeArgs, TraceArgs, TraceFormat,
 };
 use crate::config::UpstreamConfig;
 use crate::lab::{Lab, LabConfig, LabPort};
-use crate::resolve::hints::RootHints;
+use crate::question::DigQuestion;
+use crate::resolve::hints::{HintServer, RootHints};
 use crate::resolve::{Resolver, ResolverConfig};
 use crate::server::{self, Counters, ServeError};
 use crate::trace::NullObserver;
@@ -36,9 +37,17 @@ pub enum CliError {
         /// What is wrong.
         problem: String,
     },
-    /// The record type argument is unknown.
-    #[error("unknown record type `{0}`")]
-    BadType(String),
+    /// The question's words do not make a question.
+    #[error(transparent)]
+    Question(#[from] crate::question::QuestionError),
+    /// The server to start a walk at has no address.
+    #[error("cannot start at `{server}`: {problem}")]
+    StartServer {
+        /// The server as given.
+        server: String,
+        /// Why.
+        problem: String,
+    },
     /// The root hints could not be read.
     #[error(transparent)]
     Hints(#[from] crate::resolve::hints::HintsError),
@@ -117,51 +126,133 @@ impl Upstream {
     }
 }
 
-/// Parses the name and type arguments of `resolve` and `trace`.
-pub fn question(args: &ResolveArgs) -> Result<(Name, RecordType), CliError> {
-    let mut name = Name::from_str(&args.name).map_err(|e| CliError::BadName {
-        name: args.name.clone(),
-        problem: e.to_string(),
-    })?;
-    name.set_fqdn(true);
-    let rtype = RecordType::from_str(&args.rtype.to_ascii_uppercase())
-        .map_err(|_| CliError::BadType(args.rtype.clone()))?;
-    Ok((name, rtype))
+/// Reads the dig-style words of `resolve` and `trace`.
+pub fn question(args: &QueryArgs) -> Result<DigQuestion, CliError> {
+    Ok(crate::question::parse(
+        &args.words,
+        args.reverse.as_deref(),
+    )?)
 }
 
 async fn resolve(args: &ResolveArgs) -> Result<ExitCode, CliError> {
-    let (name, rtype) = question(args)?;
-    let upstream = Upstream::from_config(&(&args.upstream).into()).await?;
-    let resolver = Resolver::new(upstream.config);
-    match resolver.resolve(&name, rtype, &NullObserver).await {
-        Ok(outcome) => {
-            let mut out = String::new();
-            section(&mut out, "ANSWER", &outcome.answers);
-            section(&mut out, "AUTHORITY", &outcome.authorities);
-            let s = outcome.stats;
-            let _ = writeln!(
-                out,
-                ";; {}, {} upstream queries, {} side resolutions, {} ms",
-                rcode_name(outcome.rcode),
-                s.upstream_queries,
-                s.side_resolutions,
-                s.elapsed.as_millis()
-            );
-            print!("{out}");
-            Ok(ExitCode::SUCCESS)
-        }
-        Err(failure) => {
-            let s = failure.stats;
-            println!(
-                ";; SERVFAIL ({}), {} upstream queries, {} side resolutions, {} ms",
-                failure.error,
-                s.upstream_queries,
-                s.side_resolutions,
-                s.elapsed.as_millis()
-            );
-            Ok(ExitCode::from(1))
-        }
+    let q = question(&args.query)?;
+    if q.trace {
+        let format = match args.format {
+            ResolveFormat::Text => TraceFormat::Text,
+            ResolveFormat::Json => TraceFormat::Json,
+        };
+        return trace_walk(&args.query, &q, format, None, false).await;
     }
+    let upstream = Upstream::from_config(&(&args.query.upstream).into()).await?;
+    let config = start_at(&upstream.config, q.server.as_deref()).await?;
+    let resolver = Resolver::new(config);
+    let trace = trace_question(&resolver, &q.name, q.rtype).await;
+    let text = if q.short {
+        render::short(&trace)
+    } else {
+        match args.format {
+            ResolveFormat::Text => render::answer::text(&trace),
+            ResolveFormat::Json => render::answer::json(&trace)?,
+        }
+    };
+    std::io::stdout()
+        .write_all(text.as_bytes())
+        .map_err(CliError::Output)?;
+    unreachable_hint(&trace, &args.query.upstream);
+    Ok(exit_code(&trace))
+}
+
+/// 1 when the resolution failed, else 0.
+fn exit_code(trace: &Trace) -> ExitCode {
+    if trace.outcome.error.is_some() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// When a walk failed without a single reply from upstream, says so on
+/// stderr; from the built-in Internet hints, suggests `--lab`.
+fn unreachable_hint(trace: &Trace, upstream: &crate::cli::UpstreamArgs) {
+    if let Some(hint) =
+        render::unreachable_hint(trace, upstream.lab || upstream.root_hints.is_some())
+    {
+        eprintln!("rootwalk: {hint}");
+    }
+}
+
+/// The resolver configuration for a walk that starts at `server` (an
+/// address or a host name, `@SERVER` or `--server`) instead of the root:
+/// hints naming only that server, and full names asked (no QNAME
+/// minimisation: the server need not serve the zones above the name).
+/// Side resolutions start there too. Without a server, `base` as it is.
+pub async fn start_at(
+    base: &ResolverConfig,
+    server: Option<&str>,
+) -> Result<ResolverConfig, CliError> {
+    let Some(server) = server else {
+        return Ok(base.clone());
+    };
+    let mut config = base.clone();
+    config.hints = RootHints {
+        servers: vec![start_server(base, server).await?],
+    };
+    config.limits.max_minimise_steps = 0;
+    Ok(config)
+}
+
+/// `--from ZONE`: resolves the NS set of `zone` (an ancestor of `name`)
+/// untraced, so the cache holds that zone cut and the traced walk of
+/// `name` starts at its servers; side resolutions still start from the
+/// root (cached by then).
+async fn start_from_zone(resolver: &Resolver, zone: &Name, name: &Name) -> Result<(), CliError> {
+    let fail = |problem: String| CliError::StartServer {
+        server: format!("--from {zone}"),
+        problem,
+    };
+    if !zone.zone_of(name) {
+        return Err(fail(format!("{name} is not in {zone}")));
+    }
+    let outcome = resolver
+        .resolve(zone, RecordType::NS, &NullObserver)
+        .await
+        .map_err(|f| fail(f.error.to_string()))?;
+    if crate::check::probe::ns_targets(&outcome.answers).is_empty() {
+        return Err(fail(format!(
+            "{zone} has no NS set ({}): not a zone",
+            rcode_name(outcome.rcode)
+        )));
+    }
+    Ok(())
+}
+
+/// One start server: an address as given, or a host name resolved from
+/// `base`'s hints.
+async fn start_server(base: &ResolverConfig, server: &str) -> Result<HintServer, CliError> {
+    let fail = |problem: String| CliError::StartServer {
+        server: server.to_string(),
+        problem,
+    };
+    let trimmed = server.trim_start_matches('[').trim_end_matches(']');
+    if let Ok(addr) = trimmed.parse::<std::net::IpAddr>() {
+        let name = Name::from_ascii(addr.to_string().replace(':', "-"))
+            .map_err(|e| fail(e.to_string()))?;
+        return Ok(HintServer {
+            name,
+            addrs: vec![addr],
+        });
+    }
+    let mut name = Name::from_str(server).map_err(|e| fail(e.to_string()))?;
+    name.set_fqdn(true);
+    let resolver = Resolver::new(base.clone());
+    let addrs: Vec<_> = crate::check::resolve_addresses(&resolver, &name, &NullObserver)
+        .await
+        .into_iter()
+        .collect();
+    if addrs.is_empty() {
+        return Err(fail(format!("no address found for {name}")));
+    }
+    Ok(HintServer { name, addrs })
 }
 
 /// `rootwalk check`: the delegation health check; exit code 1 when it
@@ -185,7 +276,11 @@ async fn check(args: &CheckArgs) -> Result<ExitCode, CliError> {
     std::io::stdout()
         .write_all(text.as_bytes())
         .map_err(CliError::Output)?;
-    Ok(if report.summary.errors > 0 {
+    let failing = match args.fail_on {
+        FailOn::Error => report.summary.errors,
+        FailOn::Warning => report.summary.errors + report.summary.warnings,
+    };
+    Ok(if failing > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
@@ -274,30 +369,70 @@ mod signals {
 }
 
 async fn trace(args: &TraceArgs) -> Result<ExitCode, CliError> {
-    let (name, rtype) = question(&args.query)?;
-    let upstream = Upstream::from_config(&(&args.query.upstream).into()).await?;
-    let resolver = Resolver::new(upstream.config.clone());
-    if args.use_cache {
-        // Warm the cache; the traced run below shows what it saves. A
-        // failure here shows up again (as a recent failure) in the trace.
-        let _ = resolver.resolve(&name, rtype, &NullObserver).await;
+    let q = question(&args.query)?;
+    let server = match (&q.server, &args.server) {
+        (Some(at), Some(flag)) if at != flag => {
+            return Err(CliError::StartServer {
+                server: format!("@{at} and --server {flag}"),
+                problem: "two start servers given; use one".to_string(),
+            });
+        }
+        (at, flag) => at.clone().or_else(|| flag.clone()),
+    };
+    let q = DigQuestion { server, ..q };
+    let from = args
+        .from
+        .as_deref()
+        .map(|zone| {
+            let mut name = Name::from_str(zone).map_err(|e| CliError::BadName {
+                name: zone.to_string(),
+                problem: e.to_string(),
+            })?;
+            name.set_fqdn(true);
+            Ok::<_, CliError>(name)
+        })
+        .transpose()?;
+    trace_walk(
+        &args.query,
+        &q,
+        args.format,
+        from.as_ref(),
+        args.all_servers,
+    )
+    .await
+}
+
+/// Traces `q` and prints it in `format` (`+short`: the answer data only).
+async fn trace_walk(
+    args: &QueryArgs,
+    q: &DigQuestion,
+    format: TraceFormat,
+    from: Option<&Name>,
+    all_servers: bool,
+) -> Result<ExitCode, CliError> {
+    let upstream = Upstream::from_config(&(&args.upstream).into()).await?;
+    let config = start_at(&upstream.config, q.server.as_deref()).await?;
+    let resolver = Resolver::new(config.clone());
+    if let Some(zone) = from {
+        start_from_zone(&resolver, zone, &q.name).await?;
     }
-    let mut trace = trace_question(&resolver, &name, rtype).await;
-    if args.all_servers {
-        let limits = &upstream.config.limits;
+    let mut trace = trace_question(&resolver, &q.name, q.rtype).await;
+    if all_servers {
+        let limits = &config.limits;
         let transport = crate::net::Transport::new(limits.query_timeout, limits.edns_payload);
-        let prober = crate::check::probe::Prober::new(transport, upstream.config.upstream_port);
+        let prober = crate::check::probe::Prober::new(transport, config.upstream_port);
         crate::check::all_servers::survey(&mut trace, &resolver, &prober).await;
     }
-    let output = render_trace(&trace, args.format)?;
+    let output = if q.short {
+        render::short(&trace).into_bytes()
+    } else {
+        render_trace(&trace, format)?
+    };
     std::io::stdout()
         .write_all(&output)
         .map_err(CliError::Output)?;
-    Ok(if trace.outcome.error.is_some() {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    unreachable_hint(&trace, &args.upstream);
+    Ok(exit_code(&trace))
 }
 
 /// Resolves `name`/`rtype` with `resolver` under a [`TraceRecorder`] and
@@ -315,6 +450,7 @@ pub async fn trace_question(resolver: &Resolver, name: &Name, rtype: RecordType)
                 rcode: rcode_name(outcome.rcode),
                 error: None,
                 answers: outcome.answers.iter().map(TraceRecord::from).collect(),
+                authority: outcome.authorities.iter().map(TraceRecord::from).collect(),
             },
             outcome.stats,
         ),
@@ -323,6 +459,7 @@ pub async fn trace_question(resolver: &Resolver, name: &Name, rtype: RecordType)
                 rcode: "SERVFAIL".to_string(),
                 error: Some(failure.error.to_string()),
                 answers: Vec::new(),
+                authority: Vec::new(),
             },
             failure.stats,
         ),
@@ -345,25 +482,8 @@ pub fn render_trace(trace: &Trace, format: TraceFormat) -> Result<Vec<u8>, Rende
     })
 }
 
-/// Appends a dig-style section: `;; NAME SECTION:` then one record a line.
-pub fn section(out: &mut String, title: &str, records: &[Record]) {
-    if records.is_empty() {
-        return;
-    }
-    let _ = writeln!(out, ";; {title} SECTION:");
-    for record in records {
-        let _ = writeln!(out, "{}", dig_line(record));
-    }
-    out.push('\n');
-}
-
 /// The RCODE's mnemonic as dig prints it (RFC 6895 §2.3).
 pub use crate::trace::tree::rcode_name;
-
-/// One record as dig prints it: owner, TTL, class, type, data, tab-separated.
-pub fn dig_line(record: &Record) -> String {
-    TraceRecord::from(record).dig_line()
-}
 
 /// The built-in lab on its default addresses and a free port, latency on:
 /// what `--lab` means for every command.
@@ -390,7 +510,7 @@ async fn bench(args: &BenchArgs) -> Result<ExitCode, CliError> {
             source,
         })?;
     }
-    let format = bench_format(args);
+    let format = crate::bench::Format::from(args);
     let upstream = Upstream::from_config(&(&args.upstream).into()).await?;
     let items = entries.as_ref().map_or(bench::LAB_CASES.len(), Vec::len);
     // Hidden off a terminal by indicatif; also when JSON or CSV goes to a
@@ -426,17 +546,4 @@ async fn bench(args: &BenchArgs) -> Result<ExitCode, CliError> {
         .write_all(text.as_bytes())
         .map_err(CliError::Output)?;
     Ok(ExitCode::SUCCESS)
-}
-
-fn bench_format(args: &BenchArgs) -> crate::bench::Format {
-    use crate::bench::Format;
-    if args.json {
-        Format::Json
-    } else if args.csv {
-        Format::Csv
-    } else if args.csv_runs {
-        Format::CsvRuns
-    } else {
-        Format::Table
-    }
 }

@@ -61,6 +61,18 @@ async fn report_has_the_expected_costs_per_case() {
     assert_eq!(report.cases[0].ratio, 1.0);
     let json = serde_json::to_value(&report).unwrap();
     assert_eq!(json["cases"][2]["side_resolutions"], 1);
+    // Durations say their unit in the key: whole microseconds.
+    let case = &report.cases[2];
+    let at = &json["cases"][2];
+    assert_eq!(at["bound_us"], 10_000 * u64::from(case.critical_path_rtts));
+    assert_eq!(at["cold"]["median_us"], case.cold.median.as_micros() as u64);
+    assert!(at["cold"]["p95_us"].is_u64() && at["cold"]["min_us"].is_u64());
+    assert!(at["warm_max_us"].is_u64());
+    assert_eq!(
+        at["cold_samples_us"].as_array().unwrap().len(),
+        case.samples.len()
+    );
+    assert!(at.get("median").is_none() && at["cold"].get("median").is_none());
     assert!(report.table().lines().count() > LAB_CASES.len());
 }
 
@@ -144,7 +156,9 @@ async fn names_are_classed_by_their_worst_zone_cut() {
 fn csv_and_plot_from_the_binary() {
     let svg = scratch("plot").join("bench.svg");
     let svg_arg = svg.to_string_lossy().into_owned();
-    let out = rootwalk(&["bench", "--lab", "--runs", "2", "--csv", "--plot", &svg_arg]);
+    let out = rootwalk(&[
+        "bench", "--lab", "--runs", "2", "--format", "csv", "--plot", &svg_arg,
+    ]);
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     let csv = String::from_utf8(out.stdout).unwrap();
     let lines: Vec<&str> = csv.lines().collect();
@@ -259,7 +273,12 @@ fn bad_input_is_named_and_exits_two() {
     let out = rootwalk(&["bench", "--lab", "--plot", &no_dir]);
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     assert!(stderr(&out).contains("cannot write the plot"), "{out:?}");
-    for args in [["--runs", "0"], ["--json", "--csv"]] {
+    for args in [
+        ["--runs", "0"],
+        ["--json", "--csv"],
+        ["--format", "xml"],
+        ["--format=json", "--csv"],
+    ] {
         let out = rootwalk(&["bench", "--lab", args[0], args[1]]);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {out:?}");
     }
@@ -319,7 +338,8 @@ async fn names_mode_without_the_lab_flag_uses_the_hints_given() {
         ]
     );
     // No lab latency known here: no lower bound.
-    assert!(names.iter().all(|n| n.get("bound_ms").is_none()));
-    assert_eq!(names[0]["cold_samples"].as_array().unwrap().len(), 2);
+    assert!(names.iter().all(|n| n.get("bound_us").is_none()));
+    assert_eq!(names[0]["cold_samples_us"].as_array().unwrap().len(), 2);
+    assert!(names[0]["cold"]["median_us"].is_u64(), "{}", names[0]);
     assert_eq!(json["classes"][1]["class"], "glueless");
 }

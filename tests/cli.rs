@@ -27,7 +27,7 @@ fn resolve_with_lab_prints_answer_and_summary() {
         "{text}"
     );
     assert!(
-        text.contains(";; NOERROR, 7 upstream queries, 1 side resolutions,"),
+        text.contains(";; NOERROR, 7 upstream queries, 1 side resolution,"),
         "{text}"
     );
 }
@@ -82,7 +82,11 @@ async fn resolve_against_any_hierarchy_by_hints_file_and_port() {
 fn bad_input_names_the_problem_and_exits_two() {
     let out = rootwalk(&["resolve", "www.a.tld1", "NOTATYPE", "--lab"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown record type `NOTATYPE`"));
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        err.contains("`NOTATYPE`") && err.contains("not one rootwalk knows"),
+        "{err}"
+    );
 
     let dir = std::env::temp_dir().join(format!("rootwalk-cli-bad-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -112,4 +116,233 @@ fn trace_all_servers_flag_reports_disagreement() {
         text.contains(";; WARNING: the servers of serial.tld1. disagree"),
         "{text}"
     );
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {out:?}"))
+}
+
+#[test]
+fn resolve_reads_dig_words_in_any_order() {
+    for args in [
+        ["resolve", "A", "www.c.tld2", "--lab"],
+        ["resolve", "www.c.tld2", "IN", "A"],
+        ["resolve", "--lab", "in", "a"],
+    ] {
+        let mut args = args.to_vec();
+        if !args.contains(&"--lab") {
+            args.push("--lab");
+        }
+        if !args.contains(&"www.c.tld2") {
+            args.push("www.c.tld2");
+        }
+        let out = rootwalk(&args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {out:?}");
+        assert!(
+            stdout(&out).contains("www.c.tld2.\t3600\tIN\tA\t198.51.100.30"),
+            "{args:?}: {out:?}"
+        );
+    }
+    // A type before the name, and MX: the NODATA answer's SOA is shown.
+    let out = rootwalk(&["resolve", "MX", "www.a.tld1", "--lab"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let text = stdout(&out);
+    assert!(
+        text.contains(";; AUTHORITY SECTION:\na.tld1.\t300\tIN\tSOA\t"),
+        "{text}"
+    );
+}
+
+#[test]
+fn resolve_short_prints_only_the_data() {
+    let out = rootwalk(&["resolve", "+short", "www.c.tld2", "--lab"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(stdout(&out), "198.51.100.30\n");
+    let out = rootwalk(&["trace", "www.c.tld2", "--lab", "+short"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(stdout(&out), "198.51.100.30\n");
+}
+
+#[test]
+fn resolve_rfc3597_types_and_reverse_names() {
+    let out = rootwalk(&[
+        "resolve",
+        "www.a.tld1",
+        "TYPE65",
+        "--lab",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let doc = json(&out);
+    assert_eq!(doc["question"]["type"], "HTTPS");
+    assert_eq!(doc["outcome"]["rcode"], "NOERROR");
+    assert_eq!(doc["outcome"]["authority"][0]["type"], "SOA");
+
+    let out = rootwalk(&["resolve", "-x", "192.0.2.1", "--lab", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let doc = json(&out);
+    assert_eq!(doc["question"]["name"], "1.2.0.192.in-addr.arpa.");
+    assert_eq!(doc["question"]["type"], "PTR");
+    // The lab's root does not delegate in-addr.arpa.
+    assert_eq!(doc["outcome"]["rcode"], "NXDOMAIN");
+
+    let out = rootwalk(&["resolve", "--lab", "--format", "json", "-x", "2001:db8::1"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let name = json(&out)["question"]["name"].as_str().unwrap().to_string();
+    assert!(
+        name.starts_with("1.0.0.0.") && name.ends_with(".8.b.d.0.1.0.0.2.ip6.arpa."),
+        "{name}"
+    );
+}
+
+#[test]
+fn resolve_json_has_the_trace_fields() {
+    let out = rootwalk(&["resolve", "www.c.tld2", "--lab", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let doc = json(&out);
+    assert_eq!(doc["schema"], 1);
+    assert_eq!(doc["question"]["name"], "www.c.tld2.");
+    let answer = &doc["outcome"]["answers"][0];
+    assert_eq!(answer["type"], "A");
+    assert_eq!(answer["data"], "198.51.100.30");
+    assert_eq!(answer["ttl"], 3600);
+    assert_eq!(doc["summary"]["upstream_queries"], 7);
+    assert_eq!(doc["summary"]["side_resolutions"], 1);
+    assert!(doc["summary"]["wall_time_us"].is_u64());
+}
+
+#[test]
+fn dig_switches_rootwalk_cannot_honour_are_refused_by_name() {
+    for (switch, says) in [
+        ("+bogus", "unknown option `+bogus`"),
+        ("+tcp", "`+tcp` is not supported"),
+        ("+dnssec", "`+dnssec` is not supported"),
+        ("CH", "class `CH` is not supported"),
+    ] {
+        for command in ["resolve", "trace"] {
+            let out = rootwalk(&[command, "www.a.tld1", switch, "--lab"]);
+            assert_eq!(out.status.code(), Some(2), "{command} {switch}: {out:?}");
+            assert!(stderr(&out).contains(says), "{command} {switch}: {out:?}");
+            assert!(stdout(&out).is_empty());
+        }
+    }
+    let out = rootwalk(&["resolve", "--lab"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("no name given"), "{out:?}");
+}
+
+#[test]
+fn trace_starts_at_a_server_given_with_at() {
+    // ns1.a.tld1 (127.53.0.101 in the built-in lab) serves a.tld1 only:
+    // every hop goes to it, and the full name is asked.
+    for start in [
+        ["@127.53.0.101", ""],
+        ["--server", "127.53.0.101"],
+        ["@ns1.a.tld1", ""],
+    ] {
+        let mut args = vec!["trace", "www.a.tld1", "--lab", "--format", "json"];
+        args.extend(start.iter().filter(|s| !s.is_empty()));
+        let out = rootwalk(&args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {out:?}");
+        let doc = json(&out);
+        assert_eq!(
+            doc["outcome"]["answers"][0]["data"], "192.0.2.10",
+            "{args:?}"
+        );
+        let hops = doc["resolutions"][0]["hops"].as_array().unwrap();
+        assert!(!hops.is_empty());
+        for hop in hops {
+            assert_eq!(hop["address"], "127.53.0.101", "{args:?}: {hop}");
+        }
+        let last = hops.last().unwrap();
+        assert_eq!(last["qname"], "www.a.tld1.");
+        assert_eq!(last["result"], "answer");
+    }
+}
+
+#[test]
+fn trace_from_a_zone_starts_at_its_servers() {
+    let out = rootwalk(&[
+        "trace",
+        "www.c.tld2",
+        "--from",
+        "tld2",
+        "--lab",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let doc = json(&out);
+    let client = &doc["resolutions"][0];
+    assert_eq!(client["hops"][0]["zone"], "tld2.");
+    assert_eq!(client["cache_hits"][0]["what"], "zone cut tld2.");
+    assert_eq!(doc["outcome"]["answers"][0]["data"], "198.51.100.30");
+
+    let out = rootwalk(&["trace", "www.c.tld2", "--from", "tld1", "--lab"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("www.c.tld2. is not in tld1."),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn lab_with_its_own_hints_or_port_and_port_zero_are_refused() {
+    for args in [
+        ["resolve", "x.", "--lab", "--upstream-port", "5353"],
+        ["resolve", "x.", "--lab", "--root-hints", "named.root"],
+        ["trace", "x.", "--upstream-port", "5353", "--lab"],
+    ] {
+        let out = rootwalk(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {out:?}");
+        let err = stderr(&out);
+        let other = if args.contains(&"--root-hints") {
+            "'--root-hints <FILE>'"
+        } else {
+            "'--upstream-port <PORT>'"
+        };
+        assert!(
+            err.contains("cannot be used with") && err.contains("'--lab'") && err.contains(other),
+            "{args:?}: {err}"
+        );
+    }
+    let out = rootwalk(&["resolve", "x.", "--upstream-port", "0"]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(stderr(&out).contains("--upstream-port"), "{out:?}");
+    assert!(stderr(&out).contains("0 is not in 1..=65535"), "{out:?}");
+}
+
+#[test]
+fn a_walk_that_reaches_nobody_says_so() {
+    // A hints file naming a loopback address nobody listens on: every
+    // query is refused at once (ICMP port unreachable).
+    let dir = std::env::temp_dir().join(format!("rootwalk-cli-nobody-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let hints = dir.join("nobody.hints");
+    std::fs::write(
+        &hints,
+        ". 3600000 NS a.root.\na.root. 3600000 A 127.53.3.250\n",
+    )
+    .unwrap();
+    let hints_arg = hints.to_string_lossy().into_owned();
+    let out = rootwalk(&[
+        "resolve",
+        "www.example.",
+        "--root-hints",
+        &hints_arg,
+        "--upstream-port",
+        "9",
+    ]);
+    let _ = std::fs::remove_dir_all(dir);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let err = stderr(&out);
+    assert!(err.contains("no upstream server answered"), "{err}");
+    assert!(err.contains("nothing upstream is reachable"), "{err}");
+    // Hints of one's own: no advice to use the lab.
+    assert!(!err.contains("--lab"), "{err}");
 }

@@ -424,7 +424,7 @@ async fn warnings_dig_users_know() {
     assert_eq!(dropped.len(), 3, "{dropped:?}");
     assert!(dropped.iter().any(|r| r.starts_with("www.a.tld1.")));
     let text = render::text::render(&evil);
-    assert!(text.contains(";; WARNING: dropped 3 record(s)"), "{text}");
+    assert!(text.contains(";; WARNING: dropped 3 records"), "{text}");
     assert!(text.contains("www.a.tld1. 300 IN A"), "{text}");
 
     let spoof = run("www.spoof.tld1.", RecordType::A).await;
@@ -606,6 +606,133 @@ async fn glueless_servers_over_the_limit_are_shown_as_skipped() {
     let text = render::text::render(&trace);
     assert!(
         text.contains(";; WARNING: skipped ns.hosting.tld3. (server of c.tld2.)"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn txt_strings_are_quoted_one_by_one_as_dig_prints_them() {
+    let lab = lab().await;
+    let name = Name::from_str("big.a.tld1.").unwrap();
+    let trace = trace_question(&resolver(&lab), &name, RecordType::TXT).await;
+    let data = &trace.outcome.answers[0].data;
+    assert!(
+        data.starts_with(
+            "\"string 01 of big.a.tld1, too large for one 1232-byte UDP reply\" \
+             \"string 02 of big.a.tld1,"
+        ),
+        "{data}"
+    );
+    assert_eq!(data.matches("\" \"").count(), 39, "40 strings: {data}");
+    let json = render::json::render(&trace).expect("serializes");
+    assert!(
+        json.contains(r#""data": "\"string 01 of big.a.tld1"#),
+        "{json}"
+    );
+}
+
+#[tokio::test]
+async fn a_tcp_fallback_hop_shows_the_tcp_reply_and_costs_both_tries() {
+    let lab = lab().await;
+    let name = Name::from_str("big.a.tld1.").unwrap();
+    let trace = trace_question(&resolver(&lab), &name, RecordType::TXT).await;
+    let last = all_hops(&trace).last().copied().expect("hops");
+    let response = last.response.as_ref().expect("a reply");
+    assert!(response.tcp_fallback);
+    // The TCP reply was not truncated: no `tc`.
+    assert_eq!(response.flags, ["aa"]);
+    let text = render::text::render(&trace);
+    assert!(text.contains("TCP NOERROR aa]"), "{text}");
+    // The critical path counts the truncated UDP try as well as the TCP
+    // exchange whose RTT the hop reports.
+    let step = trace
+        .summary
+        .critical_path
+        .iter()
+        .find(|s| s.hop == last.id)
+        .expect("the last hop is on the path");
+    assert!(step.duration_us > response.rtt_us, "{step:?} {response:?}");
+}
+
+#[tokio::test]
+async fn negative_answers_print_their_soa_like_digs_authority_section() {
+    let lab = lab().await;
+    for (qname, qtype, rcode) in [
+        ("nope.a.tld1.", RecordType::A, "NXDOMAIN"),
+        ("www.a.tld1.", RecordType::AAAA, "NOERROR"),
+    ] {
+        let name = Name::from_str(qname).unwrap();
+        let trace = trace_question(&resolver(&lab), &name, qtype).await;
+        assert_eq!(trace.outcome.rcode, rcode);
+        let last = trace.resolutions[0].hops.last().expect("hops");
+        let soa: Vec<String> = last.authority.iter().map(|r| r.dig_line()).collect();
+        assert_eq!(
+            soa,
+            ["a.tld1.\t300\tIN\tSOA\tns1.a.tld1. hostmaster.a.tld1. 1 3600 600 86400 300"],
+            "{qname}"
+        );
+        let text = render::text::render(&trace);
+        let at = text.find(&soa[0]).expect("SOA printed");
+        let received = text[at..].find(";; Received ").expect("then the hop line");
+        assert!(text[at..at + received].lines().count() == 1, "{text}");
+    }
+}
+
+#[tokio::test]
+async fn a_glueless_cycle_nests_where_it_happened_and_is_named() {
+    let lab = lab().await;
+    let trace = trace_of(&lab, "www.x.tld2.").await;
+    assert_eq!(trace.outcome.rcode, "SERVFAIL");
+    assert_eq!(trace.resolutions.len(), 1, "no orphan at the top level");
+    // #1 ns.y.tld3 (for x.tld2) > #2 ns.x.tld2 (for y.tld3) > #3 ns.y.tld3 again.
+    let first = &trace.resolutions[0].hops[2].side_resolutions[0];
+    assert_eq!((first.id, first.qname.as_str()), (1, "ns.y.tld3."));
+    let second = &first.hops[1].side_resolutions[0];
+    assert_eq!((second.id, second.qname.as_str()), (2, "ns.x.tld2."));
+    let third = &second.side_resolutions[0];
+    assert_eq!((third.id, third.qname.as_str()), (3, "ns.y.tld3."));
+    assert!(third.error.as_deref().unwrap_or("").contains("cycle"));
+    assert_eq!(
+        trace.glueless_cycle().expect("a cycle"),
+        ["x.tld2.", "ns.y.tld3.", "y.tld3.", "ns.x.tld2.", "x.tld2."]
+    );
+    let text = render::text::render(&trace);
+    assert!(
+        text.contains("            ;; >>> side resolution #3: ns.y.tld3. A"),
+        "nested two levels deep:\n{text}"
+    );
+    assert!(
+        text.contains(
+            "; glueless cycle: x.tld2. -> ns.y.tld3. -> y.tld3. -> ns.x.tld2. -> x.tld2.)"
+        ),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn side_resolutions_count_from_one_and_numbers_agree() {
+    let lab = lab().await;
+    let trace = trace_of(&lab, "www.c.tld2.").await;
+    let side = &trace.resolutions[0].hops[2].side_resolutions[0];
+    assert_eq!(side.id, 1);
+    let last = trace.resolutions[0].hops.last().expect("hops");
+    assert_eq!(last.address_resolution, Some(1));
+    let text = render::text::render(&trace);
+    assert!(
+        text.contains(";; >>> side resolution #1: ns.hosting.tld3. A"),
+        "{text}"
+    );
+    assert!(
+        text.contains("from side resolution #1 of ns.hosting.tld3."),
+        "{text}"
+    );
+    // Singular where it is one.
+    assert!(
+        text.contains(";; Outcome: NOERROR, 1 answer record\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains(" upstream queries, 1 side resolution, 0 timeouts, "),
         "{text}"
     );
 }

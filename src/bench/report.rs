@@ -9,14 +9,16 @@ use serde::Serialize;
 /// Median, 95th percentile and minimum of a set of samples.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Timing {
-    /// Median.
-    #[serde(serialize_with = "millis")]
+    /// Median: the sample at nearest rank ⌈n/2⌉ of the sorted samples
+    /// (the lower of the two middle ones for an even count; no
+    /// interpolation).
+    #[serde(rename = "median_us", serialize_with = "micros")]
     pub median: Duration,
-    /// 95th percentile (nearest rank).
-    #[serde(serialize_with = "millis")]
+    /// 95th percentile (nearest rank ⌈0.95·n⌉).
+    #[serde(rename = "p95_us", serialize_with = "micros")]
     pub p95: Duration,
     /// Fastest.
-    #[serde(serialize_with = "millis")]
+    #[serde(rename = "min_us", serialize_with = "micros")]
     pub min: Duration,
 }
 
@@ -57,15 +59,15 @@ pub struct CaseReport {
     /// Cold wall time.
     pub cold: Timing,
     /// Slowest warm (cached) resolution.
-    #[serde(serialize_with = "millis")]
+    #[serde(rename = "warm_max_us", serialize_with = "micros")]
     pub warm_max: Duration,
     /// Lower bound: the lab latencies along the critical path.
-    #[serde(serialize_with = "millis")]
+    #[serde(rename = "bound_us", serialize_with = "micros")]
     pub bound: Duration,
     /// Cold median divided by the in-domain-glue case's.
     pub ratio: f64,
     /// Every cold wall time, in run order.
-    #[serde(rename = "cold_samples", serialize_with = "millis_all")]
+    #[serde(rename = "cold_samples_us", serialize_with = "micros_all")]
     pub samples: Vec<Duration>,
 }
 
@@ -76,14 +78,34 @@ pub struct Report {
     pub cases: Vec<CaseReport>,
 }
 
-/// Serialises a duration as milliseconds.
-pub(super) fn millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_f64(d.as_secs_f64() * 1000.0)
+/// A duration in whole microseconds, saturating.
+fn whole_micros(d: &Duration) -> u64 {
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
 }
 
-/// Serialises durations as a list of milliseconds.
-pub(super) fn millis_all<S: serde::Serializer>(d: &[Duration], s: S) -> Result<S::Ok, S::Error> {
-    s.collect_seq(d.iter().map(|d| d.as_secs_f64() * 1000.0))
+/// Serialises a duration as whole microseconds (keys end in `_us`, as in
+/// the trace's JSON).
+pub(super) fn micros<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u64(whole_micros(d))
+}
+
+/// Serialises durations as a list of whole microseconds.
+pub(super) fn micros_all<S: serde::Serializer>(d: &[Duration], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(d.iter().map(whole_micros))
+}
+
+/// Serialises an optional bound kept in milliseconds as whole
+/// microseconds.
+pub(super) fn ms_as_micros<S: serde::Serializer>(
+    ms: &Option<f64>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match ms {
+        Some(ms) => s.serialize_some(&whole_micros(&Duration::from_secs_f64(
+            ms.max(0.0) / 1000.0,
+        ))),
+        None => s.serialize_none(),
+    }
 }
 
 /// Milliseconds with one decimal, for tables.

@@ -11,7 +11,7 @@ use super::class::{GlueClass, ZoneCut, worst};
 use super::critical::critical_path;
 use super::names::NameEntry;
 use super::progress::Progress;
-use super::report::{millis_all, ms};
+use super::report::{micros_all, ms, ms_as_micros};
 use super::{Question, Timing, cold_runs, lab_bound};
 use crate::lab::Lab;
 use crate::resolve::ResolverConfig;
@@ -40,10 +40,14 @@ pub struct NameReport {
     /// Cold wall time.
     pub cold: Timing,
     /// Lower bound from the lab's latencies (lab only).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "bound_us",
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "ms_as_micros"
+    )]
     pub bound_ms: Option<f64>,
     /// Every cold wall time, in run order.
-    #[serde(rename = "cold_samples", serialize_with = "millis_all")]
+    #[serde(rename = "cold_samples_us", serialize_with = "micros_all")]
     pub samples: Vec<Duration>,
 }
 

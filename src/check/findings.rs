@@ -1,83 +1,21 @@
 //! From what the parent and the zone's servers said to findings, each with
-//! a severity, the servers concerned and the RFC it rests on. Pure: the
-//! probing happens in [`super::run`], so every rule is unit-tested here.
+//! a severity, the servers concerned, the RFC it rests on and where the fix
+//! is made. Pure: the probing happens in [`super::run`], so every rule is
+//! unit-tested here. One cause is one finding: the lame addresses stale
+//! glue causes and the addressless name servers of a glueless cycle are
+//! listed under that finding, not reported again. The glue rules live in
+//! [`super::glue`], the finding types in [`super::kinds`].
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
 use hickory_proto::rr::Name;
-use serde::{Deserialize, Serialize};
 
 use super::chain::Chain;
+use super::glue::glue_findings;
+pub use super::kinds::{Code, Finding, FixAt, ServerRef, Severity};
 use super::probe::{AddressMap, ChildView, Delegation, ParentView, Server, child_addresses};
-
-/// How bad a finding is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    /// Resolution fails or depends on luck.
-    Error,
-    /// Works, but wrong or fragile.
-    Warning,
-    /// Worth knowing.
-    Notice,
-}
-
-/// What a finding is about; stable identifiers for scripts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Code {
-    /// A parent server gave no usable delegation.
-    ParentUnusable,
-    /// Parent servers publish different NS sets or glue.
-    ParentDisagree,
-    /// An in-domain name server has no glue at the parent.
-    MissingGlue,
-    /// Glue differs from the zone's own addresses for the name.
-    StaleGlue,
-    /// A sibling-domain name server has no glue at the parent.
-    MissingSiblingGlue,
-    /// Sibling glue differs from the authoritative addresses.
-    StaleSiblingGlue,
-    /// The parent's NS set is not the child's apex NS set.
-    NsMismatch,
-    /// The zone's servers publish different apex NS sets.
-    ChildDisagree,
-    /// A server address does not answer authoritatively for the zone.
-    Lame,
-    /// A server address answers over UDP but not over TCP.
-    NoTcp,
-    /// A name server's name has no address anywhere.
-    NoAddress,
-    /// The zone's servers serve different SOA serials.
-    SerialMismatch,
-    /// A cold resolver needs a chain of side resolutions first.
-    GluelessChain,
-    /// Glueless delegations depend on each other in a loop.
-    GluelessCycle,
-    /// Every name server shares one address.
-    SingleAddress,
-    /// Every name server is in one /24 (IPv4) or /48 (IPv6).
-    SinglePrefix,
-    /// Addresses this host has no route to (IPv6 on an IPv4-only host),
-    /// so they were not checked.
-    Untested,
-}
-
-/// One problem found.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Finding {
-    /// How bad.
-    pub severity: Severity,
-    /// What kind.
-    pub code: Code,
-    /// One line for a person.
-    pub message: String,
-    /// The servers concerned, as `name (address)` or `name`.
-    pub servers: Vec<String>,
-    /// The RFC and section it rests on, when one does.
-    pub rfc: Option<String>,
-}
+use super::servers::{cycle_names, diversity_findings, join, server_findings, untested_findings};
 
 /// Chains of side resolutions at least this long are reported: one level
 /// is the normal cost of an out-of-bailiwick name server, each further one
@@ -140,23 +78,17 @@ pub fn findings(obs: &Observations) -> Vec<Finding> {
     out
 }
 
-fn finding(
+pub(super) fn finding(
     severity: Severity,
     code: Code,
     message: String,
-    servers: Vec<String>,
+    servers: Vec<ServerRef>,
     rfc: Option<&str>,
 ) -> Finding {
-    Finding {
-        severity,
-        code,
-        message,
-        servers,
-        rfc: rfc.map(str::to_string),
-    }
+    Finding::new(severity, code, message, servers, rfc)
 }
 
-fn list<T: std::fmt::Display>(items: impl IntoIterator<Item = T>) -> String {
+pub(super) fn list<T: std::fmt::Display>(items: impl IntoIterator<Item = T>) -> String {
     let all: Vec<String> = items.into_iter().map(|i| i.to_string()).collect();
     if all.is_empty() {
         "nothing".to_string()
@@ -166,12 +98,15 @@ fn list<T: std::fmt::Display>(items: impl IntoIterator<Item = T>) -> String {
 }
 
 fn parent_findings(obs: &Observations, out: &mut Vec<Finding>) {
-    let mut published: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut published: BTreeMap<String, Vec<ServerRef>> = BTreeMap::new();
     for (server, view) in &obs.parent_views {
         match view {
             ParentView::Delegation(d) => {
                 let key = format!("NS {} glue {}", list(&d.ns), glue_text(&d.glue));
-                published.entry(key).or_default().push(server.to_string());
+                published
+                    .entry(key)
+                    .or_default()
+                    .push(ServerRef::from(server));
             }
             ParentView::Unusable(problem) => out.push(finding(
                 Severity::Error,
@@ -180,7 +115,7 @@ fn parent_findings(obs: &Observations, out: &mut Vec<Finding>) {
                     "parent server {server} gave no delegation for {}: {problem}",
                     obs.zone
                 ),
-                vec![server.to_string()],
+                vec![ServerRef::from(server)],
                 Some("RFC 9499 §7"),
             )),
             ParentView::Unreachable(_) => {}
@@ -188,7 +123,7 @@ fn parent_findings(obs: &Observations, out: &mut Vec<Finding>) {
                 Severity::Error,
                 Code::ParentDisagree,
                 format!("parent server {server} does not delegate {}", obs.zone),
-                vec![server.to_string()],
+                vec![ServerRef::from(server)],
                 None,
             )),
         }
@@ -197,7 +132,7 @@ fn parent_findings(obs: &Observations, out: &mut Vec<Finding>) {
         let servers = published.values().flatten().cloned().collect();
         let versions: Vec<String> = published
             .iter()
-            .map(|(what, who)| format!("{} publish {what}", who.join(" and ")))
+            .map(|(what, who)| format!("{} publish {what}", join(who, " and ")))
             .collect();
         out.push(finding(
             Severity::Warning,
@@ -216,76 +151,6 @@ fn glue_text(glue: &AddressMap) -> String {
     )
 }
 
-fn glue_findings(obs: &Observations, out: &mut Vec<Finding>) {
-    let d = &obs.delegation;
-    if d.from_child {
-        // Every parent server also serves the zone and answered with its
-        // own data: no referral, so no glue to judge.
-        return;
-    }
-    for name in &d.ns {
-        let in_domain = obs.zone.zone_of(name);
-        let sibling = !in_domain && obs.parent.zone_of(name);
-        if !in_domain && !sibling {
-            continue;
-        }
-        let glue = d.glue.get(name).cloned().unwrap_or_default();
-        let truth = obs.authoritative_addresses(name);
-        let (missing, stale, rfc) = if in_domain {
-            (
-                (Severity::Error, Code::MissingGlue),
-                Code::StaleGlue,
-                "RFC 9471 §3.1",
-            )
-        } else {
-            (
-                (Severity::Notice, Code::MissingSiblingGlue),
-                Code::StaleSiblingGlue,
-                "RFC 9471 §3.2",
-            )
-        };
-        // Glue is a copy of the child's data for bootstrapping (RFC 1034
-        // §4.2.1); a copy that differs sends resolvers to old addresses.
-        let stale_rfc = "RFC 1034 §4.2.1";
-        if glue.is_empty() {
-            let why = if in_domain {
-                "no resolver can reach it without glue"
-            } else {
-                "resolvers must look its address up first"
-            };
-            out.push(finding(
-                missing.0,
-                missing.1,
-                format!("{name} has no glue at {}: {why}", obs.parent),
-                vec![name.to_string()],
-                Some(rfc),
-            ));
-        } else if !truth.is_empty() && glue != truth {
-            let severity = match (in_domain, glue.is_disjoint(&truth)) {
-                (true, true) => Severity::Error,
-                _ => Severity::Warning,
-            };
-            let source = if in_domain {
-                obs.zone.to_string()
-            } else {
-                "its own zone".to_string()
-            };
-            out.push(finding(
-                severity,
-                stale,
-                format!(
-                    "glue for {name} at {} says {}, {source} says {}",
-                    obs.parent,
-                    list(&glue),
-                    list(&truth)
-                ),
-                vec![name.to_string()],
-                Some(stale_rfc),
-            ));
-        }
-    }
-}
-
 fn ns_set_findings(obs: &Observations, out: &mut Vec<Finding>) {
     let sets = obs.child_ns_sets();
     if sets.len() > 1 {
@@ -300,7 +165,10 @@ fn ns_set_findings(obs: &Observations, out: &mut Vec<Finding>) {
                 "the zone's servers publish different NS sets: {}",
                 versions.join("; ")
             ),
-            sets.values().flatten().map(|s| s.to_string()).collect(),
+            sets.values()
+                .flatten()
+                .map(|s| ServerRef::from(*s))
+                .collect(),
             Some("RFC 1034 §4.3.5"),
         ));
     }
@@ -322,77 +190,18 @@ fn ns_set_findings(obs: &Observations, out: &mut Vec<Finding>) {
                 obs.zone,
                 list(&only_child)
             ),
-            only_parent.iter().chain(&only_child).map(|n| n.to_string()).collect(),
+            only_parent
+                .iter()
+                .chain(&only_child)
+                .map(ServerRef::named)
+                .collect(),
             Some("RFC 2181 §5.4.1"),
         ));
     }
 }
 
-fn server_findings(obs: &Observations, out: &mut Vec<Finding>) {
-    let mut serials: BTreeMap<u32, Vec<String>> = BTreeMap::new();
-    for (server, view) in &obs.child_views {
-        match view {
-            ChildView::Serving {
-                serial,
-                tcp_problem,
-                ..
-            } => {
-                serials.entry(*serial).or_default().push(server.to_string());
-                if let Some(problem) = tcp_problem {
-                    out.push(finding(
-                        Severity::Error,
-                        Code::NoTcp,
-                        format!(
-                            "{server} answers over UDP but not over TCP ({problem}): \
-                             large answers and truncated replies cannot be had from it"
-                        ),
-                        vec![server.to_string()],
-                        Some("RFC 7766 §5"),
-                    ));
-                }
-            }
-            ChildView::Unreachable(_) => {}
-            ChildView::Lame(problem) => out.push(finding(
-                Severity::Error,
-                Code::Lame,
-                format!("{server} is lame for {}: {problem}", obs.zone),
-                vec![server.to_string()],
-                Some("RFC 9499 §7"),
-            )),
-        }
-    }
-    if serials.len() > 1 {
-        let versions: Vec<String> = serials
-            .iter()
-            .map(|(serial, who)| format!("{serial} at {}", who.join(", ")))
-            .collect();
-        out.push(finding(
-            Severity::Warning,
-            Code::SerialMismatch,
-            format!(
-                "SOA serials differ: {}; some servers missed an update",
-                versions.join("; ")
-            ),
-            serials.into_values().flatten().collect(),
-            Some("RFC 1034 §4.3.5"),
-        ));
-    }
-    let probed: BTreeSet<&Name> = obs.child_views.iter().map(|(s, _)| &s.name).collect();
-    for name in all_ns_names(obs) {
-        if !probed.contains(name) {
-            out.push(finding(
-                Severity::Error,
-                Code::NoAddress,
-                format!("no address found for name server {name}"),
-                vec![name.to_string()],
-                None,
-            ));
-        }
-    }
-}
-
 /// The NS names of the parent's and the child's sets.
-fn all_ns_names(obs: &Observations) -> BTreeSet<&Name> {
+pub(super) fn all_ns_names(obs: &Observations) -> BTreeSet<&Name> {
     let mut names: BTreeSet<&Name> = obs.delegation.ns.iter().collect();
     for ns in obs.child_ns_sets().into_keys() {
         names.extend(ns.iter());
@@ -411,94 +220,27 @@ fn chain_findings(obs: &Observations, out: &mut Vec<Finding>) {
                 obs.zone,
                 list(path)
             ),
-            path.iter().map(|n| n.to_string()).collect(),
+            path.iter().map(ServerRef::named).collect(),
             None,
         )),
-        Chain::Cycle(zones) => out.push(finding(
-            Severity::Error,
-            Code::GluelessCycle,
-            format!(
-                "glueless delegations form a cycle ({}): no resolver can find the servers' addresses",
-                list(zones)
-            ),
-            zones.iter().map(|n| n.to_string()).collect(),
-            None,
-        )),
+        Chain::Cycle(zones) => {
+            let mut cycle = finding(
+                Severity::Error,
+                Code::GluelessCycle,
+                format!(
+                    "glueless delegations form a cycle ({}): no resolver can find the servers' addresses",
+                    list(zones)
+                ),
+                zones.iter().map(ServerRef::named).collect(),
+                None,
+            );
+            cycle.consequences = cycle_names(obs)
+                .into_iter()
+                .map(|name| format!("no address found for name server {name}"))
+                .collect();
+            out.push(cycle);
+        }
         Chain::Reachable(_) | Chain::Unknown => {}
-    }
-}
-
-fn diversity_findings(obs: &Observations, out: &mut Vec<Finding>) {
-    let addrs: BTreeSet<IpAddr> = obs.child_views.iter().map(|(s, _)| s.addr).collect();
-    if addrs.is_empty() {
-        return;
-    }
-    let names: Vec<String> = all_ns_names(obs).iter().map(|n| n.to_string()).collect();
-    if addrs.len() == 1 {
-        out.push(finding(
-            Severity::Notice,
-            Code::SingleAddress,
-            format!(
-                "every name server of {} is at one address, {}: one failure takes the zone down",
-                obs.zone,
-                list(&addrs)
-            ),
-            names,
-            Some("RFC 2182 §3.1"),
-        ));
-        return;
-    }
-    let prefixes: BTreeSet<String> = addrs.iter().map(prefix_of).collect();
-    if prefixes.len() == 1 {
-        out.push(finding(
-            Severity::Notice,
-            Code::SinglePrefix,
-            format!(
-                "every name server of {} is in {}: one network failure takes the zone down",
-                obs.zone,
-                list(&prefixes)
-            ),
-            names,
-            Some("RFC 2182 §3.1"),
-        ));
-    }
-}
-
-fn untested_findings(obs: &Observations, out: &mut Vec<Finding>) {
-    let parents = obs.parent_views.iter().filter_map(|(s, v)| match v {
-        ParentView::Unreachable(_) => Some(s),
-        _ => None,
-    });
-    let children = obs.child_views.iter().filter_map(|(s, v)| match v {
-        ChildView::Unreachable(_) => Some(s),
-        _ => None,
-    });
-    let servers: Vec<String> = parents.chain(children).map(|s| s.to_string()).collect();
-    if !servers.is_empty() {
-        out.push(finding(
-            Severity::Notice,
-            Code::Untested,
-            format!(
-                "not checked: this host has no route to {} (an IPv6 address on an IPv4-only host, say)",
-                servers.join(", ")
-            ),
-            servers,
-            None,
-        ));
-    }
-}
-
-/// The /24 (IPv4) or /48 (IPv6) an address is in.
-fn prefix_of(addr: &IpAddr) -> String {
-    match addr {
-        IpAddr::V4(v4) => {
-            let [a, b, c, _] = v4.octets();
-            format!("{a}.{b}.{c}.0/24")
-        }
-        IpAddr::V6(v6) => {
-            let s = v6.segments();
-            format!("{:x}:{:x}:{:x}::/48", s[0], s[1], s[2])
-        }
     }
 }
 
@@ -577,6 +319,10 @@ mod tests {
         }
     }
 
+    fn names(f: &Finding) -> Vec<String> {
+        f.servers.iter().map(ToString::to_string).collect()
+    }
+
     fn codes(obs: &Observations) -> Vec<(Severity, Code)> {
         findings(obs).iter().map(|f| (f.severity, f.code)).collect()
     }
@@ -603,7 +349,7 @@ mod tests {
             (Severity::Warning, Code::StaleGlue)
         );
         assert!(all[0].message.contains("192.0.2.99"), "{}", all[0].message);
-        assert_eq!(all[0].servers, ["ns1.ex.tld."]);
+        assert_eq!(names(&all[0]), ["ns1.ex.tld."]);
     }
 
     #[test]
@@ -642,7 +388,14 @@ mod tests {
     fn ns_sets_serials_and_lame_servers() {
         let mut obs = healthy();
         obs.child_views[1].1 = ChildView::Lame("answered REFUSED".into());
-        obs.child_views[0].1 = serving(7, &["ns1.ex.tld.", "ns3.ex.tld."], &[]);
+        obs.child_views[0].1 = serving(
+            7,
+            &["ns1.ex.tld.", "ns3.ex.tld."],
+            &[
+                ("ns1.ex.tld.", "192.0.2.1"),
+                ("ns2.ex.tld.", "198.51.100.2"),
+            ],
+        );
         assert_eq!(
             codes(&obs),
             [
@@ -670,7 +423,7 @@ mod tests {
             (all[0].severity, all[0].code),
             (Severity::Error, Code::NoTcp)
         );
-        assert_eq!(all[0].servers, ["ns1.ex.tld. (192.0.2.1)"]);
+        assert_eq!(names(&all[0]), ["ns1.ex.tld. (192.0.2.1)"]);
     }
 
     #[test]
@@ -682,12 +435,23 @@ mod tests {
         assert_eq!(codes(&obs), []);
         obs.chain = Chain::Cycle(vec![n("x.tld."), n("y.tld.")]);
         obs.delegation.ns.insert(n("ns.y.tld."));
-        let got = codes(&obs);
+        obs.delegation.ns.insert(n("ns.elsewhere.tld."));
+        // ns.y.tld. has no address because of the cycle: listed under it.
+        // ns.elsewhere.tld. has none for its own reasons: a finding.
+        let all = findings(&obs);
+        let got: Vec<(Severity, Code)> = all.iter().map(|f| (f.severity, f.code)).collect();
         assert!(
             got.contains(&(Severity::Error, Code::GluelessCycle)),
             "{got:?}"
         );
-        assert!(got.contains(&(Severity::Error, Code::NoAddress)), "{got:?}");
+        let no_address: Vec<_> = all.iter().filter(|f| f.code == Code::NoAddress).collect();
+        assert_eq!(no_address.len(), 1, "{all:?}");
+        assert_eq!(names(no_address[0]), ["ns.elsewhere.tld."]);
+        let cycle = all.iter().find(|f| f.code == Code::GluelessCycle).unwrap();
+        assert_eq!(
+            cycle.consequences,
+            ["no address found for name server ns.y.tld."]
+        );
     }
 
     #[test]
@@ -723,9 +487,60 @@ mod tests {
             (Severity::Notice, Code::Untested)
         );
         assert_eq!(
-            all[0].servers,
+            names(&all[0]),
             ["ns.nic.tld. (2001:db8::53)", "ns1.ex.tld. (2001:db8::1)"]
         );
+    }
+
+    #[test]
+    fn glue_the_zone_does_not_back_and_stale_glue_with_its_lame_address() {
+        // The zone answers, but has no address for ns2.
+        let mut obs = healthy();
+        for (_, view) in &mut obs.child_views {
+            *view = serving(
+                1,
+                &["ns1.ex.tld.", "ns2.ex.tld."],
+                &[("ns1.ex.tld.", "192.0.2.1")],
+            );
+        }
+        let all = findings(&obs);
+        assert_eq!(codes(&obs), [(Severity::Error, Code::GlueNotInZone)]);
+        assert_eq!(names(&all[0]), ["ns2.ex.tld."]);
+        assert_eq!(all[0].fix_at, FixAt::ZoneFile);
+
+        // Stale glue whose old address is lame: one finding.
+        let mut obs = healthy();
+        obs.delegation
+            .glue
+            .insert(n("ns1.ex.tld."), [ip("192.0.2.99")].into());
+        obs.child_views.push((
+            server("ns1.ex.tld.", "192.0.2.99"),
+            ChildView::Lame("timed out".into()),
+        ));
+        let all = findings(&obs);
+        assert_eq!(codes(&obs), [(Severity::Error, Code::StaleGlue)]);
+        assert_eq!(
+            all[0].consequences,
+            ["ns1.ex.tld. (192.0.2.99) is lame: timed out"]
+        );
+        assert_eq!(all[0].fix_at, FixAt::Registrar);
+    }
+
+    #[test]
+    fn verdicts() {
+        use crate::check::report::Verdict;
+        let verdict = |obs: &Observations| Verdict::of(obs, &findings(obs));
+        let mut obs = healthy();
+        assert_eq!(verdict(&obs), Verdict::Healthy);
+        obs.child_views[1].1 = ChildView::Lame("answered REFUSED".into());
+        assert_eq!(verdict(&obs), Verdict::Degraded);
+        // A parent server that says the zone does not exist: resolvers
+        // that ask it get NXDOMAIN.
+        obs.parent_views
+            .push((server("ns2.nic.tld.", "203.0.113.2"), ParentView::NxDomain));
+        assert_eq!(verdict(&obs), Verdict::Broken);
+        obs.child_views[0].1 = ChildView::Lame("answered REFUSED".into());
+        assert_eq!(verdict(&obs), Verdict::Down);
     }
 
     #[test]

@@ -14,7 +14,9 @@
 //!
 //! - [`probe`]: direct questions to one address, through the scrubber.
 //! - [`chain`]: side resolutions needed before ZONE can be reached.
-//! - [`findings`]: the rules, pure and unit-tested.
+//! - [`findings`]: the rules, pure and unit-tested (the glue rules in
+//!   `glue`, the server rules in `servers`); [`kinds`]: what a finding
+//!   is, and where each kind is fixed.
 //! - [`report`]: the report, its JSON form and its text rendering.
 //! - [`all_servers`]: `trace --all-servers`, the same probing applied to every
 //!   zone cut of a traced walk.
@@ -22,8 +24,11 @@
 pub mod all_servers;
 pub mod chain;
 pub mod findings;
+mod glue;
+pub mod kinds;
 pub mod probe;
 pub mod report;
+mod servers;
 
 use std::collections::BTreeSet;
 use std::net::IpAddr;

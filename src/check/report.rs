@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
-use super::findings::{self, Finding, Observations, Severity};
+use super::findings::{self, Code, Finding, Observations, Severity};
 use super::probe::{ChildView, ParentView};
 
 /// The whole check.
@@ -29,6 +29,61 @@ pub struct Report {
     pub findings: Vec<Finding>,
     /// Counts of findings by severity.
     pub summary: Summary,
+    /// The zone's state in one word.
+    pub verdict: Verdict,
+}
+
+/// The zone's state in one word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    /// No errors (warnings and notices may remain).
+    Healthy,
+    /// Some servers or some data fail, but every resolver still gets an
+    /// answer from the servers that work.
+    Degraded,
+    /// It does not resolve for some resolvers: a parent server that does
+    /// not delegate it, or a glueless cycle.
+    Broken,
+    /// No server of the zone answers for it.
+    Down,
+}
+
+impl Verdict {
+    /// The verdict of what `obs` saw and the findings drawn from it.
+    pub fn of(obs: &Observations, found: &[Finding]) -> Self {
+        let serving = obs
+            .child_views
+            .iter()
+            .any(|(_, v)| matches!(v, ChildView::Serving { .. }));
+        let errors: Vec<&Finding> = found
+            .iter()
+            .filter(|f| f.severity == Severity::Error)
+            .collect();
+        if !serving {
+            Verdict::Down
+        } else if errors
+            .iter()
+            .any(|f| matches!(f.code, Code::GluelessCycle | Code::ParentDisagree))
+        {
+            Verdict::Broken
+        } else if !errors.is_empty() {
+            Verdict::Degraded
+        } else {
+            Verdict::Healthy
+        }
+    }
+}
+
+impl std::fmt::Display for Verdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Verdict::Healthy => "healthy",
+            Verdict::Degraded => "degraded",
+            Verdict::Broken => "broken",
+            Verdict::Down => "down",
+        })
+    }
 }
 
 /// One parent server address.
@@ -114,10 +169,15 @@ pub struct Summary {
     pub notices: usize,
 }
 
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 impl Report {
     /// The report of `obs`, with its findings.
     pub fn new(obs: &Observations) -> Self {
         let found = findings::findings(obs);
+        let verdict = Verdict::of(obs, &found);
         let count = |s: Severity| found.iter().filter(|f| f.severity == s).count();
         let summary = Summary {
             errors: count(Severity::Error),
@@ -203,6 +263,7 @@ impl Report {
             glueless_chain: ChainReport::from(&obs.chain),
             findings: found,
             summary,
+            verdict,
         }
     }
 
@@ -212,10 +273,14 @@ impl Report {
         let mut out = String::new();
         let _ = writeln!(
             out,
-            "; rootwalk check {}: delegated from {} ({} parent server addresses asked)",
+            "; rootwalk check {}: delegated from {} ({} asked)",
             self.zone,
             self.parent,
-            self.parent_servers.len()
+            count(
+                self.parent_servers.len(),
+                "parent server address",
+                "parent server addresses"
+            )
         );
         for (severity, title) in [
             (Severity::Error, "ERRORS"),
@@ -242,6 +307,10 @@ impl Report {
                     .map(|r| format!(" [{r}]"))
                     .unwrap_or_default();
                 let _ = writeln!(out, "  {code:<21} {}{rfc}", f.message);
+                for consequence in &f.consequences {
+                    let _ = writeln!(out, "  {:<21}   -> {consequence}", "");
+                }
+                let _ = writeln!(out, "  {:<21} fix at the {}: {}", "", f.fix_at, f.fix);
             }
         }
         let _ = writeln!(out, "\n;; DELEGATION at {}", self.parent);
@@ -275,8 +344,12 @@ impl Report {
         let chain_text = match chain.status {
             ChainStatus::Glued => "none, glue reaches the servers".to_string(),
             ChainStatus::Glueless => format!(
-                "{} side resolution(s): {}",
-                chain.depth.unwrap_or_default(),
+                "{}: {}",
+                count(
+                    chain.depth.unwrap_or_default(),
+                    "side resolution",
+                    "side resolutions"
+                ),
                 chain.names.join(" -> ")
             ),
             ChainStatus::Cycle => format!("cycle through {}", chain.names.join(" -> ")),
@@ -284,17 +357,14 @@ impl Report {
         };
         let _ = writeln!(out, "\n;; GLUELESS CHAIN: {chain_text}");
         let s = self.summary;
-        let verdict = if s.errors > 0 {
-            "BROKEN"
-        } else if s.warnings > 0 {
-            "works, with warnings"
-        } else {
-            "healthy"
-        };
         let _ = writeln!(
             out,
-            ";; {}: {verdict}: {} errors, {} warnings, {} notices",
-            self.zone, s.errors, s.warnings, s.notices
+            ";; {}: {}: {}, {}, {}",
+            self.zone,
+            self.verdict,
+            count(s.errors, "error", "errors"),
+            count(s.warnings, "warning", "warnings"),
+            count(s.notices, "notice", "notices")
         );
         out
     }

@@ -200,6 +200,10 @@ pub const BUILTIN_FILES: &[(&str, &str)] = &[
         include_str!("../../testdata/lab/ghost.tld1.zone"),
     ),
     (
+        "vanity.tld1.zone",
+        include_str!("../../testdata/lab/vanity.tld1.zone"),
+    ),
+    (
         "alias.tld2.zone",
         include_str!("../../testdata/lab/alias.tld2.zone"),
     ),

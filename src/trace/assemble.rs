@@ -39,11 +39,44 @@ pub(super) struct Drafts {
     pub(super) hops: HashMap<u32, HopDraft>,
     /// Children of each hop, in start order.
     pub(super) children: HashMap<u32, Vec<u32>>,
+    /// Side resolutions started by a resolution with no hop to hang under
+    /// (for a zone cut it found in the cache), in start order.
+    pub(super) res_children: HashMap<u32, Vec<u32>>,
     /// The last finished target resolution of each (lower-cased) name.
     pub(super) targets: HashMap<String, u32>,
 }
 
 impl Drafts {
+    /// Hangs each side resolution whose parent hop is unknown (it was
+    /// started for a zone cut found in the cache) under the innermost
+    /// resolution open when it started, so a cycle shows where it happened.
+    pub(super) fn adopt_orphans(&mut self) {
+        let orphans: Vec<u32> = self
+            .order
+            .iter()
+            .copied()
+            .filter(|id| {
+                let r = &self.res[id].node;
+                r.purpose == PurposeKind::Target
+                    && r.parent_hop.is_none_or(|h| !self.hops.contains_key(&h))
+            })
+            .collect();
+        for orphan in orphans {
+            let start = self.res[&orphan].start_seq;
+            let parent = self
+                .order
+                .iter()
+                .filter(|id| **id != orphan)
+                .filter_map(|id| self.res.get(id).map(|r| (*id, r)))
+                .filter(|(_, r)| r.start_seq < start && r.end_seq.is_none_or(|end| end > start))
+                .max_by_key(|(_, r)| r.start_seq)
+                .map(|(id, _)| id);
+            if let Some(parent) = parent {
+                self.res_children.entry(parent).or_default().push(orphan);
+            }
+        }
+    }
+
     /// Applies event number `seq`, received at `at`.
     pub(super) fn apply(&mut self, seq: usize, at: Duration, event: &Event) {
         match event {
@@ -73,6 +106,7 @@ impl Drafts {
                     cache_hits: Vec::new(),
                     cnames: Vec::new(),
                     hops: Vec::new(),
+                    side_resolutions: Vec::new(),
                 };
                 if let Some(hop) = parent_hop {
                     self.children.entry(*hop).or_default().push(*id);
@@ -148,6 +182,7 @@ impl Drafts {
                     referral: None,
                     lame: None,
                     answer: Vec::new(),
+                    authority: Vec::new(),
                     side_resolutions: Vec::new(),
                 };
                 if let Some(r) = self.res.get_mut(resolution) {
@@ -216,12 +251,11 @@ impl Drafts {
                 ignored,
                 ..
             } => {
+                // The flags of the final reply: after a TCP fallback that
+                // is the TCP reply, which is not truncated.
                 let mut flags = Vec::new();
                 if *authoritative {
                     flags.push("aa".to_string());
-                }
-                if *tcp_fallback {
-                    flags.push("tc".to_string());
                 }
                 hop.response = Some(Response {
                     rcode: rcode_name(*rcode),
@@ -343,6 +377,11 @@ impl Drafts {
                 }
             }
             node.hops.push(hop);
+        }
+        for child in self.res_children.get(&id).into_iter().flatten() {
+            if let Some(r) = self.assemble(*child, placed) {
+                node.side_resolutions.push(r);
+            }
         }
         Some(node)
     }

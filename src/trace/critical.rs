@@ -82,7 +82,12 @@ impl Drafts {
     }
 
     fn step(&self, hop: &HopDraft, depth: u32) -> PathStep {
+        // After a TCP fallback the RTT is the TCP exchange's; the
+        // truncated UDP try before it took time on the path too.
         let duration = match (&hop.node.response, hop.end_at) {
+            (Some(r), Some(end)) if r.tcp_fallback => {
+                micros(end).saturating_sub(hop.node.sent_us).max(r.rtt_us)
+            }
             (Some(r), _) => r.rtt_us,
             (None, Some(end)) => micros(end).saturating_sub(hop.node.sent_us),
             (None, None) => 0,

@@ -4,14 +4,16 @@
 //! summary. The events become drafts of the tree in `trace/assemble.rs`;
 //! the critical path through them is chosen in `trace/critical.rs`.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use tokio::time::Instant;
 
 use super::assemble::{Drafts, micros};
-use super::tree::{HopResult, Outcome, PurposeKind, Question, SCHEMA_VERSION, Summary, Trace};
+use super::tree::{
+    HopResult, Outcome, PurposeKind, Question, Resolution, SCHEMA_VERSION, Summary, Trace,
+};
 use super::{Event, Observer};
 
 /// Records the engine's events for one client question.
@@ -84,6 +86,8 @@ pub fn build(events: &[(Duration, Event)], context: Context) -> Trace {
     for (seq, (at, event)) in events.iter().enumerate() {
         draft.apply(seq, *at, event);
     }
+    draft.adopt_orphans();
+    let adopted: HashSet<u32> = draft.res_children.values().flatten().copied().collect();
     let mut placed = HashSet::new();
     let mut resolutions = Vec::new();
     let roots: Vec<u32> = draft
@@ -91,10 +95,11 @@ pub fn build(events: &[(Duration, Event)], context: Context) -> Trace {
         .iter()
         .copied()
         .filter(|id| {
-            draft.res[id]
-                .node
-                .parent_hop
-                .is_none_or(|h| !draft.hops.contains_key(&h))
+            !adopted.contains(id)
+                && draft.res[id]
+                    .node
+                    .parent_hop
+                    .is_none_or(|h| !draft.hops.contains_key(&h))
         })
         .collect();
     for id in roots {
@@ -102,6 +107,7 @@ pub fn build(events: &[(Duration, Event)], context: Context) -> Trace {
             resolutions.push(r);
         }
     }
+    attach_negative_soa(&mut resolutions, &context.outcome);
     let mut critical_path = Vec::new();
     if let Some(client) = draft
         .order
@@ -138,13 +144,86 @@ pub fn build(events: &[(Duration, Event)], context: Context) -> Trace {
         wall_time_us: micros(wall_time),
         critical_path,
     };
-    Trace {
+    let mut trace = Trace {
         schema: SCHEMA_VERSION,
         question: context.question,
         outcome: context.outcome,
         resolutions,
         summary,
         all_servers: Vec::new(),
+    };
+    number_side_resolutions(&mut trace, &draft.order);
+    trace
+}
+
+/// Puts the SOA of a negative outcome (NXDOMAIN, or NODATA: no record of
+/// the type asked) on the client resolution's last hop, when that hop is
+/// the answer that ended it, so it prints like dig's authority section.
+fn attach_negative_soa(resolutions: &mut [Resolution], outcome: &Outcome) {
+    if outcome.authority.is_empty() {
+        return;
+    }
+    let Some(client) = resolutions
+        .iter_mut()
+        .find(|r| r.purpose == PurposeKind::Client)
+    else {
+        return;
+    };
+    if let Some(hop) = client.hops.last_mut()
+        && hop.result == HopResult::Answer
+    {
+        hop.authority.clone_from(&outcome.authority);
+    }
+}
+
+/// Renumbers resolutions as people count them: the client 0, side
+/// resolutions 1, 2, ... in the order they started (the engine's ids have
+/// gaps), everywhere an id is named.
+fn number_side_resolutions(trace: &mut Trace, order: &[u32]) {
+    fn renumber(r: &mut Resolution, numbers: &HashMap<u32, u32>) {
+        if r.purpose == PurposeKind::Client {
+            r.id = 0;
+        } else if let Some(n) = numbers.get(&r.id) {
+            r.id = *n;
+        }
+        for hop in &mut r.hops {
+            if let Some(id) = hop.address_resolution.as_mut()
+                && let Some(n) = numbers.get(id)
+            {
+                *id = *n;
+            }
+            for side in &mut hop.side_resolutions {
+                renumber(side, numbers);
+            }
+        }
+        for side in &mut r.side_resolutions {
+            renumber(side, numbers);
+        }
+    }
+    // The client keeps 0; side resolutions count from 1.
+    let client: Vec<u32> = trace
+        .resolutions
+        .iter()
+        .filter(|r| r.purpose == PurposeKind::Client)
+        .map(|r| r.id)
+        .collect();
+    let mut numbers = HashMap::new();
+    let mut next = 1;
+    for id in order {
+        if client.contains(id) {
+            numbers.insert(*id, 0);
+        } else {
+            numbers.insert(*id, next);
+            next += 1;
+        }
+    }
+    for step in &mut trace.summary.critical_path {
+        if let Some(n) = numbers.get(&step.resolution) {
+            step.resolution = *n;
+        }
+    }
+    for r in &mut trace.resolutions {
+        renumber(r, &numbers);
     }
 }
 
@@ -175,6 +254,7 @@ mod tests {
                 rcode: "NOERROR".into(),
                 error: None,
                 answers: Vec::new(),
+                authority: Vec::new(),
             },
             upstream_queries: 0,
             wall_time: Duration::ZERO,

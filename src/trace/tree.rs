@@ -83,6 +83,10 @@ pub struct Outcome {
     pub error: Option<String>,
     /// The CNAME chain and final RRset.
     pub answers: Vec<TraceRecord>,
+    /// The SOA of a negative answer (NXDOMAIN or NODATA), as in dig's
+    /// authority section.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub authority: Vec<TraceRecord>,
 }
 
 /// One resource record, split into dig's columns.
@@ -160,6 +164,10 @@ pub struct Resolution {
     pub cnames: Vec<CnameLink>,
     /// Upstream exchanges, in the order they were sent.
     pub hops: Vec<Hop>,
+    /// Side resolutions started for a zone cut this resolution found in
+    /// the cache (so no hop of it asked for them), in start order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub side_resolutions: Vec<Resolution>,
 }
 
 /// Data found in the cache.
@@ -256,6 +264,10 @@ pub struct Hop {
     pub lame: Option<Lame>,
     /// Answer records (CNAME chain and final RRset).
     pub answer: Vec<TraceRecord>,
+    /// The SOA of the negative answer (NXDOMAIN or NODATA) that ended the
+    /// client resolution, on the hop that got it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub authority: Vec<TraceRecord>,
     /// Side resolutions this hop's referral needed, in start order.
     pub side_resolutions: Vec<Resolution>,
     /// Name servers of this hop's referral that were never tried, and why.
@@ -400,13 +412,89 @@ pub struct PathStep {
 
 impl From<&hickory_proto::rr::Record> for TraceRecord {
     fn from(record: &hickory_proto::rr::Record) -> Self {
+        let data = match &record.data {
+            hickory_proto::rr::RData::TXT(txt) => character_strings(&txt.txt_data),
+            other => other.to_string(),
+        };
         Self {
             name: record.name.to_string(),
             ttl: record.ttl,
             class: record.dns_class.to_string(),
             rtype: record.record_type().to_string(),
-            data: record.data.to_string(),
+            data,
         }
+    }
+}
+
+/// Character-strings in presentation format, as dig prints a TXT record:
+/// each quoted, separated by a space, `"` and `\` escaped with a
+/// backslash and bytes outside printable ASCII as `\DDD` (RFC 1035 §5.1).
+pub fn character_strings(strings: &[Box<[u8]>]) -> String {
+    let mut out = String::new();
+    for (i, bytes) in strings.iter().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push('"');
+        for &b in bytes.iter() {
+            match b {
+                b'"' | b'\\' => {
+                    out.push('\\');
+                    out.push(char::from(b));
+                }
+                0x20..=0x7e => out.push(char::from(b)),
+                _ => out.push_str(&format!("\\{b:03}")),
+            }
+        }
+        out.push('"');
+    }
+    out
+}
+
+impl Trace {
+    /// The glueless cycle the walk ran into, if a side resolution failed
+    /// on one: the zones and name servers in the order each needed the
+    /// next, ending where it started (`x.tld2.`, `ns.y.tld3.`, `y.tld3.`,
+    /// `ns.x.tld2.`, `x.tld2.`).
+    pub fn glueless_cycle(&self) -> Option<Vec<String>> {
+        fn walk(r: &Resolution, path: &mut Vec<(String, String)>) -> Option<Vec<String>> {
+            let pushed = r.purpose == PurposeKind::Target;
+            if pushed {
+                let zone = r.for_zone.clone().unwrap_or_default();
+                path.push((zone, r.qname.clone()));
+            }
+            if pushed && r.error.as_deref().is_some_and(|e| e.contains("cycle")) {
+                let mut names: Vec<String> = Vec::new();
+                // From the first time this name was needed.
+                let start = path
+                    .iter()
+                    .position(|(_, ns)| ns.eq_ignore_ascii_case(&r.qname))
+                    .unwrap_or(0);
+                for (zone, ns) in &path[start..path.len() - 1] {
+                    names.push(zone.clone());
+                    names.push(ns.clone());
+                }
+                names.push(path[start].0.clone());
+                return Some(names);
+            }
+            let nested = r
+                .hops
+                .iter()
+                .flat_map(|h| &h.side_resolutions)
+                .chain(&r.side_resolutions);
+            for side in nested {
+                if let Some(found) = walk(side, path) {
+                    return Some(found);
+                }
+            }
+            if pushed {
+                path.pop();
+            }
+            None
+        }
+        self.resolutions
+            .iter()
+            .find_map(|r| walk(r, &mut Vec::new()))
     }
 }
 

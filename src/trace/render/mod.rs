@@ -2,6 +2,7 @@
 //! `dig +trace`, a JSON document, or a Graphviz graph (DOT, or SVG through
 //! the `dot` program).
 
+pub mod answer;
 pub mod dot;
 pub mod json;
 pub mod text;
@@ -29,6 +30,50 @@ pub enum RenderError {
         /// What it printed on stderr.
         stderr: String,
     },
+}
+
+/// `n` and the noun in the right number: `1 error`, `2 errors`.
+pub fn count(n: impl Into<u64>, one: &str, many: &str) -> String {
+    let n = n.into();
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// dig's `+short`: the data of each answer record, one a line.
+pub fn short(trace: &super::tree::Trace) -> String {
+    trace
+        .outcome
+        .answers
+        .iter()
+        .map(|r| format!("{}\n", r.data))
+        .collect()
+}
+
+/// When a walk failed and no upstream server ever replied, why that
+/// likely is; from the built-in Internet root hints (`custom_upstream`
+/// false) with the advice to try the lab.
+pub fn unreachable_hint(trace: &super::tree::Trace, custom_upstream: bool) -> Option<String> {
+    use super::tree::Resolution;
+    fn replied(r: &Resolution) -> bool {
+        r.hops
+            .iter()
+            .any(|h| h.response.is_some() || h.side_resolutions.iter().any(replied))
+    }
+    if trace.outcome.error.is_none() || trace.summary.hops == 0 {
+        return None;
+    }
+    if trace.resolutions.iter().any(replied) {
+        return None;
+    }
+    let mut hint = format!(
+        "no upstream server answered any of {}: nothing upstream is reachable from this host",
+        count(trace.summary.hops, "query", "queries")
+    );
+    if !custom_upstream {
+        hint.push_str(
+            " (no Internet access?); try `--lab` to walk the built-in simulated hierarchy",
+        );
+    }
+    Some(hint)
 }
 
 /// Formats microseconds as milliseconds the way dig does for real

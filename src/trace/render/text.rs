@@ -6,7 +6,7 @@
 
 use std::fmt::Write as _;
 
-use super::millis;
+use super::{count, millis};
 use crate::trace::tree::{
     AddressSource, Hop, HopResult, LameKind, PurposeKind, Resolution, ResolutionStatus, Trace,
 };
@@ -79,16 +79,24 @@ fn resolution_text(out: &mut String, r: &Resolution, depth: usize) {
             r.id, r.qname, r.qtype
         );
     }
-    // Cache hits go before the first hop sent after them.
+    // Cache hits, and side resolutions started for a cached zone cut, go
+    // before the first hop sent after them.
     let mut hits = r.cache_hits.iter().peekable();
+    let mut sides = r.side_resolutions.iter().peekable();
     for hop in &r.hops {
         while let Some(hit) = hits.next_if(|h| h.at_us <= hop.sent_us) {
             let _ = writeln!(out, "{pad};; from cache: {}", hit.what);
+        }
+        while let Some(side) = sides.next_if(|s| s.start_us <= hop.sent_us) {
+            resolution_text(out, side, depth + 1);
         }
         hop_text(out, r, hop, depth);
     }
     for hit in hits {
         let _ = writeln!(out, "{pad};; from cache: {}", hit.what);
+    }
+    for side in sides {
+        resolution_text(out, side, depth + 1);
     }
     if r.purpose == PurposeKind::Target {
         let how = match r.status {
@@ -130,7 +138,7 @@ fn hop_text(out: &mut String, r: &Resolution, hop: &Hop, depth: usize) {
             line(out, &format!("{}{glue}", record.dig_line()));
         }
     }
-    for record in &hop.answer {
+    for record in hop.answer.iter().chain(&hop.authority) {
         line(out, &record.dig_line());
     }
     let server = format!("{}#{}({})", hop.address, hop.port, hop.server_name);
@@ -159,8 +167,8 @@ fn hop_text(out: &mut String, r: &Resolution, hop: &Hop, depth: usize) {
                 line(
                     out,
                     &format!(
-                        ";; WARNING: ignored {} reply(ies) that did not match the query (spoofing?)",
-                        resp.ignored_replies
+                        ";; WARNING: ignored {} that did not match the query (spoofing?)",
+                        count(resp.ignored_replies, "reply", "replies")
                     ),
                 );
             }
@@ -242,8 +250,8 @@ fn warnings(out: &mut String, hop: &Hop, pad: &str) {
     if !hop.dropped.is_empty() {
         let _ = writeln!(
             out,
-            "{pad};; WARNING: dropped {} record(s) the server may not speak for:",
-            hop.dropped.len()
+            "{pad};; WARNING: dropped {} the server may not speak for:",
+            count(hop.dropped.len() as u64, "record", "records")
         );
         for d in &hop.dropped {
             let _ = writeln!(out, "{pad};;     {}\t; {}", d.record, d.reason);
@@ -262,37 +270,41 @@ fn summary(out: &mut String, trace: &Trace) {
     let s = &trace.summary;
     let o = &trace.outcome;
     let _ = writeln!(out, ";; SUMMARY");
+    let cycle = trace
+        .glueless_cycle()
+        .map(|names| format!("; glueless cycle: {}", names.join(" -> ")))
+        .unwrap_or_default();
     match &o.error {
         Some(error) => {
-            let _ = writeln!(out, ";; Outcome: {} ({error})", o.rcode);
+            let _ = writeln!(out, ";; Outcome: {} ({error}{cycle})", o.rcode);
         }
         None => {
             let _ = writeln!(
                 out,
-                ";; Outcome: {}, {} answer record(s)",
+                ";; Outcome: {}, {}",
                 o.rcode,
-                o.answers.len()
+                count(o.answers.len() as u64, "answer record", "answer records")
             );
         }
     }
-    for record in &o.answers {
+    for record in o.answers.iter().chain(&o.authority) {
         let _ = writeln!(out, "{}", record.dig_line());
     }
     let _ = writeln!(
         out,
-        ";; {} hops, {} upstream queries, {} side resolutions, {} timeouts, {} bytes received, {} wall time",
-        s.hops,
-        s.upstream_queries,
-        s.side_resolutions,
-        s.timeouts,
-        s.bytes,
+        ";; {}, {}, {}, {}, {} received, {} wall time",
+        count(s.hops, "hop", "hops"),
+        count(s.upstream_queries, "upstream query", "upstream queries"),
+        count(s.side_resolutions, "side resolution", "side resolutions"),
+        count(s.timeouts, "timeout", "timeouts"),
+        count(s.bytes, "byte", "bytes"),
         millis(s.wall_time_us)
     );
     let total: u64 = s.critical_path.iter().map(|p| p.duration_us).sum();
     let _ = writeln!(
         out,
-        ";; Critical path: {} exchanges, {} on the wire",
-        s.critical_path.len(),
+        ";; Critical path: {}, {} on the wire",
+        count(s.critical_path.len() as u64, "exchange", "exchanges"),
         millis(total)
     );
     for (n, step) in s.critical_path.iter().enumerate() {

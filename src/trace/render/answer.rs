@@ -1,0 +1,93 @@
+//! The answer of `rootwalk resolve` without the walk: dig's answer and
+//! authority sections and a summary line, or the same as JSON with the
+//! record, outcome and summary fields of the trace's JSON.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use super::{RenderError, count};
+use crate::trace::tree::{Outcome, Question, SCHEMA_VERSION, Trace, TraceRecord};
+
+/// `rootwalk resolve --format json`: the trace's JSON without the hops.
+#[derive(Debug, Serialize)]
+pub struct AnswerDocument<'a> {
+    /// The trace's schema version.
+    pub schema: u32,
+    /// What was asked.
+    pub question: &'a Question,
+    /// How it ended: RCODE, error, answers, authority.
+    pub outcome: &'a Outcome,
+    /// The trace's counters, without the critical path.
+    pub summary: AnswerSummary,
+}
+
+/// The counters of the trace's `summary`.
+#[derive(Debug, Serialize)]
+pub struct AnswerSummary {
+    /// Upstream exchanges, side resolutions included.
+    pub hops: u32,
+    /// Upstream queries counted against the budget.
+    pub upstream_queries: u32,
+    /// Side resolutions started.
+    pub side_resolutions: u32,
+    /// Exchanges that timed out.
+    pub timeouts: u32,
+    /// Reply bytes received.
+    pub bytes: u64,
+    /// Wall time, in microseconds.
+    pub wall_time_us: u64,
+}
+
+/// The answer as dig prints it, then one summary line.
+pub fn text(trace: &Trace) -> String {
+    let mut out = String::new();
+    section(&mut out, "ANSWER", &trace.outcome.answers);
+    section(&mut out, "AUTHORITY", &trace.outcome.authority);
+    let s = &trace.summary;
+    let status = match &trace.outcome.error {
+        Some(error) => format!("{} ({error})", trace.outcome.rcode),
+        None => trace.outcome.rcode.clone(),
+    };
+    let _ = writeln!(
+        out,
+        ";; {status}, {}, {}, {} ms",
+        count(s.upstream_queries, "upstream query", "upstream queries"),
+        count(s.side_resolutions, "side resolution", "side resolutions"),
+        s.wall_time_us / 1000
+    );
+    out
+}
+
+/// The answer as one JSON document.
+pub fn json(trace: &Trace) -> Result<String, RenderError> {
+    let s = &trace.summary;
+    let doc = AnswerDocument {
+        schema: SCHEMA_VERSION,
+        question: &trace.question,
+        outcome: &trace.outcome,
+        summary: AnswerSummary {
+            hops: s.hops,
+            upstream_queries: s.upstream_queries,
+            side_resolutions: s.side_resolutions,
+            timeouts: s.timeouts,
+            bytes: s.bytes,
+            wall_time_us: s.wall_time_us,
+        },
+    };
+    let mut text = serde_json::to_string_pretty(&doc)?;
+    text.push('\n');
+    Ok(text)
+}
+
+/// A dig-style section: `;; NAME SECTION:` then one record a line.
+pub fn section(out: &mut String, title: &str, records: &[TraceRecord]) {
+    if records.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, ";; {title} SECTION:");
+    for record in records {
+        let _ = writeln!(out, "{}", record.dig_line());
+    }
+    out.push('\n');
+}
