@@ -259,9 +259,13 @@ fn trace_starts_at_a_server_given_with_at() {
         for hop in hops {
             assert_eq!(hop["address"], "127.53.0.101", "{args:?}: {hop}");
         }
-        let last = hops.last().unwrap();
-        assert_eq!(last["qname"], "www.a.tld1.");
-        assert_eq!(last["result"], "answer");
+        // Priming (". NS", refused by this server) runs beside the walk, so
+        // the answer hop need not be the last one listed.
+        assert!(
+            hops.iter()
+                .any(|h| h["qname"] == "www.a.tld1." && h["result"] == "answer"),
+            "{args:?}: {hops:?}"
+        );
     }
 }
 
