@@ -284,6 +284,26 @@ mod tests {
             kind(ErrorKind::PermissionDenied),
             TransportError::Io(_)
         ));
+        // No route for the family at all, or only to this host.
+        assert!(kind(ErrorKind::NetworkUnreachable).whole_family());
+        assert!(kind(ErrorKind::AddrNotAvailable).whole_family());
+        assert!(!kind(ErrorKind::HostUnreachable).whole_family());
+        assert!(!kind(ErrorKind::ConnectionRefused).whole_family());
+    }
+
+    #[test]
+    fn a_formerr_without_question_is_a_reply_but_nothing_else_is() {
+        let q = Query::query(Name::from_str("www.a.tld1.").unwrap(), RecordType::A);
+        let mut bare = response(7, "www.a.tld1.", RecordType::A);
+        bare.queries.clear();
+        assert!(!is_answer(&bare, 7, &q), "NOERROR without a question");
+        for rcode in [ResponseCode::FormErr, ResponseCode::NotImp] {
+            bare.metadata.response_code = rcode;
+            assert!(is_answer(&bare, 7, &q), "{rcode:?}");
+            assert!(!is_answer(&bare, 8, &q), "{rcode:?} with another ID");
+        }
+        bare.metadata.response_code = ResponseCode::ServFail;
+        assert!(!is_answer(&bare, 7, &q));
     }
 
     #[test]
