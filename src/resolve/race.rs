@@ -258,6 +258,7 @@ impl<'a> Race<'a> {
             self.retire_oldest(now);
         }
         self.req.spend_query()?;
+        self.req.observer.upstream_query_sent();
         let infra = &self.inner.infra;
         let rto = infra.rto(choice.addr, now);
         let edns = infra.edns(choice.addr, now);

@@ -31,7 +31,7 @@ use tracing::Instrument;
 
 use super::counters::Counters;
 use crate::resolve::{Failure, Outcome, Resolver};
-use crate::trace::NullObserver;
+use crate::trace::Observer;
 
 /// Resolutions in flight at once, UDP and TCP together. Each holds
 /// upstream sockets, timers and memory for minutes' worth of retries at
@@ -235,12 +235,8 @@ impl InFlight {
                 key: owned.clone(),
                 id,
             };
-            let result = resolver.resolve(&owned.0, owned.1, &NullObserver).await;
-            let upstream = match &result {
-                Ok(outcome) => outcome.stats.upstream_queries,
-                Err(failure) => failure.stats.upstream_queries,
-            };
-            counters.upstream_queries(upstream);
+            let observer = UpstreamCounter(Arc::clone(&counters));
+            let result = resolver.resolve(&owned.0, owned.1, &observer).await;
             let result: Resolved = Arc::new(result);
             let entry = lock(&state).remove(&owned, id, &counters);
             for waiter in entry.map(|e| e.senders).unwrap_or_default() {
@@ -287,4 +283,19 @@ impl Drop for Finish {
 /// it consistent (a lone insert or remove with its counts).
 fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
     state.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The daemon's observer: no events, but every upstream query counted as
+/// it is sent, so the metrics show upstream work while it happens, and
+/// the work of a resolution aborted because its clients left.
+struct UpstreamCounter(Arc<Counters>);
+
+impl Observer for UpstreamCounter {
+    fn enabled(&self) -> bool {
+        false
+    }
+
+    fn upstream_query_sent(&self) {
+        self.0.upstream_queries(1);
+    }
 }

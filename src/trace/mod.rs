@@ -214,6 +214,12 @@ pub trait Observer: Send + Sync {
 
     /// Called for every event; the default does nothing.
     fn event(&self, _event: Event) {}
+
+    /// Called as each upstream query is sent, whether or not the observer
+    /// wants events: a counter that costs no event to build (the daemon
+    /// counts upstream work as it happens with it). The default does
+    /// nothing.
+    fn upstream_query_sent(&self) {}
 }
 
 /// Reports the event `make` builds, if `observer` wants events.
