@@ -558,6 +558,37 @@ mod tests {
     }
 
     #[test]
+    fn local_zones_and_routes_are_read() {
+        let settings = file(
+            r#"
+            local-data = ["router.home.arpa. A 192.0.2.1"]
+            [[local-zone]]
+            name = "ads.example"
+            type = "refuse"
+            [[forward-zone]]
+            name = "corp.example."
+            addrs = ["192.0.2.53", "192.0.2.54@5353"]
+            [[stub-zone]]
+            name = "internal.example."
+            addrs = ["192.0.2.10"]
+            "#,
+        )
+        .unwrap();
+        let n = |s| hickory_proto::rr::Name::from_ascii(s).unwrap();
+        let refused = settings
+            .local
+            .lookup(&n("x.ads.example."), hickory_proto::rr::RecordType::A);
+        assert!(refused.is_some());
+        assert_eq!(settings.routes.len(), 2);
+        assert_eq!(settings.routes[0].kind, RouteKind::Forward);
+        assert_eq!(
+            settings.routes[0].servers[1],
+            "192.0.2.54:5353".parse().unwrap()
+        );
+        assert_eq!(settings.routes[1].servers[0].port(), DNS_PORT);
+    }
+
+    #[test]
     fn flags_override_the_file() {
         let args = ServeOptions {
             listen: vec!["127.0.0.3:53".parse().unwrap()],
@@ -624,6 +655,16 @@ mod tests {
             ("udp-sockets = 1000", "udp-sockets"),
             ("reply-cache-size = 99000000", "reply-cache-size"),
             ("metrics = \"localhost\"", "metrics"),
+            ("local-data = [\"x. A 1.2.3\"]", "local-data"),
+            (
+                "[[local-zone]]\nname = \"a.\"\ntype = \"deny\"",
+                "local-zone",
+            ),
+            (
+                "[[forward-zone]]\nname = \"a.\"\naddrs = [\"1.2.3.4@x\"]",
+                "forward-zone",
+            ),
+            ("[[stub-zone]]\nname = \"a.\"\naddrs = []", "stub-zone"),
         ] {
             let message = file(text).unwrap_err().to_string();
             assert!(message.contains("serve.toml"), "{text}: {message}");
