@@ -377,6 +377,48 @@ pub struct UpstreamConfig {
     pub families: AddressFamilies,
 }
 
+/// Servers a forward or stub zone may list: more is a configuration
+/// mistake, and the walk would try them all before giving up.
+pub const MAX_ROUTE_SERVERS: usize = 16;
+
+/// How questions under a configured zone are sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RouteKind {
+    /// To recursive resolvers, with RD=1 (Unbound's `forward-zone`).
+    Forward,
+    /// To the zone's authoritative servers, with RD=0, as if the parent
+    /// had delegated to them (Unbound's `stub-zone`).
+    Stub,
+}
+
+/// A zone whose questions go to configured servers instead of down the
+/// walk from the root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ZoneRoute {
+    /// The zone; names at and below it take this route.
+    pub zone: hickory_proto::rr::Name,
+    /// Forward or stub.
+    pub kind: RouteKind,
+    /// The servers, each with its port (1..=[`MAX_ROUTE_SERVERS`]).
+    pub servers: Vec<std::net::SocketAddr>,
+}
+
+/// A route server as configured: `ADDR`, `ADDR@PORT` (Unbound's syntax),
+/// or `IP:PORT` / `[IPv6]:PORT`; port 53 when none is given.
+pub fn parse_route_server(text: &str) -> Result<std::net::SocketAddr, String> {
+    use std::net::{IpAddr, SocketAddr};
+    let bad = || format!("`{text}` is not ADDR or ADDR@PORT (e.g. 192.0.2.53@5353)");
+    if let Some((addr, port)) = text.split_once('@') {
+        let addr = addr.parse::<IpAddr>().map_err(|_| bad())?;
+        let port = port.parse::<u16>().map_err(|_| bad())?;
+        return Ok(SocketAddr::new(addr, port));
+    }
+    if let Ok(addr) = text.parse::<IpAddr>() {
+        return Ok(SocketAddr::new(addr, 53));
+    }
+    text.parse::<SocketAddr>().map_err(|_| bad())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,7 @@
 //! The `rootwalk` binary: parse the command line, set up logging, run the
 //! operation, map its result to an exit code.
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -9,11 +10,14 @@ use rootwalk::operation::CliError;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // hickory-proto warns once per malformed EDNS option it decodes: a
+    // flood of bad packets must not become a flood of log lines.
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,hickory_proto=error"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
 
     let result = tokio::runtime::Builder::new_multi_thread()

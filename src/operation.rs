@@ -114,6 +114,7 @@ impl Upstream {
             let started = start_lab().await?;
             config.hints = started.hints();
             config.upstream_port = started.port();
+            config.limits.infra.min_rto = crate::lab::RESOLVER_RTO_FLOOR;
             lab = Some(started);
         } else if let Some(path) = &args.root_hints {
             config.hints = RootHints::from_file(path)?;
@@ -295,6 +296,12 @@ async fn serve(args: &ServeArgs) -> Result<ExitCode, CliError> {
     let (daemon, listeners) = server::prepare(&settings, upstream.config.clone()).await?;
     let shutdown = signals::shutdown()?;
     let reporter = signals::report_on_usr1(daemon.counters())?;
+    let reloader = signals::reload_on_hup(
+        args.into(),
+        settings.clone(),
+        daemon.policy(),
+        daemon.resolver().clone(),
+    )?;
     for (transport, addr) in listeners.local_addrs() {
         println!("rootwalk serve: listening on {addr} ({transport})");
     }
@@ -302,6 +309,9 @@ async fn serve(args: &ServeArgs) -> Result<ExitCode, CliError> {
     let counters = daemon.run(listeners, shutdown).await?;
     if let Some(reporter) = reporter {
         reporter.abort();
+    }
+    if let Some(reloader) = reloader {
+        reloader.abort();
     }
     println!("rootwalk serve: {counters}");
     drop(upstream);
@@ -357,6 +367,93 @@ mod signals {
                 println!("rootwalk serve: {}", counters.snapshot());
             }
         })))
+    }
+
+    /// Reloads the config file on every SIGHUP, until aborted: the ACL,
+    /// local zones and data, forward and stub zones take effect at once,
+    /// the caches are kept. A file that does not read, parse or check is
+    /// logged with the reason and the configuration in force stays.
+    #[cfg(unix)]
+    pub fn reload_on_hup(
+        options: crate::server::ServeOptions,
+        mut in_force: crate::server::ServeConfig,
+        policy: Arc<crate::server::PolicyCell>,
+        resolver: crate::resolve::Resolver,
+    ) -> Result<Option<tokio::task::JoinHandle<()>>, ServeError> {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut hup = signal(SignalKind::hangup()).map_err(|source| ServeError::Signal {
+            signal: "SIGHUP",
+            source,
+        })?;
+        Ok(Some(tokio::spawn(async move {
+            while hup.recv().await.is_some() {
+                match crate::server::config::settings(&options) {
+                    Ok(config) => {
+                        crate::server::reload(&config, &policy, &resolver);
+                        let restart = restart_needed(&in_force, &config);
+                        if !restart.is_empty() {
+                            tracing::warn!(
+                                "reloaded; {} change only at the next start",
+                                restart.join(", ")
+                            );
+                        }
+                        tracing::info!(
+                            local_zones = config.local.len(),
+                            routes = config.routes.len(),
+                            "configuration reloaded"
+                        );
+                        println!("rootwalk serve: configuration reloaded");
+                        in_force = config;
+                    }
+                    Err(error) => {
+                        tracing::error!(
+                            "reload failed, keeping the configuration in force: {error}"
+                        );
+                        println!("rootwalk serve: reload failed: {error}");
+                    }
+                }
+            }
+        })))
+    }
+
+    /// The settings that differ between `old` and `new` but only apply at
+    /// start-up.
+    #[cfg(unix)]
+    fn restart_needed(
+        old: &crate::server::ServeConfig,
+        new: &crate::server::ServeConfig,
+    ) -> Vec<&'static str> {
+        let mut changed = Vec::new();
+        if old.listen != new.listen {
+            changed.push("listen");
+        }
+        if old.upstream != new.upstream {
+            changed.push("upstream");
+        }
+        if old.cache_size != new.cache_size {
+            changed.push("cache-size");
+        }
+        if old.limits != new.limits || old.serve_limits != new.serve_limits {
+            changed.push("limits");
+        }
+        if old.udp_sockets != new.udp_sockets || old.reply_cache_size != new.reply_cache_size {
+            changed.push("udp-sockets/reply-cache-size");
+        }
+        if old.metrics != new.metrics {
+            changed.push("metrics");
+        }
+        changed
+    }
+
+    /// No SIGHUP here.
+    #[cfg(not(unix))]
+    pub fn reload_on_hup(
+        _options: crate::server::ServeOptions,
+        _in_force: crate::server::ServeConfig,
+        _policy: Arc<crate::server::PolicyCell>,
+        _resolver: crate::resolve::Resolver,
+    ) -> Result<Option<tokio::task::JoinHandle<()>>, ServeError> {
+        Ok(None)
     }
 
     /// No SIGUSR1 here.

@@ -465,7 +465,7 @@ async fn authoritative_ns_replaces_the_parents_referral_ns() {
 async fn query_budget_bounds_a_resolution() {
     let (lab, resolver) = setup_with(Limits {
         max_upstream_queries: 5,
-        ..Limits::default()
+        ..common::limits()
     })
     .await;
     let failure = resolve(&resolver, "www.e.tld3.", RecordType::A)
@@ -479,7 +479,7 @@ async fn query_budget_bounds_a_resolution() {
 async fn target_depth_limit_stops_deep_glueless_chains() {
     let (_lab, resolver) = setup_with(Limits {
         max_target_depth: 2,
-        ..Limits::default()
+        ..common::limits()
     })
     .await;
     // e.tld3 needs three nested side resolutions.
@@ -595,7 +595,7 @@ async fn qname_minimisation_shows_each_server_one_label_below_its_zone() {
     // Minimisation off: the root sees the full name.
     let (lab, resolver) = setup_with(Limits {
         max_minimise_steps: 0,
-        ..Limits::default()
+        ..common::limits()
     })
     .await;
     resolve(&resolver, "www.a.tld1.", RecordType::A)

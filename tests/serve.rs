@@ -1,6 +1,8 @@
 //! `rootwalk serve` end to end: the daemon on 127.0.0.1:0 in front of a
 //! resolver walking the in-process lab, queried over UDP and TCP.
 
+mod common;
+
 use std::net::SocketAddr;
 use std::str::FromStr;
 use std::time::Duration;
@@ -48,10 +50,10 @@ impl Daemon {
         let resolver = Resolver::new(ResolverConfig::new(
             lab.hints(),
             lab.port(),
-            Limits {
+            common::with_test_timers(Limits {
                 query_timeout: Duration::from_millis(300),
                 ..Default::default()
-            },
+            }),
         ));
         let mut listeners = server::listen::bind(&["127.0.0.1:0".parse().unwrap()], false, 2)
             .await

@@ -223,10 +223,11 @@ async fn slowloris_cannot_keep_legitimate_tcp_clients_out() {
 /// flight shortly after, and the dead server gets no further queries.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn resolutions_stop_when_their_client_goes_away() {
-    // Tries of 2 s: a resolution left to itself stays on the dead server
-    // well past the checks below.
+    // A zone cut timeout of 5 s: a resolution left to itself stays on the
+    // dead server, resending, well past the checks below.
     let limits = Limits {
         query_timeout: Duration::from_secs(2),
+        zone_cut_timeout: Duration::from_secs(5),
         ..Limits::default()
     };
     let daemon = Daemon::start(limits, ServeLimits::default()).await;

@@ -25,6 +25,8 @@ async fn a_config_built_in_code_serves() {
         metrics: None,
         limits: common::limits(),
         serve_limits: ServeLimits::default(),
+        local: server::LocalZones::builtin(),
+        routes: Vec::new(),
     };
     let (daemon, listeners) = server::prepare(&config, common::config(&lab))
         .await

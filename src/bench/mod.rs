@@ -229,7 +229,9 @@ pub fn lab_bound(lab: &Lab, path: &[Exchange]) -> Duration {
 
 /// A resolver configuration that asks `lab`.
 pub fn lab_config(lab: &Lab) -> ResolverConfig {
-    ResolverConfig::new(lab.hints(), lab.port(), Limits::default())
+    let mut limits = Limits::default();
+    limits.infra.min_rto = crate::lab::RESOLVER_RTO_FLOOR;
+    ResolverConfig::new(lab.hints(), lab.port(), limits)
 }
 
 /// How a report is printed.

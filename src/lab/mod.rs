@@ -213,6 +213,14 @@ pub const BUILTIN_FILES: &[(&str, &str)] = &[
     ),
 ];
 
+/// The RTO floor a resolver should use against the lab (`--lab`, the lab
+/// bench): the lab's servers answer from loopback in microseconds plus
+/// their configured latency, so the real floor (50 ms) would become every
+/// server's RTO, and a loaded machine's scheduling hiccups would be taken
+/// for loss and resent. Faults (a dropped packet, a black hole) still cost
+/// a real RTO: a server never heard from starts at the unknown-server RTO.
+pub const RESOLVER_RTO_FLOOR: Duration = Duration::from_millis(250);
+
 /// Tries at binding a fixed port: a lab dropped a moment ago releases its
 /// sockets asynchronously, when its tasks are next polled.
 const FIXED_BIND_ATTEMPTS: u32 = 10;

@@ -158,7 +158,20 @@ impl Transport {
         edns: bool,
         deadline: Instant,
     ) -> Result<Reply, TransportError> {
-        let (id, wire) = self.encode_query(question, edns)?;
+        self.query_rd(server, question, edns, false, deadline).await
+    }
+
+    /// [`Transport::query`] with RD set to `rd` (RD=1 asks a forwarder to
+    /// recurse; the TCP retry of a truncated reply keeps it).
+    pub async fn query_rd(
+        &self,
+        server: SocketAddr,
+        question: &Query,
+        edns: bool,
+        rd: bool,
+        deadline: Instant,
+    ) -> Result<Reply, TransportError> {
+        let (id, wire) = self.encode_query(question, edns, rd)?;
         let started = Instant::now();
         let udp = udp::exchange(server, &wire, id, question, deadline).await?;
         if !udp.message.metadata.truncation {
@@ -171,7 +184,7 @@ impl Transport {
                 ignored: udp.ignored,
             });
         }
-        let tcp = self.tcp(server, question, edns).await?;
+        let tcp = self.tcp(server, question, edns, rd).await?;
         Ok(Reply {
             tcp_fallback: true,
             ignored: udp.ignored,
@@ -186,7 +199,7 @@ impl Transport {
         server: SocketAddr,
         question: &Query,
     ) -> Result<Reply, TransportError> {
-        self.tcp(server, question, true).await
+        self.tcp(server, question, true, false).await
     }
 
     async fn tcp(
@@ -194,8 +207,9 @@ impl Transport {
         server: SocketAddr,
         question: &Query,
         edns: bool,
+        rd: bool,
     ) -> Result<Reply, TransportError> {
-        let (id, wire) = self.encode_query(question, edns)?;
+        let (id, wire) = self.encode_query(question, edns, rd)?;
         let started = Instant::now();
         let (message, bytes) = tcp::exchange(server, &wire, id, question, self.timeout).await?;
         if message.metadata.truncation {
@@ -211,10 +225,15 @@ impl Transport {
         })
     }
 
-    fn encode_query(&self, question: &Query, edns: bool) -> Result<(u16, Vec<u8>), TransportError> {
+    fn encode_query(
+        &self,
+        question: &Query,
+        edns: bool,
+        rd: bool,
+    ) -> Result<(u16, Vec<u8>), TransportError> {
         let id: u16 = rand::random();
         let mut msg = Message::new(id, MessageType::Query, OpCode::Query);
-        msg.metadata.recursion_desired = false;
+        msg.metadata.recursion_desired = rd;
         msg.add_query(question.clone());
         if edns {
             let mut opt = Edns::new();

@@ -18,6 +18,7 @@ use super::race::{Landed, Race};
 use super::request::{Request, Stack};
 use super::scrub::Scrubbed;
 use crate::cache::{NegativeKind, Stamp, Trust};
+use crate::config::RouteKind;
 use crate::resolve::ResolveError;
 use crate::trace::{AddrSource, Event, HopId, NullObserver, Observer, Purpose, emit};
 
@@ -312,7 +313,26 @@ impl Inner {
             RecordType::DS if !qname.is_root() => qname.base_name(),
             _ => qname.clone(),
         };
-        if let Some(dp) = self.closest_delegation(req, id, &start) {
+        let cached = self.closest_delegation(req, id, &start);
+        // A forward or stub zone replaces the walk from above it (see
+        // `route.rs`); only a stub zone's cached cuts below it come first.
+        if let Some(route) = self.routes.route_for(&start)
+            && !cached.as_ref().is_some_and(|dp| {
+                route.kind == RouteKind::Stub
+                    && dp.zone != route.zone
+                    && route.zone.zone_of(&dp.zone)
+            })
+        {
+            emit(req.observer, || Event::CacheHit {
+                resolution: id,
+                what: super::route::describe(&route),
+            });
+            let dp = super::route::delegation_point(&route);
+            return self
+                .walk_from(req, id, dp, qname, qtype, stack, depth)
+                .await;
+        }
+        if let Some(dp) = cached {
             return self
                 .walk_from(req, id, dp, qname, qtype, stack, depth)
                 .await;
@@ -397,6 +417,10 @@ impl Inner {
         let full_question = Query::query(qname.clone(), qtype);
         let mut referrals = 0;
         let mut minimise = Minimiser::new(self.limits.max_minimise_steps, &dp.zone);
+        if self.routes.is_forward(&dp.zone) {
+            // A forwarder resolves the whole name itself.
+            minimise.stop();
+        }
         loop {
             let question = minimise.question(&full_question);
             let minimised = question.name() != qname;

@@ -23,6 +23,7 @@ pub mod hints;
 mod iterator;
 mod race;
 mod request;
+pub mod route;
 pub mod scrub;
 mod target;
 
@@ -34,7 +35,7 @@ use hickory_proto::rr::{Name, Record, RecordType};
 use tokio::time::Instant;
 
 use crate::cache::{FailureCache, InfraCache, NameVersions, NegativeCache, RrsetCache, Stamp};
-use crate::config::{AddressFamilies, Limits};
+use crate::config::{AddressFamilies, Limits, ZoneRoute};
 use crate::net::Transport;
 use crate::trace::{Event, Observer, Purpose, emit};
 pub use error::ResolveError;
@@ -52,6 +53,8 @@ pub struct ResolverConfig {
     pub limits: Limits,
     /// Address families upstream servers may be asked over.
     pub families: AddressFamilies,
+    /// Forward and stub zones (see [`route`]).
+    pub routes: Vec<ZoneRoute>,
 }
 
 impl ResolverConfig {
@@ -68,6 +71,7 @@ impl ResolverConfig {
             upstream_port,
             limits,
             families: AddressFamilies::default(),
+            routes: Vec::new(),
         }
     }
 }
@@ -125,6 +129,8 @@ struct Inner {
     infra: InfraCache,
     /// Bumped on every write of the caches above, by owner name.
     versions: NameVersions,
+    /// Forward and stub zones.
+    routes: route::Routes,
 }
 
 impl Resolver {
@@ -135,6 +141,7 @@ impl Resolver {
             upstream_port,
             limits,
             families,
+            routes,
         } = config;
         let inner = Inner {
             transport: Transport::new(limits.query_timeout, limits.edns_payload),
@@ -147,6 +154,7 @@ impl Resolver {
             infra: InfraCache::with_timers(limits.cache_entries, limits.infra),
             families,
             versions: NameVersions::default(),
+            routes: route::Routes::new(routes),
             hints,
             port: upstream_port,
             limits,
@@ -159,6 +167,12 @@ impl Resolver {
     /// The limits in force.
     pub fn limits(&self) -> &Limits {
         &self.inner.limits
+    }
+
+    /// Puts `routes` (forward and stub zones) in force for every walk
+    /// started from now on; the caches are kept.
+    pub fn set_routes(&self, routes: Vec<ZoneRoute>) {
+        self.inner.routes.replace(routes);
     }
 
     /// The answer to `qname`/`qtype` from the caches alone, without a task,

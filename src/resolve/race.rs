@@ -263,7 +263,9 @@ impl<'a> Race<'a> {
         let rto = infra.rto(choice.addr, now);
         let edns = infra.edns(choice.addr, now);
         let hop = self.req.next_hop();
-        let server = SocketAddr::new(choice.addr, self.inner.port);
+        let port = self.inner.routes.port_of(choice.addr, self.inner.port);
+        let server = SocketAddr::new(choice.addr, port);
+        let rd = self.inner.routes.is_forward(&self.zone);
         emit(self.req.observer, || Event::QuerySent {
             hop,
             resolution: self.resolution,
@@ -279,7 +281,11 @@ impl<'a> Race<'a> {
         let question = self.question.clone();
         let deadline = self.deadline;
         let index = self.tries.len();
-        let exchange = async move { transport.query(server, &question, edns, deadline).await };
+        let exchange = async move {
+            transport
+                .query_rd(server, &question, edns, rd, deadline)
+                .await
+        };
         self.in_flight.push(Box::pin(async move {
             (index, Abortable::new(exchange, registration).await)
         }));

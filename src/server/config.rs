@@ -20,6 +20,21 @@
 //! do-ip4 = true                # ask IPv4 servers (default true; -4/-6 override)
 //! do-ip6 = true                # ask IPv6 servers (default true)
 //!
+//! builtin-local-zones = true   # localhost, onion, test, RFC 1918 reverse...
+//! local-data = ["router.home.arpa. 3600 IN A 192.0.2.1"]
+//!
+//! [[local-zone]]               # static | refuse | nxdomain | redirect |
+//! name = "ads.example."        # transparent | nodefault (Unbound's types)
+//! type = "refuse"
+//!
+//! [[forward-zone]]             # ask these resolvers, RD=1
+//! name = "corp.example."
+//! addrs = ["192.0.2.53", "192.0.2.54@5353"]
+//!
+//! [[stub-zone]]                # ask these authoritative servers, RD=0
+//! name = "internal.example."
+//! addrs = ["192.0.2.10"]
+//!
 //! [limits]                     # any of crate::config::LIMIT_KEYS
 //! max-upstream-queries = 100   # or of server::limits::SERVE_LIMIT_KEYS
 //! query-timeout-ms = 800
@@ -38,8 +53,12 @@ use super::acl::{Acl, Cidr};
 use super::error::ConfigError;
 use super::limits::ServeLimits;
 use super::listen::MAX_UDP_SOCKETS;
+use super::local::{LocalZones, ZoneKind, parse_local_data, parse_zone_name};
 use super::reply_cache::MAX_REPLY_CACHE_ENTRIES;
-use crate::config::{AddressFamilies, Limits, UpstreamConfig};
+use crate::config::{
+    AddressFamilies, Limits, MAX_ROUTE_SERVERS, RouteKind, UpstreamConfig, ZoneRoute,
+    parse_route_server,
+};
 
 /// The standard DNS port.
 pub const DNS_PORT: u16 = 53;
@@ -75,6 +94,28 @@ struct FileSettings {
     do_ip4: Option<bool>,
     do_ip6: Option<bool>,
     limits: Option<std::collections::BTreeMap<String, u64>>,
+    builtin_local_zones: Option<bool>,
+    local_data: Option<Vec<String>>,
+    local_zone: Option<Vec<LocalZoneSettings>>,
+    forward_zone: Option<Vec<RouteSettings>>,
+    stub_zone: Option<Vec<RouteSettings>>,
+}
+
+/// One `[[local-zone]]` table.
+#[derive(Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+struct LocalZoneSettings {
+    name: String,
+    #[serde(rename = "type")]
+    kind: String,
+}
+
+/// One `[[forward-zone]]` or `[[stub-zone]]` table.
+#[derive(Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+struct RouteSettings {
+    name: String,
+    addrs: Vec<String>,
 }
 
 /// What the command line asked for: each field, when set, overrides the
@@ -124,6 +165,10 @@ pub struct ServeConfig {
     pub limits: Limits,
     /// The daemon's own limits, with the file's `[limits]` applied.
     pub serve_limits: ServeLimits,
+    /// Local zones and data (the built-in zones unless turned off).
+    pub local: LocalZones,
+    /// Forward and stub zones, for the resolver.
+    pub routes: Vec<ZoneRoute>,
 }
 
 impl Default for ServeConfig {
@@ -141,6 +186,8 @@ impl Default for ServeConfig {
             metrics: None,
             limits: Limits::default(),
             serve_limits: ServeLimits::default(),
+            local: LocalZones::builtin(),
+            routes: Vec::new(),
         }
     }
 }
@@ -260,6 +307,9 @@ pub fn merge(args: &ServeOptions, file: Option<(&Path, &str)>) -> Result<ServeCo
         ));
     }
 
+    let local = local_zones(&from_file).map_err(|(key, problem)| value_error(key, problem))?;
+    let routes = routes(&from_file).map_err(|(key, problem)| value_error(key, problem))?;
+
     let (listen, listen_is_default) = if !args.listen.is_empty() {
         (args.listen.clone(), false)
     } else if from_file.listen.is_some() {
@@ -285,7 +335,73 @@ pub fn merge(args: &ServeOptions, file: Option<(&Path, &str)>) -> Result<ServeCo
         metrics: args.metrics.or(file_metrics),
         limits,
         serve_limits,
+        local,
+        routes,
     })
+}
+
+/// The file's local zones and data, over the built-in zones unless
+/// `builtin-local-zones = false`; on error, the key and the problem.
+fn local_zones(file: &FileSettings) -> Result<LocalZones, (&'static str, String)> {
+    let zones = file
+        .local_zone
+        .iter()
+        .flatten()
+        .map(|zone| {
+            let name = parse_zone_name(&zone.name).map_err(|p| ("local-zone", p))?;
+            let kind = zone
+                .kind
+                .parse::<ZoneKind>()
+                .map_err(|p| ("local-zone", format!("`{}`: {p}", zone.name)))?;
+            Ok((name, kind))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut data = Vec::new();
+    for text in file.local_data.iter().flatten() {
+        data.extend(parse_local_data(text).map_err(|p| ("local-data", p))?);
+    }
+    Ok(LocalZones::new(
+        file.builtin_local_zones.unwrap_or(true),
+        &zones,
+        data,
+    ))
+}
+
+/// The file's forward and stub zones; on error, the key and the problem.
+fn routes(file: &FileSettings) -> Result<Vec<ZoneRoute>, (&'static str, String)> {
+    let mut routes = Vec::new();
+    for (key, kind, tables) in [
+        ("forward-zone", RouteKind::Forward, &file.forward_zone),
+        ("stub-zone", RouteKind::Stub, &file.stub_zone),
+    ] {
+        for table in tables.iter().flatten() {
+            let zone = parse_zone_name(&table.name).map_err(|p| (key, p))?;
+            if table.addrs.is_empty() || table.addrs.len() > MAX_ROUTE_SERVERS {
+                return Err((
+                    key,
+                    format!(
+                        "`{}`: {} addresses; give 1..={MAX_ROUTE_SERVERS}",
+                        table.name,
+                        table.addrs.len()
+                    ),
+                ));
+            }
+            let servers = table
+                .addrs
+                .iter()
+                .map(|a| parse_route_server(a).map_err(|p| (key, format!("`{}`: {p}", table.name))))
+                .collect::<Result<Vec<_>, _>>()?;
+            if routes.iter().any(|r: &ZoneRoute| r.zone == zone) {
+                return Err((key, format!("`{}` is configured twice", table.name)));
+            }
+            routes.push(ZoneRoute {
+                zone,
+                kind,
+                servers,
+            });
+        }
+    }
+    Ok(routes)
 }
 
 /// `--lab` and `--root-hints` on the command line replace whichever of the
@@ -442,6 +558,37 @@ mod tests {
     }
 
     #[test]
+    fn local_zones_and_routes_are_read() {
+        let settings = file(
+            r#"
+            local-data = ["router.home.arpa. A 192.0.2.1"]
+            [[local-zone]]
+            name = "ads.example"
+            type = "refuse"
+            [[forward-zone]]
+            name = "corp.example."
+            addrs = ["192.0.2.53", "192.0.2.54@5353"]
+            [[stub-zone]]
+            name = "internal.example."
+            addrs = ["192.0.2.10"]
+            "#,
+        )
+        .unwrap();
+        let n = |s| hickory_proto::rr::Name::from_ascii(s).unwrap();
+        let refused = settings
+            .local
+            .lookup(&n("x.ads.example."), hickory_proto::rr::RecordType::A);
+        assert!(refused.is_some());
+        assert_eq!(settings.routes.len(), 2);
+        assert_eq!(settings.routes[0].kind, RouteKind::Forward);
+        assert_eq!(
+            settings.routes[0].servers[1],
+            "192.0.2.54:5353".parse().unwrap()
+        );
+        assert_eq!(settings.routes[1].servers[0].port(), DNS_PORT);
+    }
+
+    #[test]
     fn flags_override_the_file() {
         let args = ServeOptions {
             listen: vec!["127.0.0.3:53".parse().unwrap()],
@@ -508,6 +655,16 @@ mod tests {
             ("udp-sockets = 1000", "udp-sockets"),
             ("reply-cache-size = 99000000", "reply-cache-size"),
             ("metrics = \"localhost\"", "metrics"),
+            ("local-data = [\"x. A 1.2.3\"]", "local-data"),
+            (
+                "[[local-zone]]\nname = \"a.\"\ntype = \"deny\"",
+                "local-zone",
+            ),
+            (
+                "[[forward-zone]]\nname = \"a.\"\naddrs = [\"1.2.3.4@x\"]",
+                "forward-zone",
+            ),
+            ("[[stub-zone]]\nname = \"a.\"\naddrs = []", "stub-zone"),
         ] {
             let message = file(text).unwrap_err().to_string();
             assert!(message.contains("serve.toml"), "{text}: {message}");

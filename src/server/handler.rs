@@ -13,15 +13,37 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use hickory_proto::op::{Message, ResponseCode};
+use hickory_proto::rr::rdata::HINFO;
+use hickory_proto::rr::{Name, RData, Record, RecordType};
 use tracing::{Instrument, Span, debug, field, info_span};
 
-use super::acl::Acl;
 use super::coalesce::{Busy, InFlight, Role};
 use super::counters::Counters;
+use super::ede::{self, Ede};
 use super::limits::ServeLimits;
 use super::packet::{self, ClientQuery, Encoded, Limit, UDP_PAYLOAD_PLAIN, Verdict};
+use super::policy::PolicyCell;
 use crate::cache::Stamp;
-use crate::resolve::Resolver;
+use crate::resolve::{Outcome, Resolver, Stats};
+
+/// The types an ANY question is answered with, when cached (RFC 8482
+/// §4.1: a subset is a valid answer): addresses, aliases and the types
+/// people ask ANY for.
+pub const ANY_TYPES: [RecordType; 9] = [
+    RecordType::CNAME,
+    RecordType::A,
+    RecordType::AAAA,
+    RecordType::MX,
+    RecordType::TXT,
+    RecordType::NS,
+    RecordType::SOA,
+    RecordType::PTR,
+    RecordType::SRV,
+];
+
+/// TTL of the synthesised HINFO answer to ANY: an hour (RFC 8482 §4.2
+/// leaves it to the responder; long enough that stubs stop asking).
+pub const ANY_HINFO_TTL: u32 = 3600;
 
 /// How a message arrived; it decides the reply size limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,19 +80,20 @@ pub struct Pending {
 /// Everything a listener needs to answer: shared by all listener tasks.
 pub struct Handler {
     resolver: Resolver,
-    acl: Acl,
+    policy: Arc<PolicyCell>,
     in_flight: InFlight,
     counters: Arc<Counters>,
     limits: ServeLimits,
 }
 
 impl Handler {
-    /// A handler answering with `resolver` the clients `acl` allows, within
-    /// `limits`, counting in `counters`; its resolutions run on `runtime`
-    /// (never on a listener's receive loop).
+    /// A handler answering with `resolver` and its local zones the clients
+    /// the `policy` in force allows, within `limits`, counting in
+    /// `counters`; its resolutions run on `runtime` (never on a listener's
+    /// receive loop).
     pub fn new(
         resolver: Resolver,
-        acl: Acl,
+        policy: Arc<PolicyCell>,
         counters: Arc<Counters>,
         limits: ServeLimits,
         runtime: tokio::runtime::Handle,
@@ -83,7 +106,7 @@ impl Handler {
         );
         Self {
             resolver,
-            acl,
+            policy,
             in_flight,
             counters,
             limits,
@@ -128,7 +151,8 @@ impl Handler {
             qtype = field::Empty
         );
         let _entered = span.enter();
-        let query = match packet::judge(bytes, self.acl.allows(client.ip())) {
+        let policy = self.policy.current();
+        let query = match packet::judge(bytes, policy.acl.allows(client.ip())) {
             Verdict::Drop => {
                 debug!(len = bytes.len(), "dropped: no readable query header");
                 self.counters.dropped();
@@ -143,15 +167,35 @@ impl Handler {
         let (qname, qtype) = (query.question.name(), query.question.query_type());
         span.record("qname", field::display(qname));
         span.record("qtype", field::display(qtype));
+        let limit = limit(transport, packet::udp_limit(&query.message));
+        if let Some(local) = policy.local.lookup(qname, qtype) {
+            self.counters.cache_hit();
+            let reply = packet::local_reply(&query.message, local);
+            return Immediate::Done(self.finish(&reply, limit, received));
+        }
+        if qtype == RecordType::ANY {
+            // RFC 8482: what the cache has, or a synthesised HINFO; never
+            // an upstream ANY query (an amplifier's favourite).
+            self.counters.cache_hit();
+            let reply = packet::answer_reply(&query.message, &Ok(self.any_from_cache(qname)));
+            return Immediate::Done(self.finish(&reply, limit, received));
+        }
         match self.resolver.answer_from_cache_stamped(qname, qtype) {
             Some((outcome, stamps)) => {
                 self.counters.cache_hit();
                 let reply = packet::answer_reply(&query.message, &Ok(outcome));
-                let limit = limit(transport, packet::udp_limit(&query.message));
                 match self.encode(&reply, limit, received) {
                     Some(encoded) if !encoded.truncated => Immediate::Cached(encoded.bytes, stamps),
                     encoded => Immediate::Done(encoded.map(|e| e.bytes)),
                 }
+            }
+            None if !query.message.metadata.recursion_desired => {
+                // RD=0 is answered from the cache only, never resolved; on
+                // a miss Unbound (1.17, checked) answers REFUSED at once,
+                // and so does this.
+                debug!("RD=0 and not cached: refused");
+                let reply = packet::error_reply(&query.message, ResponseCode::Refused);
+                Immediate::Done(self.finish(&reply, limit, received))
             }
             None => {
                 drop(_entered);
@@ -205,8 +249,16 @@ impl Handler {
                 self.counters.coalesced();
             }
             let reply = match resolved {
-                Some(result) => packet::answer_reply(&query.message, &result),
-                None => packet::error_reply(&query.message, ResponseCode::ServFail),
+                Some(result) => {
+                    if let Err(failure) = result.as_ref() {
+                        debug!(reason = %failure.error, "SERVFAIL");
+                    }
+                    packet::answer_reply(&query.message, &result)
+                }
+                None => packet::servfail_reply(
+                    &query.message,
+                    &Ede::new(ede::OTHER, "no room for another resolution"),
+                ),
             };
             let limit = limit(transport, packet::udp_limit(&query.message));
             self.finish(&reply, limit, received)
@@ -220,9 +272,55 @@ impl Handler {
         &self.resolver
     }
 
-    /// Whether `client` may ask.
+    /// How many times the policy was replaced (see [`PolicyCell`]).
+    pub fn policy_generation(&self) -> u64 {
+        self.policy.generation()
+    }
+
+    /// Whether `client` may ask, under the policy in force.
     pub fn allows(&self, client: SocketAddr) -> bool {
-        self.acl.allows(client.ip())
+        self.policy.current().acl.allows(client.ip())
+    }
+
+    /// The reply to an ANY question (RFC 8482 §4): every RRset the cache
+    /// holds at `qname` among [`ANY_TYPES`], its cached negative answer,
+    /// or else one synthesised HINFO "RFC8482" record.
+    fn any_from_cache(&self, qname: &Name) -> Outcome {
+        let mut answers: Vec<Record> = Vec::new();
+        let mut negative = None;
+        for rtype in ANY_TYPES {
+            match self.resolver.answer_from_cache(qname, rtype) {
+                Some(outcome) if outcome.rcode == ResponseCode::NXDomain => {
+                    negative = Some(outcome);
+                    break;
+                }
+                Some(outcome) => {
+                    for record in outcome.answers {
+                        if record.name == *qname && !answers.contains(&record) {
+                            answers.push(record);
+                        }
+                    }
+                }
+                None => {}
+            }
+        }
+        if answers.is_empty() {
+            if let Some(negative) = negative {
+                return negative;
+            }
+            let hinfo = HINFO::new("RFC8482".into(), String::new());
+            answers.push(Record::from_rdata(
+                qname.clone(),
+                ANY_HINFO_TTL,
+                RData::HINFO(hinfo),
+            ));
+        }
+        Outcome {
+            rcode: ResponseCode::NoError,
+            answers,
+            authorities: Vec::new(),
+            stats: Stats::default(),
+        }
     }
 
     /// Counts a reply with `rcode` copied from a thread's reply cache, for

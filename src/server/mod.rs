@@ -18,6 +18,9 @@
 //!   the ID, flags and TTLs patched.
 //! - [`coalesce`]: identical questions in flight share one resolution;
 //!   resolutions are bounded and stop when nobody waits for them.
+//! - [`local`]: local zones and data, answered before the cache;
+//!   [`policy`]: the ACL and local zones in force, swapped on SIGHUP;
+//!   [`ede`]: the Extended DNS Error a SERVFAIL carries.
 //! - [`acl`]: who may ask; [`config`]: the TOML file and flags;
 //!   [`counters`]: what happened, printed at exit; [`metrics`]: the
 //!   counters over HTTP for Prometheus.
@@ -61,12 +64,15 @@ pub mod acl;
 pub mod coalesce;
 pub mod config;
 pub mod counters;
+pub mod ede;
 pub mod error;
 pub mod handler;
 pub mod limits;
 pub mod listen;
+pub mod local;
 pub mod metrics;
 pub mod packet;
+pub mod policy;
 pub mod reply_cache;
 pub mod tcp;
 pub mod udp;
@@ -85,6 +91,8 @@ pub use self::error::{ConfigError, ServeError};
 use self::handler::Handler;
 pub use self::limits::ServeLimits;
 pub use self::listen::Listeners;
+pub use self::local::LocalZones;
+pub use self::policy::{Policy, PolicyCell};
 use crate::resolve::{Resolver, ResolverConfig};
 
 /// How long shutdown waits for queries already read to be answered before
@@ -95,19 +103,19 @@ pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(3);
 /// The daemon before it runs: what its handler will be made of.
 pub struct Server {
     resolver: Resolver,
-    acl: Acl,
+    policy: Arc<PolicyCell>,
     counters: Arc<Counters>,
     limits: ServeLimits,
     reply_cache: usize,
 }
 
 impl Server {
-    /// A server answering with `resolver` the clients `acl` allows, within
-    /// the default [`ServeLimits`].
+    /// A server answering with `resolver` and the built-in local zones the
+    /// clients `acl` allows, within the default [`ServeLimits`].
     pub fn new(resolver: Resolver, acl: Acl) -> Self {
         Self {
             resolver,
-            acl,
+            policy: Arc::new(PolicyCell::new(Policy::new(acl))),
             counters: Arc::new(Counters::default()),
             limits: ServeLimits::default(),
             reply_cache: reply_cache::REPLY_CACHE_ENTRIES,
@@ -126,6 +134,25 @@ impl Server {
     pub fn with_reply_cache(mut self, entries: usize) -> Self {
         self.reply_cache = entries;
         self
+    }
+
+    /// Answers from `local` zones and data instead of the built-in zones.
+    pub fn with_local(self, local: LocalZones) -> Self {
+        let mut policy = (*self.policy.current()).clone();
+        policy.local = local;
+        self.policy.replace(policy);
+        self
+    }
+
+    /// The policy in force (ACL, local zones), replaceable while the
+    /// server runs (SIGHUP).
+    pub fn policy(&self) -> Arc<PolicyCell> {
+        Arc::clone(&self.policy)
+    }
+
+    /// The resolver answering.
+    pub fn resolver(&self) -> &Resolver {
+        &self.resolver
     }
 
     /// The live counters, readable while the server runs (SIGUSR1).
@@ -148,7 +175,7 @@ impl Server {
         }
         let handler = Arc::new(Handler::new(
             self.resolver,
-            self.acl,
+            self.policy,
             self.counters,
             self.limits,
             tokio::runtime::Handle::current(),
@@ -206,6 +233,7 @@ pub async fn prepare(
     mut resolver: ResolverConfig,
 ) -> Result<(Server, Listeners), ServeError> {
     resolver.limits = config.limits.clone();
+    resolver.routes = config.routes.clone();
     if let Some(entries) = config.cache_size {
         resolver.limits.cache_entries = entries;
     }
@@ -217,11 +245,24 @@ pub async fn prepare(
         listeners.metrics = Some(listen::bind_metrics(addr).await?);
     }
     let mut daemon = Server::new(Resolver::new(resolver), config.acl.clone())
+        .with_local(config.local.clone())
         .with_limits(config.serve_limits.clone());
     if let Some(entries) = config.reply_cache_size {
         daemon = daemon.with_reply_cache(entries);
     }
     Ok((daemon, listeners))
+}
+
+/// Puts the reloadable part of `config` in force on a running daemon: its
+/// ACL and local zones (`policy`, see [`Server::policy`]) and its forward
+/// and stub zones (`resolver`); the caches are kept. Listen addresses,
+/// cache size, limits and upstream take effect at the next start.
+pub fn reload(config: &ServeConfig, policy: &PolicyCell, resolver: &Resolver) {
+    resolver.set_routes(config.routes.clone());
+    policy.replace(Policy {
+        acl: config.acl.clone(),
+        local: config.local.clone(),
+    });
 }
 
 /// Serves `listeners` with `resolver` for the clients `acl` allows until

@@ -10,6 +10,8 @@ use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query, ResponseCode}
 use hickory_proto::rr::{DNSClass, Record, RecordType};
 use hickory_proto::serialize::binary::{BinDecodable, BinDecoder};
 
+use super::ede::Ede;
+use super::local::LocalAnswer;
 use crate::resolve::{Failure, Outcome};
 
 /// Length of the fixed DNS header (RFC 1035 §4.1.1).
@@ -66,7 +68,16 @@ pub fn judge(bytes: &[u8], allowed: bool) -> Verdict {
     }
     match check(&message) {
         Ok(question) => Verdict::Resolve(Box::new(ClientQuery { message, question })),
-        Err(rcode) => Verdict::Reply(Box::new(error_reply(&message, rcode))),
+        Err(rcode) => {
+            let mut reply = error_reply(&message, rcode);
+            if message.queries.len() > 1 {
+                // Echoing dozens of questions could not fit a datagram and
+                // would turn the FORMERR into a SERVFAIL; the header says
+                // what was wrong.
+                reply.queries.clear();
+            }
+            Verdict::Reply(Box::new(reply))
+        }
     }
 }
 
@@ -109,7 +120,8 @@ fn check(message: &Message) -> Result<Query, ResponseCode> {
 }
 
 /// The reply skeleton for `query`: its ID, opcode, RD and CD echoed,
-/// RA=1, its question, and an OPT record when it sent one.
+/// RA=1, its question, and an OPT record when it sent one, with the DO bit
+/// copied from the query's (RFC 3225 §3: the reply's DO MUST match).
 pub fn response_to(query: &Message) -> Message {
     let mut reply = Message::response(query.metadata.id, query.metadata.op_code);
     reply.metadata.recursion_desired = query.metadata.recursion_desired;
@@ -120,8 +132,35 @@ pub fn response_to(query: &Message) -> Message {
         let mut edns = Edns::new();
         edns.set_max_payload(UDP_PAYLOAD_MAX);
         edns.set_version(EDNS_VERSION);
+        edns.set_dnssec_ok(dnssec_ok(query));
         reply.set_edns(edns);
     }
+    reply
+}
+
+/// Whether `query` set the DO bit (RFC 3225 §3).
+pub fn dnssec_ok(query: &Message) -> bool {
+    query.edns.as_ref().is_some_and(|e| e.flags().dnssec_ok)
+}
+
+/// A SERVFAIL to `query` saying why: an Extended DNS Error (RFC 8914) in
+/// its OPT, when the client sent one (without EDNS there is nowhere to put
+/// it).
+pub fn servfail_reply(query: &Message, why: &Ede) -> Message {
+    let mut reply = error_reply(query, ResponseCode::ServFail);
+    if let Some(edns) = reply.edns.as_mut() {
+        edns.options_mut().insert(why.option());
+    }
+    reply
+}
+
+/// The reply to `query` from a local zone: authoritative (AA=1), as
+/// Unbound's local data.
+pub fn local_reply(query: &Message, local: LocalAnswer) -> Message {
+    let mut reply = error_reply(query, local.rcode);
+    reply.metadata.authoritative = local.rcode != ResponseCode::Refused;
+    reply.answers = local.answers;
+    reply.authorities = local.authorities;
     reply
 }
 
@@ -133,7 +172,7 @@ pub fn error_reply(query: &Message, rcode: ResponseCode) -> Message {
 }
 
 /// The reply to a resolved query: the outcome's rcode and sections, or
-/// SERVFAIL when the resolution failed.
+/// SERVFAIL with an Extended DNS Error naming why the resolution failed.
 pub fn answer_reply(query: &Message, result: &Result<Outcome, Failure>) -> Message {
     match result {
         Ok(outcome) => {
@@ -142,7 +181,7 @@ pub fn answer_reply(query: &Message, result: &Result<Outcome, Failure>) -> Messa
             reply.authorities = outcome.authorities.clone();
             reply
         }
-        Err(_) => error_reply(query, ResponseCode::ServFail),
+        Err(failure) => servfail_reply(query, &Ede::for_error(&failure.error)),
     }
 }
 

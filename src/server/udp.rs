@@ -28,7 +28,7 @@ use tracing::{debug, warn};
 use super::DRAIN_TIMEOUT;
 use super::error::ServeError;
 use super::handler::{Handler, Immediate, Transport};
-use super::packet::UDP_PAYLOAD_MAX;
+use super::packet::{HEADER_LEN, UDP_PAYLOAD_MAX};
 use super::reply_cache::{Key, ReplyCache, read_query};
 use crate::cache::Stamp;
 
@@ -183,6 +183,11 @@ struct Copies {
     cache: Option<ReplyCache>,
     key: Key,
     out: Vec<u8>,
+    /// The size it was made with, to start afresh.
+    entries: usize,
+    /// The policy generation the copies were made under: a reload (new
+    /// local zones or routes) throws them all away.
+    generation: u64,
 }
 
 /// What the reply cache did with a datagram.
@@ -202,6 +207,8 @@ impl Copies {
             cache: (entries > 0).then(|| ReplyCache::new(entries)),
             key: Key::new(),
             out: Vec::with_capacity(UDP_PAYLOAD_MAX.into()),
+            entries,
+            generation: 0,
         }
     }
 
@@ -214,12 +221,22 @@ impl Copies {
         client: SocketAddr,
         now: Instant,
     ) -> Copied {
+        let generation = handler.policy_generation();
+        if generation != self.generation {
+            *self = Copies::new(self.entries);
+            self.generation = generation;
+        }
         let Some(cache) = self.cache.as_mut() else {
             return Copied::Unkeyed;
         };
         let Some(query) = read_query(bytes, &mut self.key) else {
             return Copied::Unkeyed;
         };
+        if dnssec_ok(bytes, query.name.len()) {
+            // The key does not hold the DO bit, which the reply must echo
+            // (RFC 3225 §3): such queries take the full path.
+            return Copied::Unkeyed;
+        }
         if !handler.allows(client) {
             return Copied::Unkeyed;
         }
@@ -239,6 +256,15 @@ impl Copies {
             cache.insert(self.key.clone(), reply, stamps, now);
         }
     }
+}
+
+/// Whether the plain query `bytes`, whose question name is `name_len`
+/// bytes long, has an OPT record with the DO bit set: the OPT follows the
+/// question (type and class, 4 bytes); its owner (1 byte), type, class
+/// (2 each), extended rcode and version (1 each) come before the flags.
+fn dnssec_ok(bytes: &[u8], name_len: usize) -> bool {
+    let opt = HEADER_LEN + name_len + 4;
+    bytes.get(opt + 7).is_some_and(|flags| flags & 0x80 != 0)
 }
 
 /// Sends one reply, without waiting when the socket can take it; a failure

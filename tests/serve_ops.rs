@@ -1,0 +1,555 @@
+//! `rootwalk serve` as operators run it (issue 15): protocol details (DO
+//! echo, RD=0, ANY, Extended DNS Errors, many questions), local zones and
+//! data, forward and stub zones, and SIGHUP reload. The daemon runs on
+//! 127.0.0.1:0 in front of the in-process lab; every test checks the
+//! answer and which lab server was (or was not) asked.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::str::FromStr;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query, ResponseCode};
+use hickory_proto::rr::{Name, RData, RecordType};
+use rootwalk::config::{RouteKind, ZoneRoute};
+use rootwalk::lab::Lab;
+use rootwalk::resolve::Resolver;
+use rootwalk::server::ede::Ede;
+use rootwalk::server::local::{LocalZones, ZoneKind, parse_local_data};
+use rootwalk::server::{self, Acl, CounterSnapshot, Server};
+use tokio::net::UdpSocket;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// Bounds a wait for a reply; never decides a pass.
+const REPLY_WAIT: Duration = Duration::from_secs(10);
+
+/// A daemon on 127.0.0.1:0 answering with `resolver`.
+struct Daemon {
+    addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<Result<CounterSnapshot, server::ServeError>>,
+}
+
+impl Daemon {
+    async fn start(server: Server) -> Daemon {
+        let listeners = server::listen::bind(&["127.0.0.1:0".parse().unwrap()], false, 1)
+            .await
+            .unwrap();
+        let addr = listeners.local_addrs()[0].1;
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(server.run(listeners, async {
+            let _ = stopped.await;
+        }));
+        Daemon {
+            addr,
+            stop: Some(stop),
+            task,
+        }
+    }
+
+    async fn stop(mut self) -> CounterSnapshot {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        (&mut self.task).await.unwrap().unwrap()
+    }
+}
+
+fn name(text: &str) -> Name {
+    Name::from_str(text).unwrap()
+}
+
+fn query(qname: &str, qtype: RecordType) -> Message {
+    let mut message = Message::new(rand::random(), MessageType::Query, OpCode::Query);
+    message.metadata.recursion_desired = true;
+    message.add_query(Query::query(name(qname), qtype));
+    let mut edns = Edns::new();
+    edns.set_max_payload(1232);
+    message.set_edns(edns);
+    message
+}
+
+async fn udp_on(socket: &UdpSocket, server: SocketAddr, message: &Message) -> Message {
+    socket
+        .send_to(&message.to_vec().unwrap(), server)
+        .await
+        .unwrap();
+    let mut buffer = vec![0u8; 65_535];
+    loop {
+        let (len, _) = tokio::time::timeout(REPLY_WAIT, socket.recv_from(&mut buffer))
+            .await
+            .expect("no UDP reply")
+            .unwrap();
+        if u16::from_be_bytes([buffer[0], buffer[1]]) == message.metadata.id {
+            return Message::from_vec(&buffer[..len]).unwrap();
+        }
+    }
+}
+
+async fn udp(server: SocketAddr, message: &Message) -> Message {
+    let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    udp_on(&socket, server, message).await
+}
+
+/// How many queries the lab's servers got, in all.
+fn lab_queries(lab: &Lab) -> usize {
+    lab.query_log().len()
+}
+
+/// How many queries the lab server `server_name` got.
+fn asked(lab: &Lab, server_name: &str) -> usize {
+    let server = lab.address_of(server_name).unwrap();
+    lab.query_log()
+        .iter()
+        .filter(|q| q.server == server)
+        .count()
+}
+
+fn ede_of(reply: &Message) -> Option<Ede> {
+    reply
+        .edns
+        .as_ref()?
+        .options()
+        .options
+        .iter()
+        .find_map(|(_, option)| Ede::from_option(option))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_do_bit_is_echoed_on_every_path() {
+    let lab = common::lab().await;
+    let daemon = Daemon::start(Server::new(common::resolver(&lab), Acl::loopback())).await;
+    // One socket: the second and third queries meet the thread's reply
+    // copies, which must not carry another query's DO bit.
+    let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    for dnssec_ok in [true, false, true, false] {
+        let mut q = query("www.a.tld1.", RecordType::A);
+        if let Some(edns) = q.edns.as_mut() {
+            edns.set_dnssec_ok(dnssec_ok);
+        }
+        let reply = udp_on(&socket, daemon.addr, &q).await;
+        assert_eq!(reply.metadata.response_code, ResponseCode::NoError);
+        let echoed = reply.edns.as_ref().map(|e| e.flags().dnssec_ok);
+        assert_eq!(echoed, Some(dnssec_ok), "DO echoed (RFC 3225 §3)");
+    }
+    let mut refused = query("localhost.", RecordType::A);
+    if let Some(edns) = refused.edns.as_mut() {
+        edns.set_dnssec_ok(true);
+    }
+    let reply = udp(daemon.addr, &refused).await;
+    assert_eq!(reply.edns.map(|e| e.flags().dnssec_ok), Some(true));
+    daemon.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rd0_is_answered_from_the_cache_only() {
+    let lab = common::lab().await;
+    let daemon = Daemon::start(Server::new(common::resolver(&lab), Acl::loopback())).await;
+    let mut q = query("www.a.tld1.", RecordType::A);
+    q.metadata.recursion_desired = false;
+    let reply = udp(daemon.addr, &q).await;
+    assert_eq!(reply.metadata.response_code, ResponseCode::Refused);
+    assert!(!reply.metadata.recursion_desired);
+    assert_eq!(lab_queries(&lab), 0, "RD=0 never resolves");
+
+    let warm = udp(daemon.addr, &query("www.a.tld1.", RecordType::A)).await;
+    assert_eq!(warm.answers.len(), 1);
+    let asked_before = lab_queries(&lab);
+    let mut q = query("www.a.tld1.", RecordType::A);
+    q.metadata.recursion_desired = false;
+    let reply = udp(daemon.addr, &q).await;
+    assert_eq!(reply.metadata.response_code, ResponseCode::NoError);
+    assert_eq!(reply.answers.len(), 1, "cached answer for RD=0");
+    assert_eq!(lab_queries(&lab), asked_before);
+    daemon.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn any_is_answered_from_the_cache_or_with_hinfo_never_empty() {
+    let lab = common::lab().await;
+    let daemon = Daemon::start(Server::new(common::resolver(&lab), Acl::loopback())).await;
+    let cold = udp(daemon.addr, &query("www.a.tld1.", RecordType::ANY)).await;
+    assert_eq!(cold.metadata.response_code, ResponseCode::NoError);
+    assert_eq!(cold.answers.len(), 1, "{cold:?}");
+    assert!(
+        matches!(&cold.answers[0].data, RData::HINFO(h) if &*h.cpu == b"RFC8482"),
+        "{cold:?}"
+    );
+    assert_eq!(lab_queries(&lab), 0, "ANY is never sent upstream");
+
+    udp(daemon.addr, &query("www.a.tld1.", RecordType::A)).await;
+    let warm = udp(daemon.addr, &query("www.a.tld1.", RecordType::ANY)).await;
+    assert_eq!(warm.metadata.response_code, ResponseCode::NoError);
+    assert!(
+        warm.answers
+            .iter()
+            .any(|r| r.record_type() == RecordType::A),
+        "cached A in the ANY answer: {warm:?}"
+    );
+    assert!(lab.query_log().iter().all(|q| q.qtype != RecordType::ANY));
+    daemon.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn servfail_carries_an_extended_dns_error_saying_why() {
+    let lab = common::lab().await;
+    let daemon = Daemon::start(Server::new(common::resolver(&lab), Acl::loopback())).await;
+    // x.tld2.'s servers do not answer.
+    let reply = udp(daemon.addr, &query("www.x.tld2.", RecordType::A)).await;
+    assert_eq!(reply.metadata.response_code, ResponseCode::ServFail);
+    let ede = ede_of(&reply).expect("an EDE option");
+    assert_eq!(ede.code, 22, "No Reachable Authority: {ede:?}");
+    assert!(ede.text.contains("x.tld2."), "{ede:?}");
+    // Asked again at once: the remembered failure (RFC 9520).
+    let again = udp(daemon.addr, &query("www.x.tld2.", RecordType::A)).await;
+    assert_eq!(ede_of(&again).map(|e| e.code), Some(13), "Cached Error");
+    daemon.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_questions_are_formerr_not_servfail() {
+    let lab = common::lab().await;
+    let daemon = Daemon::start(Server::new(common::resolver(&lab), Acl::loopback())).await;
+    for count in [2, 85] {
+        let mut q = query("www.a.tld1.", RecordType::A);
+        for i in 1..count {
+            q.add_query(Query::query(name(&format!("n{i}.a.tld1.")), RecordType::A));
+        }
+        let reply = udp(daemon.addr, &q).await;
+        assert_eq!(
+            reply.metadata.response_code,
+            ResponseCode::FormErr,
+            "{count}"
+        );
+    }
+    assert_eq!(lab_queries(&lab), 0);
+    daemon.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn builtin_local_zones_answer_locally_and_never_reach_the_root() {
+    let lab = common::lab().await;
+    let daemon = Daemon::start(Server::new(common::resolver(&lab), Acl::loopback())).await;
+    let a = udp(daemon.addr, &query("localhost.", RecordType::A)).await;
+    assert_eq!(a.metadata.response_code, ResponseCode::NoError);
+    assert!(a.metadata.authoritative);
+    assert!(matches!(&a.answers[0].data, RData::A(v4) if v4.0.is_loopback()));
+    let aaaa = udp(daemon.addr, &query("localhost.", RecordType::AAAA)).await;
+    assert!(matches!(&aaaa.answers[0].data, RData::AAAA(v6) if v6.0.is_loopback()));
+    let ptr = udp(
+        daemon.addr,
+        &query("1.0.0.127.in-addr.arpa.", RecordType::PTR),
+    )
+    .await;
+    assert!(matches!(&ptr.answers[0].data, RData::PTR(p) if p.0 == name("localhost.")));
+    let v6 = format!("1.{}ip6.arpa.", "0.".repeat(31));
+    let ptr6 = udp(daemon.addr, &query(&v6, RecordType::PTR)).await;
+    assert_eq!(ptr6.answers.len(), 1);
+    for empty in [
+        "hidden.onion.",
+        "printer.home.arpa.",
+        "x.invalid.",
+        "a.test.",
+        "1.1.168.192.in-addr.arpa.",
+        "4.3.2.10.in-addr.arpa.",
+    ] {
+        let reply = udp(daemon.addr, &query(empty, RecordType::A)).await;
+        assert_eq!(
+            reply.metadata.response_code,
+            ResponseCode::NXDomain,
+            "{empty}"
+        );
+        assert_eq!(
+            reply.authorities.first().map(|r| r.record_type()),
+            Some(RecordType::SOA),
+            "{empty}"
+        );
+    }
+    assert_eq!(lab_queries(&lab), 0, "nothing sent upstream");
+    daemon.stop().await;
+}
+
+fn local_zones(zones: &[(&str, ZoneKind)], data: &[&str]) -> LocalZones {
+    let zones: Vec<(Name, ZoneKind)> = zones.iter().map(|(z, k)| (name(z), *k)).collect();
+    let data = data
+        .iter()
+        .flat_map(|text| parse_local_data(text).unwrap())
+        .collect();
+    LocalZones::new(true, &zones, data)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_local_zone_type_and_local_data() {
+    let lab = common::lab().await;
+    let local = local_zones(
+        &[
+            ("static.tld1.", ZoneKind::Static),
+            ("refuse.tld1.", ZoneKind::Refuse),
+            ("nx.tld1.", ZoneKind::NxDomain),
+            ("redirect.tld1.", ZoneKind::Redirect),
+            ("a.tld1.", ZoneKind::Transparent),
+            ("test.", ZoneKind::NoDefault),
+        ],
+        &[
+            "router.home.arpa. 3600 IN A 192.0.2.1",
+            "1.2.0.192.in-addr.arpa. PTR router.home.arpa.",
+            "www.static.tld1. A 192.0.2.2",
+            "redirect.tld1. A 192.0.2.3",
+            "local.a.tld1. A 192.0.2.4",
+        ],
+    );
+    let resolver = common::resolver(&lab);
+    let daemon = Daemon::start(Server::new(resolver, Acl::loopback()).with_local(local)).await;
+    let ask = |qname: &'static str| {
+        let addr = daemon.addr;
+        async move { udp(addr, &query(qname, RecordType::A)).await }
+    };
+    let router = ask("router.home.arpa.").await;
+    assert_eq!(router.answers[0].ttl, 3600);
+    let ptr = udp(
+        daemon.addr,
+        &query("1.2.0.192.in-addr.arpa.", RecordType::PTR),
+    )
+    .await;
+    assert!(matches!(&ptr.answers[0].data, RData::PTR(p) if p.0 == name("router.home.arpa.")));
+
+    assert_eq!(ask("www.static.tld1.").await.answers.len(), 1);
+    let missing = ask("other.static.tld1.").await;
+    assert_eq!(missing.metadata.response_code, ResponseCode::NXDomain);
+    assert_eq!(
+        ask("x.refuse.tld1.").await.metadata.response_code,
+        ResponseCode::Refused
+    );
+    assert_eq!(
+        ask("x.nx.tld1.").await.metadata.response_code,
+        ResponseCode::NXDomain
+    );
+    let redirected = ask("any.thing.redirect.tld1.").await;
+    assert_eq!(redirected.answers[0].name, name("any.thing.redirect.tld1."));
+    assert!(matches!(&redirected.answers[0].data, RData::A(a) if a.0.octets() == [192, 0, 2, 3]));
+    assert_eq!(lab_queries(&lab), 0, "nothing above was sent upstream");
+
+    // Transparent: local data answers, other names are resolved.
+    assert_eq!(ask("local.a.tld1.").await.answers.len(), 1);
+    assert_eq!(lab_queries(&lab), 0);
+    let resolved = ask("www.a.tld1.").await;
+    assert_eq!(resolved.answers.len(), 1);
+    assert!(asked(&lab, "ns1.a.tld1.") + asked(&lab, "ns2.a.tld1.") > 0);
+    // `nodefault` removed the built-in test. zone: it goes to the root.
+    let before = asked(&lab, "a.root-servers.lab.") + asked(&lab, "b.root-servers.lab.");
+    ask("x.test.").await;
+    let after = asked(&lab, "a.root-servers.lab.") + asked(&lab, "b.root-servers.lab.");
+    assert!(
+        after > before,
+        "test. resolved upstream once its local zone is off"
+    );
+    daemon.stop().await;
+
+    // And all of them off.
+    let lab = common::lab().await;
+    let none = LocalZones::new(false, &[], Vec::new());
+    let daemon =
+        Daemon::start(Server::new(common::resolver(&lab), Acl::loopback()).with_local(none)).await;
+    udp(daemon.addr, &query("localhost.", RecordType::A)).await;
+    assert!(lab_queries(&lab) > 0, "builtin-local-zones = false");
+    daemon.stop().await;
+}
+
+/// A resolver on `lab` with `routes`.
+fn routed(lab: &Lab, routes: Vec<ZoneRoute>) -> Resolver {
+    let mut config = common::config(lab);
+    config.routes = routes;
+    Resolver::new(config)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stub_zone_is_asked_directly_and_the_root_never() {
+    let lab = common::lab().await;
+    let server = lab.address_of("ns1.a.tld1.").unwrap();
+    let stub = ZoneRoute {
+        zone: name("a.tld1."),
+        kind: RouteKind::Stub,
+        servers: vec![SocketAddr::new(server, lab.port())],
+    };
+    let daemon = Daemon::start(Server::new(routed(&lab, vec![stub]), Acl::loopback())).await;
+    let reply = udp(daemon.addr, &query("www.a.tld1.", RecordType::A)).await;
+    assert_eq!(reply.metadata.response_code, ResponseCode::NoError);
+    assert_eq!(reply.answers.len(), 1);
+    assert_eq!(asked(&lab, "ns1.a.tld1."), 1, "the stub server, full name");
+    assert_eq!(asked(&lab, "a.root-servers.lab."), 0);
+    assert_eq!(asked(&lab, "b.root-servers.lab."), 0);
+    assert_eq!(asked(&lab, "ns1.nic.tld1."), 0);
+    assert_eq!(asked(&lab, "ns2.nic.tld1."), 0);
+    daemon.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forward_zone_is_asked_with_rd1() {
+    // The forwarder: a second rootwalk daemon, on a lab of its own. It
+    // refuses RD=0 questions it has not cached, so an answer proves RD=1
+    // was sent.
+    let far_lab = common::lab().await;
+    let forwarder = Daemon::start(Server::new(common::resolver(&far_lab), Acl::loopback())).await;
+    let lab = common::lab().await;
+    let forward = ZoneRoute {
+        zone: name("tld2."),
+        kind: RouteKind::Forward,
+        servers: vec![forwarder.addr],
+    };
+    let daemon = Daemon::start(Server::new(routed(&lab, vec![forward]), Acl::loopback())).await;
+    let reply = udp(daemon.addr, &query("www.c.tld2.", RecordType::A)).await;
+    assert_eq!(
+        reply.metadata.response_code,
+        ResponseCode::NoError,
+        "{reply:?}"
+    );
+    assert!(matches!(&reply.answers[0].data, RData::A(a) if a.0.octets() == [198, 51, 100, 30]));
+    let nx = udp(daemon.addr, &query("nope.c.tld2.", RecordType::A)).await;
+    assert_eq!(nx.metadata.response_code, ResponseCode::NXDomain);
+    assert_eq!(lab_queries(&lab), 0, "the forwarding daemon walked nothing");
+    assert!(lab_queries(&far_lab) > 0, "the forwarder did");
+    // Outside the forward zone, the walk is as usual.
+    let other = udp(daemon.addr, &query("www.a.tld1.", RecordType::A)).await;
+    assert_eq!(other.answers.len(), 1);
+    assert!(asked(&lab, "a.root-servers.lab.") + asked(&lab, "b.root-servers.lab.") > 0);
+    daemon.stop().await;
+    let forwarded = forwarder.stop().await;
+    assert_eq!(
+        forwarded.received, 2,
+        "both tld2. questions went to the forwarder"
+    );
+    assert_eq!((forwarded.noerror, forwarded.nxdomain), (1, 1));
+}
+
+/// The `rootwalk serve` process, killed if the test fails.
+struct Process {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Process {
+    fn next_line(&self) -> String {
+        self.lines
+            .recv_timeout(Duration::from_secs(20))
+            .expect("a line on stdout")
+    }
+
+    fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .args([&format!("-{name}"), &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_reloads_local_data_and_keeps_the_old_config_when_the_new_is_bad() {
+    if Command::new("kill").arg("-l").output().is_err() {
+        println!("no `kill` command; skipping");
+        return;
+    }
+    let path = std::env::temp_dir().join(format!(
+        "rootwalk-ops-{}-{}.toml",
+        std::process::id(),
+        rand::random::<u32>()
+    ));
+    let config = |data: &str| {
+        format!("listen = [\"127.0.0.1:0\"]\nlab = true\nudp-sockets = 1\nlocal-data = [{data}]\n")
+    };
+    std::fs::write(&path, config("\"one.home.arpa. A 192.0.2.1\"")).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rootwalk"))
+        .args(["serve", "--config", path.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (send, lines) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if send.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let process = Process { child, lines };
+    let first = process.next_line();
+    let addr: SocketAddr = first
+        .strip_prefix("rootwalk serve: listening on ")
+        .and_then(|rest| rest.strip_suffix(" (UDP)"))
+        .unwrap_or_else(|| panic!("unexpected first line: {first}"))
+        .parse()
+        .unwrap();
+    process.next_line(); // TCP
+    let rcode = |reply: Message| reply.metadata.response_code;
+
+    assert_eq!(
+        rcode(udp(addr, &query("one.home.arpa.", RecordType::A)).await),
+        ResponseCode::NoError
+    );
+    assert_eq!(
+        rcode(udp(addr, &query("two.home.arpa.", RecordType::A)).await),
+        ResponseCode::NXDomain
+    );
+    // Warm the cache: the reload must keep it.
+    assert_eq!(
+        udp(addr, &query("www.a.tld1.", RecordType::A))
+            .await
+            .answers
+            .len(),
+        1
+    );
+
+    std::fs::write(&path, config("\"two.home.arpa. A 192.0.2.2\"")).unwrap();
+    process.signal("HUP");
+    assert_eq!(
+        process.next_line(),
+        "rootwalk serve: configuration reloaded"
+    );
+    assert_eq!(
+        rcode(udp(addr, &query("one.home.arpa.", RecordType::A)).await),
+        ResponseCode::NXDomain
+    );
+    assert_eq!(
+        rcode(udp(addr, &query("two.home.arpa.", RecordType::A)).await),
+        ResponseCode::NoError
+    );
+    let mut rd0 = query("www.a.tld1.", RecordType::A);
+    rd0.metadata.recursion_desired = false;
+    assert_eq!(
+        udp(addr, &rd0).await.answers.len(),
+        1,
+        "cache kept across reload"
+    );
+
+    std::fs::write(&path, config("\"three.home.arpa. A 999.0.2.3\"")).unwrap();
+    process.signal("HUP");
+    let failed = process.next_line();
+    assert!(
+        failed.starts_with("rootwalk serve: reload failed") && failed.contains("local-data"),
+        "{failed}"
+    );
+    assert_eq!(
+        rcode(udp(addr, &query("two.home.arpa.", RecordType::A)).await),
+        ResponseCode::NoError,
+        "the old configuration stays"
+    );
+    process.signal("TERM");
+    let mut process = process;
+    let status = process.child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    let _ = std::fs::remove_file(&path);
+}
