@@ -12,6 +12,14 @@
 //! | authority  | one NS RRset and one SOA whose owner is inside the zone and at or above the final name of the chain |
 //! | additional | A/AAAA for names of kept NS records (glue), inside the zone        |
 //!
+//! DNSSEC records ride along with what they belong to, so the validator
+//! sees them (RFC 4035 §3.1): an RRSIG is kept when its owner and covered
+//! type are those of a kept RRset (the answer chain, the SOA, a DS, an
+//! NSEC or NSEC3); in the authority section a DS RRset is kept at the owner
+//! of the kept referral NS set (the child's DS, served by the parent), and
+//! NSEC and NSEC3 records inside the zone are kept as denial proofs. None
+//! of them decides anything here: they are evidence for the validator.
+//!
 //! Everything else (a bogus A for a name in another TLD, an NS RRset for a
 //! zone the server does not serve, an upward referral, records of other
 //! classes) is dropped with a reason, never used and never cached. A CNAME
@@ -31,6 +39,7 @@
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 
+use hickory_proto::dnssec::rdata::DNSSECRData;
 use hickory_proto::op::{Message, Query, ResponseCode};
 use hickory_proto::rr::{DNSClass, Name, RData, Record, RecordType};
 
@@ -98,6 +107,9 @@ pub struct Scrubbed {
     referral_ns: Vec<Record>,
     soa: Option<Record>,
     glue: Vec<Record>,
+    ds: Vec<Record>,
+    denial: Vec<Record>,
+    signatures: Vec<Record>,
     dropped: Vec<Dropped>,
 }
 
@@ -153,9 +165,29 @@ impl Scrubbed {
     pub fn glue(&self) -> &[Record] {
         &self.glue
     }
+    /// The DS RRset of a referral's child zone, from the authority section.
+    pub fn ds(&self) -> &[Record] {
+        &self.ds
+    }
+    /// NSEC and NSEC3 records from the authority section (denial proofs).
+    pub fn denial(&self) -> &[Record] {
+        &self.denial
+    }
+    /// RRSIGs covering kept RRsets, from the answer and authority sections.
+    pub fn signatures(&self) -> &[Record] {
+        &self.signatures
+    }
     /// What was removed, with reasons.
     pub fn dropped(&self) -> &[Dropped] {
         &self.dropped
+    }
+}
+
+/// The type an RRSIG record covers, if `record` is an RRSIG.
+pub fn covered_type(record: &Record) -> Option<RecordType> {
+    match &record.data {
+        RData::DNSSEC(DNSSECRData::RRSIG(rrsig)) => Some(rrsig.input().type_covered),
+        _ => None,
     }
 }
 
@@ -187,17 +219,46 @@ pub fn scrub_with(mut reply: Message, zone: &Name, question: &Query, max_links: 
     let mut dropped = Vec::new();
     let in_zone = |name: &Name| zone.zone_of(name);
 
+    // RRSIGs are judged after the RRsets they cover (unless RRSIG itself
+    // was asked for).
+    let mut rrsigs = Vec::new();
+    let answers = if qtype == RecordType::RRSIG {
+        reply.answers
+    } else {
+        let (sigs, rest) = reply
+            .answers
+            .into_iter()
+            .partition(|r| r.record_type() == RecordType::RRSIG);
+        rrsigs = sigs;
+        rest
+    };
     let Chain {
         records: chain,
         final_name,
         synthesised,
-    } = answer_chain(reply.answers, &qname, qtype, zone, max_links, &mut dropped);
+    } = answer_chain(answers, &qname, qtype, zone, max_links, &mut dropped);
 
     let mut referral_ns: Vec<Record> = Vec::new();
     let mut soa: Option<Record> = None;
+    let mut ds_candidates = Vec::new();
+    let mut denial = Vec::new();
     for record in reply.authorities {
+        let dnssec = matches!(
+            record.record_type(),
+            RecordType::RRSIG | RecordType::DS | RecordType::NSEC | RecordType::NSEC3
+        );
+        if dnssec && record.dns_class == DNSClass::IN && in_zone(&record.name) {
+            match record.record_type() {
+                RecordType::RRSIG => rrsigs.push(record),
+                RecordType::DS => ds_candidates.push(record),
+                _ => denial.push(record),
+            }
+            continue;
+        }
         let reason = if record.dns_class != DNSClass::IN {
             Some(DropReason::WrongClass)
+        } else if dnssec {
+            Some(DropReason::OutOfBailiwick)
         } else if !matches!(record.record_type(), RecordType::NS | RecordType::SOA) {
             Some(DropReason::UnexpectedType)
         } else if !in_zone(&record.name) {
@@ -232,6 +293,43 @@ pub fn scrub_with(mut reply: Message, zone: &Name, question: &Query, max_links: 
                 });
             }
             _ => referral_ns.push(record),
+        }
+    }
+
+    // A DS RRset belongs to the child of a referral (RFC 4035 §3.1.4),
+    // strictly below the zone asked.
+    let mut ds = Vec::new();
+    for record in ds_candidates {
+        let at_child = referral_ns
+            .first()
+            .is_some_and(|ns| ns.name == record.name && record.name != *zone);
+        if at_child {
+            ds.push(record);
+        } else {
+            dropped.push(Dropped {
+                record,
+                reason: DropReason::NotOnQueryPath,
+            });
+        }
+    }
+    // An RRSIG is kept with the kept RRset it covers: same owner (without
+    // case), same type.
+    let mut covered: HashSet<(Name, RecordType)> = HashSet::new();
+    for record in chain.iter().chain(&soa).chain(&ds).chain(&denial) {
+        covered.insert((record.name.clone(), record.record_type()));
+    }
+    let mut signatures = Vec::new();
+    for record in rrsigs {
+        let kept = record.dns_class == DNSClass::IN
+            && in_zone(&record.name)
+            && covered_type(&record).is_some_and(|t| covered.contains(&(record.name.clone(), t)));
+        if kept {
+            signatures.push(record);
+        } else {
+            dropped.push(Dropped {
+                record,
+                reason: DropReason::NotOnAnswerChain,
+            });
         }
     }
 
@@ -273,6 +371,9 @@ pub fn scrub_with(mut reply: Message, zone: &Name, question: &Query, max_links: 
         referral_ns,
         soa,
         glue,
+        ds,
+        denial,
+        signatures,
         dropped,
     }
 }
@@ -484,6 +585,100 @@ pub(crate) mod tests {
         m.authorities = auth;
         m.additionals = add;
         (m, q)
+    }
+
+    /// An RRSIG over `covered` at `owner` signed by `signer` (the signature
+    /// bytes are not checked here).
+    pub(crate) fn rrsig(owner: &str, covered: RecordType, signer: &str) -> Record {
+        use hickory_proto::dnssec::Algorithm;
+        use hickory_proto::dnssec::rdata::RRSIG;
+        use hickory_proto::dnssec::rdata::sig::SigInput;
+        use hickory_proto::rr::SerialNumber;
+        let input = SigInput {
+            type_covered: covered,
+            algorithm: Algorithm::ECDSAP256SHA256,
+            num_labels: n(owner).num_labels(),
+            original_ttl: 300,
+            sig_expiration: SerialNumber::new(2_000_000_000),
+            sig_inception: SerialNumber::new(1_000_000_000),
+            key_tag: 4242,
+            signer_name: n(signer),
+        };
+        let data = RRSIG::from_sig(input, vec![0; 64]);
+        Record::from_rdata(n(owner), 300, RData::DNSSEC(DNSSECRData::RRSIG(data)))
+    }
+
+    #[test]
+    fn dnssec_records_ride_with_what_they_belong_to() {
+        use hickory_proto::dnssec::rdata::{DS, NSEC};
+        use hickory_proto::dnssec::{Algorithm, DigestType};
+        let ds = |owner: &str| {
+            let data = DS::new(
+                1,
+                Algorithm::ECDSAP256SHA256,
+                DigestType::SHA256,
+                vec![7; 32],
+            );
+            Record::from_rdata(n(owner), 300, RData::DNSSEC(DNSSECRData::DS(data)))
+        };
+        let nsec = |owner: &str, next: &str| {
+            let data = NSEC::new(n(next), [RecordType::NS, RecordType::DS]);
+            Record::from_rdata(n(owner), 300, RData::DNSSEC(DNSSECRData::NSEC(data)))
+        };
+        // A signed referral from tld1 to a.tld1, with poison around it.
+        let (m, q) = reply(
+            "www.a.tld1.",
+            false,
+            vec![],
+            vec![
+                ns("a.tld1.", "ns1.a.tld1."),
+                ds("a.tld1."),
+                rrsig("a.tld1.", RecordType::DS, "tld1."),
+                ds("b.tld1."),
+                rrsig("b.tld1.", RecordType::DS, "tld1."),
+                nsec("a.tld1.", "b.tld1."),
+                rrsig("a.tld1.", RecordType::NSEC, "tld1."),
+                nsec("evil.tld3.", "zz.tld3."),
+                rrsig("a.tld1.", RecordType::NS, "tld1."),
+            ],
+            vec![a("ns1.a.tld1.", "192.0.2.1")],
+        );
+        let s = scrub(m, &n("tld1."), &q);
+        assert_eq!(s.ds().len(), 1);
+        assert_eq!(s.ds()[0].name, n("a.tld1."));
+        assert_eq!(s.denial().len(), 1, "the out-of-zone NSEC is dropped");
+        let covered: Vec<(Name, RecordType)> = s
+            .signatures()
+            .iter()
+            .map(|r| (r.name.clone(), covered_type(r).unwrap()))
+            .collect();
+        assert_eq!(
+            covered,
+            [
+                (n("a.tld1."), RecordType::DS),
+                (n("a.tld1."), RecordType::NSEC)
+            ],
+            "RRSIGs over kept RRsets only: not over the dropped DS or the NS"
+        );
+        assert_eq!(s.glue().len(), 1);
+
+        // An answer: its RRSIG kept, one over a type not answered dropped.
+        let (m, q) = reply(
+            "www.a.tld1.",
+            true,
+            vec![
+                a("www.a.tld1.", "192.0.2.10"),
+                rrsig("www.a.tld1.", RecordType::A, "a.tld1."),
+                rrsig("www.a.tld1.", RecordType::AAAA, "a.tld1."),
+                rrsig("other.a.tld1.", RecordType::A, "a.tld1."),
+            ],
+            vec![],
+            vec![],
+        );
+        let s = scrub(m, &n("a.tld1."), &q);
+        assert_eq!(s.chain().len(), 1);
+        assert_eq!(s.signatures().len(), 1);
+        assert_eq!(covered_type(&s.signatures()[0]), Some(RecordType::A));
     }
 
     #[test]
