@@ -208,6 +208,15 @@ pub fn queries() -> Vec<(&'static str, Vec<u8>)> {
     cookie.extend_from_slice(&[0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0, 0, 12, 0, 10, 0, 8]);
     cookie.extend_from_slice(&[1, 2, 3, 4, 5, 6, 7, 8]);
     out.push(("edns-cookie.bin", cookie));
+
+    // 100 questions, the 99 after the first a compression pointer to it:
+    // 600 bytes that decode to 26 KB of names.
+    let mut pointers = wire(&query(0x0152, &long, RecordType::A));
+    pointers[4..6].copy_from_slice(&100u16.to_be_bytes());
+    for _ in 1..100 {
+        pointers.extend_from_slice(&[0xC0, 0x0C, 0, 1, 0, 1]);
+    }
+    out.push(("questions-compressed-100.bin", pointers));
     out
 }
 
