@@ -404,6 +404,33 @@ mod tests {
     }
 
     #[test]
+    fn the_encoded_reply_check_flags_opt_question_and_tc_mistakes() {
+        let mut query = Message::from_vec(&query_bytes()).expect("decode");
+        query.set_edns(hickory_proto::op::Edns::new());
+        let echo = Echo::of_header(&query_bytes()).expect("a header");
+        let good = packet::error_reply(&query, ResponseCode::ServFail);
+        assert_eq!(
+            check_encoded(&good, Limit::Stream, echo, Some(&query)),
+            Ok(())
+        );
+
+        let mut no_opt = good.clone();
+        no_opt.edns = None;
+        let error = check_encoded(&no_opt, Limit::Stream, echo, Some(&query)).unwrap_err();
+        assert!(error.contains("OPT"), "{error}");
+
+        let mut other_question = good.clone();
+        other_question.queries[0].set_query_type(RecordType::MX);
+        let error = check_encoded(&other_question, Limit::Stream, echo, Some(&query)).unwrap_err();
+        assert!(error.contains("question"), "{error}");
+
+        let mut tc = good.clone();
+        tc.metadata.truncation = true;
+        let error = check_encoded(&tc, Limit::Stream, echo, Some(&query)).unwrap_err();
+        assert!(error.contains("TC=1 over TCP"), "{error}");
+    }
+
+    #[test]
     fn the_target_holds_for_a_good_query_and_its_seeds() {
         assert!(target(&query_bytes()).is_ok());
         assert!(target(&[]).is_ok());
