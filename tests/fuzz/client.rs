@@ -29,6 +29,7 @@ use rootwalk::server::handler::{Handler, Immediate, Transport};
 use rootwalk::server::packet::{
     self, HEADER_LEN, Limit, TCP_MESSAGE_MAX, UDP_PAYLOAD_MAX, UDP_PAYLOAD_PLAIN, Verdict,
 };
+use rootwalk::server::policy::{Policy, PolicyCell};
 use rootwalk::server::{Acl, Counters, ServeLimits};
 
 use crate::mutate::fnv;
@@ -297,7 +298,7 @@ fn handler() -> &'static Handler {
         let config = ResolverConfig::new(RootHints::iana(), 53, Limits::default());
         let handler = Handler::new(
             Resolver::new(config),
-            Acl::loopback(),
+            Arc::new(PolicyCell::new(Policy::new(Acl::loopback()))),
             Arc::new(Counters::default()),
             ServeLimits::default(),
             runtime.handle().clone(),
