@@ -11,6 +11,20 @@
 //!   RTT, consecutive timeouts, and the zones it is lame for.
 //! - [`versions`]: change counters by owner name, so copies of cached data
 //!   kept elsewhere can tell whether they are still current.
+//! - `wire`: keys as lowercased wire-format names, built on the stack.
+//!
+//! # Bounded in bytes
+//!
+//! Every cache is built on `ShardedLru`, which charges each entry its
+//! heap cost ([`entry_charge`]: the LRU node, a worst-case hash-table
+//! share, and every heap chunk the key and value own, rounded as glibc's
+//! malloc rounds it) against a byte budget, and evicts the least recently
+//! used entries until it fits. The count is always the sum of the charges.
+//! Data is kept compact to make the budget go far: an RRset is one
+//! allocation of wire-format bytes (see [`rrset`]), decoded on read; names
+//! in keys are wire-format bytes, not hickory `Name`s. Measured with
+//! `examples/cache_rss.rs`: 80,000 one-record A RRsets grow RSS by about
+//! 141 bytes each (each is charged 152).
 //!
 //! Every cache takes `&self` and hides its own locks, so the resolver can
 //! share one through an `Arc` across tokio tasks. Locks are `std::sync::Mutex`
