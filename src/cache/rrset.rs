@@ -23,7 +23,7 @@ use std::hash::{Hash, Hasher};
 use std::time::Duration;
 
 use hickory_proto::rr::{DNSClass, Name, RData, Record, RecordType};
-use hickory_proto::serialize::binary::{BinDecodable, Restrict};
+use hickory_proto::serialize::binary::Restrict;
 use hickory_proto::serialize::binary::{BinDecoder, BinEncodable, BinEncoder, NameEncoding};
 use tokio::time::Instant;
 
@@ -121,7 +121,8 @@ impl HeapSize for Meta {
 #[derive(Debug, Clone, PartialEq)]
 pub struct CachedRrset {
     /// The records, each with its TTL set to the seconds remaining. The
-    /// owner name comes back lowercased (RFC 4343: case carries no meaning).
+    /// owner name is spelled as it was asked for (the cache compares names
+    /// without case, RFC 4343, and keeps only the lowercased form).
     pub records: Vec<Record>,
     /// Credibility of the data when it was stored.
     pub trust: Trust,
@@ -244,7 +245,7 @@ impl RrsetCache {
             }
             let (blob, meta) = shard.get_key_value(key)?;
             let meta = *meta;
-            match decode(blob, rtype, class, ttl) {
+            match decode(blob, name, rtype, class, ttl) {
                 Some(records) => Some(CachedRrset {
                     records,
                     trust: meta.trust,
@@ -341,13 +342,17 @@ fn encode(records: &[Record]) -> Option<Blob> {
     Some(Blob(blob.into_boxed_slice()))
 }
 
-/// The records of `blob`, owner from its key, each with `ttl`; `None` if
-/// the bytes do not decode.
-fn decode(blob: &Blob, rtype: RecordType, class: DNSClass, ttl: u32) -> Option<Vec<Record>> {
-    let key = blob.key();
-    let owner = Name::read(&mut BinDecoder::new(key.get(..key.len().checked_sub(4)?)?)).ok()?;
+/// The records of `blob`, owned by `owner` (its key's name, in the case
+/// asked), each with `ttl`; `None` if the bytes do not decode.
+fn decode(
+    blob: &Blob,
+    owner: &Name,
+    rtype: RecordType,
+    class: DNSClass,
+    ttl: u32,
+) -> Option<Vec<Record>> {
     let mut decoder = BinDecoder::new(blob.records());
-    let mut records = Vec::new();
+    let mut records = Vec::with_capacity(1);
     while !decoder.is_empty() {
         let length = decoder.read_u16().ok()?.unverified();
         // As `Record::read` does: empty rdata is RFC 2136's "any".
