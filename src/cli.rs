@@ -69,6 +69,10 @@ pub struct LabArgs {
     /// Also write the lab's root hints (named.root format) to this file.
     #[arg(long, value_name = "FILE")]
     pub hints_out: Option<PathBuf>,
+    /// Also write the lab's trust anchor (the signed root's DS, in
+    /// Unbound `trust-anchor-file` format) to this file.
+    #[arg(long, value_name = "FILE")]
+    pub anchor_out: Option<PathBuf>,
 }
 
 /// Where upstream queries go: the real root, a hints file, or the lab.

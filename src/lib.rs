@@ -19,6 +19,8 @@
 //!   IDs, strict reply matching, TC=1 retried over TCP.
 //! - [`trace`]: the observer the engine reports typed events to, the
 //!   recorder that turns them into a tree, and its renderers.
+//! - [`validate`]: DNSSEC validation as pure functions (trust anchors,
+//!   DS/DNSKEY, RRSIGs, NSEC and NSEC3 proofs), with the KeyTrap limits.
 //!
 //! The faces, on top:
 //!
@@ -56,3 +58,4 @@ pub mod question;
 pub mod resolve;
 pub mod server;
 pub mod trace;
+pub mod validate;

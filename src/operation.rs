@@ -85,7 +85,12 @@ pub async fn run(command: Command) -> Result<ExitCode, CliError> {
     match command {
         Command::Lab(args) => {
             let config = LabConfig::try_from(&args)?;
-            crate::lab::run(config, args.hints_out.as_deref()).await?;
+            crate::lab::run(
+                config,
+                args.hints_out.as_deref(),
+                args.anchor_out.as_deref(),
+            )
+            .await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Resolve(args) => resolve(&args).await,

@@ -733,25 +733,37 @@ async fn bad_manifests_name_file_line_and_problem() {
 async fn run_writes_hints_with_header_and_rejects_bad_prefix() {
     let scratch = Scratch::new(&[]);
     let hints_out = scratch.0.join("lab.hints");
+    let anchor_out = scratch.0.join("lab.anchor");
     let prefix = format!(
         "127.{}.{}",
         rand::random_range(100..=250u8),
-        rand::random::<u8>()
+        rand::random_range(0..=248u8)
     );
     let args = rootwalk::cli::LabArgs {
         port: Some(0),
         prefix: Some(prefix.clone()),
         manifest: None,
         hints_out: Some(hints_out.clone()),
+        anchor_out: Some(anchor_out.clone()),
     };
     // `run` serves until Ctrl-C; the timeout stands in for it.
     let config = LabConfig::try_from(&args).unwrap();
     let outcome = tokio::time::timeout(
-        Duration::from_millis(300),
-        rootwalk::lab::run(config, args.hints_out.as_deref()),
+        Duration::from_millis(1500),
+        rootwalk::lab::run(
+            config,
+            args.hints_out.as_deref(),
+            args.anchor_out.as_deref(),
+        ),
     )
     .await;
     assert!(outcome.is_err(), "run ended early: {outcome:?}");
+    let anchor = rootwalk::validate::anchor::TrustAnchors::from_file(&anchor_out).unwrap();
+    assert_eq!(
+        anchor.ds_for(&Name::root()).len(),
+        1,
+        "the signed root's DS"
+    );
     let text = std::fs::read_to_string(&hints_out).unwrap();
     assert!(text.contains("dig @"), "{text}");
     let hints = RootHints::parse(&text, "lab.hints").unwrap();

@@ -2,9 +2,9 @@
 //!
 //! Reads every source file under `src/` and fails when a module names a
 //! layer it must not know: the engine and its parts (`resolve`, `cache`,
-//! `net`, `trace`, `config.rs`) never name a face (`server`, `lab`, `cli`,
-//! `bench`, `check`, `operation`); `cache`, `net` and `trace` never name
-//! `resolve`; the daemon and the lab never name the command line.
+//! `net`, `trace`, `validate`, `config.rs`) never name a face (`server`,
+//! `lab`, `cli`, `bench`, `check`, `operation`); `cache`, `net`, `trace`
+//! and `validate` never name `resolve`; the daemon and the lab never name the command line.
 
 use std::path::{Path, PathBuf};
 
@@ -15,10 +15,10 @@ const FACES: &[&str] = &["server", "lab", "cli", "bench", "check", "operation"];
 fn rules() -> Vec<(&'static [&'static str], Vec<&'static str>)> {
     vec![
         (
-            &["resolve", "cache", "net", "trace", "config.rs"],
+            &["resolve", "cache", "net", "trace", "validate", "config.rs"],
             FACES.to_vec(),
         ),
-        (&["cache", "net", "trace"], vec!["resolve"]),
+        (&["cache", "net", "trace", "validate"], vec!["resolve"]),
         (&["server", "lab"], vec!["cli", "operation"]),
     ]
 }

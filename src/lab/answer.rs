@@ -1,6 +1,7 @@
 //! Turns one query into the reply one lab server sends: header rules, the
 //! choice of zone, the faults that change content, EDNS and the UDP size
-//! limit. Pure: no sockets, no clocks.
+//! limit, and for DO=1 queries to signed zones the RRSIGs and denial
+//! proofs ([`super::zone::secure`]). Pure: no sockets, no clocks.
 
 use std::net::Ipv4Addr;
 use std::sync::Arc;
@@ -11,6 +12,7 @@ use hickory_proto::rr::rdata::A;
 use hickory_proto::rr::{DNSClass, Name, RData, Record, RecordType};
 
 use super::manifest::Faults;
+use super::zone::secure::is_dnssec_type;
 use super::zone::{LookupKind, ServedZone};
 
 /// UDP payload limit without EDNS (RFC 1035 §4.2.1).
@@ -97,9 +99,11 @@ impl Responder {
             reply.metadata.response_code = ResponseCode::FormErr;
             return reply;
         }
-        if query.edns.is_some() {
+        if let Some(asked) = &query.edns {
             let mut edns = Edns::new();
             edns.set_max_payload(UDP_LIMIT_EDNS);
+            // The DO bit is echoed (RFC 3225 §3).
+            edns.set_dnssec_ok(asked.flags().dnssec_ok);
             reply.set_edns(edns);
         }
         let rcode = self.fill(query, &mut reply);
@@ -161,7 +165,14 @@ impl Responder {
                 rcode
             }
             None => {
-                let lookup = zone.lookup(qname, question.query_type());
+                let qtype = question.query_type();
+                let mut lookup = zone.lookup(qname, qtype);
+                if dnssec_ok(query) {
+                    zone.add_dnssec(qname, &mut lookup);
+                } else if qtype == RecordType::ANY {
+                    // DNSSEC records only when asked for (RFC 4035 §3.2.1).
+                    lookup.answers.retain(|r| !is_dnssec_type(r.record_type()));
+                }
                 reply.metadata.authoritative = lookup.kind != LookupKind::Referral;
                 reply.answers = lookup.answers;
                 reply.authorities = lookup.authorities;
@@ -181,6 +192,11 @@ impl Responder {
         }
         rcode
     }
+}
+
+/// Whether `query` asks for DNSSEC records: EDNS with DO=1 (RFC 3225).
+pub fn dnssec_ok(query: &Message) -> bool {
+    query.edns.as_ref().is_some_and(|e| e.flags().dnssec_ok)
 }
 
 /// The two forged replies a `spoof` server sends before the real one: a

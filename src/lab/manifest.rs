@@ -10,7 +10,9 @@ use std::ops::Range;
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use hickory_proto::dnssec::Algorithm;
 
 use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::rdata::{A, AAAA, NS};
@@ -21,6 +23,7 @@ use toml::Spanned;
 
 use super::dname;
 use super::error::LabError;
+use super::zone::sign::{Denial, SignFault, SignSpec, ZoneKeys, ds_record, sign};
 use super::zone::{ServedZone, Zone};
 
 /// The prefix the manifest and zone files are written for.
@@ -28,7 +31,8 @@ pub const DEFAULT_PREFIX: [u8; 3] = [127, 53, 0];
 
 /// How many consecutive /24 blocks a lab may use: addresses are written in
 /// 127.53.0.0/21 (`127.53.K.x`, K < 8), so a few servers can sit in another
-/// /24, as RFC 2182's advice on network diversity wants; `127.53.K.x` maps
+/// /24, as RFC 2182's advice on network diversity wants, and the DNSSEC
+/// zones have a block of their own (127.53.5.0/24); `127.53.K.x` maps
 /// to `<a>.<b>.<c+K>.x` under the prefix `a.b.c`.
 pub const LAB_BLOCKS: u8 = 8;
 
@@ -118,6 +122,9 @@ pub struct LabSpec {
     pub servers: Vec<ServerSpec>,
     /// Every `[[zone]]`, in manifest order.
     pub zones: Vec<Arc<ServedZone>>,
+    /// The DS records of the signed root's KSK: the lab's trust anchor
+    /// (empty when the root is not signed).
+    pub anchor: Vec<Record>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -138,6 +145,12 @@ struct ZoneDef {
     /// Names a second version of a zone (a server that missed an update),
     /// which servers then list by this key instead of the origin.
     variant: Option<Spanned<String>>,
+    /// Signs the zone at start-up: `ecdsa`, `ed25519` (both with NSEC),
+    /// `nsec3` or `nsec3-optout` (P-256 keys).
+    signed: Option<Spanned<String>>,
+    /// Breaks the signed zone on purpose: `bad-rrsig`, `expired`,
+    /// `ds-mismatch` or `zsk-only`.
+    dnssec_fault: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -260,6 +273,7 @@ impl Reader {
 
         let mut zones: BTreeMap<String, Arc<ServedZone>> = BTreeMap::new();
         let mut in_order = Vec::new();
+        let mut to_sign = Vec::new();
         for zone_def in &def.zone {
             let origin = self.name(&zone_def.origin, "zone origin")?;
             let key = match &zone_def.variant {
@@ -292,9 +306,13 @@ impl Reader {
             })?;
             let zone = parse_zone(&text, &file_name, &origin, prefix)?;
             let zone = Arc::new(ServedZone::new(zone));
+            if let Some(spec) = self.sign_spec(zone_def)? {
+                to_sign.push((Arc::clone(&zone), spec, file_name));
+            }
             in_order.push(Arc::clone(&zone));
             zones.insert(key, zone);
         }
+        let anchor = sign_zones(&to_sign, &in_order)?;
 
         let mut names: Vec<(Name, IpAddr)> = Vec::new();
         let mut servers = Vec::new();
@@ -351,7 +369,54 @@ impl Reader {
         Ok(LabSpec {
             servers: out,
             zones: in_order,
+            anchor,
         })
+    }
+
+    /// How `zone_def` wants its zone signed, if at all.
+    fn sign_spec(&self, zone_def: &ZoneDef) -> Result<Option<SignSpec>, LabError> {
+        let fault = match &zone_def.dnssec_fault {
+            None => None,
+            Some(text) => Some(match text.get_ref().as_str() {
+                "bad-rrsig" => SignFault::BadRrsig,
+                "expired" => SignFault::Expired,
+                "ds-mismatch" => SignFault::DsMismatch,
+                "zsk-only" => SignFault::ZskOnly,
+                other => {
+                    return Err(self.error(
+                        Some(text.span()),
+                        format!(
+                            "unknown dnssec_fault `{other}` (bad-rrsig, expired, ds-mismatch, zsk-only)"
+                        ),
+                    ));
+                }
+            }),
+        };
+        let Some(text) = &zone_def.signed else {
+            if let Some(text) = &zone_def.dnssec_fault {
+                return Err(
+                    self.error(Some(text.span()), "dnssec_fault needs `signed`".to_string())
+                );
+            }
+            return Ok(None);
+        };
+        let (algorithm, denial) = match text.get_ref().as_str() {
+            "ecdsa" => (Algorithm::ECDSAP256SHA256, Denial::Nsec),
+            "ed25519" => (Algorithm::ED25519, Denial::Nsec),
+            "nsec3" => (Algorithm::ECDSAP256SHA256, Denial::Nsec3 { opt_out: false }),
+            "nsec3-optout" => (Algorithm::ECDSAP256SHA256, Denial::Nsec3 { opt_out: true }),
+            other => {
+                return Err(self.error(
+                    Some(text.span()),
+                    format!("unknown signed = `{other}` (ecdsa, ed25519, nsec3, nsec3-optout)"),
+                ));
+            }
+        };
+        Ok(Some(SignSpec {
+            algorithm,
+            denial,
+            fault,
+        }))
     }
 
     /// A server address: IPv4 in 127.53.0.0/21 (rewritten under `prefix`)
@@ -492,6 +557,55 @@ fn rewrite_record(mut record: Record, prefix: [u8; 3]) -> Record {
         record.data = RData::A(A(rewrite(a.0, prefix)));
     }
     record
+}
+
+/// Signs the zones in `to_sign` (zone, how, file name): keys for each, the
+/// DS of each (or, for `ds-mismatch`, of a key it does not have) added to
+/// every zone of `all` that delegates it, then every zone signed. Returns
+/// the root's DS records when the root is signed: the lab's trust anchor.
+fn sign_zones(
+    to_sign: &[(Arc<ServedZone>, SignSpec, String)],
+    all: &[Arc<ServedZone>],
+) -> Result<Vec<Record>, LabError> {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as u32)
+        .unwrap_or(0);
+    let failed = |file: &str, problem: String| LabError::Zone {
+        file: file.to_string(),
+        line: None,
+        problem,
+    };
+    let mut keys = Vec::with_capacity(to_sign.len());
+    for (served, spec, file) in to_sign {
+        let origin = served.origin().clone();
+        let zone_keys = ZoneKeys::generate(&origin, spec.algorithm).map_err(|p| failed(file, p))?;
+        let ds = if spec.fault == Some(SignFault::DsMismatch) {
+            let stranger =
+                ZoneKeys::generate(&origin, spec.algorithm).map_err(|p| failed(file, p))?;
+            ds_record(&origin, stranger.ksk())
+        } else {
+            zone_keys.ds(&origin)
+        }
+        .map_err(|p| failed(file, p))?;
+        for parent in all.iter().filter(|p| p.current().delegates(&origin)) {
+            let zone = parent
+                .current()
+                .with_records(vec![ds.clone()])
+                .map_err(|p| failed(file, p))?;
+            parent.replace(zone).map_err(|p| failed(file, p))?;
+        }
+        keys.push(zone_keys);
+    }
+    let mut anchor = Vec::new();
+    for ((served, spec, file), zone_keys) in to_sign.iter().zip(&keys) {
+        let signed = sign(&served.current(), zone_keys, *spec, now).map_err(|p| failed(file, p))?;
+        served.replace(signed).map_err(|p| failed(file, p))?;
+        if served.origin().is_root() {
+            anchor.push(zone_keys.ds(&Name::root()).map_err(|p| failed(file, p))?);
+        }
+    }
+    Ok(anchor)
 }
 
 /// Parses a zone file into a [`Zone`], rewriting lab addresses.

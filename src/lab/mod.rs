@@ -7,7 +7,11 @@
 //!   [`manifest::LabSpec`]; lab addresses are written for 127.53.0.0/21 and
 //!   rewritten under the configured prefix.
 //! - [`dname`]: DNAME records, which hickory cannot parse or type.
-//! - [`zone`]: one zone's data and the authoritative lookup (pure).
+//! - [`zone`]: one zone's data and the authoritative lookup (pure); zones
+//!   the manifest marks `signed` are signed at start-up with generated
+//!   keys ([`zone::sign`]) and answer DO=1 queries with RRSIGs and
+//!   NSEC/NSEC3 proofs ([`zone::secure`]); the signed root's DS is the
+//!   lab's trust anchor ([`Lab::trust_anchor`]).
 //! - [`answer`]: one query in, one reply out: header rules, faults, EDNS,
 //!   the UDP size limit (pure).
 //! - [`server`]: sockets, latency, spoofing, the query log.
@@ -43,6 +47,7 @@ use self::manifest::{DEFAULT_PREFIX, LabSpec, MAX_PREFIX_THIRD_OCTET, ServerSpec
 use self::server::{Bound, FirstQueries, QueryLog, Server};
 use self::zone::ServedZone;
 use crate::resolve::hints::{HintServer, RootHints};
+use crate::validate::anchor::TrustAnchors;
 
 /// The built-in lab's files (`testdata/lab/`), compiled in so the lab works
 /// from any working directory.
@@ -215,6 +220,38 @@ pub const BUILTIN_FILES: &[(&str, &str)] = &[
         "void.tld2.zone",
         include_str!("../../testdata/lab/void.tld2.zone"),
     ),
+    (
+        "badsig.tld1.zone",
+        include_str!("../../testdata/lab/badsig.tld1.zone"),
+    ),
+    (
+        "expired.tld1.zone",
+        include_str!("../../testdata/lab/expired.tld1.zone"),
+    ),
+    (
+        "dsmismatch.tld1.zone",
+        include_str!("../../testdata/lab/dsmismatch.tld1.zone"),
+    ),
+    (
+        "zskonly.tld1.zone",
+        include_str!("../../testdata/lab/zskonly.tld1.zone"),
+    ),
+    (
+        "unsigned.tld1.zone",
+        include_str!("../../testdata/lab/unsigned.tld1.zone"),
+    ),
+    (
+        "hop.tld1.zone",
+        include_str!("../../testdata/lab/hop.tld1.zone"),
+    ),
+    (
+        "optout.tld2.zone",
+        include_str!("../../testdata/lab/optout.tld2.zone"),
+    ),
+    (
+        "insecure.optout.tld2.zone",
+        include_str!("../../testdata/lab/insecure.optout.tld2.zone"),
+    ),
 ];
 
 /// The RTO floor a resolver should use against the lab (`--lab`, the lab
@@ -327,6 +364,7 @@ pub struct Lab {
     servers: Vec<(Name, IpAddr)>,
     latencies: Vec<(IpAddr, Duration)>,
     hints: RootHints,
+    anchor: TrustAnchors,
     zones: Vec<Arc<ServedZone>>,
     has_ipv6: bool,
     log: Arc<QueryLog>,
@@ -386,6 +424,7 @@ impl Lab {
             .map(|s| (s.name.clone(), s.address))
             .collect();
         let hints = root_hints(&spec);
+        let anchor = TrustAnchors::from_records(&spec.anchor);
         let delay = |s: &ServerSpec| {
             if latency || s.faults.slow {
                 s.latency
@@ -423,6 +462,7 @@ impl Lab {
             servers,
             latencies,
             hints,
+            anchor,
             zones,
             has_ipv6,
             log,
@@ -444,6 +484,13 @@ impl Lab {
     /// The root servers (those serving `.`) with their addresses.
     pub fn hints(&self) -> RootHints {
         self.hints.clone()
+    }
+
+    /// The lab's trust anchor: the DS records of the root's KSK, generated
+    /// at start-up (empty when the manifest does not sign the root). Give
+    /// it to a validator ([`crate::validate`]) as its root anchor.
+    pub fn trust_anchor(&self) -> TrustAnchors {
+        self.anchor.clone()
     }
 
     /// The address of the lab server named `server_name` (trailing dot
@@ -644,17 +691,27 @@ pub fn parse_prefix(text: &str) -> Result<[u8; 3], LabError> {
 }
 
 /// `rootwalk lab`: start the lab with `config`, print (and, with
-/// `hints_out`, write) its root hints with a short header, and serve until
-/// Ctrl-C.
-pub async fn run(config: LabConfig, hints_out: Option<&Path>) -> Result<(), LabError> {
+/// `hints_out`, write) its root hints with a short header, write its trust
+/// anchor to `anchor_out`, and serve until Ctrl-C.
+pub async fn run(
+    config: LabConfig,
+    hints_out: Option<&Path>,
+    anchor_out: Option<&Path>,
+) -> Result<(), LabError> {
     let lab = Lab::start(config).await?;
     let text = lab.hints_file();
     print!("{text}");
-    if let Some(path) = hints_out {
-        std::fs::write(path, &text).map_err(|source| LabError::Io {
+    let write = |path: &Path, text: &str| {
+        std::fs::write(path, text).map_err(|source| LabError::Io {
             path: path.display().to_string(),
             source,
-        })?;
+        })
+    };
+    if let Some(path) = hints_out {
+        write(path, &text)?;
+    }
+    if let Some(path) = anchor_out {
+        write(path, &lab.trust_anchor().to_text())?;
     }
     tokio::signal::ctrl_c().await.map_err(LabError::Signal)?;
     drop(lab);

@@ -2,7 +2,11 @@
 //! zone cuts and glue, exact answers, CNAME chase, DNAME substitution
 //! (RFC 6672 §3), wildcards (RFC 4592), NODATA and NXDOMAIN with the SOA
 //! (RFC 2308); and [`ServedZone`], the version of a zone the servers answer
-//! from, which the lab can replace while it runs.
+//! from, which the lab can replace while it runs. Signing a zone and adding
+//! RRSIGs and denial proofs to replies live in [`sign`] and [`secure`].
+
+pub mod secure;
+pub mod sign;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
@@ -24,6 +28,9 @@ pub struct Zone {
     /// DNAME records by lowercased owner, with their decoded target (the
     /// records themselves are in `nodes` too, for DNAME and ANY queries).
     dnames: BTreeMap<Name, (Record, Name)>,
+    /// RRSIGs and the NSEC or NSEC3 chain when the zone is signed (DNSKEY,
+    /// NSEC3PARAM and DS records are in `nodes`).
+    dnssec: Option<Arc<secure::Signatures>>,
 }
 
 /// A zone as the servers serving it see it: a fixed origin and the current
@@ -155,12 +162,26 @@ impl Zone {
             soa,
             nodes,
             dnames,
+            dnssec: None,
         })
     }
 
     /// The zone's origin (lowercase).
     pub fn origin(&self) -> &Name {
         &self.origin
+    }
+
+    /// Every record of the zone (glue and DNAMEs included, RRSIGs and
+    /// NSEC/NSEC3 not), in owner order.
+    pub fn records(&self) -> Vec<Record> {
+        self.nodes.values().flatten().cloned().collect()
+    }
+
+    /// This zone with `extra` records added (unsigned: sign it again).
+    pub fn with_records(&self, extra: Vec<Record>) -> Result<Zone, String> {
+        let mut records = self.records();
+        records.extend(extra);
+        Zone::from_records(self.origin.clone(), records)
     }
 
     /// The SOA as sent in negative answers: TTL = min(SOA TTL, SOA minimum)
@@ -314,6 +335,7 @@ impl Zone {
                 .filter(|(owner, _)| keep(owner))
                 .map(|(owner, dname)| (owner.clone(), dname.clone()))
                 .collect(),
+            dnssec: self.dnssec.clone(),
         }
     }
 
