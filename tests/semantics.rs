@@ -183,16 +183,17 @@ async fn a_removed_delegation_disappears_when_the_parents_ttl_runs_out() {
     );
 }
 
-/// RFC 4035 §3.1.4.1: with a.tld1's cut cached, `a.tld1 DS` still goes to
-/// tld1's servers, whose NODATA carries tld1's SOA.
+/// RFC 4035 §3.1.4.1: with b.tld1's cut cached, `b.tld1 DS` still goes to
+/// tld1's servers, whose NODATA carries tld1's SOA. (b.tld1, not a.tld1:
+/// the lab signs a.tld1, so tld1 holds a DS for it.)
 #[tokio::test]
 async fn ds_is_asked_of_the_parent_even_with_the_child_cached() {
     let (lab, resolver) = setup().await;
-    resolve(&resolver, "www.a.tld1.", RecordType::A)
+    resolve(&resolver, "www.b.tld1.", RecordType::A)
         .await
         .unwrap();
     lab.clear_log();
-    let outcome = resolve(&resolver, "a.tld1.", RecordType::DS).await.unwrap();
+    let outcome = resolve(&resolver, "b.tld1.", RecordType::DS).await.unwrap();
     assert_eq!(
         (outcome.rcode, outcome.answers.len()),
         (ResponseCode::NoError, 0)
@@ -205,7 +206,7 @@ async fn ds_is_asked_of_the_parent_even_with_the_child_cached() {
     assert_eq!(log.len(), 1, "{log:?}");
     assert_eq!(
         (log[0].qname.clone(), log[0].qtype),
-        (name("a.tld1."), RecordType::DS)
+        (name("b.tld1."), RecordType::DS)
     );
     assert!(
         ["ns1.nic.tld1.", "ns2.nic.tld1."].contains(&log[0].server_name.to_string().as_str()),
