@@ -432,3 +432,31 @@ async fn do_zero_replies_carry_no_dnssec_records() {
         "{types:?}"
     );
 }
+
+/// Writes every signed zone of the built-in lab as zone text to the
+/// directory `$ROOTWALK_ZONE_DUMP`, for cross-checks with
+/// `ldns-verify-zone` or `dnssec-verify`. Ignored: run it by hand.
+#[test]
+#[ignore]
+fn dump_signed_zones_for_external_verifiers() {
+    use rootwalk::lab::manifest::{DEFAULT_PREFIX, Source, load};
+    let dir = std::env::var("ROOTWALK_ZONE_DUMP").expect("set ROOTWALK_ZONE_DUMP");
+    let spec = load(
+        Source::Builtin(rootwalk::lab::BUILTIN_FILES),
+        DEFAULT_PREFIX,
+    )
+    .unwrap();
+    for served in &spec.zones {
+        let zone = served.current();
+        if !zone.is_signed() {
+            continue;
+        }
+        let text: String = zone
+            .signed_records()
+            .iter()
+            .map(|r| format!("{r}\n"))
+            .collect();
+        let file = format!("{dir}/{}zone", zone.origin());
+        std::fs::write(file, text).unwrap();
+    }
+}

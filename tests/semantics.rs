@@ -184,7 +184,8 @@ async fn a_removed_delegation_disappears_when_the_parents_ttl_runs_out() {
 }
 
 /// RFC 4035 §3.1.4.1: with b.tld1's cut cached, `b.tld1 DS` still goes to
-/// tld1's servers, whose NODATA (b.tld1 is unsigned) carries tld1's SOA.
+/// tld1's servers, whose NODATA carries tld1's SOA. (b.tld1, not a.tld1:
+/// the lab signs a.tld1, so tld1 holds a DS for it.)
 #[tokio::test]
 async fn ds_is_asked_of_the_parent_even_with_the_child_cached() {
     let (lab, resolver) = setup().await;

@@ -5,7 +5,8 @@
 //!
 //! Insecure, not bogus, when no DS uses an algorithm and digest this
 //! validator implements (RFC 4035 §5.2, RFC 6840 §5.2, RFC 8624 §3).
-//! Limits: [`MAX_KEYS_PER_TAG`] keys tried per DS; revoked keys
+//! Limits: the first [`MAX_DS_RECORDS`] DS records only;
+//! [`MAX_KEYS_PER_TAG`] keys tried per DS; revoked keys
 //! (RFC 5011 §2.1) never match; a DS with digest type SHA-1 is used only
 //! when no other supported DS is present (RFC 4509 §3).
 
@@ -14,7 +15,9 @@ use hickory_proto::dnssec::{DigestType, Verifier};
 use hickory_proto::rr::{Name, Record};
 
 use super::sig::verify_with;
-use super::{BogusReason, MAX_KEYS_PER_TAG, Security, SigBudget, as_dnskey, as_rrsig};
+use super::{
+    BogusReason, MAX_DS_RECORDS, MAX_KEYS_PER_TAG, Security, SigBudget, as_dnskey, as_rrsig,
+};
 
 /// A zone's DNSKEY set, proven by the chain of trust: RRSIGs of the zone
 /// are checked against these keys.
@@ -115,7 +118,11 @@ pub fn verify_dnskeys(
     budget: &mut SigBudget,
 ) -> KeyVerdict {
     let zone = zone.to_lowercase();
-    let mut usable: Vec<&DS> = ds_set.iter().filter(|ds| ds_supported(ds)).collect();
+    let mut usable: Vec<&DS> = ds_set
+        .iter()
+        .take(MAX_DS_RECORDS)
+        .filter(|ds| ds_supported(ds))
+        .collect();
     if usable.iter().any(|ds| ds.digest_type() != DigestType::SHA1) {
         usable.retain(|ds| ds.digest_type() != DigestType::SHA1);
     }

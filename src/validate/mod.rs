@@ -34,8 +34,8 @@
 //! - Work is bounded against KeyTrap (CVE-2023-50387) and NSEC3 hash
 //!   floods (CVE-2023-50868): at most [`MAX_SIG_VERIFICATIONS`] signature
 //!   checks per client request ([`SigBudget`]), [`MAX_KEYS_PER_TAG`] keys
-//!   tried for one RRSIG, [`MAX_RRSIGS_PER_RRSET`] RRSIGs tried for one
-//!   RRset, NSEC3 iterations above [`MAX_NSEC3_ITERATIONS`] treated as
+//!   tried for one RRSIG or DS, [`MAX_DS_RECORDS`] DS records per zone
+//!   cut, [`MAX_RRSIGS_PER_RRSET`] RRSIGs tried for one RRset, NSEC3 iterations above [`MAX_NSEC3_ITERATIONS`] treated as
 //!   insecure (RFC 9276 §3.2), and [`MAX_DENIAL_RECORDS`] NSEC or NSEC3
 //!   records looked at per proof.
 //! - No aggressive use of NSEC (RFC 8198), no RFC 5011 trust-anchor
@@ -65,6 +65,10 @@ pub const MAX_SIG_VERIFICATIONS: u32 = 64;
 /// algorithm) are legal but rare (RFC 4034 Appendix B); a zone full of
 /// colliding tags is the KeyTrap attack.
 pub const MAX_KEYS_PER_TAG: usize = 4;
+
+/// DS records of one delegation looked at. A zone in a KSK rollover
+/// publishes two or three (one per digest type and key).
+pub const MAX_DS_RECORDS: usize = 8;
 
 /// RRSIGs tried for one RRset. A zone in an algorithm rollover has two or
 /// three per RRset; more buy an attacker verifications.

@@ -43,6 +43,19 @@ impl Zone {
         self.dnssec.is_some()
     }
 
+    /// The whole zone as served to DO=1 queries: every record, then the
+    /// NSEC or NSEC3 chain, then every RRSIG (for zone dumps and
+    /// `ldns-verify-zone`-style cross-checks).
+    pub fn signed_records(&self) -> Vec<Record> {
+        let mut out = self.records();
+        if let Some(sigs) = self.dnssec.as_deref() {
+            out.extend(sigs.nsec.values().cloned());
+            out.extend(sigs.nsec3.values().cloned());
+            out.extend(sigs.rrsigs.values().flatten().cloned());
+        }
+        out
+    }
+
     /// Adds RRSIGs and denial proofs to `lookup`, the answer to a query
     /// for `qname` from this zone, for a query with DO=1. Unsigned zones
     /// add nothing.
