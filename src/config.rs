@@ -158,6 +158,11 @@ pub const MAX_IN_FLIGHT_PER_CUT: u32 = 3;
 /// not 30 resolutions (NXNSAttack, USENIX Security 2020).
 pub const MAX_TARGET_FAILURES: u32 = 3;
 
+/// DNSSEC signature checks one client question may cost, across every zone
+/// cut and side resolution (KeyTrap, CVE-2023-50387); see
+/// [`crate::validate::MAX_SIG_VERIFICATIONS`].
+pub const MAX_SIG_VERIFICATIONS: u32 = crate::validate::MAX_SIG_VERIFICATIONS;
+
 /// Which address families upstream queries may use: `-4`/`-6` on the
 /// command line, `do-ip4`/`do-ip6` in the serve file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -235,6 +240,8 @@ pub struct Limits {
     pub max_target_failures: u32,
     /// The infra cache's retransmission and hold-down timers.
     pub infra: InfraTimers,
+    /// See [`MAX_SIG_VERIFICATIONS`].
+    pub max_sig_verifications: u32,
     /// See [`MAX_NEGATIVE_TTL`].
     pub max_negative_ttl: Duration,
     /// See [`MAX_RRSETS_PER_REPLY`].
@@ -261,6 +268,7 @@ impl Default for Limits {
             max_in_flight_per_cut: MAX_IN_FLIGHT_PER_CUT,
             max_target_failures: MAX_TARGET_FAILURES,
             infra: InfraTimers::default(),
+            max_sig_verifications: MAX_SIG_VERIFICATIONS,
             max_negative_ttl: MAX_NEGATIVE_TTL,
             max_rrsets_per_reply: MAX_RRSETS_PER_REPLY,
         }
@@ -325,6 +333,10 @@ pub const LIMIT_KEYS: &[LimitKey] = &[
     LimitKey {
         key: "max-minimise-steps",
         range: 0..=64,
+    },
+    LimitKey {
+        key: "max-sig-verifications",
+        range: 1..=10_000,
     },
     LimitKey {
         key: "zone-cut-timeout-ms",
@@ -413,6 +425,7 @@ impl Limits {
             "failure-ttl-s" => self.failure_ttl = Duration::from_secs(value),
             "edns-payload" => self.edns_payload = u16::try_from(value).unwrap_or(EDNS_PAYLOAD),
             "max-minimise-steps" => self.max_minimise_steps = small(value),
+            "max-sig-verifications" => self.max_sig_verifications = small(value),
             "zone-cut-timeout-ms" => self.zone_cut_timeout = Duration::from_millis(value),
             "max-tries-per-address" => self.max_tries_per_address = small(value),
             "max-in-flight-per-cut" => self.max_in_flight_per_cut = small(value),

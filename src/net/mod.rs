@@ -123,6 +123,7 @@ impl TransportError {
 pub struct Transport {
     timeout: Duration,
     edns_payload: u16,
+    dnssec_ok: bool,
 }
 
 impl Transport {
@@ -132,7 +133,15 @@ impl Transport {
         Self {
             timeout,
             edns_payload,
+            dnssec_ok: false,
         }
+    }
+
+    /// The same transport setting the DO bit on every EDNS query (RFC 3225),
+    /// so servers send RRSIGs and denial proofs for a validator.
+    pub fn with_dnssec_ok(mut self, dnssec_ok: bool) -> Self {
+        self.dnssec_ok = dnssec_ok;
+        self
     }
 
     /// Sends `question` (RD=0, EDNS0) to `server` and waits, at most the
@@ -238,6 +247,7 @@ impl Transport {
         if edns {
             let mut opt = Edns::new();
             opt.set_max_payload(self.edns_payload);
+            opt.set_dnssec_ok(self.dnssec_ok);
             msg.set_edns(opt);
         }
         let wire = msg

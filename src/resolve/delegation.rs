@@ -7,6 +7,7 @@ use std::net::IpAddr;
 use hickory_proto::rr::{Name, RData, Record};
 
 use super::hints::RootHints;
+use super::validator::ZoneTrust;
 use crate::trace::{AddrSource, HopId, ReferralServer};
 
 /// How far the fetch of a glueless server's address has got.
@@ -44,6 +45,8 @@ pub struct DelegationPoint {
     pub target_failures: u32,
     /// Addresses already asked, so each is asked once per point.
     pub tried: HashSet<IpAddr>,
+    /// What DNSSEC says of the zone so far.
+    pub trust: ZoneTrust,
 }
 
 impl DelegationPoint {
@@ -109,6 +112,7 @@ impl DelegationPoint {
             targets_fetched: 0,
             target_failures: 0,
             tried: HashSet::new(),
+            trust: ZoneTrust::Off,
         }
     }
 

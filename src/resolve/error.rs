@@ -38,4 +38,8 @@ pub enum ResolveError {
     /// The same question failed moments ago (RFC 9520 §3.2).
     #[error("failed recently; not retried yet (RFC 9520)")]
     RecentFailure,
+    /// DNSSEC validation found the answer bogus (RFC 4035 §4.3): it should
+    /// be signed and is not correctly, so it is never served.
+    #[error("DNSSEC bogus: {0}")]
+    Bogus(crate::validate::BogusReason),
 }

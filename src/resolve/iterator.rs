@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::net::IpAddr;
 use std::pin::Pin;
+use std::time::Duration;
 
 use hickory_proto::op::{Query, ResponseCode};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
@@ -17,10 +18,14 @@ use super::delegation::DelegationPoint;
 use super::race::{Landed, Race};
 use super::request::{Request, Stack};
 use super::scrub::Scrubbed;
-use crate::cache::{NegativeKind, Stamp, Trust};
+use super::validator::{
+    UNSIGNED_TRUST_TTL, Validator, ZoneTrust, as_validation, from_validation, unix_now, worse,
+};
+use crate::cache::{NegativeKind, Stamp, Trust, Validation};
 use crate::config::RouteKind;
 use crate::resolve::ResolveError;
 use crate::trace::{AddrSource, Event, HopId, NullObserver, Observer, Purpose, emit};
+use crate::validate::{BogusReason, Security};
 
 /// One resolution to run: the client's question or a side resolution.
 pub(super) struct Task<'a> {
@@ -37,6 +42,8 @@ pub(super) struct Resolved {
     pub rcode: ResponseCode,
     pub answers: Vec<Record>,
     pub soa: Option<Record>,
+    /// What DNSSEC said of the whole answer, every link of its chain.
+    pub security: Security,
 }
 
 /// How one walk down the tree ended.
@@ -104,6 +111,7 @@ impl Chain {
                 rcode,
                 answers,
                 soa,
+                security: Security::Indeterminate,
             }))
         };
         match terminal {
@@ -192,17 +200,21 @@ impl Inner {
             parent: task.stack,
         };
         let mut chain = Chain::new(task.qname.clone());
+        let mut security = Security::Secure;
         loop {
             chain.check(self.limits.max_cname_chain)?;
-            let terminal = match self.lookup_cache(req.observer, id, &chain.name, task.qtype) {
-                Some(terminal) => terminal,
-                None => {
-                    self.walk(req, id, &chain.name, task.qtype, &stack, task.depth)
-                        .await?
-                }
-            };
+            let (terminal, link) =
+                match self.lookup_cache(req.observer, id, &chain.name, task.qtype) {
+                    Some(found) => found,
+                    None => {
+                        self.walk(req, id, &chain.name, task.qtype, &stack, task.depth)
+                            .await?
+                    }
+                };
+            security = worse(security, link);
             let max_links = self.limits.max_cname_chain;
-            if let Some(done) = chain.follow(terminal, max_links, req.observer, id)? {
+            if let Some(mut done) = chain.follow(terminal, max_links, req.observer, id)? {
+                done.security = security;
                 return Ok(done);
             }
         }
@@ -222,14 +234,17 @@ impl Inner {
         stamps: &mut Vec<Stamp>,
     ) -> Option<Resolved> {
         let mut chain = Chain::new(qname.clone());
+        let mut security = Security::Secure;
         loop {
             chain.check(self.limits.max_cname_chain).ok()?;
             if &chain.name != qname {
                 stamps.push(self.versions.stamp(&chain.name));
             }
-            let terminal = self.lookup_cache(&NullObserver, 0, &chain.name, qtype)?;
+            let (terminal, link) = self.lookup_cache(&NullObserver, 0, &chain.name, qtype)?;
+            security = worse(security, link);
             let max_links = self.limits.max_cname_chain;
-            if let Some(done) = chain.follow(terminal, max_links, &NullObserver, 0).ok()? {
+            if let Some(mut done) = chain.follow(terminal, max_links, &NullObserver, 0).ok()? {
+                done.security = security;
                 return Some(done);
             }
         }
@@ -247,7 +262,7 @@ impl Inner {
         id: u32,
         name: &Name,
         qtype: RecordType,
-    ) -> Option<Terminal> {
+    ) -> Option<(Terminal, Security)> {
         let now = Instant::now();
         let hit = |what: String| {
             emit(observer, || Event::CacheHit {
@@ -257,7 +272,10 @@ impl Inner {
         };
         if let Some(cached) = self.rrsets.get_answer(name, qtype, now) {
             hit(format!("{name} {qtype}"));
-            return Some(Terminal::Answer(cached.records));
+            return Some((
+                Terminal::Answer(cached.records),
+                from_validation(cached.validation),
+            ));
         }
         if qtype != RecordType::CNAME
             && let Some(cached) = self.rrsets.get_answer(name, RecordType::CNAME, now)
@@ -265,22 +283,26 @@ impl Inner {
         {
             hit(format!("{name} CNAME"));
             let target = target.0.clone();
-            return Some(Terminal::Cname(cached.records, target));
+            let security = from_validation(cached.validation);
+            return Some((Terminal::Cname(cached.records, target), security));
         }
         if let Some(negative) = self.negative.get(name, qtype, now) {
             hit(format!("{name} {qtype} negative"));
-            return Some(match negative.kind {
+            // Negative answers carry no verdict in the cache.
+            let terminal = match negative.kind {
                 NegativeKind::NxDomain => Terminal::NxDomain(Some(negative.soa)),
                 NegativeKind::NoData => Terminal::NoData(Some(negative.soa)),
-            });
+            };
+            return Some((terminal, Security::Indeterminate));
         }
         let (dname, cname, target) = self.cached_dname(name, now)?;
         hit(format!("{} DNAME", dname.name));
-        Some(if qtype == RecordType::CNAME {
+        let terminal = if qtype == RecordType::CNAME {
             Terminal::Answer(vec![dname, cname])
         } else {
             Terminal::Cname(vec![dname, cname], target)
-        })
+        };
+        Some((terminal, Security::Indeterminate))
     }
 
     /// A cached DNAME that redirects `name` (the highest proper ancestor
@@ -305,7 +327,7 @@ impl Inner {
         qtype: RecordType,
         stack: &Stack<'_>,
         depth: u32,
-    ) -> Result<Terminal, ResolveError> {
+    ) -> Result<(Terminal, Security), ResolveError> {
         // RFC 4035 §3.1.4.1: the DS RRset lives on the parent side of the
         // cut, so its walk starts above the name even when the child's
         // cut is cached.
@@ -341,7 +363,10 @@ impl Inner {
         // front of it, so the first root referral costs no extra round
         // trip. The hinted servers are asked the question itself; the
         // primed root NS set is cached for every walk after this one.
-        let hints = DelegationPoint::from_hints(&self.hints);
+        let mut hints = DelegationPoint::from_hints(&self.hints);
+        if let Some(validator) = &self.validator {
+            hints.trust = validator.anchored(&Name::root()).unwrap_or(ZoneTrust::Off);
+        }
         if qname.is_root() && qtype == RecordType::NS {
             return self
                 .walk_from(req, id, hints, qname, qtype, stack, depth)
@@ -375,7 +400,16 @@ impl Inner {
                     None,
                 );
                 self.add_cached_addresses(&mut dp, now);
-                if dp.has_addresses() || !dp.needs_glue_only() {
+                // Validating, a cut whose trust is not known is no place to
+                // start: the walk starts higher and learns it on the way.
+                let trust = match &self.validator {
+                    None => Some(ZoneTrust::Off),
+                    Some(validator) => validator.start(&name, now),
+                };
+                if let Some(trust) = trust
+                    && (dp.has_addresses() || !dp.needs_glue_only())
+                {
+                    dp.trust = trust;
                     emit(req.observer, || Event::CacheHit {
                         resolution: id,
                         what: format!("zone cut {name}"),
@@ -413,7 +447,7 @@ impl Inner {
         qtype: RecordType,
         stack: &Stack<'_>,
         depth: u32,
-    ) -> Result<Terminal, ResolveError> {
+    ) -> Result<(Terminal, Security), ResolveError> {
         let full_question = Query::query(qname.clone(), qtype);
         let mut referrals = 0;
         let mut minimise = Minimiser::new(self.limits.max_minimise_steps, &dp.zone);
@@ -480,15 +514,22 @@ impl Inner {
                 // short. NXDOMAIN is not cached: relaxed mode does not
                 // trust it (RFC 9156 §2.3).
                 match kind {
-                    ResponseKind::NoData => self.cache_negative(&scrubbed, NegativeKind::NoData),
+                    ResponseKind::NoData => {
+                        self.cache_negative(&scrubbed, NegativeKind::NoData, Validation::Unchecked)
+                    }
                     ResponseKind::Answer | ResponseKind::Cname { .. } => {
-                        self.cache_answer(&scrubbed)
+                        self.cache_answer(&scrubbed, Validation::Unchecked)
                     }
                     _ => {}
                 }
                 report_answer(req, hop, scrubbed.chain());
                 continue;
             }
+            let security = match &kind {
+                ResponseKind::Referral { .. } => Security::Indeterminate,
+                _ => self.judge(req, id, hop, &mut dp, &scrubbed, &kind).await?,
+            };
+            let validation = as_validation(&security);
             match kind {
                 ResponseKind::Referral { zone } => {
                     referrals += 1;
@@ -496,6 +537,9 @@ impl Inner {
                         return Err(ResolveError::TooManyReferrals(self.limits.max_referrals));
                     }
                     self.cache_referral(&scrubbed);
+                    let child_trust = self
+                        .child_trust(req, id, hop, &mut dp, &zone, &scrubbed)
+                        .await?;
                     let glue = scrubbed.glue();
                     dp = DelegationPoint::from_records(
                         zone,
@@ -504,6 +548,7 @@ impl Inner {
                         AddrSource::Glue,
                         Some(hop),
                     );
+                    dp.trust = child_trust;
                     self.add_cached_addresses(&mut dp, Instant::now());
                     minimise.descend(&dp.zone);
                     emit(req.observer, || Event::Referral {
@@ -514,26 +559,27 @@ impl Inner {
                     });
                 }
                 ResponseKind::Answer => {
-                    self.cache_answer(&scrubbed);
+                    self.cache_answer(&scrubbed, validation);
                     report_answer(req, hop, scrubbed.chain());
-                    return Ok(Terminal::Answer(scrubbed.chain().to_vec()));
+                    return Ok((Terminal::Answer(scrubbed.chain().to_vec()), security));
                 }
                 ResponseKind::Cname { target } => {
-                    self.cache_answer(&scrubbed);
+                    self.cache_answer(&scrubbed, validation);
                     report_answer(req, hop, scrubbed.chain());
-                    return Ok(Terminal::Cname(scrubbed.chain().to_vec(), target));
+                    let terminal = Terminal::Cname(scrubbed.chain().to_vec(), target);
+                    return Ok((terminal, security));
                 }
                 ResponseKind::NoData => {
-                    self.cache_negative(&scrubbed, NegativeKind::NoData);
+                    self.cache_negative(&scrubbed, NegativeKind::NoData, validation);
                     report_answer(req, hop, scrubbed.chain());
                     let soa = scrubbed.soa().map(|soa| self.negative.as_sent(soa));
-                    return Ok(Terminal::NoData(soa));
+                    return Ok((Terminal::NoData(soa), security));
                 }
                 ResponseKind::NxDomain => {
-                    self.cache_negative(&scrubbed, NegativeKind::NxDomain);
+                    self.cache_negative(&scrubbed, NegativeKind::NxDomain, validation);
                     report_answer(req, hop, scrubbed.chain());
                     let soa = scrubbed.soa().map(|soa| self.negative.as_sent(soa));
-                    return Ok(Terminal::NxDomain(soa));
+                    return Ok((Terminal::NxDomain(soa), security));
                 }
                 // Handled above: a lame reply never leaves the race loop.
                 ResponseKind::Lame(_) => {}
@@ -541,9 +587,132 @@ impl Inner {
         }
     }
 
+    /// DNSSEC's verdict on a reply of `dp`'s zone (an answer, NODATA or
+    /// NXDOMAIN): settles the zone's keys first if they are pending. A
+    /// bogus reply is an error: it is never cached nor served.
+    async fn judge(
+        &self,
+        req: &Request<'_>,
+        id: u32,
+        hop: HopId,
+        dp: &mut DelegationPoint,
+        reply: &Scrubbed,
+        kind: &ResponseKind,
+    ) -> Result<Security, ResolveError> {
+        if self.validator.is_none() {
+            return Ok(Security::Indeterminate);
+        }
+        let trust = self.settle(req, id, hop, dp).await?;
+        let security = match &trust {
+            ZoneTrust::Keys(keys) => req
+                .with_sig_budget(|budget| Validator::judge(keys, reply, kind, unix_now(), budget)),
+            other => other.fixed().unwrap_or(Security::Indeterminate),
+        };
+        emit(req.observer, || Event::Dnssec {
+            hop,
+            text: format!("{} {}: {security}", reply.final_name(), reply.qtype()),
+        });
+        match security {
+            Security::Bogus(reason) => Err(ResolveError::Bogus(reason)),
+            other => Ok(other),
+        }
+    }
+
+    /// The trust of the child zone `child` a referral from `dp` leads to:
+    /// the parent's keys settled, then its DS RRset or its proof that
+    /// there is none judged with them.
+    async fn child_trust(
+        &self,
+        req: &Request<'_>,
+        id: u32,
+        hop: HopId,
+        dp: &mut DelegationPoint,
+        child: &Name,
+        reply: &Scrubbed,
+    ) -> Result<ZoneTrust, ResolveError> {
+        let Some(validator) = &self.validator else {
+            return Ok(ZoneTrust::Off);
+        };
+        let parent = self.settle(req, id, hop, dp).await?;
+        let trust = req.with_sig_budget(|budget| {
+            validator.child_trust(&parent, child, reply, unix_now(), budget)
+        });
+        validator.remember(child, &trust, UNSIGNED_TRUST_TTL, Instant::now());
+        emit(req.observer, || Event::Dnssec {
+            hop,
+            text: trust.describe(child),
+        });
+        Ok(trust)
+    }
+
+    /// Makes `dp`'s pending trust definite: fetches the zone's DNSKEY RRset
+    /// from its servers and checks it against the DS (or anchor) records.
+    /// Other trust is returned as it is.
+    async fn settle(
+        &self,
+        req: &Request<'_>,
+        id: u32,
+        hop: HopId,
+        dp: &mut DelegationPoint,
+    ) -> Result<ZoneTrust, ResolveError> {
+        let Some(validator) = &self.validator else {
+            return Ok(ZoneTrust::Off);
+        };
+        if !matches!(dp.trust, ZoneTrust::Pending { .. }) {
+            return Ok(dp.trust.clone());
+        }
+        let question = Query::query(dp.zone.clone(), RecordType::DNSKEY);
+        let mut race = Race::new(self, req, id, &dp.zone, question);
+        let trust = loop {
+            let Some(landed) = race.next(dp).await? else {
+                break ZoneTrust::Bogus(BogusReason::DnskeyMissing {
+                    problem: "no server gave the zone's DNSKEY RRset".to_string(),
+                });
+            };
+            match classify(&landed.scrubbed) {
+                ResponseKind::Answer => {
+                    break req.with_sig_budget(|budget| {
+                        Validator::keys_from(
+                            &dp.zone,
+                            &dp.trust,
+                            &landed.scrubbed,
+                            unix_now(),
+                            budget,
+                        )
+                    });
+                }
+                ResponseKind::NoData | ResponseKind::NxDomain => {
+                    break ZoneTrust::Bogus(BogusReason::DnskeyMissing {
+                        problem: "no server gave the zone's DNSKEY RRset".to_string(),
+                    });
+                }
+                _ => {
+                    dp.tried.insert(landed.addr);
+                }
+            }
+        };
+        drop(race);
+        // The DNSKEY question may have used up addresses; the zone's own
+        // question gets them all again.
+        dp.tried.clear();
+        let ttl = match &trust {
+            ZoneTrust::Keys(keys) => {
+                Duration::from_secs(u64::from(keys.ttl())).min(self.limits.max_ttl)
+            }
+            _ => UNSIGNED_TRUST_TTL,
+        };
+        validator.remember(&dp.zone, &trust, ttl, Instant::now());
+        emit(req.observer, || Event::Dnssec {
+            hop,
+            text: trust.describe(&dp.zone),
+        });
+        dp.trust = trust.clone();
+        Ok(trust)
+    }
+
     /// Stores one RRset and, if it was stored, marks its owner changed.
-    fn store(&self, rrset: &[Record], trust: Trust, now: Instant) {
-        if self.rrsets.insert(rrset, trust, now)
+    fn store(&self, rrset: &[Record], trust: Trust, validation: Validation, now: Instant) {
+        if self.rrsets.insert_validated(rrset, trust, validation, now)
             && let Some(first) = rrset.first()
         {
             self.versions.changed(&first.name);
@@ -555,17 +724,21 @@ impl Inner {
     /// [`crate::config::MAX_RRSETS_PER_REPLY`]): one large reply cannot
     /// flush the cache. The answer chain comes first, then the NS RRset,
     /// then glue, so what is dropped is what matters least.
-    fn store_reply(&self, rrsets: impl Iterator<Item = (Vec<Record>, Trust)>) {
+    fn store_reply(&self, rrsets: impl Iterator<Item = (Vec<Record>, Trust, Validation)>) {
         let now = Instant::now();
-        for (rrset, trust) in rrsets.take(self.limits.max_rrsets_per_reply) {
-            self.store(&rrset, trust, now);
+        for (rrset, trust, validation) in rrsets.take(self.limits.max_rrsets_per_reply) {
+            self.store(&rrset, trust, validation, now);
         }
     }
 
     fn cache_referral(&self, reply: &Scrubbed) {
+        // Referral NS sets and glue are never signed (RFC 4035 §2.2).
+        let unchecked = Validation::Unchecked;
         let ns = (!reply.authority_ns().is_empty())
-            .then(|| (reply.authority_ns().to_vec(), Trust::Referral));
-        let glue = rrsets(reply.glue()).into_iter().map(|s| (s, Trust::Glue));
+            .then(|| (reply.authority_ns().to_vec(), Trust::Referral, unchecked));
+        let glue = rrsets(reply.glue())
+            .into_iter()
+            .map(|s| (s, Trust::Glue, unchecked));
         self.store_reply(ns.into_iter().chain(glue));
     }
 
@@ -573,25 +746,28 @@ impl Inner {
     /// the cache makes it again), the zone's NS set if the reply carried
     /// it, and glue. The NS set can never extend a cached delegation
     /// ([`crate::cache::RrsetCache::insert`]: ghost domains).
-    fn cache_answer(&self, reply: &Scrubbed) {
+    fn cache_answer(&self, reply: &Scrubbed, validation: Validation) {
         let (answer, authority) = if reply.authoritative() {
             (Trust::AuthAnswer, Trust::AuthAuthority)
         } else {
             (Trust::NonAuthAnswer, Trust::Referral)
         };
+        let unchecked = Validation::Unchecked;
         let chain = rrsets(reply.chain_to_cache())
             .into_iter()
-            .map(|s| (s, answer));
-        let ns =
-            (!reply.authority_ns().is_empty()).then(|| (reply.authority_ns().to_vec(), authority));
-        let glue = rrsets(reply.glue()).into_iter().map(|s| (s, Trust::Glue));
+            .map(|s| (s, answer, validation));
+        let ns = (!reply.authority_ns().is_empty())
+            .then(|| (reply.authority_ns().to_vec(), authority, unchecked));
+        let glue = rrsets(reply.glue())
+            .into_iter()
+            .map(|s| (s, Trust::Glue, unchecked));
         self.store_reply(chain.chain(ns).chain(glue));
     }
 
-    fn cache_negative(&self, reply: &Scrubbed, kind: NegativeKind) {
+    fn cache_negative(&self, reply: &Scrubbed, kind: NegativeKind, validation: Validation) {
         let chain = rrsets(reply.chain_to_cache())
             .into_iter()
-            .map(|s| (s, Trust::AuthAnswer));
+            .map(|s| (s, Trust::AuthAnswer, validation));
         self.store_reply(chain);
         if let Some(soa) = reply.soa() {
             self.negative

@@ -11,6 +11,8 @@
 //! - [`delegation`]: a zone cut, its servers and their addresses.
 //! - [`dname`]: DNAME records and their substitution (RFC 6672).
 //! - [`error`]: [`ResolveError`], why a resolution failed.
+//! - [`validator`]: DNSSEC in the walk: each zone cut's trust, the
+//!   verdict on each reply (the pure checks are in [`crate::validate`]).
 //! - `iterator`: the walk itself; `race`: one question to one zone cut's
 //!   servers, with resends, racing and the infra cache's timers; `target`:
 //!   side resolutions; `request`: the per-question budget.
@@ -26,6 +28,7 @@ mod request;
 pub mod route;
 pub mod scrub;
 mod target;
+pub mod validator;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -38,9 +41,12 @@ use crate::cache::{FailureCache, InfraCache, NameVersions, NegativeCache, RrsetC
 use crate::config::{AddressFamilies, CacheBudgets, Limits, ZoneRoute};
 use crate::net::Transport;
 use crate::trace::{Event, Observer, Purpose, emit};
+use crate::validate::Security;
+use crate::validate::anchor::TrustAnchors;
 pub use error::ResolveError;
 use hints::RootHints;
 use request::Request;
+use validator::Validator;
 
 /// What a resolver is built from.
 #[derive(Debug, Clone)]
@@ -55,6 +61,8 @@ pub struct ResolverConfig {
     pub families: AddressFamilies,
     /// Forward and stub zones (see [`route`]).
     pub routes: Vec<ZoneRoute>,
+    /// DNSSEC trust anchors; `None` turns validation off.
+    pub trust_anchors: Option<TrustAnchors>,
 }
 
 impl ResolverConfig {
@@ -64,7 +72,8 @@ impl ResolverConfig {
     }
 
     /// Starting from `hints` on `upstream_port` with `limits`, both address
-    /// families.
+    /// families, no DNSSEC validation (set [`ResolverConfig::trust_anchors`]
+    /// to validate).
     pub fn new(hints: RootHints, upstream_port: u16, limits: Limits) -> Self {
         Self {
             hints,
@@ -72,6 +81,7 @@ impl ResolverConfig {
             limits,
             families: AddressFamilies::default(),
             routes: Vec::new(),
+            trust_anchors: None,
         }
     }
 }
@@ -98,6 +108,9 @@ pub struct Outcome {
     pub authorities: Vec<Record>,
     /// What it cost.
     pub stats: Stats,
+    /// What DNSSEC validation said of the whole answer (indeterminate when
+    /// validation is off or no anchor covers the name).
+    pub security: Security,
 }
 
 /// A failed resolution: why, and what it cost.
@@ -131,6 +144,8 @@ struct Inner {
     versions: NameVersions,
     /// Forward and stub zones.
     routes: route::Routes,
+    /// DNSSEC validation, when on.
+    validator: Option<Validator>,
 }
 
 impl Resolver {
@@ -142,10 +157,13 @@ impl Resolver {
             limits,
             families,
             routes,
+            trust_anchors,
         } = config;
         let budgets = CacheBudgets::split(limits.cache_bytes);
         let inner = Inner {
-            transport: Transport::new(limits.query_timeout, limits.edns_payload),
+            transport: Transport::new(limits.query_timeout, limits.edns_payload)
+                .with_dnssec_ok(trust_anchors.is_some()),
+            validator: trust_anchors.map(Validator::new),
             rrsets: RrsetCache::new(budgets.rrset, limits.max_ttl),
             negative: NegativeCache::new(
                 budgets.negative,
@@ -221,6 +239,7 @@ impl Resolver {
                 elapsed: started.elapsed(),
                 ..Stats::default()
             },
+            security: done.security,
         };
         Some((outcome, stamps))
     }
@@ -300,6 +319,7 @@ impl Resolver {
                     .collect(),
                 authorities: done.soa.into_iter().collect(),
                 stats: stats(&request),
+                security: done.security,
             }),
             Err(error) => {
                 inner

@@ -3,12 +3,14 @@
 //! resolved (for cycle detection).
 
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Mutex, PoisonError};
 
 use hickory_proto::rr::{Name, RecordType};
 
 use crate::config::Limits;
 use crate::resolve::ResolveError;
 use crate::trace::{HopId, Observer, ResolutionId};
+use crate::validate::SigBudget;
 
 /// Shared by the client's resolution and every side resolution it starts;
 /// atomics because side resolutions run concurrently within one task.
@@ -19,6 +21,8 @@ pub(crate) struct Request<'a> {
     side_resolutions: AtomicU32,
     next_hop: AtomicU32,
     next_resolution: AtomicU32,
+    /// DNSSEC signature checks left for this request (KeyTrap).
+    sig_budget: Mutex<SigBudget>,
 }
 
 impl<'a> Request<'a> {
@@ -30,7 +34,18 @@ impl<'a> Request<'a> {
             side_resolutions: AtomicU32::new(0),
             next_hop: AtomicU32::new(1),
             next_resolution: AtomicU32::new(1),
+            sig_budget: Mutex::new(SigBudget::new(limits.max_sig_verifications)),
         }
+    }
+
+    /// Runs `check` with the request's signature budget (held for the
+    /// synchronous check only, never across an `.await`).
+    pub fn with_sig_budget<R>(&self, check: impl FnOnce(&mut SigBudget) -> R) -> R {
+        let mut budget = self
+            .sig_budget
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        check(&mut budget)
     }
 
     /// Takes one upstream query from the budget.

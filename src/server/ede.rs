@@ -63,6 +63,9 @@ impl Ede {
             | ResolveError::CnameLoop(_)
             | ResolveError::TargetDepth(_)
             | ResolveError::Cycle(_) => OTHER,
+            // RFC 8914 §4: 6 DNSSEC Bogus, 7 Signature Expired, 9 DNSKEY
+            // Missing, ... as the validator names them.
+            ResolveError::Bogus(reason) => reason.ede_code(),
         };
         Self::new(code, error.to_string())
     }

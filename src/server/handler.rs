@@ -25,6 +25,7 @@ use super::packet::{self, ClientQuery, Encoded, Limit, UDP_PAYLOAD_PLAIN, Verdic
 use super::policy::PolicyCell;
 use crate::cache::Stamp;
 use crate::resolve::{Outcome, Resolver, Stats};
+use crate::validate::Security;
 
 /// The types an ANY question is answered with, when cached (RFC 8482
 /// §4.1: a subset is a valid answer): addresses, aliases and the types
@@ -320,6 +321,8 @@ impl Handler {
             answers,
             authorities: Vec::new(),
             stats: Stats::default(),
+            // Assembled from cached RRsets: no verdict for the whole.
+            security: Security::Indeterminate,
         }
     }
 

@@ -518,6 +518,7 @@ mod tests {
             )],
             authorities: Vec::new(),
             stats: Stats::default(),
+            security: crate::validate::Security::Indeterminate,
         };
         let reply = answer_reply(&q, &Ok(outcome));
         let bytes = encode(&reply, Limit::Datagram(udp_limit(&q)))
@@ -554,6 +555,7 @@ mod tests {
             answers: Vec::new(),
             authorities: vec![Record::from_rdata(zone, 300, RData::SOA(soa))],
             stats: Stats::default(),
+            security: crate::validate::Security::Indeterminate,
         };
         let reply = answer_reply(&q, &Ok(outcome));
         assert_eq!(reply.metadata.response_code, ResponseCode::NXDomain);
@@ -570,6 +572,7 @@ mod tests {
             answers: vec![Record::from_rdata(name, 300, RData::TXT(big_txt))],
             authorities: Vec::new(),
             stats: Stats::default(),
+            security: crate::validate::Security::Indeterminate,
         };
         for (q, limit) in [
             (query("big.a.tld1.", RecordType::TXT), 512),
@@ -618,6 +621,7 @@ mod tests {
             answers,
             authorities: Vec::new(),
             stats: Stats::default(),
+            security: crate::validate::Security::Indeterminate,
         };
         answer_reply(&q, &Ok(outcome))
     }

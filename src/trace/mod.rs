@@ -194,6 +194,14 @@ pub enum Event {
         /// Why it was skipped.
         reason: String,
     },
+    /// What DNSSEC validation concluded at a hop: a zone's trust (its DS
+    /// and DNSKEY), or the verdict on the hop's reply.
+    Dnssec {
+        /// The exchange it concerns.
+        hop: HopId,
+        /// One line, e.g. `a.tld1.: secure, DNSKEY 4242 trusted`.
+        text: String,
+    },
     /// Data came from the cache instead of the network.
     CacheHit {
         /// The resolution.

@@ -114,6 +114,7 @@ pub fn synthetic(qname: &Name, qtype: RecordType, seed: u64) -> Result<Outcome, 
         answers,
         authorities,
         stats,
+        security: rootwalk::validate::Security::Indeterminate,
     };
     Ok(match rng.random_range(0..6) {
         0 => {

@@ -1,0 +1,476 @@
+//! DNSSEC in the walk: the trust of each zone cut, carried down the
+//! referrals the walk follows anyway, and the verdict on every reply.
+//!
+//! The pure judgements live in [`crate::validate`]; this file decides when
+//! to ask them and what to fetch for them, as Unbound's `validator.c` does
+//! for its `val_*` helpers:
+//!
+//! - The root's trust starts at the trust anchor: its DS (or DNSKEY)
+//!   records wait, as [`ZoneTrust::Pending`], until a reply of the root
+//!   needs judging; then the root's DNSKEY RRset is fetched from the same
+//!   servers (one more exchange) and checked against the anchor.
+//! - A referral from a zone with trusted keys carries the child's DS RRset
+//!   (checked with the parent's keys) and the child becomes `Pending` on
+//!   it; or it carries NSEC/NSEC3 records proving there is no DS, and the
+//!   child is insecure, as is everything below an insecure zone.
+//! - An answer, a NODATA or an NXDOMAIN from a zone with trusted keys is
+//!   checked: every RRset of the answer chain against its RRSIGs (with the
+//!   wildcard proof when a signature says it was expanded), the denial
+//!   proofs of a negative answer.
+//! - What each zone's trust came to is kept in a small key cache, so a
+//!   walk that starts from a cached zone cut knows it; a cached cut whose
+//!   trust is gone is not used as a starting point (the walk starts higher).
+//!
+//! Limits, stated plainly: every signature check is charged to the
+//! request's [`SigBudget`] (KeyTrap); answers and referrals are judged, the
+//! glue and referral NS sets are never signed (RFC 4035 §2.2) and are used
+//! for finding servers only; a DNAME's synthesised CNAME is judged through
+//! its DNAME; negative answers from the cache carry no verdict (they are
+//! served without AD).
+
+use std::num::NonZeroUsize;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use hickory_proto::dnssec::rdata::{DNSKEY, DS};
+use hickory_proto::rr::{Name, Record, RecordType};
+use lru::LruCache;
+use tokio::time::Instant;
+
+use super::classify::ResponseKind;
+use super::scrub::{Scrubbed, covered_type};
+use crate::cache::Validation;
+use crate::validate::anchor::TrustAnchors;
+use crate::validate::keys::{KeyVerdict, TrustedKeys, verify_dnskeys};
+use crate::validate::sig::verify_rrset;
+use crate::validate::{BogusReason, Security, SigBudget, as_ds, nsec, nsec3};
+
+/// Zones whose trust the key cache remembers (Unbound's `key-cache-size`
+/// holds about this many at its 4 MB default).
+pub const KEY_CACHE_ENTRIES: usize = 10_000;
+
+/// How long an insecure or bogus verdict on a zone is remembered when no
+/// TTL says otherwise: a zone that gets signed, or fixed, is noticed soon.
+pub const UNSIGNED_TRUST_TTL: Duration = Duration::from_secs(900);
+
+/// What the walk knows of a zone cut's DNSSEC status.
+#[derive(Debug, Clone)]
+pub enum ZoneTrust {
+    /// Validation is off, or no trust anchor covers the zone.
+    Off,
+    /// DS records (from the parent, checked) or anchor records say which
+    /// keys to trust; the zone's DNSKEY RRset is not fetched yet.
+    Pending {
+        /// The DS records the DNSKEY RRset must match.
+        ds: Arc<Vec<DS>>,
+        /// Trust-anchor DNSKEYs, trusted as they are.
+        anchor_keys: Arc<Vec<DNSKEY>>,
+    },
+    /// The zone's DNSKEY RRset, validated.
+    Keys(Arc<TrustedKeys>),
+    /// Proven unsigned (no DS at its cut, or below such a zone).
+    Insecure,
+    /// Should be signed and is not correctly.
+    Bogus(BogusReason),
+}
+
+impl ZoneTrust {
+    /// The verdict this trust gives every reply of the zone, when it
+    /// decides one without looking (anything but `Keys` and `Pending`).
+    pub fn fixed(&self) -> Option<Security> {
+        match self {
+            ZoneTrust::Off => Some(Security::Indeterminate),
+            ZoneTrust::Insecure => Some(Security::Insecure),
+            ZoneTrust::Bogus(reason) => Some(Security::Bogus(reason.clone())),
+            ZoneTrust::Keys(_) | ZoneTrust::Pending { .. } => None,
+        }
+    }
+
+    /// A line for the trace: what the zone's trust is.
+    pub fn describe(&self, zone: &Name) -> String {
+        match self {
+            ZoneTrust::Off => format!("{zone}: no trust anchor, not validated"),
+            ZoneTrust::Pending { ds, anchor_keys } => format!(
+                "{zone}: DS {} -> DNSKEY to fetch{}",
+                ds_tags(ds),
+                if anchor_keys.is_empty() {
+                    ""
+                } else {
+                    " (anchor keys)"
+                }
+            ),
+            ZoneTrust::Keys(keys) => format!(
+                "{zone}: secure, DNSKEY {} trusted",
+                keys.keys()
+                    .iter()
+                    .filter_map(|k| k.calculate_key_tag().ok())
+                    .map(|t| t.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ),
+            ZoneTrust::Insecure => format!("{zone}: insecure (no DS at its cut: unsigned)"),
+            ZoneTrust::Bogus(reason) => format!("{zone}: bogus ({reason})"),
+        }
+    }
+}
+
+/// `key_tag/algorithm/digest type` of each DS, as users read them.
+fn ds_tags(ds: &[DS]) -> String {
+    ds.iter()
+        .map(|d| {
+            format!(
+                "{}/{}/{}",
+                d.key_tag(),
+                u8::from(d.algorithm()),
+                u8::from(d.digest_type())
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The validator of one resolver: its trust anchors and key cache.
+pub struct Validator {
+    anchors: TrustAnchors,
+    keys: Mutex<LruCache<Name, (ZoneTrust, Instant)>>,
+}
+
+impl Validator {
+    /// A validator trusting `anchors`.
+    pub fn new(anchors: TrustAnchors) -> Self {
+        let capacity = NonZeroUsize::new(KEY_CACHE_ENTRIES).unwrap_or(NonZeroUsize::MIN);
+        Self {
+            anchors,
+            keys: Mutex::new(LruCache::new(capacity)),
+        }
+    }
+
+    /// The trust a walk from `zone` starts with, if it can start there:
+    /// the key cache's entry, or for an anchored zone the anchor itself.
+    /// `None`: the trust of this cut is not known, start higher.
+    pub fn start(&self, zone: &Name, now: Instant) -> Option<ZoneTrust> {
+        let key = zone.to_lowercase();
+        {
+            let mut keys = self.keys.lock().unwrap_or_else(PoisonError::into_inner);
+            match keys.get(&key) {
+                Some((trust, expires)) if *expires > now => return Some(trust.clone()),
+                Some(_) => {
+                    keys.pop(&key);
+                }
+                None => {}
+            }
+        }
+        self.anchored(zone)
+    }
+
+    /// The trust of an anchored zone before its keys are fetched; for a
+    /// zone no anchor covers at all, [`ZoneTrust::Off`].
+    pub fn anchored(&self, zone: &Name) -> Option<ZoneTrust> {
+        let Some(closest) = self.anchors.closest(zone) else {
+            return Some(ZoneTrust::Off);
+        };
+        if closest != zone {
+            return None;
+        }
+        Some(ZoneTrust::Pending {
+            ds: Arc::new(self.anchors.ds_for(zone)),
+            anchor_keys: Arc::new(self.anchors.dnskeys_for(zone)),
+        })
+    }
+
+    /// Remembers what `zone`'s trust came to, for `ttl`.
+    pub fn remember(&self, zone: &Name, trust: &ZoneTrust, ttl: Duration, now: Instant) {
+        if matches!(trust, ZoneTrust::Pending { .. } | ZoneTrust::Off) {
+            return;
+        }
+        self.keys
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .put(zone.to_lowercase(), (trust.clone(), now + ttl));
+    }
+
+    /// The trust of the child a referral from `parent` (whose trust is
+    /// `parent_trust`, settled) leads to.
+    pub fn child_trust(
+        &self,
+        parent_trust: &ZoneTrust,
+        child: &Name,
+        reply: &Scrubbed,
+        now: u32,
+        budget: &mut SigBudget,
+    ) -> ZoneTrust {
+        let keys = match parent_trust {
+            ZoneTrust::Keys(keys) => keys,
+            ZoneTrust::Pending { .. } | ZoneTrust::Off => return ZoneTrust::Off,
+            ZoneTrust::Insecure => return ZoneTrust::Insecure,
+            ZoneTrust::Bogus(reason) => return ZoneTrust::Bogus(reason.clone()),
+        };
+        if !reply.ds().is_empty() {
+            let sigs = signatures_for(reply, child, RecordType::DS);
+            return match verify_rrset(reply.ds(), &sigs, keys, now, budget) {
+                Ok(_) => ZoneTrust::Pending {
+                    ds: Arc::new(reply.ds().iter().filter_map(as_ds).cloned().collect()),
+                    anchor_keys: Arc::new(Vec::new()),
+                },
+                Err(reason) => ZoneTrust::Bogus(reason),
+            };
+        }
+        // No DS: the parent must prove it (RFC 4035 §5.2).
+        if let Err(reason) = verify_denial(reply, keys, now, budget) {
+            return ZoneTrust::Bogus(reason);
+        }
+        let zone = keys.zone();
+        let proof = if has_nsec3(reply) {
+            nsec3::prove_no_ds(child, zone, reply.denial())
+        } else {
+            nsec::prove_no_ds(child, zone, reply.denial())
+        };
+        match proof {
+            Security::Secure | Security::Insecure => ZoneTrust::Insecure,
+            Security::Bogus(reason) => ZoneTrust::Bogus(reason),
+            Security::Indeterminate => ZoneTrust::Bogus(BogusReason::NsecMissing {
+                problem: "no proof that the delegation has no DS",
+            }),
+        }
+    }
+
+    /// The trust `Pending` comes to, given the zone's DNSKEY reply.
+    pub fn keys_from(
+        zone: &Name,
+        pending: &ZoneTrust,
+        reply: &Scrubbed,
+        now: u32,
+        budget: &mut SigBudget,
+    ) -> ZoneTrust {
+        let ZoneTrust::Pending { ds, anchor_keys } = pending else {
+            return pending.clone();
+        };
+        let dnskeys: Vec<Record> = reply
+            .chain()
+            .iter()
+            .filter(|r| r.record_type() == RecordType::DNSKEY && r.name == *zone)
+            .cloned()
+            .collect();
+        let sigs = signatures_for(reply, zone, RecordType::DNSKEY);
+        match verify_dnskeys(zone, ds, anchor_keys, &dnskeys, &sigs, now, budget) {
+            KeyVerdict::Secure(keys) => ZoneTrust::Keys(Arc::new(keys)),
+            KeyVerdict::Insecure => ZoneTrust::Insecure,
+            KeyVerdict::Bogus(reason) => ZoneTrust::Bogus(reason),
+        }
+    }
+
+    /// The verdict on a reply of a zone with trusted `keys`, classified as
+    /// `kind` (referrals and lame replies are judged elsewhere).
+    pub fn judge(
+        keys: &TrustedKeys,
+        reply: &Scrubbed,
+        kind: &ResponseKind,
+        now: u32,
+        budget: &mut SigBudget,
+    ) -> Security {
+        match kind {
+            ResponseKind::Answer | ResponseKind::Cname { .. } => {
+                judge_chain(keys, reply, now, budget)
+            }
+            ResponseKind::NoData | ResponseKind::NxDomain => {
+                if let Err(reason) = verify_denial(reply, keys, now, budget) {
+                    return Security::Bogus(reason);
+                }
+                let zone = keys.zone();
+                let name = reply.final_name();
+                let nx = matches!(kind, ResponseKind::NxDomain);
+                let proof = match (has_nsec3(reply), nx) {
+                    (true, true) => nsec3::prove_nxdomain(name, zone, reply.denial()),
+                    (true, false) => nsec3::prove_nodata(name, reply.qtype(), zone, reply.denial()),
+                    (false, true) => nsec::prove_nxdomain(name, zone, reply.denial()),
+                    (false, false) => nsec::prove_nodata(name, reply.qtype(), zone, reply.denial()),
+                };
+                // A chain before the negative answer must verify too.
+                match (proof, judge_chain(keys, reply, now, budget)) {
+                    (Security::Bogus(reason), _) | (_, Security::Bogus(reason)) => {
+                        Security::Bogus(reason)
+                    }
+                    (Security::Indeterminate, _) => Security::Bogus(BogusReason::NsecMissing {
+                        problem: "no proof for the negative answer",
+                    }),
+                    (proof, _) => proof,
+                }
+            }
+            ResponseKind::Referral { .. } | ResponseKind::Lame(_) => Security::Indeterminate,
+        }
+    }
+}
+
+/// Every RRset of the reply's answer chain (a DNAME's synthesised CNAME
+/// judged through its DNAME), each against its RRSIGs, with the wildcard
+/// proof an expanded one needs.
+fn judge_chain(keys: &TrustedKeys, reply: &Scrubbed, now: u32, budget: &mut SigBudget) -> Security {
+    let records: Vec<&Record> = reply.chain_to_cache().collect();
+    let mut seen: Vec<(Name, RecordType)> = Vec::new();
+    for record in &records {
+        let key = (record.name.clone(), record.record_type());
+        if seen.contains(&key) {
+            continue;
+        }
+        seen.push(key.clone());
+        let rrset: Vec<Record> = records
+            .iter()
+            .filter(|r| r.name == key.0 && r.record_type() == key.1)
+            .map(|r| (*r).clone())
+            .collect();
+        let sigs = signatures_for(reply, &key.0, key.1);
+        match verify_rrset(&rrset, &sigs, keys, now, budget) {
+            Err(reason) => return Security::Bogus(reason),
+            Ok(verified) => {
+                if let Some(wildcard) = verified.wildcard {
+                    if let Err(reason) = verify_denial(reply, keys, now, budget) {
+                        return Security::Bogus(reason);
+                    }
+                    let proof = if has_nsec3(reply) {
+                        nsec3::prove_wildcard(&key.0, &wildcard, keys.zone(), reply.denial())
+                    } else {
+                        nsec::prove_wildcard(&key.0, &wildcard, keys.zone(), reply.denial())
+                    };
+                    match proof {
+                        Security::Secure => {}
+                        Security::Bogus(reason) => return Security::Bogus(reason),
+                        _ => {
+                            return Security::Bogus(BogusReason::NsecMissing {
+                                problem: "no proof that the wildcard was the closest match",
+                            });
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Security::Secure
+}
+
+/// Checks the signatures of every NSEC/NSEC3 RRset of the reply.
+fn verify_denial(
+    reply: &Scrubbed,
+    keys: &TrustedKeys,
+    now: u32,
+    budget: &mut SigBudget,
+) -> Result<(), BogusReason> {
+    if reply.denial().is_empty() {
+        return Err(BogusReason::NsecMissing {
+            problem: "no NSEC or NSEC3 records in the reply",
+        });
+    }
+    for record in reply.denial() {
+        let rrset = [record.clone()];
+        let sigs = signatures_for(reply, &record.name, record.record_type());
+        verify_rrset(&rrset, &sigs, keys, now, budget)?;
+    }
+    Ok(())
+}
+
+fn has_nsec3(reply: &Scrubbed) -> bool {
+    reply
+        .denial()
+        .iter()
+        .any(|r| r.record_type() == RecordType::NSEC3)
+}
+
+/// The RRSIGs of the reply over `owner`/`rtype`.
+fn signatures_for(reply: &Scrubbed, owner: &Name, rtype: RecordType) -> Vec<Record> {
+    reply
+        .signatures()
+        .iter()
+        .filter(|r| r.name == *owner && covered_type(r) == Some(rtype))
+        .cloned()
+        .collect()
+}
+
+/// The worse of two verdicts for one client answer: bogus over
+/// indeterminate over insecure over secure.
+pub fn worse(a: Security, b: Security) -> Security {
+    fn rank(s: &Security) -> u8 {
+        match s {
+            Security::Secure => 0,
+            Security::Insecure => 1,
+            Security::Indeterminate => 2,
+            Security::Bogus(_) => 3,
+        }
+    }
+    if rank(&b) > rank(&a) { b } else { a }
+}
+
+/// The cache's word for a verdict.
+pub fn as_validation(security: &Security) -> Validation {
+    match security {
+        Security::Secure => Validation::Secure,
+        Security::Insecure => Validation::Insecure,
+        Security::Bogus(_) => Validation::Bogus,
+        Security::Indeterminate => Validation::Indeterminate,
+    }
+}
+
+/// The verdict a cached status stands for (`Unchecked`: indeterminate).
+pub fn from_validation(validation: Validation) -> Security {
+    match validation {
+        Validation::Secure => Security::Secure,
+        Validation::Insecure => Security::Insecure,
+        Validation::Bogus => Security::Bogus(BogusReason::RrsigsMissing {
+            problem: "cached as bogus".to_string(),
+        }),
+        Validation::Indeterminate | Validation::Unchecked => Security::Indeterminate,
+    }
+}
+
+/// Seconds since the epoch now, for signature windows.
+pub fn unix_now() -> u32 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u32::try_from(d.as_secs()).unwrap_or(u32::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn worse_orders_the_verdicts() {
+        let bogus = Security::Bogus(BogusReason::NsecMissing { problem: "test" });
+        assert_eq!(
+            worse(Security::Secure, Security::Insecure),
+            Security::Insecure
+        );
+        assert_eq!(
+            worse(Security::Insecure, Security::Secure),
+            Security::Insecure
+        );
+        assert_eq!(worse(Security::Indeterminate, bogus.clone()), bogus);
+        assert_eq!(worse(bogus.clone(), Security::Secure), bogus);
+        assert_eq!(worse(Security::Secure, Security::Secure), Security::Secure);
+    }
+
+    #[test]
+    fn the_anchor_zone_starts_pending_and_others_wait_for_their_parent() {
+        let anchors = TrustAnchors::iana_root();
+        let validator = Validator::new(anchors);
+        let now = Instant::now();
+        assert!(matches!(
+            validator.start(&Name::root(), now),
+            Some(ZoneTrust::Pending { .. })
+        ));
+        let com = Name::from_ascii("com.").unwrap();
+        assert!(
+            validator.start(&com, now).is_none(),
+            "not known: start higher"
+        );
+        validator.remember(&com, &ZoneTrust::Insecure, Duration::from_secs(60), now);
+        assert!(matches!(
+            validator.start(&com, now),
+            Some(ZoneTrust::Insecure)
+        ));
+        assert!(
+            validator
+                .start(&com, now + Duration::from_secs(61))
+                .is_none(),
+            "forgotten after its TTL"
+        );
+    }
+}

@@ -1,0 +1,141 @@
+//! The validating resolver against the signed lab: secure answers and
+//! proofs, insecure delegations, and each kind of bogus zone refused with
+//! its reason; which servers were asked for the chain of trust.
+
+mod common;
+
+use std::str::FromStr;
+
+use hickory_proto::op::ResponseCode;
+use hickory_proto::rr::{Name, RecordType};
+use rootwalk::lab::Lab;
+use rootwalk::resolve::{Failure, Outcome, ResolveError, Resolver};
+use rootwalk::trace::NullObserver;
+use rootwalk::validate::Security;
+
+fn name(text: &str) -> Name {
+    Name::from_str(text).unwrap()
+}
+
+/// A validating resolver trusting the lab's root key.
+fn validating(lab: &Lab) -> Resolver {
+    let mut config = common::config(lab);
+    config.trust_anchors = Some(lab.trust_anchor());
+    Resolver::new(config)
+}
+
+async fn resolve(resolver: &Resolver, qname: &str, qtype: RecordType) -> Result<Outcome, Failure> {
+    resolver.resolve(&name(qname), qtype, &NullObserver).await
+}
+
+#[tokio::test]
+async fn signed_answers_and_their_denials_are_secure() {
+    let lab = common::lab().await;
+    let resolver = validating(&lab);
+    for (qname, qtype, rcode) in [
+        ("www.a.tld1.", RecordType::A, ResponseCode::NoError),
+        ("nope.a.tld1.", RecordType::A, ResponseCode::NXDomain),
+        ("www.a.tld1.", RecordType::AAAA, ResponseCode::NoError),
+        // NSEC3, glueless: its server lives in the signed hosting.tld3.
+        ("www.c.tld2.", RecordType::A, ResponseCode::NoError),
+        ("nope.c.tld2.", RecordType::A, ResponseCode::NXDomain),
+    ] {
+        let outcome = resolve(&resolver, qname, qtype)
+            .await
+            .unwrap_or_else(|f| panic!("{qname} {qtype}: {}", f.error));
+        assert_eq!(outcome.rcode, rcode, "{qname} {qtype}");
+        assert_eq!(outcome.security, Security::Secure, "{qname} {qtype}");
+    }
+    // The chain of trust was fetched where it lives: each zone's DNSKEY
+    // from its own servers.
+    let log = lab.query_log();
+    let dnskey_from = |zone: &str| {
+        log.iter()
+            .filter(|q| q.qname == name(zone) && q.qtype == RecordType::DNSKEY)
+            .map(|q| q.server_name.to_string())
+            .collect::<Vec<_>>()
+    };
+    assert!(
+        dnskey_from(".")
+            .iter()
+            .all(|s| s.ends_with("root-servers.lab."))
+    );
+    assert!(!dnskey_from(".").is_empty());
+    assert!(
+        dnskey_from("tld1.")
+            .iter()
+            .all(|s| s.ends_with("nic.tld1."))
+    );
+    assert!(
+        dnskey_from("a.tld1.")
+            .iter()
+            .all(|s| s.ends_with("a.tld1."))
+    );
+    assert!(!dnskey_from("c.tld2.").is_empty());
+    // Every query asked for DNSSEC records.
+    assert!(log.iter().all(|q| q.edns));
+
+    // From the cache: the verdict rides with the RRset.
+    let again = resolve(&resolver, "www.a.tld1.", RecordType::A)
+        .await
+        .unwrap();
+    assert_eq!(again.stats.upstream_queries, 0);
+    assert_eq!(again.security, Security::Secure);
+}
+
+#[tokio::test]
+async fn an_unsigned_delegation_is_insecure_not_bogus() {
+    let lab = common::lab().await;
+    let resolver = validating(&lab);
+    for qname in [
+        "www.unsigned.tld1.",
+        // A secure CNAME into the unsigned zone: the whole is insecure.
+        "www.hop.tld1.",
+        // NSEC3 opt-out span over an unsigned child.
+        "www.insecure.optout.tld2.",
+        // Not signed at all: b.tld1 has no DS at tld1.
+        "www.b.tld1.",
+    ] {
+        let outcome = resolve(&resolver, qname, RecordType::A)
+            .await
+            .unwrap_or_else(|f| panic!("{qname}: {}", f.error));
+        assert_eq!(outcome.security, Security::Insecure, "{qname}");
+        assert!(!outcome.answers.is_empty(), "{qname}");
+    }
+}
+
+#[tokio::test]
+async fn bogus_zones_are_refused_with_their_reason() {
+    let lab = common::lab().await;
+    let resolver = validating(&lab);
+    for (qname, ede) in [
+        ("www.badsig.tld1.", 6),
+        ("www.expired.tld1.", 7),
+        ("www.dsmismatch.tld1.", 9),
+        ("www.zskonly.tld1.", 10),
+    ] {
+        let failure = resolve(&resolver, qname, RecordType::A)
+            .await
+            .expect_err(qname);
+        let ResolveError::Bogus(reason) = &failure.error else {
+            panic!("{qname}: {}", failure.error);
+        };
+        assert_eq!(reason.ede_code(), ede, "{qname}: {reason}");
+    }
+}
+
+#[tokio::test]
+async fn without_trust_anchors_nothing_is_validated_and_do_is_not_set() {
+    let lab = common::lab().await;
+    let resolver = common::resolver(&lab);
+    let outcome = resolve(&resolver, "www.badsig.tld1.", RecordType::A)
+        .await
+        .expect("validation off: the data is served");
+    assert_eq!(outcome.security, Security::Indeterminate);
+    assert!(
+        lab.query_log()
+            .iter()
+            .all(|q| q.qtype != RecordType::DNSKEY),
+        "no DNSKEY fetched"
+    );
+}
