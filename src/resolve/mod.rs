@@ -100,6 +100,17 @@ pub struct Outcome {
     pub stats: Stats,
 }
 
+/// How much the caches hold, for `stats`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CacheSizes {
+    /// RRsets, expired ones not yet evicted included.
+    pub rrsets: usize,
+    /// Negative answers (NXDOMAIN, NODATA).
+    pub negative: usize,
+    /// Per-server records of the infra cache.
+    pub infra: usize,
+}
+
 /// A failed resolution: why, and what it cost.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{error}")]
@@ -167,6 +178,16 @@ impl Resolver {
     /// The limits in force.
     pub fn limits(&self) -> &Limits {
         &self.inner.limits
+    }
+
+    /// How much the caches hold now.
+    pub fn cache_sizes(&self) -> CacheSizes {
+        let inner = &*self.inner;
+        CacheSizes {
+            rrsets: inner.rrsets.len(),
+            negative: inner.negative.len(),
+            infra: inner.infra.len(),
+        }
     }
 
     /// Puts `routes` (forward and stub zones) in force for every walk

@@ -22,6 +22,15 @@ pub enum ServeError {
     /// Nothing to listen on.
     #[error("no address to listen on")]
     NoListeners,
+    /// The control socket could not be opened.
+    #[error("cannot open the control socket {path}: {source}")]
+    Control {
+        /// The socket's path.
+        path: String,
+        /// What the OS said.
+        #[source]
+        source: std::io::Error,
+    },
     /// A signal handler could not be installed.
     #[error("cannot install the {signal} handler: {source}")]
     Signal {
@@ -73,4 +82,51 @@ pub enum ConfigError {
         /// What is wrong.
         problem: String,
     },
+}
+
+/// Why a control command (`rootwalk control`) failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ControlError {
+    /// The socket could not be connected to.
+    #[error(
+        "cannot connect to the control socket {path}: {source} (is `rootwalk serve --control-socket` running, and may this user open it?)"
+    )]
+    Connect {
+        /// The socket's path.
+        path: String,
+        /// What the OS said.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Reading or writing the socket failed.
+    #[error("control socket {path}: {source}")]
+    Io {
+        /// The socket's path.
+        path: String,
+        /// What the OS said.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The daemon did not answer in time.
+    #[error("control socket {path}: no answer within {after:?}")]
+    Timeout {
+        /// The socket's path.
+        path: String,
+        /// How long the client waited.
+        after: std::time::Duration,
+    },
+    /// The daemon answered with something that is not the protocol.
+    #[error("control socket {path}: {problem}")]
+    Protocol {
+        /// The socket's path.
+        path: String,
+        /// What was wrong.
+        problem: String,
+    },
+    /// The daemon refused or failed the command; its reason.
+    #[error("the daemon said: {0}")]
+    Daemon(String),
+    /// The output could not be written.
+    #[error("cannot write the output: {0}")]
+    Output(#[source] std::io::Error),
 }

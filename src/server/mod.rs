@@ -24,6 +24,9 @@
 //! - [`acl`]: who may ask; [`config`]: the TOML file and flags;
 //!   [`counters`]: what happened, printed at exit; [`metrics`]: the
 //!   counters over HTTP for Prometheus.
+//! - [`control`]: the control socket (`stats`, `reload`, `flush`,
+//!   `dump-cache`); [`reload`]: re-reading the configuration, for SIGHUP
+//!   and `reload` alike.
 //!
 //! [`run`] takes its sockets and a shutdown future from the caller, in the
 //! manner of mini-redis's `server::run`, so tests bind port 0 and stop the
@@ -63,6 +66,7 @@
 pub mod acl;
 pub mod coalesce;
 pub mod config;
+pub mod control;
 pub mod counters;
 pub mod ede;
 pub mod error;
@@ -73,6 +77,7 @@ pub mod local;
 pub mod metrics;
 pub mod packet;
 pub mod policy;
+pub mod reload;
 pub mod reply_cache;
 pub mod tcp;
 pub mod udp;
@@ -93,6 +98,7 @@ pub use self::limits::ServeLimits;
 pub use self::listen::Listeners;
 pub use self::local::LocalZones;
 pub use self::policy::{Policy, PolicyCell};
+pub use self::reload::Reloader;
 use crate::resolve::{Resolver, ResolverConfig};
 
 /// How long shutdown waits for queries already read to be answered before
@@ -107,6 +113,7 @@ pub struct Server {
     counters: Arc<Counters>,
     limits: ServeLimits,
     reply_cache: usize,
+    reloader: Option<Arc<Reloader>>,
 }
 
 impl Server {
@@ -119,7 +126,15 @@ impl Server {
             counters: Arc::new(Counters::default()),
             limits: ServeLimits::default(),
             reply_cache: reply_cache::REPLY_CACHE_ENTRIES,
+            reloader: None,
         }
+    }
+
+    /// Reloads through `reloader` on the control socket's `reload` (the
+    /// caller's SIGHUP handler should use the same one).
+    pub fn with_reloader(mut self, reloader: Arc<Reloader>) -> Self {
+        self.reloader = Some(reloader);
+        self
     }
 
     /// Serves within `limits` instead of the defaults.
@@ -169,10 +184,22 @@ impl Server {
         listeners: Listeners,
         shutdown: impl Future,
     ) -> Result<CounterSnapshot, ServeError> {
-        let Listeners { udp, tcp, metrics } = listeners;
+        let Listeners {
+            udp,
+            tcp,
+            metrics,
+            control,
+        } = listeners;
         if udp.is_empty() && tcp.is_empty() {
             return Err(ServeError::NoListeners);
         }
+        let control_state = control.as_ref().map(|_| {
+            Arc::new(control::ControlState::new(
+                Arc::clone(&self.counters),
+                self.resolver.clone(),
+                self.reloader.clone(),
+            ))
+        });
         let handler = Arc::new(Handler::new(
             self.resolver,
             self.policy,
@@ -197,6 +224,14 @@ impl Server {
             loops.spawn(metrics::serve(
                 listener,
                 Arc::clone(handler.counters()),
+                handler.limits().clone(),
+                stop_rx.clone(),
+            ));
+        }
+        if let (Some(listener), Some(state)) = (control, control_state) {
+            loops.spawn(control::serve(
+                listener,
+                state,
                 handler.limits().clone(),
                 stop_rx.clone(),
             ));
@@ -243,6 +278,9 @@ pub async fn prepare(
     let mut listeners = listen::bind(&config.listen, config.listen_is_default, udp_sockets).await?;
     if let Some(addr) = config.metrics {
         listeners.metrics = Some(listen::bind_metrics(addr).await?);
+    }
+    if let Some(path) = &config.control_socket {
+        listeners.control = Some(control::bind(path)?);
     }
     let mut daemon = Server::new(Resolver::new(resolver), config.acl.clone())
         .with_local(config.local.clone())
