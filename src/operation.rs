@@ -296,8 +296,16 @@ async fn check(args: &CheckArgs) -> Result<ExitCode, CliError> {
 /// counters (also on SIGUSR1).
 async fn serve(args: &ServeArgs) -> Result<ExitCode, CliError> {
     let settings = server::config::settings(&args.into())?;
+    if let Some(user) = &settings.user {
+        // Fail before binding anything when the user does not exist or
+        // cannot be switched to.
+        server::privileges::require_root(&server::privileges::lookup(user)?)?;
+    }
     let upstream = Upstream::from_config(&settings.upstream).await?;
     let (daemon, listeners) = server::prepare(&settings, upstream.config.clone()).await?;
+    if let Some(user) = &settings.user {
+        server::drop_privileges(user, &listeners)?;
+    }
     let reload = Arc::new(server::Reloader::new(
         args.into(),
         settings.clone(),

@@ -754,7 +754,10 @@ mod tests {
             ("control-socket = 5", "control-socket"),
             ("user = \"\"", "user"),
             ("user = \"a b\"", "user"),
-            ("proxy-protocol-from = [\"127.0.0.1/33\"]", "proxy-protocol-from"),
+            (
+                "proxy-protocol-from = [\"127.0.0.1/33\"]",
+                "proxy-protocol-from",
+            ),
             ("[limits]\ncontrol-connections = 0", "control-connections"),
         ] {
             let message = file(text).unwrap_err().to_string();

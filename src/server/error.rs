@@ -31,6 +31,34 @@ pub enum ServeError {
         #[source]
         source: std::io::Error,
     },
+    /// The `user` to run as is not in the password database.
+    #[error("user `{user}` does not exist (key `user` / flag --user)")]
+    UnknownUser {
+        /// The name given.
+        user: String,
+    },
+    /// Switching to `user` needs root.
+    #[error(
+        "cannot switch to user `{user}`: the daemon runs as uid {uid}, not root \
+         (start it as root, or drop `user`/--user)"
+    )]
+    NotRoot {
+        /// The name given.
+        user: String,
+        /// The uid the daemon runs as.
+        uid: u32,
+    },
+    /// A step of the switch to `user` failed; the daemon does not go on.
+    #[error("cannot switch to user `{user}`: {step} failed: {source}")]
+    Privileges {
+        /// The name given.
+        user: String,
+        /// The call that failed (`setgroups`, `setgid`, `setuid`, ...).
+        step: &'static str,
+        /// What the OS said.
+        #[source]
+        source: std::io::Error,
+    },
     /// A signal handler could not be installed.
     #[error("cannot install the {signal} handler: {source}")]
     Signal {

@@ -24,6 +24,7 @@
 //! - [`acl`]: who may ask; [`config`]: the TOML file and flags;
 //!   [`counters`]: what happened, printed at exit; [`metrics`]: the
 //!   counters over HTTP for Prometheus.
+//! - [`privileges`]: becoming `user` once the sockets are bound.
 //! - [`control`]: the control socket (`stats`, `reload`, `flush`,
 //!   `dump-cache`); [`reload`]: re-reading the configuration, for SIGHUP
 //!   and `reload` alike.
@@ -77,6 +78,7 @@ pub mod local;
 pub mod metrics;
 pub mod packet;
 pub mod policy;
+pub mod privileges;
 pub mod reload;
 pub mod reply_cache;
 pub mod tcp;
@@ -289,6 +291,28 @@ pub async fn prepare(
         daemon = daemon.with_reply_cache(entries);
     }
     Ok((daemon, listeners))
+}
+
+/// Becomes `user` (see [`privileges`]) once `listeners` are bound, giving
+/// it the control socket first. Any failure is an error: a daemon asked
+/// to drop root never runs as root.
+pub fn drop_privileges(
+    user: &str,
+    listeners: &Listeners,
+) -> Result<privileges::Account, ServeError> {
+    let account = privileges::lookup(user)?;
+    let control: Vec<&std::path::Path> = listeners.control.iter().map(|c| c.path()).collect();
+    if !control.is_empty() {
+        privileges::chown(&control, &account)?;
+    }
+    privileges::drop_to(&account)?;
+    info!(
+        user,
+        uid = account.uid,
+        gid = account.gid,
+        "dropped privileges"
+    );
+    Ok(account)
 }
 
 /// Puts the reloadable part of `config` in force on a running daemon: its
