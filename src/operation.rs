@@ -319,7 +319,7 @@ async fn serve(args: &ServeArgs) -> Result<ExitCode, CliError> {
     for (transport, addr) in listeners.local_addrs() {
         println!("rootwalk serve: listening on {addr} ({transport})");
     }
-    tracing::info!("serving");
+    server::log_start(&settings, &listeners, daemon.resolver());
     let counters = daemon.run(listeners, shutdown).await?;
     if let Some(reporter) = reporter {
         reporter.abort();

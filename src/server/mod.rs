@@ -293,6 +293,41 @@ pub async fn prepare(
     Ok((daemon, listeners))
 }
 
+/// Logs, at info, the one start-up line an operator reads to know what
+/// runs: listen addresses, ACL, where walks start (the root hints file,
+/// IANA's built-in hints, or the lab), cache size, and the control socket,
+/// user and PROXY sources when set.
+pub fn log_start(config: &ServeConfig, listeners: &Listeners, resolver: &Resolver) {
+    let listen = listeners
+        .local_addrs()
+        .iter()
+        .map(|(transport, addr)| format!("{addr} ({transport})"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let hints = if config.upstream.lab {
+        "lab (in-process)".to_string()
+    } else {
+        match &config.upstream.root_hints {
+            Some(path) => path.display().to_string(),
+            None => "built-in (IANA)".to_string(),
+        }
+    };
+    let control = config
+        .control_socket
+        .as_ref()
+        .map_or_else(|| "none".to_string(), |p| p.display().to_string());
+    info!(
+        listen,
+        acl = %config.acl,
+        root_hints = hints,
+        cache_entries = resolver.limits().cache_entries,
+        control,
+        user = config.user.as_deref().unwrap_or("unchanged"),
+        proxy_protocol_from = %config.proxy_from,
+        "rootwalk serve starting"
+    );
+}
+
 /// Becomes `user` (see [`privileges`]) once `listeners` are bound, giving
 /// it the control socket first. Any failure is an error: a daemon asked
 /// to drop root never runs as root.

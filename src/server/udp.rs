@@ -243,7 +243,7 @@ impl Copies {
         let resolver = handler.resolver();
         match cache.answer(&self.key, &query, resolver, now, &mut self.out) {
             Some(rcode) => {
-                handler.count_copy(ResponseCode::from_low(rcode), now);
+                handler.count_copy(ResponseCode::from_low(rcode), now, client);
                 Copied::Reply
             }
             None => Copied::Keyed,
