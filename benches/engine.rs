@@ -68,7 +68,7 @@ fn pieces(c: &mut Criterion) {
         b.iter(|| scrub(black_box(message.clone()), &zone, &question))
     });
 
-    let cache = RrsetCache::new(100_000, Duration::from_secs(86_400));
+    let cache = RrsetCache::new(rootwalk::config::CACHE_BYTES, Duration::from_secs(86_400));
     let now = tokio::time::Instant::now();
     for i in 0..10_000u32 {
         let owner = name(&format!("host{i}.a.tld1."));

@@ -211,9 +211,11 @@ pub struct ServeArgs {
     /// Upstream selection.
     #[command(flatten)]
     pub upstream: UpstreamArgs,
-    /// Cache entries (RRsets and negative answers) before the least
-    /// recently used are evicted.
-    #[arg(long, value_name = "ENTRIES")]
+    /// Bytes all caches together may hold before the least recently used
+    /// entries are evicted, e.g. 64M (the default), 512K, 1G or a plain
+    /// number of bytes; at least 1M. Split among the RRset, negative,
+    /// infra and failure caches and the reply copies (see the README).
+    #[arg(long, value_name = "BYTES", value_parser = crate::server::config::parse_size)]
     pub cache_size: Option<usize>,
     /// UDP sockets per listen address, sharing the port with SO_REUSEPORT,
     /// each with its own receive loop. Default: one per worker thread

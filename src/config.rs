@@ -39,9 +39,81 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long to wait for one upstream reply before trying another server.
 pub const QUERY_TIMEOUT: Duration = Duration::from_millis(800);
 
-/// Entries (RRsets, negative answers) the cache holds before it evicts the
-/// least recently used.
-pub const CACHE_ENTRIES: usize = 100_000;
+/// Bytes all the caches together may hold (`cache-size`): 64 MiB, about
+/// Unbound's RRset and message caches sized for a busy site. Every entry is
+/// charged its real heap cost (wire-format data plus a fixed per-entry
+/// overhead, see [`crate::cache::entry_charge`]), and each cache evicts its
+/// least recently used entries to stay within its share
+/// ([`CacheBudgets::split`]). Around 300,000 small RRsets fit.
+pub const CACHE_BYTES: usize = 64 << 20;
+
+/// Smallest `cache-size`: 1 MiB. Below it the RRset share holds a few
+/// thousand small RRsets, or a dozen 64 KB ones, and every answer would
+/// evict the delegations it was found through. It also tells the old
+/// entry counts (`cache-size = 100000`) from byte counts: a number below
+/// it is refused, not taken as a tiny cache.
+pub const MIN_CACHE_BYTES: usize = 1 << 20;
+
+/// Largest `cache-size`: 1 TiB; more is almost certainly a typo.
+pub const MAX_CACHE_BYTES: usize = 1 << 40;
+
+/// Share of `cache-size`, in percent, for the RRset cache: most of it,
+/// since answers and delegations are what a resolver is for.
+pub const RRSET_SHARE_PERCENT: usize = 60;
+
+/// Share for negative answers (NXDOMAIN, NODATA): each is a name and an SOA.
+pub const NEGATIVE_SHARE_PERCENT: usize = 10;
+
+/// Share for the infra cache (per-server RTT, lameness): small entries,
+/// few servers.
+pub const INFRA_SHARE_PERCENT: usize = 4;
+
+/// Share for the failure cache (RFC 9520): a name and a time per entry,
+/// kept seconds.
+pub const FAILURE_SHARE_PERCENT: usize = 1;
+
+/// Share for the daemon's encoded reply copies, divided equally among its
+/// UDP threads (each keeps its own). Unused when the copies are off.
+pub const REPLY_SHARE_PERCENT: usize = 25;
+
+const _: () = assert!(
+    RRSET_SHARE_PERCENT
+        + NEGATIVE_SHARE_PERCENT
+        + INFRA_SHARE_PERCENT
+        + FAILURE_SHARE_PERCENT
+        + REPLY_SHARE_PERCENT
+        == 100
+);
+
+/// `cache-size` split among the caches by the `*_SHARE_PERCENT` constants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CacheBudgets {
+    /// RRset cache bytes.
+    pub rrset: usize,
+    /// Negative cache bytes.
+    pub negative: usize,
+    /// Infra cache bytes.
+    pub infra: usize,
+    /// Failure cache bytes.
+    pub failure: usize,
+    /// Reply copies, all UDP threads together.
+    pub replies: usize,
+}
+
+impl CacheBudgets {
+    /// `total` bytes split by the shares; the parts add up to at most
+    /// `total`.
+    pub fn split(total: usize) -> Self {
+        let part = |percent: usize| total / 100 * percent + total % 100 * percent / 100;
+        Self {
+            rrset: part(RRSET_SHARE_PERCENT),
+            negative: part(NEGATIVE_SHARE_PERCENT),
+            infra: part(INFRA_SHARE_PERCENT),
+            failure: part(FAILURE_SHARE_PERCENT),
+            replies: part(REPLY_SHARE_PERCENT),
+        }
+    }
+}
 
 /// Longest TTL the cache honours (RFC 8767 §4 suggests 7 days at most; one
 /// day is what Unbound uses by default).
@@ -143,8 +215,8 @@ pub struct Limits {
     pub request_timeout: Duration,
     /// See [`QUERY_TIMEOUT`].
     pub query_timeout: Duration,
-    /// See [`CACHE_ENTRIES`].
-    pub cache_entries: usize,
+    /// See [`CACHE_BYTES`]; split by [`CacheBudgets::split`].
+    pub cache_bytes: usize,
     /// See [`MAX_TTL`].
     pub max_ttl: Duration,
     /// See [`FAILURE_TTL`].
@@ -179,7 +251,7 @@ impl Default for Limits {
             max_cname_chain: MAX_CNAME_CHAIN,
             request_timeout: REQUEST_TIMEOUT,
             query_timeout: QUERY_TIMEOUT,
-            cache_entries: CACHE_ENTRIES,
+            cache_bytes: CACHE_BYTES,
             max_ttl: MAX_TTL,
             failure_ttl: FAILURE_TTL,
             edns_payload: EDNS_PAYLOAD,
@@ -422,6 +494,21 @@ pub fn parse_route_server(text: &str) -> Result<std::net::SocketAddr, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_cache_budget_is_split_by_the_shares() {
+        let parts = CacheBudgets::split(CACHE_BYTES);
+        assert_eq!(
+            parts.rrset,
+            CACHE_BYTES / 100 * 60 + CACHE_BYTES % 100 * 60 / 100
+        );
+        let sum = |p: CacheBudgets| p.rrset + p.negative + p.infra + p.failure + p.replies;
+        assert!(sum(parts) <= CACHE_BYTES && sum(parts) > CACHE_BYTES - 5);
+        let odd = CacheBudgets::split(MIN_CACHE_BYTES + 99);
+        assert!(sum(odd) <= MIN_CACHE_BYTES + 99);
+        assert_eq!(CacheBudgets::split(0), CacheBudgets::split(0));
+        assert_eq!(sum(CacheBudgets::split(0)), 0);
+    }
 
     #[test]
     fn every_listed_key_sets_its_limit_and_ranges_are_enforced() {

@@ -702,7 +702,7 @@ async fn bad_manifests_name_file_line_and_problem() {
             "[[server]]\nname = \"ns.t.\"\naddress = \"10.0.0.7\"\n",
             GOOD_ZONE,
             "manifest.toml:3:",
-            "outside 127.53.0.0/22",
+            "outside 127.53.0.0/21",
         ),
         (
             GOOD_MANIFEST,

@@ -388,6 +388,14 @@ async fn bad_queries_get_notimp_formerr_or_nothing() {
     // The daemon still answers, over both transports.
     let q = query("www.a.tld1.", RecordType::A, None);
     assert_eq!(addresses(&udp(daemon.addr, &q).await), ["192.0.2.10"]);
+    // The two datagrams may sit on another UDP thread (SO_REUSEPORT hashes
+    // by source): wait until they are read, or shutdown could come first.
+    for _ in 0..200 {
+        if daemon.counters.snapshot().dropped >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     let counters = daemon.stop().await;
     assert_eq!(counters.notimp, 1);
     assert_eq!(counters.formerr, 2);

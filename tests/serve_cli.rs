@@ -132,7 +132,7 @@ fn serves_the_lab_from_a_config_file_and_stops_on_sigterm() {
     }
     let file = TempFile::new(
         "good",
-        "listen = [\"127.0.0.1:0\"]\nlab = true\ncache-size = 1000\nudp-sockets = 3\n\
+        "listen = [\"127.0.0.1:0\"]\nlab = true\ncache-size = \"2M\"\nudp-sockets = 3\n\
          metrics = \"127.0.0.1:0\"\n",
     );
     let mut child = Command::new(env!("CARGO_BIN_EXE_rootwalk"))

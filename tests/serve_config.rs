@@ -19,7 +19,7 @@ async fn a_config_built_in_code_serves() {
         listen_is_default: false,
         acl: Acl::loopback(),
         upstream: UpstreamConfig::default(),
-        cache_size: Some(500),
+        cache_size: Some(2 << 20),
         udp_sockets: Some(1),
         reply_cache_size: Some(0),
         metrics: None,

@@ -23,7 +23,7 @@ fn info_names_what_runs_in_one_start_up_line() {
             "--allow",
             "192.0.2.0/24",
             "--cache-size",
-            "5000",
+            "5M",
         ],
         &[("RUST_LOG", "info")],
     );
@@ -35,7 +35,7 @@ fn info_names_what_runs_in_one_start_up_line() {
     );
     assert!(line.contains("acl=127.0.0.0/8, 192.0.2.0/24"), "{line}");
     assert!(line.contains("root_hints=\"lab (in-process)\""), "{line}");
-    assert!(line.contains("cache_entries=5000"), "{line}");
+    assert!(line.contains("cache_bytes=5242880"), "{line}");
     assert!(
         !line.contains('\u{1b}'),
         "no ANSI colour off a terminal: {line}"

@@ -25,10 +25,11 @@ use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use hickory_proto::rr::{LowerName, Name};
+use hickory_proto::rr::Name;
 use tokio::time::Instant;
 
-use super::ShardedLru;
+use super::wire::KeyBuf;
+use super::{HeapSize, ShardedLru};
 
 /// RTO of a server never heard from: 376 ms, Unbound's
 /// `UNKNOWN_SERVER_NICENESS`. A typical well-connected server answers in
@@ -111,6 +112,7 @@ impl Default for InfraTimers {
 }
 
 /// What we know about one server address.
+#[derive(Clone, Copy)]
 struct Server {
     /// Smoothed RTT of real replies; `None` until the first reply.
     srtt: Option<Duration>,
@@ -126,6 +128,12 @@ struct Server {
     no_edns: bool,
     /// When this is forgotten: [`INFRA_TTL`] after the last update.
     expires: Instant,
+}
+
+impl HeapSize for Server {
+    fn heap_size(&self) -> usize {
+        0
+    }
 }
 
 impl Server {
@@ -171,23 +179,25 @@ struct Families {
 pub struct InfraCache {
     timers: InfraTimers,
     servers: ShardedLru<IpAddr, Server>,
-    lame: ShardedLru<(LowerName, IpAddr), Instant>,
+    /// Keyed by zone (lowercased wire form) and address octets.
+    lame: ShardedLru<Box<[u8]>, Instant>,
     families: Mutex<Families>,
 }
 
 impl InfraCache {
-    /// A cache of about `capacity` server addresses and as many (zone,
-    /// address) lameness marks. A capacity of 0 is treated as 1.
-    pub fn new(capacity: usize) -> Self {
-        Self::with_timers(capacity, InfraTimers::default())
+    /// A cache holding at most `budget` bytes: half for server addresses,
+    /// half for (zone, address) lameness marks, each entry charged its key
+    /// and a fixed overhead.
+    pub fn new(budget: usize) -> Self {
+        Self::with_timers(budget, InfraTimers::default())
     }
 
     /// [`InfraCache::new`] with `timers` instead of the defaults.
-    pub fn with_timers(capacity: usize, timers: InfraTimers) -> Self {
+    pub fn with_timers(budget: usize, timers: InfraTimers) -> Self {
         Self {
             timers,
-            servers: ShardedLru::new(capacity),
-            lame: ShardedLru::new(capacity),
+            servers: ShardedLru::new(budget / 2),
+            lame: ShardedLru::new(budget - budget / 2),
             families: Mutex::new(Families::default()),
         }
     }
@@ -345,20 +355,25 @@ impl InfraCache {
     /// Marks `addr` lame for `zone` (it answered without authority for a
     /// zone it was delegated, RFC 4697 §2.1) for [`LAME_TTL`].
     pub fn record_lame(&self, zone: &Name, addr: IpAddr, now: Instant) {
-        let key = (LowerName::new(zone), addr);
-        self.lame
-            .with_shard(&key, |shard| shard.put(key.clone(), now + LAME_TTL));
+        if let Some(key) = lame_key(zone, addr) {
+            self.lame.with_shard(key.as_slice(), |shard| {
+                shard.put(key.to_boxed(), now + LAME_TTL)
+            });
+        }
     }
 
     /// Whether `addr` was marked lame for `zone` (compared without case)
     /// less than [`LAME_TTL`] ago. Lameness for one zone says nothing about
     /// another zone the same address serves.
     pub fn is_lame(&self, zone: &Name, addr: IpAddr, now: Instant) -> bool {
-        let key = (LowerName::new(zone), addr);
-        self.lame.with_shard(&key, |shard| match shard.get(&key) {
+        let Some(key) = lame_key(zone, addr) else {
+            return false;
+        };
+        let key = key.as_slice();
+        self.lame.with_shard(key, |shard| match shard.get(key) {
             Some(expires) if *expires > now => true,
             Some(_) => {
-                shard.pop(&key);
+                shard.pop(key);
                 false
             }
             None => false,
@@ -373,6 +388,12 @@ impl InfraCache {
     /// Whether no server address is held.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Bytes charged for the servers and lameness marks held: never more
+    /// than the budget.
+    pub fn bytes(&self) -> usize {
+        self.servers.bytes() + self.lame.bytes()
     }
 
     /// Forgets every server, every lameness mark and what was learned of
@@ -415,14 +436,27 @@ impl InfraCache {
     /// or it expired, and keeps it [`INFRA_TTL`] from `now`.
     fn update(&self, addr: IpAddr, now: Instant, f: impl FnOnce(&mut Server)) {
         self.servers.with_shard(&addr, |shard| {
-            let server = shard.get_or_insert_mut(addr, || Server::fresh(now));
-            if server.expires <= now {
-                *server = Server::fresh(now);
+            if shard.peek(&addr).is_none_or(|server| server.expires <= now) {
+                shard.put(addr, Server::fresh(now));
             }
-            f(server);
-            server.expires = now + INFRA_TTL;
+            if let Some(server) = shard.get_mut(&addr) {
+                f(server);
+                server.expires = now + INFRA_TTL;
+            }
         });
     }
+}
+
+/// The lameness key of (`zone`, `addr`): the zone lowercased in wire form,
+/// then the address octets (4 or 16, so the families never collide).
+fn lame_key(zone: &Name, addr: IpAddr) -> Option<KeyBuf> {
+    let mut key = KeyBuf::default();
+    key.push_name(zone)?;
+    match addr {
+        IpAddr::V4(v4) => key.push(&v4.octets())?,
+        IpAddr::V6(v6) => key.push(&v6.octets())?,
+    }
+    Some(key)
 }
 
 #[cfg(test)]
@@ -431,6 +465,8 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
+
+    const BUDGET: usize = 1 << 20;
 
     fn ip(last: u8) -> IpAddr {
         IpAddr::V4(Ipv4Addr::new(192, 0, 2, last))
@@ -442,7 +478,7 @@ mod tests {
 
     #[test]
     fn unknown_server_gets_unknown_rtt() {
-        let infra = InfraCache::new(10);
+        let infra = InfraCache::new(BUDGET);
         let now = Instant::now();
         assert_eq!(infra.srtt(ip(1), now), UNKNOWN_RTO);
         assert_eq!(infra.timeouts(ip(1), now), 0);
@@ -451,7 +487,7 @@ mod tests {
 
     #[test]
     fn srtt_is_smoothed() {
-        let infra = InfraCache::new(10);
+        let infra = InfraCache::new(BUDGET);
         let now = Instant::now();
         infra.record_rtt(ip(1), ms(80), now);
         assert_eq!(infra.srtt(ip(1), now), ms(80), "first sample sets it");
@@ -465,7 +501,7 @@ mod tests {
 
     #[test]
     fn samples_are_capped() {
-        let infra = InfraCache::new(10);
+        let infra = InfraCache::new(BUDGET);
         let now = Instant::now();
         infra.record_rtt(ip(1), Duration::from_secs(3600), now);
         assert_eq!(infra.srtt(ip(1), now), MAX_RTT);
@@ -473,7 +509,7 @@ mod tests {
 
     #[test]
     fn timeouts_back_off_and_reply_resets() {
-        let infra = InfraCache::new(10);
+        let infra = InfraCache::new(BUDGET);
         let now = Instant::now();
         infra.record_rtt(ip(1), ms(50), now);
         infra.record_timeout(ip(1), now);
@@ -503,7 +539,7 @@ mod tests {
 
     #[test]
     fn unknown_server_timing_out_ranks_behind_unknown() {
-        let infra = InfraCache::new(10);
+        let infra = InfraCache::new(BUDGET);
         let now = Instant::now();
         infra.record_timeout(ip(1), now);
         assert_eq!(infra.srtt(ip(1), now), UNKNOWN_RTO * 2);
@@ -512,7 +548,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn server_state_forgotten_after_infra_ttl() {
-        let infra = InfraCache::new(10);
+        let infra = InfraCache::new(BUDGET);
         infra.record_rtt(ip(1), ms(30), Instant::now());
         infra.record_timeout(ip(1), Instant::now());
         tokio::time::advance(INFRA_TTL - Duration::from_secs(1)).await;
@@ -529,7 +565,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn update_extends_life() {
-        let infra = InfraCache::new(10);
+        let infra = InfraCache::new(BUDGET);
         infra.record_timeout(ip(1), Instant::now());
         tokio::time::advance(INFRA_TTL / 2).await;
         infra.record_timeout(ip(1), Instant::now());
@@ -539,7 +575,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn lameness_is_per_zone_and_expires() {
-        let infra = InfraCache::new(10);
+        let infra = InfraCache::new(BUDGET);
         let zone = Name::from_ascii("Example.COM.").unwrap();
         let other = Name::from_ascii("example.net.").unwrap();
         infra.record_lame(&zone, ip(1), Instant::now());
@@ -556,7 +592,9 @@ mod tests {
 
     #[test]
     fn evicts_least_recently_used_server() {
-        let infra = InfraCache::new(2);
+        // Room for two servers in the servers' half of the budget.
+        let one = crate::cache::entry_charge(&ip(1), &Server::fresh(Instant::now()));
+        let infra = InfraCache::new(2 * (2 * one + 1));
         let now = Instant::now();
         infra.record_rtt(ip(1), ms(10), now);
         infra.record_rtt(ip(2), ms(20), now);
@@ -574,7 +612,7 @@ mod tests {
         fn assert_send_sync<T: Send + Sync>() {}
         assert_send_sync::<InfraCache>();
 
-        let infra = Arc::new(InfraCache::new(1000));
+        let infra = Arc::new(InfraCache::new(BUDGET));
         let now = Instant::now();
         let zone = Name::from_ascii("example.").unwrap();
         let handles: Vec<_> = (0..4)
@@ -598,7 +636,7 @@ mod tests {
 
     #[test]
     fn rto_follows_rfc_6298_and_backs_off() {
-        let infra = InfraCache::new(10);
+        let infra = InfraCache::new(BUDGET);
         let now = Instant::now();
         assert_eq!(infra.rto(ip(1), now), UNKNOWN_RTO);
         infra.record_rtt(ip(1), ms(100), now);
@@ -620,7 +658,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn black_holes_are_held_down_then_probed_then_forgiven() {
-        let infra = InfraCache::new(10);
+        let infra = InfraCache::new(BUDGET);
         let now = Instant::now();
         infra.record_timeout(ip(1), now);
         assert!(!infra.is_held_down(ip(1), now), "one timeout is loss");
@@ -647,7 +685,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn an_unreachable_family_is_skipped_until_it_works_or_expires() {
-        let infra = InfraCache::new(10);
+        let infra = InfraCache::new(BUDGET);
         let v6: IpAddr = "2001:db8::1".parse().unwrap();
         let other_v6: IpAddr = "2001:db8::2".parse().unwrap();
         let now = Instant::now();
@@ -670,7 +708,7 @@ mod tests {
 
     #[test]
     fn edns_rejection_is_remembered_per_address() {
-        let infra = InfraCache::new(10);
+        let infra = InfraCache::new(BUDGET);
         let now = Instant::now();
         assert!(infra.edns(ip(1), now));
         infra.record_no_edns(ip(1), now);

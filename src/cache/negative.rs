@@ -14,10 +14,13 @@
 
 use std::time::Duration;
 
-use hickory_proto::rr::{LowerName, Name, RData, Record, RecordType};
+use hickory_proto::rr::{Name, RData, Record, RecordType};
+use hickory_proto::serialize::binary::NameEncoding;
+use hickory_proto::serialize::binary::{BinDecodable, BinDecoder, BinEncodable, BinEncoder};
 use tokio::time::Instant;
 
-use super::{ShardedLru, remaining_secs};
+use super::wire::KeyBuf;
+use super::{HeapSize, ShardedLru, remaining_secs};
 
 /// Which negative answer a zone gave (RFC 2308 §1, §2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -40,15 +43,43 @@ pub struct CachedNegative {
     pub soa: Record,
 }
 
-/// Cache key: owner lowercased, and the type for NODATA; `None` stands for
-/// NXDOMAIN, which covers every type.
-type Key = (LowerName, Option<RecordType>);
+/// Cache key: owner lowercased in wire form, then the type for NODATA;
+/// type 0 (never a question type) stands for NXDOMAIN, which covers every
+/// type.
+type Key = Box<[u8]>;
 
-/// One stored negative answer.
+/// The type code a key carries for NXDOMAIN.
+const NXDOMAIN_TYPE: u16 = 0;
+
+/// One stored negative answer; the SOA in wire form (names uncompressed).
 struct Entry {
     kind: NegativeKind,
-    soa: Record,
+    soa: Box<[u8]>,
     expires: Instant,
+}
+
+impl HeapSize for Entry {
+    fn heap_size(&self) -> usize {
+        self.soa.heap_size()
+    }
+}
+
+/// The key of the NXDOMAIN (`rtype` `None`) or NODATA of `name`.
+fn key(name: &Name, rtype: Option<RecordType>) -> Option<KeyBuf> {
+    let mut key = KeyBuf::default();
+    key.push_name(name)?;
+    let code = rtype.map_or(NXDOMAIN_TYPE, u16::from);
+    key.push(&code.to_be_bytes())?;
+    Some(key)
+}
+
+/// `record` in wire form, names uncompressed.
+fn encode_record(record: &Record) -> Option<Box<[u8]>> {
+    let mut bytes = Vec::new();
+    let mut encoder = BinEncoder::new(&mut bytes);
+    encoder.set_name_encoding(NameEncoding::Uncompressed);
+    record.emit(&mut encoder).ok()?;
+    Some(bytes.into_boxed_slice())
 }
 
 /// NXDOMAIN per name and NODATA per (name, type), sharded LRU (RFC 2308).
@@ -60,13 +91,14 @@ pub struct NegativeCache {
 }
 
 impl NegativeCache {
-    /// A cache of about `capacity` negative answers whose TTLs are capped at
-    /// `max_ttl` (RFC 2308 §5 suggests 1 to 3 hours at most; the resolver
-    /// passes [`crate::config::MAX_NEGATIVE_TTL`], or `max_ttl` when that is
-    /// lower). A capacity of 0 is treated as 1.
-    pub fn new(capacity: usize, max_ttl: Duration) -> Self {
+    /// A cache holding at most `budget` bytes of negative answers (each
+    /// charged its key, its SOA in wire form and a fixed overhead) whose
+    /// TTLs are capped at `max_ttl` (RFC 2308 §5 suggests 1 to 3 hours at
+    /// most; the resolver passes [`crate::config::MAX_NEGATIVE_TTL`], or
+    /// `max_ttl` when that is lower).
+    pub fn new(budget: usize, max_ttl: Duration) -> Self {
         Self {
-            entries: ShardedLru::new(capacity),
+            entries: ShardedLru::new(budget),
             max_ttl,
         }
     }
@@ -78,7 +110,8 @@ impl NegativeCache {
     /// (covers every type; `rtype` is ignored), NODATA per (name, type).
     /// Since a NODATA answer proves the name exists, it also drops a cached
     /// NXDOMAIN for the name. The `soa` must be an SOA record or nothing is
-    /// stored. Returns whether it was stored.
+    /// stored. Returns whether it was stored (not when larger than the
+    /// cache's budget slice).
     pub fn insert(
         &self,
         name: &Name,
@@ -94,23 +127,26 @@ impl NegativeCache {
         if ttl.is_zero() {
             return false;
         }
-        let owner = LowerName::new(name);
         let key = match kind {
-            NegativeKind::NxDomain => (owner, None),
+            NegativeKind::NxDomain => key(name, None),
             NegativeKind::NoData => {
-                let nxdomain = (owner.clone(), None);
-                self.entries.with_shard(&nxdomain, |s| s.pop(&nxdomain));
-                (owner, Some(rtype))
+                if let Some(nxdomain) = key(name, None) {
+                    let nxdomain = nxdomain.as_slice();
+                    self.entries.with_shard(nxdomain, |s| s.pop(nxdomain));
+                }
+                key(name, Some(rtype))
             }
+        };
+        let (Some(key), Some(soa)) = (key, encode_record(soa)) else {
+            return false;
         };
         let entry = Entry {
             kind,
-            soa: soa.clone(),
+            soa,
             expires: now + ttl,
         };
         self.entries
-            .with_shard(&key, |shard| shard.put(key.clone(), entry));
-        true
+            .with_shard(key.as_slice(), |shard| shard.put(key.to_boxed(), entry))
     }
 
     /// The negative TTL `soa` proves: min(SOA TTL, SOA MINIMUM) (RFC 2308
@@ -139,9 +175,8 @@ impl NegativeCache {
     /// `rtype`), else NXDOMAIN for an ancestor of `name` (RFC 8020 §2), if
     /// live. The SOA's TTL is set to the seconds remaining.
     pub fn get(&self, name: &Name, rtype: RecordType, now: Instant) -> Option<CachedNegative> {
-        let owner = LowerName::new(name);
-        self.lookup((owner.clone(), None), now)
-            .or_else(|| self.lookup((owner, Some(rtype)), now))
+        self.lookup(name, None, now)
+            .or_else(|| self.lookup(name, Some(rtype), now))
             .or_else(|| self.nxdomain_above(name, now))
     }
 
@@ -149,27 +184,41 @@ impl NegativeCache {
     /// first (RFC 8020 §2: a name that does not exist has no descendants).
     /// The root never is one: it always exists.
     fn nxdomain_above(&self, name: &Name, now: Instant) -> Option<CachedNegative> {
-        (1..name.num_labels()).rev().find_map(|labels| {
-            let ancestor = LowerName::new(&name.trim_to(usize::from(labels)));
-            self.lookup((ancestor, None), now)
-        })
+        (1..name.num_labels())
+            .rev()
+            .find_map(|labels| self.lookup(&name.trim_to(usize::from(labels)), None, now))
     }
 
-    /// The live entry under `key`; an expired one is dropped.
-    fn lookup(&self, key: Key, now: Instant) -> Option<CachedNegative> {
-        self.entries.with_shard(&key, |shard| {
-            let ttl = remaining_secs(shard.peek(&key)?.expires, now);
+    /// The live NXDOMAIN (`rtype` `None`) or NODATA entry of `name`; an
+    /// expired one is dropped.
+    fn lookup(
+        &self,
+        name: &Name,
+        rtype: Option<RecordType>,
+        now: Instant,
+    ) -> Option<CachedNegative> {
+        let key = key(name, rtype)?;
+        let key = key.as_slice();
+        self.entries.with_shard(key, |shard| {
+            let ttl = remaining_secs(shard.peek(key)?.expires, now);
             if ttl == 0 {
-                shard.pop(&key);
+                shard.pop(key);
                 return None;
             }
-            let entry = shard.get(&key)?;
-            let mut soa = entry.soa.clone();
-            soa.ttl = ttl;
-            Some(CachedNegative {
-                kind: entry.kind,
-                soa,
-            })
+            let entry = shard.get(key)?;
+            let kind = entry.kind;
+            match Record::read(&mut BinDecoder::new(&entry.soa)) {
+                Ok(mut soa) => {
+                    soa.ttl = ttl;
+                    Some(CachedNegative { kind, soa })
+                }
+                Err(_) => {
+                    // Encoded by `insert`, so this does not happen; were
+                    // it to, the entry is useless and goes.
+                    shard.pop(key);
+                    None
+                }
+            }
         })
     }
 
@@ -177,16 +226,14 @@ impl NegativeCache {
     /// the name and the NODATA for the pair. For when positive data arrives.
     /// Returns whether anything was dropped.
     pub fn remove(&self, name: &Name, rtype: RecordType) -> bool {
-        let owner = LowerName::new(name);
-        let nxdomain = (owner.clone(), None);
-        let nodata = (owner, Some(rtype));
-        let a = self
-            .entries
-            .with_shard(&nxdomain, |s| s.pop(&nxdomain).is_some());
-        let b = self
-            .entries
-            .with_shard(&nodata, |s| s.pop(&nodata).is_some());
-        a || b
+        let mut dropped = false;
+        for rtype in [None, Some(rtype)] {
+            if let Some(key) = key(name, rtype) {
+                let key = key.as_slice();
+                dropped |= self.entries.with_shard(key, |s| s.pop(key).is_some());
+            }
+        }
+        dropped
     }
 
     /// Negative answers held, expired ones not yet evicted included.
@@ -197,6 +244,16 @@ impl NegativeCache {
     /// Whether the cache holds no entry at all.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Bytes charged for the answers held: never more than the budget.
+    pub fn bytes(&self) -> usize {
+        self.entries.bytes()
+    }
+
+    /// The bytes the cache may hold.
+    pub fn budget(&self) -> usize {
+        self.entries.budget()
     }
 
     /// Drops every entry.
@@ -214,15 +271,16 @@ pub const MAX_FAILURE_TTL: Duration = Duration::from_secs(300);
 ///
 /// Shareable across threads (`Send + Sync`); every method takes `&self`.
 pub struct FailureCache {
-    entries: ShardedLru<(LowerName, RecordType), Instant>,
+    /// Keyed by owner (lowercased wire form) and type.
+    entries: ShardedLru<Box<[u8]>, Instant>,
 }
 
 impl FailureCache {
-    /// A cache of about `capacity` failed questions. A capacity of 0 is
-    /// treated as 1.
-    pub fn new(capacity: usize) -> Self {
+    /// A cache holding at most `budget` bytes of failed questions (each
+    /// charged its key and a fixed overhead).
+    pub fn new(budget: usize) -> Self {
         Self {
-            entries: ShardedLru::new(capacity),
+            entries: ShardedLru::new(budget),
         }
     }
 
@@ -235,30 +293,35 @@ impl FailureCache {
         if ttl.is_zero() {
             return;
         }
-        let key = (LowerName::new(name), rtype);
-        self.entries
-            .with_shard(&key, |shard| shard.put(key.clone(), now + ttl));
+        if let Some(key) = key(name, Some(rtype)) {
+            self.entries
+                .with_shard(key.as_slice(), |shard| shard.put(key.to_boxed(), now + ttl));
+        }
     }
 
     /// Whether (`name`, `rtype`) failed recently enough to be answered
     /// SERVFAIL at once (RFC 9520 §3.2). An expired entry is dropped.
     pub fn contains(&self, name: &Name, rtype: RecordType, now: Instant) -> bool {
-        let key = (LowerName::new(name), rtype);
-        self.entries
-            .with_shard(&key, |shard| match shard.get(&key) {
-                Some(expires) if *expires > now => true,
-                Some(_) => {
-                    shard.pop(&key);
-                    false
-                }
-                None => false,
-            })
+        let Some(key) = key(name, Some(rtype)) else {
+            return false;
+        };
+        let key = key.as_slice();
+        self.entries.with_shard(key, |shard| match shard.get(key) {
+            Some(expires) if *expires > now => true,
+            Some(_) => {
+                shard.pop(key);
+                false
+            }
+            None => false,
+        })
     }
 
     /// Forgets a failure, for when the question was answered after all.
     pub fn remove(&self, name: &Name, rtype: RecordType) {
-        let key = (LowerName::new(name), rtype);
-        self.entries.with_shard(&key, |shard| shard.pop(&key));
+        if let Some(key) = key(name, Some(rtype)) {
+            let key = key.as_slice();
+            self.entries.with_shard(key, |shard| shard.pop(key));
+        }
     }
 
     /// Failures held, expired ones not yet evicted included.
@@ -269,6 +332,11 @@ impl FailureCache {
     /// Whether no failure is held.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Bytes charged for the failures held: never more than the budget.
+    pub fn bytes(&self) -> usize {
+        self.entries.bytes()
     }
 
     /// Drops every entry.
@@ -285,6 +353,20 @@ mod tests {
     use hickory_proto::rr::rdata::{A, SOA};
 
     use super::*;
+    use crate::cache::entry_charge;
+
+    const BUDGET: usize = 1 << 20;
+
+    /// What an NXDOMAIN for `owner` proved by `soa` is charged.
+    fn charge(owner: &str, soa: &Record) -> usize {
+        let key = key(&name(owner), None).unwrap().to_boxed();
+        let entry = Entry {
+            kind: NegativeKind::NxDomain,
+            soa: encode_record(soa).unwrap(),
+            expires: Instant::now(),
+        };
+        entry_charge(&key, &entry)
+    }
 
     const DAY: Duration = Duration::from_secs(86_400);
 
@@ -307,7 +389,7 @@ mod tests {
 
     #[test]
     fn ttl_is_min_of_soa_ttl_and_minimum() {
-        let cache = NegativeCache::new(10, DAY);
+        let cache = NegativeCache::new(BUDGET, DAY);
         let now = Instant::now();
         let qname = name("nope.example.");
         assert!(cache.insert(
@@ -333,17 +415,17 @@ mod tests {
 
     #[test]
     fn the_soa_as_sent_carries_the_negative_ttl() {
-        let cache = NegativeCache::new(10, Duration::from_secs(120));
+        let cache = NegativeCache::new(BUDGET, Duration::from_secs(120));
         assert_eq!(cache.as_sent(&soa("example.", 3600, 300)).ttl, 120);
         assert_eq!(cache.as_sent(&soa("example.", 60, 300)).ttl, 60);
-        let cache = NegativeCache::new(10, DAY);
+        let cache = NegativeCache::new(BUDGET, DAY);
         assert_eq!(cache.as_sent(&soa("example.", 3600, 300)).ttl, 300);
         assert_eq!(cache.negative_ttl(&soa("example.", 0, 300)), Some(0));
     }
 
     #[test]
     fn ttl_is_capped_and_zero_not_stored() {
-        let cache = NegativeCache::new(10, Duration::from_secs(120));
+        let cache = NegativeCache::new(BUDGET, Duration::from_secs(120));
         let now = Instant::now();
         let qname = name("nope.example.");
         assert!(cache.insert(
@@ -375,7 +457,7 @@ mod tests {
 
     #[test]
     fn non_soa_is_not_stored() {
-        let cache = NegativeCache::new(10, DAY);
+        let cache = NegativeCache::new(BUDGET, DAY);
         let now = Instant::now();
         let qname = name("nope.example.");
         let not_soa = Record::from_rdata(name("example."), 300, RData::A(A(Ipv4Addr::LOCALHOST)));
@@ -385,7 +467,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn counts_down_and_expires() {
-        let cache = NegativeCache::new(10, DAY);
+        let cache = NegativeCache::new(BUDGET, DAY);
         let qname = name("nope.example.");
         let proof = soa("example.", 3600, 300);
         assert!(cache.insert(
@@ -410,7 +492,7 @@ mod tests {
 
     #[test]
     fn nxdomain_covers_every_type_nodata_does_not() {
-        let cache = NegativeCache::new(10, DAY);
+        let cache = NegativeCache::new(BUDGET, DAY);
         let now = Instant::now();
         let proof = soa("example.", 3600, 300);
         let gone = name("gone.example.");
@@ -437,7 +519,7 @@ mod tests {
     /// type; a NODATA does not (the name exists, its children may too).
     #[tokio::test(start_paused = true)]
     async fn nxdomain_covers_every_name_below() {
-        let cache = NegativeCache::new(10, DAY);
+        let cache = NegativeCache::new(BUDGET, DAY);
         let proof = soa("example.", 3600, 300);
         let gone = name("gone.example.");
         assert!(cache.insert(
@@ -486,7 +568,7 @@ mod tests {
 
     #[test]
     fn lookup_ignores_case() {
-        let cache = NegativeCache::new(10, DAY);
+        let cache = NegativeCache::new(BUDGET, DAY);
         let now = Instant::now();
         let proof = soa("example.", 3600, 300);
         assert!(cache.insert(
@@ -510,7 +592,7 @@ mod tests {
 
     #[test]
     fn nodata_ends_nxdomain_and_remove_clears() {
-        let cache = NegativeCache::new(10, DAY);
+        let cache = NegativeCache::new(BUDGET, DAY);
         let now = Instant::now();
         let proof = soa("example.", 3600, 300);
         let host = name("new.example.");
@@ -532,9 +614,9 @@ mod tests {
 
     #[test]
     fn evicts_least_recently_used_at_capacity() {
-        let cache = NegativeCache::new(2, DAY);
         let now = Instant::now();
         let proof = soa("example.", 3600, 300);
+        let cache = NegativeCache::new(2 * charge("a.example.", &proof), DAY);
         for n in ["a.example.", "b.example."] {
             assert!(cache.insert(&name(n), RecordType::A, NegativeKind::NxDomain, &proof, now));
         }
@@ -555,7 +637,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn failure_expires() {
-        let failures = FailureCache::new(10);
+        let failures = FailureCache::new(BUDGET);
         let qname = name("broken.example.");
         failures.insert(
             &qname,
@@ -574,7 +656,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn failure_ttl_capped_zero_ignored_and_removable() {
-        let failures = FailureCache::new(10);
+        let failures = FailureCache::new(BUDGET);
         let qname = name("broken.example.");
         failures.insert(&qname, RecordType::A, Duration::ZERO, Instant::now());
         assert!(failures.is_empty());
@@ -606,8 +688,8 @@ mod tests {
         assert_send_sync::<NegativeCache>();
         assert_send_sync::<FailureCache>();
 
-        let negative = Arc::new(NegativeCache::new(10_000, DAY));
-        let failures = Arc::new(FailureCache::new(10_000));
+        let negative = Arc::new(NegativeCache::new(BUDGET, DAY));
+        let failures = Arc::new(FailureCache::new(BUDGET));
         let now = Instant::now();
         let handles: Vec<_> = (0..4)
             .map(|t| {

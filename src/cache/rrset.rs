@@ -18,56 +18,143 @@
 //!   set with a longer TTL. Once the entry has expired the walk asks the
 //!   parent again, and a delegation removed there is gone.
 
+use std::borrow::Borrow;
+use std::hash::{Hash, Hasher};
 use std::time::Duration;
 
-use hickory_proto::rr::{DNSClass, LowerName, Name, Record, RecordType};
+use hickory_proto::rr::{DNSClass, Name, RData, Record, RecordType};
+use hickory_proto::serialize::binary::Restrict;
+use hickory_proto::serialize::binary::{BinDecoder, BinEncodable, BinEncoder, NameEncoding};
 use tokio::time::Instant;
 
-use super::{ShardedLru, Trust, remaining_secs};
+use super::wire::{KeyBuf, MAX_NAME_WIRE};
+use super::{HeapSize, ShardedLru, Trust, remaining_secs};
 
-/// Cache key: owner lowercased (RFC 4343 §2: names compare without case),
-/// type and class.
-type Key = (LowerName, RecordType, DNSClass);
+/// What DNSSEC validation said of a cached RRset (RFC 4035 §4.3). Rides
+/// with the RRset, as its trust and expiry do; nothing validates yet, so
+/// everything is stored [`Validation::Unchecked`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Validation {
+    /// Not validated (no validator ran, or it was not asked to).
+    #[default]
+    Unchecked,
+    /// A chain of trust from an anchor proves it (RFC 4035 §4.3 "Secure").
+    Secure,
+    /// Proven to sit below an unsigned delegation ("Insecure").
+    Insecure,
+    /// Should be signed and the signatures fail ("Bogus").
+    Bogus,
+    /// Whether it should be signed could not be found out
+    /// ("Indeterminate").
+    Indeterminate,
+}
 
-/// One stored RRset.
-struct Entry {
-    records: Vec<Record>,
-    trust: Trust,
+/// One stored RRset in one allocation, which is also the map key:
+///
+/// ```text
+/// [owner length: u8][owner, wire form, lowercased][type: u16][class: u16]
+/// [rdlength: u16][rdata] ...     one per record, names uncompressed
+/// ```
+///
+/// The key part (owner, type, class) is what it hashes and compares by,
+/// and what a lookup borrows it as (a `[u8]` built on the stack), so no
+/// second copy of the owner is kept. The TTL is not here: it is the
+/// entry's expiry ([`Meta`]), the same for every record of the set.
+struct Blob(Box<[u8]>);
+
+impl Blob {
+    /// The key part: owner, type, class.
+    fn key(&self) -> &[u8] {
+        let owner = usize::from(self.0.first().copied().unwrap_or(0));
+        self.0.get(1..1 + owner + 4).unwrap_or(&[])
+    }
+
+    /// The records part: (rdlength, rdata) pairs.
+    fn records(&self) -> &[u8] {
+        let owner = usize::from(self.0.first().copied().unwrap_or(0));
+        self.0.get(1 + owner + 4..).unwrap_or(&[])
+    }
+}
+
+impl Hash for Blob {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        // As `[u8]` hashes, so a borrowed key finds the blob.
+        self.key().hash(state);
+    }
+}
+
+impl PartialEq for Blob {
+    fn eq(&self, other: &Self) -> bool {
+        self.key() == other.key()
+    }
+}
+
+impl Eq for Blob {}
+
+impl Borrow<[u8]> for Blob {
+    fn borrow(&self) -> &[u8] {
+        self.key()
+    }
+}
+
+impl HeapSize for Blob {
+    fn heap_size(&self) -> usize {
+        self.0.heap_size()
+    }
+}
+
+/// What rides with a stored RRset besides its records.
+#[derive(Clone, Copy)]
+struct Meta {
     expires: Instant,
+    trust: Trust,
+    validation: Validation,
+}
+
+impl HeapSize for Meta {
+    fn heap_size(&self) -> usize {
+        0
+    }
 }
 
 /// An RRset read from the cache.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CachedRrset {
-    /// The records, each with its TTL set to the seconds remaining.
+    /// The records, each with its TTL set to the seconds remaining. The
+    /// owner name is spelled as it was asked for (the cache compares names
+    /// without case, RFC 4343, and keeps only the lowercased form).
     pub records: Vec<Record>,
     /// Credibility of the data when it was stored.
     pub trust: Trust,
     /// Seconds remaining before the entry expires (never 0 for a live entry).
     pub ttl: u32,
+    /// What DNSSEC validation said of it.
+    pub validation: Validation,
 }
 
-/// RRsets keyed by (owner, type, class), sharded LRU, credibility-ranked.
+/// RRsets keyed by (owner, type, class), sharded LRU bounded in bytes,
+/// credibility-ranked.
 ///
 /// Shareable across threads (`Send + Sync`); every method takes `&self`.
 pub struct RrsetCache {
-    entries: ShardedLru<Key, Entry>,
+    entries: ShardedLru<Blob, Meta>,
     max_ttl: Duration,
 }
 
 impl RrsetCache {
-    /// A cache of about `capacity` RRsets that honours TTLs up to `max_ttl`
-    /// (RFC 8767 §4 caps at 7 days; see [`crate::config::MAX_TTL`]).
-    /// A capacity of 0 is treated as 1.
-    pub fn new(capacity: usize, max_ttl: Duration) -> Self {
+    /// A cache holding at most `budget` bytes (each RRset charged its wire
+    /// form plus a fixed overhead, see [`super::entry_charge`]) that
+    /// honours TTLs up to `max_ttl` (RFC 8767 §4 caps at 7 days; see
+    /// [`crate::config::MAX_TTL`]).
+    pub fn new(budget: usize, max_ttl: Duration) -> Self {
         Self {
-            entries: ShardedLru::new(capacity),
+            entries: ShardedLru::new(budget),
             max_ttl,
         }
     }
 
     /// Stores one RRset (all records share name, type, class; owner compared
-    /// case-insensitively, key lowercased).
+    /// case-insensitively, key lowercased), not validated.
     ///
     /// The TTL is the lowest TTL of the records (RFC 2181 §5.2 says the TTLs
     /// of an RRset must agree; a mixed set is treated as its minimum), capped
@@ -75,35 +162,53 @@ impl RrsetCache {
     /// live entry only when `trust` is at least the old entry's (RFC 2181
     /// §5.4.1); an expired entry is always replaced. An NS RRset replacing a
     /// live one keeps the old expiry when that is earlier (see the module
-    /// docs: ghost domains). Returns whether it was stored; an empty slice
-    /// or records that do not form one RRset are not.
+    /// docs: ghost domains). Returns whether it was stored; an empty slice,
+    /// records that do not form one RRset, or an RRset larger than the
+    /// cache's budget slice are not.
     pub fn insert(&self, records: &[Record], trust: Trust, now: Instant) -> bool {
-        let Some(key) = rrset_key(records) else {
-            return false;
-        };
+        self.insert_validated(records, trust, Validation::Unchecked, now)
+    }
+
+    /// [`RrsetCache::insert`] with what DNSSEC validation said of the set.
+    pub fn insert_validated(
+        &self,
+        records: &[Record],
+        trust: Trust,
+        validation: Validation,
+        now: Instant,
+    ) -> bool {
         let ttl = records.iter().map(|r| r.ttl).min().unwrap_or(0);
         let ttl = Duration::from_secs(u64::from(ttl)).min(self.max_ttl);
         if ttl.as_secs() == 0 {
             return false;
         }
-        let mut entry = Entry {
-            records: records.to_vec(),
-            trust,
-            expires: now + ttl,
+        let (Some(blob), Some(lookup)) = (
+            encode(records),
+            records
+                .first()
+                .and_then(|r| key(&r.name, r.record_type(), r.dns_class)),
+        ) else {
+            return false;
         };
-        self.entries.with_shard(&key, |shard| {
-            if let Some(old) = shard.peek(&key)
+        let lookup = lookup.as_slice();
+        let mut meta = Meta {
+            expires: now + ttl,
+            trust,
+            validation,
+        };
+        let is_ns = records.first().map(Record::record_type) == Some(RecordType::NS);
+        self.entries.with_shard(lookup, |shard| {
+            if let Some(old) = shard.peek(lookup)
                 && remaining_secs(old.expires, now) > 0
             {
                 if old.trust > trust {
                     return false;
                 }
-                if key.1 == RecordType::NS {
-                    entry.expires = entry.expires.min(old.expires);
+                if is_ns {
+                    meta.expires = meta.expires.min(old.expires);
                 }
             }
-            shard.put(key.clone(), entry);
-            true
+            shard.put(blob, meta)
         })
     }
 
@@ -130,37 +235,42 @@ impl RrsetCache {
         class: DNSClass,
         now: Instant,
     ) -> Option<CachedRrset> {
-        let key = (LowerName::new(name), rtype, class);
-        self.entries.with_shard(&key, |shard| {
-            let ttl = remaining_secs(shard.peek(&key)?.expires, now);
+        let key = key(name, rtype, class)?;
+        let key = key.as_slice();
+        self.entries.with_shard(key, |shard| {
+            let ttl = remaining_secs(shard.peek(key)?.expires, now);
             if ttl == 0 {
-                shard.pop(&key);
+                shard.pop(key);
                 return None;
             }
-            let entry = shard.get(&key)?;
-            let records = entry
-                .records
-                .iter()
-                .map(|r| {
-                    let mut r = r.clone();
-                    r.ttl = ttl;
-                    r
-                })
-                .collect();
-            Some(CachedRrset {
-                records,
-                trust: entry.trust,
-                ttl,
-            })
+            let (blob, meta) = shard.get_key_value(key)?;
+            let meta = *meta;
+            match decode(blob, name, rtype, class, ttl) {
+                Some(records) => Some(CachedRrset {
+                    records,
+                    trust: meta.trust,
+                    ttl,
+                    validation: meta.validation,
+                }),
+                None => {
+                    // Encoded by `insert`, so this does not happen; were it
+                    // to, the entry is useless and goes.
+                    shard.pop(key);
+                    None
+                }
+            }
         })
     }
 
     /// Drops the entry for (`name`, `rtype`, IN), if any; returns whether one
     /// was there.
     pub fn remove(&self, name: &Name, rtype: RecordType) -> bool {
-        let key = (LowerName::new(name), rtype, DNSClass::IN);
+        let Some(key) = key(name, rtype, DNSClass::IN) else {
+            return false;
+        };
+        let key = key.as_slice();
         self.entries
-            .with_shard(&key, |shard| shard.pop(&key).is_some())
+            .with_shard(key, |shard| shard.pop(key).is_some())
     }
 
     /// RRsets held, expired ones not yet evicted included.
@@ -173,22 +283,105 @@ impl RrsetCache {
         self.len() == 0
     }
 
+    /// Bytes charged for the RRsets held: never more than
+    /// [`RrsetCache::budget`].
+    pub fn bytes(&self) -> usize {
+        self.entries.bytes()
+    }
+
+    /// The bytes the cache may hold.
+    pub fn budget(&self) -> usize {
+        self.entries.budget()
+    }
+
     /// Drops every entry.
     pub fn clear(&self) {
         self.entries.clear();
     }
 }
 
-/// The key of `records` if they form one RRset: at least one record, and all
-/// share owner (ignoring case), type and class.
-fn rrset_key(records: &[Record]) -> Option<Key> {
+/// The lookup key of (`name`, `rtype`, `class`), on the stack; `None` for
+/// a name too long to be a DNS name.
+fn key(name: &Name, rtype: RecordType, class: DNSClass) -> Option<KeyBuf> {
+    let mut key = KeyBuf::default();
+    key.push_name(name)?;
+    key.push(&u16::from(rtype).to_be_bytes())?;
+    key.push(&u16::from(class).to_be_bytes())?;
+    Some(key)
+}
+
+/// `records` as one [`Blob`], if they form one RRset: at least one record,
+/// all sharing owner (ignoring case), type and class, each rdata
+/// encodable in 65535 bytes.
+fn encode(records: &[Record]) -> Option<Blob> {
     let first = records.first()?;
     let (rtype, class) = (first.record_type(), first.dns_class);
-    let same_set = records
+    if !records
         .iter()
-        .all(|r| r.name == first.name && r.record_type() == rtype && r.dns_class == class);
-    same_set.then(|| (LowerName::new(&first.name), rtype, class))
+        .all(|r| r.record_type() == rtype && r.dns_class == class && r.name == first.name)
+    {
+        return None;
+    }
+    let owner = key(&first.name, rtype, class)?;
+    let owner = owner.as_slice();
+    let owner_len = u8::try_from(owner.len() - 4).ok()?;
+    let mut blob = Vec::with_capacity(1 + owner.len() + records.len() * 8);
+    blob.push(owner_len);
+    blob.extend_from_slice(owner);
+    let mut rdata = Vec::new();
+    for record in records {
+        rdata.clear();
+        let mut encoder = BinEncoder::new(&mut rdata);
+        // Uncompressed: a pointer would point into a message that is gone.
+        encoder.set_name_encoding(NameEncoding::Uncompressed);
+        record.data.emit(&mut encoder).ok()?;
+        let length = u16::try_from(rdata.len()).ok()?;
+        blob.extend_from_slice(&length.to_be_bytes());
+        blob.extend_from_slice(&rdata);
+    }
+    Some(Blob(blob.into_boxed_slice()))
 }
+
+/// The records of `blob`, owned by `owner` (its key's name, in the case
+/// asked), each with `ttl`; `None` if the bytes do not decode.
+fn decode(
+    blob: &Blob,
+    owner: &Name,
+    rtype: RecordType,
+    class: DNSClass,
+    ttl: u32,
+) -> Option<Vec<Record>> {
+    let mut decoder = BinDecoder::new(blob.records());
+    let mut records = Vec::with_capacity(1);
+    while !decoder.is_empty() {
+        let length = decoder.read_u16().ok()?.unverified();
+        // As `Record::read` does: empty rdata is RFC 2136's "any".
+        let data = if length == 0 {
+            RData::Update0(rtype)
+        } else {
+            RData::read(&mut decoder, rtype, Restrict::new(length)).ok()?
+        };
+        let mut record = Record::from_rdata(owner.clone(), ttl, data);
+        record.dns_class = class;
+        records.push(record);
+    }
+    Some(records)
+}
+
+/// Bytes an RRset of `records` is charged in a cache (its blob, LRU node
+/// and hash-table share); `None` when they do not form one RRset.
+pub fn rrset_charge(records: &[Record]) -> Option<usize> {
+    let blob = encode(records)?;
+    let meta = Meta {
+        expires: Instant::now(),
+        trust: Trust::Glue,
+        validation: Validation::Unchecked,
+    };
+    Some(super::entry_charge(&blob, &meta))
+}
+
+/// Longest key: owner, type and class.
+const _: () = assert!(MAX_NAME_WIRE + 4 <= super::wire::KEY_CAPACITY);
 
 #[cfg(test)]
 mod tests {
@@ -199,6 +392,8 @@ mod tests {
     use hickory_proto::rr::rdata::{A, NS};
 
     use super::*;
+
+    const BUDGET: usize = 1 << 20;
 
     const DAY: Duration = Duration::from_secs(86_400);
 
@@ -231,7 +426,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn ttl_counts_down_and_expires() {
-        let cache = RrsetCache::new(10, DAY);
+        let cache = RrsetCache::new(BUDGET, DAY);
         let start = Instant::now();
         assert!(cache.insert(&[a("www.example.", 300, 1)], Trust::AuthAnswer, start));
 
@@ -257,7 +452,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn last_second_still_served() {
-        let cache = RrsetCache::new(10, DAY);
+        let cache = RrsetCache::new(BUDGET, DAY);
         assert!(cache.insert(&[a("x.example.", 2, 1)], Trust::AuthAnswer, Instant::now()));
         tokio::time::advance(Duration::from_secs(1)).await;
         let hit = cache.get(&name("x.example."), RecordType::A, Instant::now());
@@ -272,7 +467,7 @@ mod tests {
 
     #[test]
     fn ttl_is_minimum_of_records_and_capped() {
-        let cache = RrsetCache::new(10, Duration::from_secs(3600));
+        let cache = RrsetCache::new(BUDGET, Duration::from_secs(3600));
         let now = Instant::now();
         let set = [a("m.example.", 600, 1), a("m.example.", 60, 2)];
         assert!(cache.insert(&set, Trust::AuthAnswer, now));
@@ -290,7 +485,7 @@ mod tests {
 
     #[test]
     fn ttl_zero_is_not_stored() {
-        let cache = RrsetCache::new(10, DAY);
+        let cache = RrsetCache::new(BUDGET, DAY);
         let now = Instant::now();
         assert!(!cache.insert(&[a("z.example.", 0, 1)], Trust::AuthAnswer, now));
         assert!(!cache.insert(
@@ -301,13 +496,13 @@ mod tests {
         assert!(cache.get(&name("z.example."), RecordType::A, now).is_none());
         assert!(cache.is_empty());
 
-        let tiny = RrsetCache::new(10, Duration::from_millis(500));
+        let tiny = RrsetCache::new(BUDGET, Duration::from_millis(500));
         assert!(!tiny.insert(&[a("z.example.", 30, 1)], Trust::AuthAnswer, now));
     }
 
     #[test]
     fn rejects_what_is_not_one_rrset() {
-        let cache = RrsetCache::new(10, DAY);
+        let cache = RrsetCache::new(BUDGET, DAY);
         let now = Instant::now();
         assert!(!cache.insert(&[], Trust::AuthAnswer, now));
         let mixed_names = [a("a.example.", 60, 1), a("b.example.", 60, 2)];
@@ -322,7 +517,7 @@ mod tests {
 
     #[test]
     fn glue_cannot_replace_auth_answer() {
-        let cache = RrsetCache::new(10, DAY);
+        let cache = RrsetCache::new(BUDGET, DAY);
         let now = Instant::now();
         assert!(cache.insert(&[a("ns1.example.", 3600, 1)], Trust::AuthAnswer, now));
         assert!(!cache.insert(&[a("ns1.example.", 3600, 9)], Trust::Glue, now));
@@ -337,7 +532,7 @@ mod tests {
 
     #[test]
     fn auth_answer_replaces_glue_and_equal_trust_refreshes() {
-        let cache = RrsetCache::new(10, DAY);
+        let cache = RrsetCache::new(BUDGET, DAY);
         let now = Instant::now();
         assert!(cache.insert(&[a("ns1.example.", 172_800, 1)], Trust::Glue, now));
         assert!(cache.insert(&[a("ns1.example.", 3600, 2)], Trust::AuthAnswer, now));
@@ -358,7 +553,7 @@ mod tests {
 
     #[test]
     fn glue_and_referral_ns_are_not_answers() {
-        let cache = RrsetCache::new(10, DAY);
+        let cache = RrsetCache::new(BUDGET, DAY);
         let now = Instant::now();
         assert!(cache.insert(&[a("ns1.example.", 3600, 1)], Trust::Glue, now));
         assert!(cache.insert(
@@ -404,7 +599,7 @@ mod tests {
     /// delegation; after it expires the parent is asked again.
     #[tokio::test(start_paused = true)]
     async fn a_delegation_is_never_extended_by_a_replacing_ns_set() {
-        let cache = RrsetCache::new(10, DAY);
+        let cache = RrsetCache::new(BUDGET, DAY);
         let zone = name("ghost.example.");
         let referral = [ns("ghost.example.", 2, "ns.ghost.example.")];
         assert!(cache.insert(&referral, Trust::Referral, Instant::now()));
@@ -447,7 +642,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn expired_entry_is_replaced_by_anything() {
-        let cache = RrsetCache::new(10, DAY);
+        let cache = RrsetCache::new(BUDGET, DAY);
         assert!(cache.insert(
             &[a("ns1.example.", 10, 1)],
             Trust::AuthAnswer,
@@ -465,7 +660,7 @@ mod tests {
 
     #[test]
     fn lookup_ignores_case() {
-        let cache = RrsetCache::new(10, DAY);
+        let cache = RrsetCache::new(BUDGET, DAY);
         let now = Instant::now();
         assert!(cache.insert(
             &[ns("ExAmPle.COM.", 3600, "a.iana-servers.net.")],
@@ -503,7 +698,7 @@ mod tests {
 
     #[test]
     fn other_class_is_separate() {
-        let cache = RrsetCache::new(10, DAY);
+        let cache = RrsetCache::new(BUDGET, DAY);
         let now = Instant::now();
         let mut chaos = a("version.bind.", 60, 1);
         chaos.dns_class = DNSClass::CH;
@@ -519,7 +714,8 @@ mod tests {
 
     #[test]
     fn evicts_least_recently_used_at_capacity() {
-        let cache = RrsetCache::new(2, DAY);
+        let one = rrset_charge(&[a("three.", 60, 3)]).unwrap();
+        let cache = RrsetCache::new(2 * one, DAY);
         let now = Instant::now();
         assert!(cache.insert(&[a("one.", 60, 1)], Trust::AuthAnswer, now));
         assert!(cache.insert(&[a("two.", 60, 2)], Trust::AuthAnswer, now));
@@ -533,17 +729,16 @@ mod tests {
     }
 
     #[test]
-    fn zero_capacity_does_not_panic() {
+    fn zero_budget_holds_nothing() {
         let cache = RrsetCache::new(0, DAY);
         let now = Instant::now();
-        assert!(cache.insert(&[a("one.", 60, 1)], Trust::AuthAnswer, now));
-        assert!(cache.insert(&[a("two.", 60, 2)], Trust::AuthAnswer, now));
-        assert_eq!(cache.len(), 1);
+        assert!(!cache.insert(&[a("one.", 60, 1)], Trust::AuthAnswer, now));
+        assert_eq!((cache.len(), cache.bytes()), (0, 0));
     }
 
     #[test]
     fn remove_and_clear() {
-        let cache = RrsetCache::new(10, DAY);
+        let cache = RrsetCache::new(BUDGET, DAY);
         let now = Instant::now();
         assert!(cache.insert(&[a("one.", 60, 1)], Trust::AuthAnswer, now));
         assert!(cache.insert(&[a("two.", 60, 2)], Trust::AuthAnswer, now));
@@ -559,7 +754,7 @@ mod tests {
         fn assert_send_sync<T: Send + Sync>() {}
         assert_send_sync::<RrsetCache>();
 
-        let cache = Arc::new(RrsetCache::new(10_000, DAY));
+        let cache = Arc::new(RrsetCache::new(BUDGET, DAY));
         let now = Instant::now();
         let handles: Vec<_> = (0..4u8)
             .map(|t| {
@@ -583,5 +778,177 @@ mod tests {
             let hit = cache.get(&name(&format!("h199.t{t}.example.")), RecordType::A, now);
             assert_eq!(hit.map(|h| addr(&h)), Some(vec![t]));
         }
+    }
+
+    /// RRsets of most shapes come back as they went in: names in rdata
+    /// keep their case and are not compressed against each other.
+    #[test]
+    fn records_round_trip_through_the_wire_form() {
+        use hickory_proto::rr::rdata::{CNAME, MX, SOA, TXT};
+        let cache = RrsetCache::new(BUDGET, DAY);
+        let now = Instant::now();
+        let soa = SOA::new(
+            name("ns.Example."),
+            name("hostmaster.example."),
+            7,
+            7200,
+            3600,
+            1_209_600,
+            300,
+        );
+        let sets: Vec<Vec<Record>> = vec![
+            vec![Record::from_rdata(name("example."), 60, RData::SOA(soa))],
+            vec![
+                Record::from_rdata(
+                    name("example."),
+                    60,
+                    RData::MX(MX::new(10, name("mail.example."))),
+                ),
+                Record::from_rdata(
+                    name("example."),
+                    60,
+                    RData::MX(MX::new(20, name("Mail2.example."))),
+                ),
+            ],
+            vec![Record::from_rdata(
+                name("w.example."),
+                60,
+                RData::CNAME(CNAME(name("Target.Example.net."))),
+            )],
+            vec![Record::from_rdata(
+                name("t.example."),
+                60,
+                RData::TXT(TXT::new(vec!["a".into(), String::new(), "x".repeat(255)])),
+            )],
+            vec![
+                ns("example.", 60, "ns1.example."),
+                ns("example.", 60, "ns2.example."),
+            ],
+        ];
+        for set in sets {
+            assert!(cache.insert(&set, Trust::AuthAnswer, now));
+            let hit = cache.get(&set[0].name, set[0].record_type(), now).unwrap();
+            let data: Vec<&RData> = hit.records.iter().map(|r| &r.data).collect();
+            let want: Vec<&RData> = set.iter().map(|r| &r.data).collect();
+            assert_eq!(data, want);
+            for (got, sent) in hit.records.iter().zip(&set) {
+                assert_eq!(got.name, sent.name);
+                assert_eq!(got.dns_class, DNSClass::IN);
+            }
+            if let RData::CNAME(target) = &hit.records[0].data {
+                assert_eq!(target.0.to_string(), "Target.Example.net.", "case kept");
+            }
+        }
+    }
+
+    /// A small answer is charged 152 bytes: a 64-byte LRU node (key
+    /// pointer, expiry, trust, validation, list links), a 40-byte
+    /// hash-table share and a 48-byte blob (owner, type, class, one
+    /// rdata). `examples/cache_rss.rs` measures about 141 bytes of RSS.
+    #[test]
+    fn a_small_rrset_is_charged_152_bytes() {
+        assert_eq!(rrset_charge(&[a("host12345.wild.tld1.", 60, 1)]), Some(152));
+        assert_eq!(std::mem::size_of::<Meta>(), 24);
+    }
+
+    #[test]
+    fn validation_status_rides_with_the_rrset() {
+        let cache = RrsetCache::new(BUDGET, DAY);
+        let now = Instant::now();
+        assert!(cache.insert(&[a("u.example.", 60, 1)], Trust::AuthAnswer, now));
+        let hit = cache.get(&name("u.example."), RecordType::A, now).unwrap();
+        assert_eq!(hit.validation, Validation::Unchecked);
+        let set = [a("s.example.", 60, 2)];
+        assert!(cache.insert_validated(&set, Trust::AuthAnswer, Validation::Secure, now));
+        let hit = cache.get(&name("s.example."), RecordType::A, now).unwrap();
+        assert_eq!(
+            (hit.validation, hit.trust, hit.ttl),
+            (Validation::Secure, Trust::AuthAnswer, 60)
+        );
+    }
+
+    /// An RRset is charged about its wire form: 250 TXT records of 250
+    /// bytes (a 64 KB answer) cost about 64 KB, not the several hundred
+    /// bytes per record a `Record` takes.
+    #[test]
+    fn a_huge_rrset_costs_its_wire_size() {
+        use hickory_proto::rr::rdata::TXT;
+        let set: Vec<Record> = (0..250)
+            .map(|i| {
+                let text = format!("{i:03}{}", "x".repeat(247));
+                Record::from_rdata(name("huge.example."), 60, RData::TXT(TXT::new(vec![text])))
+            })
+            .collect();
+        let charge = rrset_charge(&set).unwrap();
+        let wire = 250 * (2 + 1 + 250);
+        assert!(
+            charge >= wire && charge < wire + 256,
+            "{charge} for {wire} bytes of rdata"
+        );
+
+        // Fits a 1 MiB cache 16 times at most, whatever the number of names.
+        let cache = RrsetCache::new(BUDGET, DAY);
+        let now = Instant::now();
+        for n in 0..40 {
+            let owner = name(&format!("h{n}.example."));
+            let set: Vec<Record> = set
+                .iter()
+                .map(|r| {
+                    let mut r = r.clone();
+                    r.name = owner.clone();
+                    r
+                })
+                .collect();
+            assert!(cache.insert(&set, Trust::AuthAnswer, now));
+            assert!(cache.bytes() <= BUDGET);
+        }
+        assert_eq!(cache.len(), BUDGET / charge);
+        assert_eq!(cache.bytes(), cache.entries.recount());
+        let last = cache
+            .get(&name("h39.example."), RecordType::TXT, now)
+            .unwrap();
+        assert_eq!(last.records.len(), 250);
+    }
+
+    /// The byte count equals the sum of the entries' charges after random
+    /// inserts, replacements (of other sizes), refusals, evictions,
+    /// removals and expiries, and never exceeds the budget.
+    #[tokio::test(start_paused = true)]
+    async fn the_byte_count_is_the_sum_of_the_charges() {
+        use rand::rngs::StdRng;
+        use rand::{RngExt, SeedableRng};
+        let mut rng = StdRng::seed_from_u64(17);
+        let budget = 30_000;
+        let cache = RrsetCache::new(budget, DAY);
+        let trusts = [Trust::Glue, Trust::Referral, Trust::AuthAnswer];
+        let mut stored = 0;
+        for round in 0..5_000 {
+            let owner = format!("n{}.example.", rng.random_range(0..300));
+            let now = Instant::now();
+            match rng.random_range(0..10) {
+                0..=5 => {
+                    let set: Vec<Record> = (0..rng.random_range(1..12))
+                        .map(|i| a(&owner, rng.random_range(1..20), i))
+                        .collect();
+                    let trust = trusts[rng.random_range(0..trusts.len())];
+                    stored += usize::from(cache.insert(&set, trust, now));
+                }
+                6 => {
+                    cache.remove(&name(&owner), RecordType::A);
+                }
+                7 | 8 => {
+                    cache.get(&name(&owner), RecordType::A, now);
+                }
+                _ => tokio::time::advance(Duration::from_secs(rng.random_range(1..5))).await,
+            }
+            assert!(cache.bytes() <= budget, "round {round}");
+            if round % 50 == 0 {
+                assert_eq!(cache.bytes(), cache.entries.recount(), "round {round}");
+            }
+        }
+        assert!(stored > 1000, "{stored}");
+        assert_eq!(cache.bytes(), cache.entries.recount());
+        cache.clear();
+        assert_eq!(cache.bytes(), 0);
     }
 }

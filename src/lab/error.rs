@@ -39,7 +39,7 @@ pub enum LabError {
     },
     /// The `--prefix` argument is not of the form `127.X.Y`.
     #[error(
-        "bad lab prefix `{input}`: expected `127.X.Y` with X in 0..=255 and Y in 0..=252 (the lab uses Y to Y+3)"
+        "bad lab prefix `{input}`: expected `127.X.Y` with X in 0..=255 and Y in 0..=248 (the lab uses Y to Y+7)"
     )]
     Prefix {
         /// What was given.

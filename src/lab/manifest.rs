@@ -27,10 +27,10 @@ use super::zone::{ServedZone, Zone};
 pub const DEFAULT_PREFIX: [u8; 3] = [127, 53, 0];
 
 /// How many consecutive /24 blocks a lab may use: addresses are written in
-/// 127.53.0.0/22 (`127.53.K.x`, K < 4), so a few servers can sit in another
+/// 127.53.0.0/21 (`127.53.K.x`, K < 8), so a few servers can sit in another
 /// /24, as RFC 2182's advice on network diversity wants; `127.53.K.x` maps
 /// to `<a>.<b>.<c+K>.x` under the prefix `a.b.c`.
-pub const LAB_BLOCKS: u8 = 4;
+pub const LAB_BLOCKS: u8 = 8;
 
 /// The highest third octet a prefix may have, so `c + K` stays an octet.
 pub const MAX_PREFIX_THIRD_OCTET: u8 = u8::MAX - (LAB_BLOCKS - 1);
@@ -206,7 +206,7 @@ impl Source {
     }
 }
 
-/// Loads and validates a lab, rewriting 127.53.0.0/22 under `prefix`.
+/// Loads and validates a lab, rewriting 127.53.0.0/21 under `prefix`.
 pub fn load(source: Source, prefix: [u8; 3]) -> Result<LabSpec, LabError> {
     let (manifest_name, manifest_text) = match &source {
         Source::Builtin(_) => source.read("manifest.toml"),
@@ -354,7 +354,7 @@ impl Reader {
         })
     }
 
-    /// A server address: IPv4 in 127.53.0.0/22 (rewritten under `prefix`)
+    /// A server address: IPv4 in 127.53.0.0/21 (rewritten under `prefix`)
     /// or `::1`, the only IPv6 loopback address, which the prefix leaves
     /// alone (so a lab has at most one IPv6 server).
     fn address(&self, text: &Spanned<String>, prefix: [u8; 3]) -> Result<IpAddr, LabError> {
@@ -367,7 +367,7 @@ impl Reader {
             IpAddr::V6(Ipv6Addr::LOCALHOST) => Ok(address),
             _ => Err(self.error(
                 Some(text.span()),
-                format!("server address {address} is outside 127.53.0.0/22 and is not ::1"),
+                format!("server address {address} is outside 127.53.0.0/21 and is not ::1"),
             )),
         }
     }
@@ -444,7 +444,7 @@ impl Reader {
     }
 }
 
-/// Whether `address` is one the lab's files may use (127.53.0.0/22).
+/// Whether `address` is one the lab's files may use (127.53.0.0/21).
 fn in_lab_range(address: Ipv4Addr) -> bool {
     let o = address.octets();
     o[..2] == DEFAULT_PREFIX[..2]
@@ -592,7 +592,11 @@ mod tests {
             rewrite(Ipv4Addr::new(127, 53, 3, 7), p),
             Ipv4Addr::new(127, 9, 11, 7)
         );
-        for outside in [[192, 0, 2, 7], [127, 53, 4, 7], [127, 54, 0, 7]] {
+        assert_eq!(
+            rewrite(Ipv4Addr::new(127, 53, 7, 7), p),
+            Ipv4Addr::new(127, 9, 15, 7)
+        );
+        for outside in [[192, 0, 2, 7], [127, 53, 8, 7], [127, 54, 0, 7]] {
             let outside = Ipv4Addr::from(outside);
             assert_eq!(rewrite(outside, p), outside);
         }
@@ -658,7 +662,7 @@ mod tests {
         let m = "[[server]]\nname = \"ns.t.\"\naddress = \"127.0.0.1\"\n";
         let err = load_err(m);
         assert!(err.contains("manifest.toml:3:"), "{err}");
-        assert!(err.contains("outside 127.53.0.0/22"), "{err}");
+        assert!(err.contains("outside 127.53.0.0/21"), "{err}");
         let m = "[[server]]\nname = \"ns.t.\"\naddress = \"::2\"\n";
         assert!(load_err(m).contains("is not ::1"));
     }

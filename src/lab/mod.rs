@@ -4,7 +4,7 @@
 //! # Layout
 //!
 //! - [`manifest`]: the TOML manifest and zone files, validated into a
-//!   [`manifest::LabSpec`]; lab addresses are written for 127.53.0.0/22 and
+//!   [`manifest::LabSpec`]; lab addresses are written for 127.53.0.0/21 and
 //!   rewritten under the configured prefix.
 //! - [`dname`]: DNAME records, which hickory cannot parse or type.
 //! - [`zone`]: one zone's data and the authoritative lookup (pure).
@@ -196,6 +196,10 @@ pub const BUILTIN_FILES: &[(&str, &str)] = &[
         include_str!("../../testdata/lab/many.tld3.zone"),
     ),
     (
+        "huge.tld3.zone",
+        include_str!("../../testdata/lab/huge.tld3.zone"),
+    ),
+    (
         "ghost.tld1.zone",
         include_str!("../../testdata/lab/ghost.tld1.zone"),
     ),
@@ -260,7 +264,7 @@ pub enum LabPort {
 }
 
 impl Default for LabConfig {
-    /// The built-in lab on 127.53.0.0/22, port 53 when possible, latency on.
+    /// The built-in lab on 127.53.0.0/21, port 53 when possible, latency on.
     fn default() -> Self {
         Self {
             manifest: None,
@@ -272,7 +276,7 @@ impl Default for LabConfig {
 }
 
 impl LabConfig {
-    /// The built-in lab on a random prefix 127.[100..=250].[0..=252] and a
+    /// The built-in lab on a random prefix 127.[100..=250].[0..=248] and a
     /// free port, so parallel test processes do not collide.
     pub fn for_tests() -> Self {
         Self {

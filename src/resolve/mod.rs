@@ -35,7 +35,7 @@ use hickory_proto::rr::{Name, Record, RecordType};
 use tokio::time::Instant;
 
 use crate::cache::{FailureCache, InfraCache, NameVersions, NegativeCache, RrsetCache, Stamp};
-use crate::config::{AddressFamilies, Limits, ZoneRoute};
+use crate::config::{AddressFamilies, CacheBudgets, Limits, ZoneRoute};
 use crate::net::Transport;
 use crate::trace::{Event, Observer, Purpose, emit};
 pub use error::ResolveError;
@@ -154,15 +154,16 @@ impl Resolver {
             families,
             routes,
         } = config;
+        let budgets = CacheBudgets::split(limits.cache_bytes);
         let inner = Inner {
             transport: Transport::new(limits.query_timeout, limits.edns_payload),
-            rrsets: RrsetCache::new(limits.cache_entries, limits.max_ttl),
+            rrsets: RrsetCache::new(budgets.rrset, limits.max_ttl),
             negative: NegativeCache::new(
-                limits.cache_entries,
+                budgets.negative,
                 limits.max_negative_ttl.min(limits.max_ttl),
             ),
-            failures: FailureCache::new(limits.cache_entries),
-            infra: InfraCache::with_timers(limits.cache_entries, limits.infra),
+            failures: FailureCache::new(budgets.failure),
+            infra: InfraCache::with_timers(budgets.infra, limits.infra),
             families,
             versions: NameVersions::default(),
             routes: route::Routes::new(routes),
@@ -194,6 +195,13 @@ impl Resolver {
     /// started from now on; the caches are kept.
     pub fn set_routes(&self, routes: Vec<ZoneRoute>) {
         self.inner.routes.replace(routes);
+    }
+
+    /// Bytes the caches are charged now, all of them together (at most
+    /// the resolver's share of `limits.cache_bytes`).
+    pub fn cache_bytes(&self) -> usize {
+        let inner = &*self.inner;
+        inner.rrsets.bytes() + inner.negative.bytes() + inner.failures.bytes() + inner.infra.bytes()
     }
 
     /// The answer to `qname`/`qtype` from the caches alone, without a task,

@@ -148,7 +148,10 @@ impl<'a> Race<'a> {
                         self.send(choice, now)?;
                         continue;
                     }
-                    None if self.outstanding() == 0 => return Ok(None),
+                    None if self.outstanding() == 0 => {
+                        dp.tried.extend(self.tries.iter().map(|t| t.addr));
+                        return Ok(None);
+                    }
                     // Nothing left to send: wait for what is out.
                     None => self.next_send = self.deadline,
                 }
@@ -326,11 +329,12 @@ impl<'a> Race<'a> {
         }
     }
 
-    /// Ends every try still out: the cut's time is up.
+    /// Ends every try still out: the cut's time is up, and every address
+    /// this race asked is done with for this delegation point.
     fn give_up(&mut self, dp: &mut DelegationPoint, now: Instant) {
         for index in 0..self.tries.len() {
+            dp.tried.insert(self.tries[index].addr);
             if !self.tries[index].settled {
-                dp.tried.insert(self.tries[index].addr);
                 let why = format!(
                     "no reply within the zone cut's {:?} (ZONE_CUT_TIMEOUT)",
                     self.inner.limits.zone_cut_timeout

@@ -13,7 +13,7 @@
 //! lab = false
 //! root-hints = "/etc/rootwalk/named.root"
 //! upstream-port = 53
-//! cache-size = 100000
+//! cache-size = "64M"         # bytes, all caches together; K, M, G suffixes
 //! udp-sockets = 2              # default: one per worker thread
 //! reply-cache-size = 10000     # per UDP thread; 0: off
 //! metrics = "127.0.0.1:9153"   # default: off
@@ -59,8 +59,8 @@ use super::listen::MAX_UDP_SOCKETS;
 use super::local::{LocalZones, ZoneKind, parse_local_data, parse_zone_name};
 use super::reply_cache::MAX_REPLY_CACHE_ENTRIES;
 use crate::config::{
-    AddressFamilies, Limits, MAX_ROUTE_SERVERS, RouteKind, UpstreamConfig, ZoneRoute,
-    parse_route_server,
+    AddressFamilies, Limits, MAX_CACHE_BYTES, MAX_ROUTE_SERVERS, MIN_CACHE_BYTES, RouteKind,
+    UpstreamConfig, ZoneRoute, parse_route_server,
 };
 
 /// The standard DNS port.
@@ -73,13 +73,51 @@ pub const DEFAULT_LISTEN: [SocketAddr; 2] = [
     SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), DNS_PORT),
 ];
 
-/// Smallest cache the daemon accepts: with fewer entries every answer
-/// evicts the delegations it was found through.
-pub const MIN_CACHE_SIZE: usize = 100;
+/// A size in the file: a whole number of bytes, or text with a suffix
+/// (`"64M"`, see [`parse_size`]).
+#[derive(Debug, Deserialize, PartialEq, Eq)]
+#[serde(untagged)]
+enum SizeSetting {
+    Bytes(u64),
+    Text(String),
+}
 
-/// Largest cache the daemon accepts, about a few GB of records; more is
-/// almost certainly a typo.
-pub const MAX_CACHE_SIZE: usize = 50_000_000;
+/// Reads a size in bytes: a whole number, optionally followed by `K`, `M`
+/// or `G` (binary: 1024, 1024², 1024³; either case), e.g. `64M`,
+/// `512K`, `67108864`.
+pub fn parse_size(text: &str) -> Result<usize, String> {
+    let text = text.trim();
+    let (digits, unit) = match text.char_indices().last() {
+        Some((at, 'k' | 'K')) => (&text[..at], 1usize << 10),
+        Some((at, 'm' | 'M')) => (&text[..at], 1 << 20),
+        Some((at, 'g' | 'G')) => (&text[..at], 1 << 30),
+        _ => (text, 1),
+    };
+    digits
+        .parse::<usize>()
+        .ok()
+        .and_then(|n| n.checked_mul(unit))
+        .ok_or_else(|| format!("`{text}` is not a size in bytes (e.g. 64M, 512K, 1G or 67108864)"))
+}
+
+/// Checks a `cache-size` in bytes against [`MIN_CACHE_BYTES`] and
+/// [`MAX_CACHE_BYTES`]. A number below the minimum is refused, not taken
+/// as a tiny cache: it is most likely an entry count from before sizes
+/// were in bytes.
+pub fn check_cache_size(bytes: usize) -> Result<usize, String> {
+    if bytes < MIN_CACHE_BYTES {
+        return Err(format!(
+            "{bytes} bytes is below the minimum of 1M ({MIN_CACHE_BYTES}); cache-size is \
+             in bytes, not entries: write e.g. \"64M\" (the default)"
+        ));
+    }
+    if bytes > MAX_CACHE_BYTES {
+        return Err(format!(
+            "{bytes} bytes is above the maximum of 1T ({MAX_CACHE_BYTES})"
+        ));
+    }
+    Ok(bytes)
+}
 
 /// Longest user name accepted for `user` (Linux's `LOGIN_NAME_MAX` is
 /// 256 with the NUL).
@@ -94,7 +132,7 @@ struct FileSettings {
     lab: Option<bool>,
     root_hints: Option<PathBuf>,
     upstream_port: Option<u16>,
-    cache_size: Option<usize>,
+    cache_size: Option<SizeSetting>,
     udp_sockets: Option<usize>,
     reply_cache_size: Option<usize>,
     metrics: Option<String>,
@@ -138,7 +176,8 @@ pub struct ServeOptions {
     pub allow: Vec<Cidr>,
     /// Upstream selection.
     pub upstream: UpstreamConfig,
-    /// Cache entries.
+    /// Bytes all caches may hold (`--cache-size`, already read by
+    /// [`parse_size`]; checked here).
     pub cache_size: Option<usize>,
     /// UDP sockets per listen address.
     pub udp_sockets: Option<usize>,
@@ -166,7 +205,8 @@ pub struct ServeConfig {
     pub acl: Acl,
     /// Where upstream queries go.
     pub upstream: UpstreamConfig,
-    /// Cache entries, when not the resolver's default.
+    /// Bytes all caches together may hold, when not the resolver's default
+    /// ([`crate::config::CACHE_BYTES`]).
     pub cache_size: Option<usize>,
     /// UDP sockets per listen address; `None`: one per worker thread.
     pub udp_sockets: Option<usize>,
@@ -299,16 +339,25 @@ pub fn merge(args: &ServeOptions, file: Option<(&Path, &str)>) -> Result<ServeCo
             None => Ok(()),
         }
     };
-    let cache_size = (from_file.cache_size, args.cache_size);
+    let file_cache_size = match &from_file.cache_size {
+        Some(SizeSetting::Bytes(n)) => Some(usize::try_from(*n).unwrap_or(usize::MAX)),
+        Some(SizeSetting::Text(text)) => {
+            Some(parse_size(text).map_err(|problem| value_error("cache-size", problem))?)
+        }
+        None => None,
+    };
+    if let Some(bytes) = file_cache_size {
+        check_cache_size(bytes).map_err(|problem| value_error("cache-size", problem))?;
+    }
+    if let Some(bytes) = args.cache_size {
+        check_cache_size(bytes).map_err(|problem| ConfigError::Flag {
+            flag: "--cache-size",
+            problem,
+        })?;
+    }
     let udp_sockets = (from_file.udp_sockets, args.udp_sockets);
     let reply_cache = (from_file.reply_cache_size, args.reply_cache_size);
     for (key, flag, (file, arg), range) in [
-        (
-            "cache-size",
-            "--cache-size",
-            cache_size,
-            MIN_CACHE_SIZE..=MAX_CACHE_SIZE,
-        ),
         (
             "udp-sockets",
             "--udp-sockets",
@@ -378,7 +427,7 @@ pub fn merge(args: &ServeOptions, file: Option<(&Path, &str)>) -> Result<ServeCo
         listen_is_default,
         acl,
         upstream: merge_upstream(&args.upstream, &from_file),
-        cache_size: args.cache_size.or(from_file.cache_size),
+        cache_size: args.cache_size.or(file_cache_size),
         udp_sockets: args.udp_sockets.or(from_file.udp_sockets),
         reply_cache_size: args.reply_cache_size.or(from_file.reply_cache_size),
         metrics: args.metrics.or(file_metrics),
@@ -590,7 +639,7 @@ mod tests {
             allow = ["192.0.2.0/24"]
             root-hints = "/tmp/named.root"
             upstream-port = 5300
-            cache-size = 5000
+            cache-size = "5M"
             udp-sockets = 3
             reply-cache-size = 0
             metrics = "127.0.0.1:9153"
@@ -633,7 +682,37 @@ mod tests {
             Some(PathBuf::from("/tmp/named.root"))
         );
         assert_eq!(settings.upstream.upstream_port, Some(5300));
-        assert_eq!(settings.cache_size, Some(5000));
+        assert_eq!(settings.cache_size, Some(5 << 20));
+    }
+
+    #[test]
+    fn cache_size_is_in_bytes_with_suffixes() {
+        for (text, bytes) in [
+            ("cache-size = \"64M\"", 64 << 20),
+            ("cache-size = \"64m\"", 64 << 20),
+            ("cache-size = \"2048K\"", 2 << 20),
+            ("cache-size = \"1G\"", 1 << 30),
+            ("cache-size = \"3000000\"", 3_000_000),
+            ("cache-size = 3000000", 3_000_000),
+        ] {
+            assert_eq!(file(text).unwrap().cache_size, Some(bytes), "{text}");
+        }
+        // An old entry count is refused with a hint, not taken as bytes.
+        let old = file("cache-size = 100000").unwrap_err().to_string();
+        assert!(
+            old.contains("cache-size")
+                && old.contains("in bytes, not entries")
+                && old.contains("64M"),
+            "{old}"
+        );
+        for bad in ["\"64X\"", "\"M\"", "\"-1M\"", "\"99999999999G\"", "\"2T\""] {
+            let message = file(&format!("cache-size = {bad}"))
+                .unwrap_err()
+                .to_string();
+            assert!(message.contains("cache-size"), "{bad}: {message}");
+        }
+        assert_eq!(parse_size(" 8M "), Ok(8 << 20));
+        assert!(parse_size("").is_err());
     }
 
     #[test]
@@ -678,7 +757,7 @@ mod tests {
                 upstream_port: Some(1),
                 families: AddressFamilies::default(),
             },
-            cache_size: Some(200),
+            cache_size: Some(2 << 20),
             udp_sockets: Some(1),
             reply_cache_size: Some(7),
             metrics: Some("127.0.0.1:9000".parse().unwrap()),
@@ -691,7 +770,7 @@ mod tests {
             allow = ["192.0.2.0/24"]
             root-hints = "/tmp/named.root"
             upstream-port = 5300
-            cache-size = 5000
+            cache-size = "5M"
             udp-sockets = 4
             metrics = "127.0.0.1:9153"
             control-socket = "/run/file.sock"
@@ -709,7 +788,7 @@ mod tests {
             "--lab replaces the file's hints"
         );
         assert_eq!(settings.upstream.upstream_port, Some(1));
-        assert_eq!(settings.cache_size, Some(200));
+        assert_eq!(settings.cache_size, Some(2 << 20));
         assert_eq!(settings.udp_sockets, Some(1));
         assert_eq!(settings.reply_cache_size, Some(7));
         assert_eq!(settings.metrics, args.metrics);

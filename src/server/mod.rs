@@ -101,6 +101,7 @@ pub use self::listen::Listeners;
 pub use self::local::LocalZones;
 pub use self::policy::{Policy, PolicyCell};
 pub use self::reload::Reloader;
+use crate::config::CacheBudgets;
 use crate::resolve::{Resolver, ResolverConfig};
 
 /// How long shutdown waits for queries already read to be answered before
@@ -146,8 +147,11 @@ impl Server {
     }
 
     /// Keeps up to `entries` encoded replies per UDP thread (default
-    /// [`reply_cache::REPLY_CACHE_ENTRIES`]); 0 keeps none, and every
-    /// cached answer is then built from the resolver's caches.
+    /// [`reply_cache::REPLY_CACHE_ENTRIES`]), within the thread's slice of
+    /// the reply share of the resolver's `cache_bytes`
+    /// ([`crate::config::REPLY_SHARE_PERCENT`] split among the UDP
+    /// threads); 0 keeps none, and every cached answer is then built from
+    /// the resolver's caches.
     pub fn with_reply_cache(mut self, entries: usize) -> Self {
         self.reply_cache = entries;
         self
@@ -211,9 +215,16 @@ impl Server {
         ));
         let (stop, stop_rx) = watch::channel(false);
         let mut loops = JoinSet::new();
+        // Each UDP thread keeps its own copies, in an equal slice of the
+        // reply share of `cache-size`.
+        let per_thread = reply_cache::ReplyLimits {
+            entries: self.reply_cache,
+            bytes: CacheBudgets::split(handler.resolver().limits().cache_bytes).replies
+                / udp.len().max(1),
+        };
         for socket in udp {
             let handler = Arc::clone(&handler);
-            let finished = udp::start(socket, handler, self.reply_cache, stop_rx.clone())?;
+            let finished = udp::start(socket, handler, per_thread, stop_rx.clone())?;
             loops.spawn(async move {
                 // An error only means the thread ended without saying so.
                 let _ = finished.await;
@@ -271,8 +282,8 @@ pub async fn prepare(
 ) -> Result<(Server, Listeners), ServeError> {
     resolver.limits = config.limits.clone();
     resolver.routes = config.routes.clone();
-    if let Some(entries) = config.cache_size {
-        resolver.limits.cache_entries = entries;
+    if let Some(bytes) = config.cache_size {
+        resolver.limits.cache_bytes = bytes;
     }
     let udp_sockets = config
         .udp_sockets
@@ -320,7 +331,7 @@ pub fn log_start(config: &ServeConfig, listeners: &Listeners, resolver: &Resolve
         listen,
         acl = %config.acl,
         root_hints = hints,
-        cache_entries = resolver.limits().cache_entries,
+        cache_bytes = resolver.limits().cache_bytes,
         control,
         user = config.user.as_deref().unwrap_or("unchanged"),
         proxy_protocol_from = %config.proxy_from,

@@ -14,20 +14,24 @@
 //! refusals): [`read_query`] accepts only plain queries that path would
 //! answer from the cache, and declines everything else.
 //!
-//! Each UDP thread owns its cache outright: no lock, no sharing.
+//! Each UDP thread owns its cache outright: no lock, no sharing. It is
+//! bounded twice: by its slice of `cache-size` in bytes (the reply share,
+//! [`crate::config::REPLY_SHARE_PERCENT`], divided among the UDP threads),
+//! each copy charged its real heap cost, and by a number of entries
+//! (`reply-cache-size`).
 
-use std::num::NonZeroUsize;
+use std::mem::size_of;
 use std::time::{Duration, Instant};
 
 use lru::LruCache;
 
 use super::packet::{HEADER_LEN, UDP_PAYLOAD_MAX, UDP_PAYLOAD_PLAIN};
-use crate::cache::Stamp;
+use crate::cache::{Stamp, TABLE_BYTES_PER_ENTRY, malloc_size};
 use crate::resolve::Resolver;
 
-/// Replies kept per UDP thread by default (`--reply-cache-size`). Each
-/// costs its bytes (usually under 200) and a few dozen more; 10 000 covers
-/// the busy names of a large site.
+/// Replies kept per UDP thread by default (`--reply-cache-size`), within
+/// the thread's byte budget. Each costs its bytes (usually under 200) and
+/// about 200 more; 10 000 covers the busy names of a large site.
 pub const REPLY_CACHE_ENTRIES: usize = 10_000;
 
 /// Most replies a thread may be told to keep: about a gigabyte per thread.
@@ -166,16 +170,51 @@ struct Entry {
     expires: Instant,
 }
 
+impl Entry {
+    /// What this entry under `key` costs: its LRU node, its hash-table
+    /// share, and each heap chunk it owns.
+    fn charge(&self, key: &[u8]) -> usize {
+        let node = size_of::<Box<[u8]>>() + size_of::<Entry>() + 2 * size_of::<usize>();
+        let chunk = |bytes: usize| if bytes == 0 { 0 } else { malloc_size(bytes) };
+        malloc_size(node)
+            + TABLE_BYTES_PER_ENTRY
+            + chunk(key.len())
+            + chunk(self.reply.len())
+            + chunk(size_of_val(&*self.ttls))
+            + chunk(size_of_val(&*self.stamps))
+    }
+}
+
+/// How much one thread's reply cache may keep.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReplyLimits {
+    /// Replies, at most (`reply-cache-size`); 0 keeps none.
+    pub entries: usize,
+    /// Bytes charged, at most (the thread's slice of `cache-size`).
+    pub bytes: usize,
+}
+
 /// A thread's encoded replies, least recently used evicted.
 pub struct ReplyCache {
-    entries: LruCache<Key, Entry>,
+    entries: LruCache<Box<[u8]>, Entry>,
+    limits: ReplyLimits,
+    bytes: usize,
 }
 
 impl ReplyCache {
-    /// A cache of at most `capacity` replies (at least one).
-    pub fn new(capacity: usize) -> Self {
+    /// A cache within `limits`.
+    pub fn new(limits: ReplyLimits) -> Self {
         Self {
-            entries: LruCache::new(NonZeroUsize::new(capacity).unwrap_or(NonZeroUsize::MIN)),
+            entries: LruCache::unbounded(),
+            limits,
+            bytes: 0,
+        }
+    }
+
+    /// Removes the copy under `key`.
+    fn pop(&mut self, key: &[u8]) {
+        if let Some((key, entry)) = self.entries.pop_entry(key) {
+            self.bytes -= entry.charge(&key);
         }
     }
 
@@ -192,7 +231,7 @@ impl ReplyCache {
         let entry = self.entries.get(key)?;
         let current = now < entry.expires && entry.stamps.iter().all(|s| resolver.is_current(s));
         if !current {
-            self.entries.pop(key);
+            self.pop(key);
             return None;
         }
         if entry.reply.len() > query.udp_limit {
@@ -235,12 +274,29 @@ impl ReplyCache {
             built: now,
             expires: now + Duration::from_secs(u64::from(min_ttl)),
         };
-        self.entries.put(key, entry);
+        self.pop(&key);
+        let charge = entry.charge(&key);
+        if charge > self.limits.bytes || self.limits.entries == 0 {
+            return;
+        }
+        while self.bytes + charge > self.limits.bytes || self.entries.len() >= self.limits.entries {
+            let Some((old_key, old)) = self.entries.pop_lru() else {
+                break;
+            };
+            self.bytes -= old.charge(&old_key);
+        }
+        self.bytes += charge;
+        self.entries.push(key.into_boxed_slice(), entry);
     }
 
     /// Replies kept.
     pub fn len(&self) -> usize {
         self.entries.len()
+    }
+
+    /// Bytes charged for the replies kept: never more than the limit.
+    pub fn bytes(&self) -> usize {
+        self.bytes
     }
 
     /// Whether none is kept.
@@ -416,7 +472,10 @@ mod tests {
             RData::A(A::new(192, 0, 2, 10)),
         ));
         let encoded = reply.to_vec().unwrap();
-        let mut cache = ReplyCache::new(10);
+        let mut cache = ReplyCache::new(ReplyLimits {
+            entries: 10,
+            bytes: 1 << 20,
+        });
         let start = Instant::now();
         cache.insert(key_of(&first).unwrap(), &encoded, Vec::new(), start);
         assert_eq!(cache.len(), 1);
@@ -449,5 +508,59 @@ mod tests {
             None
         );
         assert!(cache.is_empty(), "expired copies are dropped");
+    }
+
+    fn reply_to(name: &str, answers: usize) -> (Key, Vec<u8>) {
+        let question = query(name, RecordType::A, None);
+        let mut reply = Message::response(question.metadata.id, OpCode::Query);
+        reply.add_queries(question.queries.clone());
+        for i in 0..answers {
+            reply.answers.push(Record::from_rdata(
+                Name::from_str(name).unwrap(),
+                300,
+                RData::A(A::new(192, 0, 2, i as u8)),
+            ));
+        }
+        (key_of(&question).unwrap(), reply.to_vec().unwrap())
+    }
+
+    impl ReplyCache {
+        fn recount(&self) -> usize {
+            self.entries.iter().map(|(k, e)| e.charge(k)).sum()
+        }
+    }
+
+    #[test]
+    fn copies_are_bounded_in_bytes_and_in_entries() {
+        let limits = ReplyLimits {
+            entries: 1000,
+            bytes: 20_000,
+        };
+        let mut cache = ReplyCache::new(limits);
+        let now = Instant::now();
+        for i in 0..500 {
+            let (key, reply) = reply_to(&format!("host{i}.a.tld1."), 1 + i % 20);
+            cache.insert(key, &reply, Vec::new(), now);
+            assert!(cache.bytes() <= limits.bytes);
+            assert_eq!(cache.bytes(), cache.recount());
+        }
+        assert!(cache.len() > 10 && cache.len() < 500, "{}", cache.len());
+        // The same question again replaces its copy, not adds one.
+        let (key, reply) = reply_to("host499.a.tld1.", 3);
+        let before = cache.len();
+        cache.insert(key, &reply, Vec::new(), now);
+        assert_eq!(cache.len(), before);
+        assert_eq!(cache.bytes(), cache.recount());
+
+        let mut few = ReplyCache::new(ReplyLimits {
+            entries: 3,
+            bytes: 1 << 20,
+        });
+        for i in 0..10 {
+            let (key, reply) = reply_to(&format!("h{i}.a.tld1."), 1);
+            few.insert(key, &reply, Vec::new(), now);
+        }
+        assert_eq!(few.len(), 3);
+        assert_eq!(few.bytes(), few.recount());
     }
 }

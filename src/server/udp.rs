@@ -29,7 +29,7 @@ use super::DRAIN_TIMEOUT;
 use super::error::ServeError;
 use super::handler::{Handler, Immediate, Transport};
 use super::packet::{HEADER_LEN, UDP_PAYLOAD_MAX};
-use super::reply_cache::{Key, ReplyCache, read_query};
+use super::reply_cache::{Key, ReplyCache, ReplyLimits, read_query};
 use crate::cache::Stamp;
 
 /// Datagrams one socket works on at once. Beyond it new datagrams are
@@ -53,11 +53,11 @@ const RECEIVE_ERROR_PAUSE: Duration = Duration::from_millis(10);
 /// Starts the thread serving `socket` (non-blocking, not yet registered
 /// with any runtime) until `shutdown` turns true. The receiver completes
 /// when the thread is done, its queries in work answered or abandoned.
-/// `reply_cache` is the number of encoded replies the thread keeps (0: none).
+/// `reply_cache` bounds the encoded replies the thread keeps.
 pub fn start(
     socket: std::net::UdpSocket,
     handler: Arc<Handler>,
-    reply_cache: usize,
+    reply_cache: ReplyLimits,
     shutdown: watch::Receiver<bool>,
 ) -> Result<oneshot::Receiver<()>, ServeError> {
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -81,13 +81,13 @@ pub fn start(
     Ok(finished)
 }
 
-/// Serves `socket`, keeping up to `reply_cache` encoded replies, until
+/// Serves `socket`, keeping encoded replies within `reply_cache`, until
 /// `shutdown` turns true, then waits for the datagrams in work, at most
 /// [`DRAIN_TIMEOUT`].
 pub async fn serve(
     socket: UdpSocket,
     handler: Arc<Handler>,
-    reply_cache: usize,
+    reply_cache: ReplyLimits,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let socket = Arc::new(socket);
@@ -179,12 +179,12 @@ pub async fn serve(
 
 /// A thread's reply cache and the buffers it works in.
 struct Copies {
-    /// `None` when the operator set the size to 0.
+    /// `None` when the operator set the size (or the bytes) to 0.
     cache: Option<ReplyCache>,
     key: Key,
     out: Vec<u8>,
-    /// The size it was made with, to start afresh.
-    entries: usize,
+    /// The limits it was made with, to start afresh.
+    limits: ReplyLimits,
     /// The policy generation the copies were made under: a reload (new
     /// local zones or routes) throws them all away.
     generation: u64,
@@ -202,12 +202,12 @@ enum Copied {
 }
 
 impl Copies {
-    fn new(entries: usize) -> Self {
+    fn new(limits: ReplyLimits) -> Self {
         Self {
-            cache: (entries > 0).then(|| ReplyCache::new(entries)),
+            cache: (limits.entries > 0 && limits.bytes > 0).then(|| ReplyCache::new(limits)),
             key: Key::new(),
             out: Vec::with_capacity(UDP_PAYLOAD_MAX.into()),
-            entries,
+            limits,
             generation: 0,
         }
     }
@@ -223,7 +223,7 @@ impl Copies {
     ) -> Copied {
         let generation = handler.policy_generation();
         if generation != self.generation {
-            *self = Copies::new(self.entries);
+            *self = Copies::new(self.limits);
             self.generation = generation;
         }
         let Some(cache) = self.cache.as_mut() else {
