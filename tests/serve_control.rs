@@ -198,3 +198,92 @@ fn the_client_explains_a_missing_daemon_and_a_bad_name() {
     assert!(!ok);
     assert!(err.contains("a..b"), "{err}");
 }
+
+/// An RD=0 query: answered from the cache (or a reply copy) only, REFUSED
+/// on a miss, so it tells what the daemon holds.
+fn cached(daemon: &Daemon, name: &str) -> ResponseCode {
+    let mut message = query(name, RecordType::A);
+    message.metadata.recursion_desired = false;
+    udp(daemon.addr, &message).metadata.response_code
+}
+
+#[test]
+fn dump_and_flush_a_name_a_zone_and_everything() {
+    let dir = TempDir::new("control-flush");
+    let daemon = start(&dir, "");
+    let socket = dir.join("control.sock");
+    for name in ["www.a.tld1.", "www.b.tld1.", "nope.a.tld1."] {
+        udp(daemon.addr, &query(name, RecordType::A));
+    }
+    // Twice each: the second is a reply copy, which a flush must drop too.
+    for _ in 0..2 {
+        assert_eq!(cached(&daemon, "www.a.tld1."), ResponseCode::NoError);
+        assert_eq!(cached(&daemon, "www.b.tld1."), ResponseCode::NoError);
+        assert_eq!(cached(&daemon, "nope.a.tld1."), ResponseCode::NXDomain);
+    }
+
+    let (ok, dump, err) = control(&socket, &["dump-cache"]);
+    assert!(ok, "{err}");
+    let www = dump
+        .lines()
+        .find(|l| l.starts_with("www.a.tld1. ") && l.contains(" A ") && l.ends_with("192.0.2.10"))
+        .unwrap_or_else(|| panic!("www.a.tld1. A in {dump}"));
+    let ttl: u32 = www.split_whitespace().nth(1).unwrap().parse().unwrap();
+    assert!((3590..=3600).contains(&ttl), "remaining TTL: {www}");
+    assert!(
+        dump.lines()
+            .any(|l| l.starts_with("a.tld1. ") && l.contains(" NS ")),
+        "{dump}"
+    );
+    assert!(
+        dump.lines()
+            .any(|l| l.starts_with("; NXDOMAIN nope.a.tld1. a.tld1. ") && l.contains("SOA")),
+        "{dump}"
+    );
+
+    let (ok, out, err) = control(&socket, &["flush", "WWW.a.tld1"]);
+    assert!(ok, "{err}");
+    assert_eq!(out.to_lowercase(), "flushed 1 entries of www.a.tld1.\n");
+    assert_eq!(
+        cached(&daemon, "www.a.tld1."),
+        ResponseCode::Refused,
+        "gone, copy too"
+    );
+    assert_eq!(cached(&daemon, "www.b.tld1."), ResponseCode::NoError);
+    assert_eq!(cached(&daemon, "nope.a.tld1."), ResponseCode::NXDomain);
+
+    let (ok, out, err) = control(&socket, &["flush-zone", "a.tld1."]);
+    assert!(ok, "{err}");
+    assert!(
+        out.starts_with("flushed ") && out.ends_with("at or below a.tld1.\n"),
+        "{out}"
+    );
+    assert_eq!(cached(&daemon, "nope.a.tld1."), ResponseCode::Refused);
+    assert_eq!(
+        cached(&daemon, "www.b.tld1."),
+        ResponseCode::NoError,
+        "b.tld1. kept"
+    );
+    let (_, dump, _) = control(&socket, &["dump-cache"]);
+    assert!(!dump.lines().any(|l| l.starts_with("a.tld1. ")), "{dump}");
+    assert!(
+        dump.lines().any(|l| l.starts_with("tld1. ")),
+        "the parent kept: {dump}"
+    );
+
+    let (ok, _, err) = control(&socket, &["flush-all"]);
+    assert!(ok, "{err}");
+    assert_eq!(cached(&daemon, "www.b.tld1."), ResponseCode::Refused);
+    let (_, dump, _) = control(&socket, &["dump-cache"]);
+    assert_eq!(dump, "", "empty after flush-all");
+    let (_, stats, _) = control(&socket, &["stats"]);
+    assert_eq!(stat(&stats, "cache.rrsets"), 0, "{stats}");
+    assert_eq!(stat(&stats, "cache.rrset_bytes"), 0, "{stats}");
+    // And it resolves again.
+    assert_eq!(
+        udp(daemon.addr, &query("www.a.tld1.", RecordType::A))
+            .answers
+            .len(),
+        1
+    );
+}

@@ -381,23 +381,61 @@ async fn execute(state: &ControlState, command: &ControlCommand) -> Result<Strin
             }
             Ok(out)
         }
-        ControlCommand::Flush(_)
-        | ControlCommand::FlushZone(_)
-        | ControlCommand::FlushAll
-        | ControlCommand::DumpCache => {
+        ControlCommand::Flush(name) => {
+            let dropped = state.resolver.flush_name(name);
+            Ok(format!("flushed {dropped} entries of {name}\n"))
+        }
+        ControlCommand::FlushZone(zone) => {
+            let dropped = state.resolver.flush_zone(zone);
+            Ok(format!("flushed {dropped} entries at or below {zone}\n"))
+        }
+        ControlCommand::FlushAll => {
+            let dropped = state.resolver.flush_all();
+            Ok(format!("flushed {dropped} entries\n"))
+        }
+        ControlCommand::DumpCache => {
             let _one = state
                 .dumping
                 .acquire()
                 .await
                 .map_err(|_| "the daemon is stopping")?;
-            Err(format!("`{command}` is not available yet"))
+            Ok(dump(state.resolver.dump_cache()))
         }
     }
 }
 
+/// The `dump-cache` output: RRsets in zone-file format (one record per
+/// line, an RRset's records together), sorted by owner and type, TTLs as
+/// remaining; then negative answers as `;` comment lines with their SOA.
+pub fn dump(mut cache: crate::resolve::CacheDump) -> String {
+    let key = |records: &[hickory_proto::rr::Record]| {
+        records
+            .first()
+            .map(|r| (r.name.clone(), u16::from(r.record_type())))
+    };
+    cache.rrsets.sort_by_key(|rrset| key(&rrset.records));
+    cache
+        .negative
+        .sort_by(|a, b| (&a.0, a.1.map(u16::from)).cmp(&(&b.0, b.1.map(u16::from))));
+    let mut out = String::new();
+    for rrset in &cache.rrsets {
+        for record in &rrset.records {
+            out.push_str(&format!("{record}\n"));
+        }
+    }
+    for (owner, rtype, negative) in &cache.negative {
+        let what = match rtype {
+            None => "NXDOMAIN".to_string(),
+            Some(rtype) => format!("NODATA {rtype}"),
+        };
+        out.push_str(&format!("; {what} {owner} {}\n", negative.soa));
+    }
+    out
+}
+
 /// The `stats` output: `key=value` lines.
 pub fn stats(snapshot: &CounterSnapshot, cache: &crate::resolve::CacheSizes) -> String {
-    let lines: [(&str, u64); 22] = [
+    let lines: [(&str, u64); 25] = [
         ("queries.received", snapshot.received),
         ("queries.dropped", snapshot.dropped),
         ("replies.total", snapshot.replies()),
@@ -420,6 +458,9 @@ pub fn stats(snapshot: &CounterSnapshot, cache: &crate::resolve::CacheSizes) -> 
         ("cache.rrsets", cache.rrsets as u64),
         ("cache.negative", cache.negative as u64),
         ("cache.infra", cache.infra as u64),
+        ("cache.rrset_bytes", cache.rrset_bytes as u64),
+        ("cache.negative_bytes", cache.negative_bytes as u64),
+        ("cache.budget_bytes", cache.budget_bytes as u64),
     ];
     let mut out = String::new();
     for (key, value) in lines {
