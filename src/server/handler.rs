@@ -23,6 +23,7 @@ use super::ede::{self, Ede};
 use super::limits::ServeLimits;
 use super::packet::{self, ClientQuery, Encoded, Limit, UDP_PAYLOAD_PLAIN, Verdict};
 use super::policy::PolicyCell;
+use super::proxy;
 use crate::cache::Stamp;
 use crate::resolve::{Outcome, Resolver, Stats};
 
@@ -276,6 +277,39 @@ impl Handler {
     /// How many times the policy was replaced (see [`PolicyCell`]).
     pub fn policy_generation(&self) -> u64 {
         self.policy.generation()
+    }
+
+    /// The DNS message in `bytes` from `peer` and the client it is from:
+    /// after a PROXY v2 header when `peer` is a configured proxy (the client
+    /// it names), else the bytes as they are and `peer`. `None` when a proxy
+    /// sent no usable header: the message is dropped (and counted).
+    pub fn unwrap_proxy<'a>(
+        &self,
+        bytes: &'a [u8],
+        peer: SocketAddr,
+    ) -> Option<(&'a [u8], SocketAddr)> {
+        let policy = self.policy.current();
+        if !policy.proxies.allows(peer.ip()) {
+            return Some((bytes, peer));
+        }
+        match proxy::parse(bytes) {
+            Ok(header) => Some((
+                bytes.get(header.len..).unwrap_or_default(),
+                header.source.unwrap_or(peer),
+            )),
+            Err(error) => {
+                debug!(%peer, "dropped: {error}");
+                self.counters.received();
+                self.counters.dropped();
+                None
+            }
+        }
+    }
+
+    /// Whether `peer` is a configured proxy, whose messages start with a
+    /// PROXY v2 header.
+    pub fn is_proxy(&self, peer: SocketAddr) -> bool {
+        self.policy.current().proxies.allows(peer.ip())
     }
 
     /// Whether `client` may ask, under the policy in force.

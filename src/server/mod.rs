@@ -24,6 +24,7 @@
 //! - [`acl`]: who may ask; [`config`]: the TOML file and flags;
 //!   [`counters`]: what happened, printed at exit; [`metrics`]: the
 //!   counters over HTTP for Prometheus.
+//! - [`proxy`]: PROXY v2 headers from configured proxies (dnsdist).
 //! - [`privileges`]: becoming `user` once the sockets are bound.
 //! - [`control`]: the control socket (`stats`, `reload`, `flush`,
 //!   `dump-cache`); [`reload`]: re-reading the configuration, for SIGHUP
@@ -79,6 +80,7 @@ pub mod metrics;
 pub mod packet;
 pub mod policy;
 pub mod privileges;
+pub mod proxy;
 pub mod reload;
 pub mod reply_cache;
 pub mod tcp;
@@ -161,6 +163,14 @@ impl Server {
     pub fn with_local(self, local: LocalZones) -> Self {
         let mut policy = (*self.policy.current()).clone();
         policy.local = local;
+        self.policy.replace(policy);
+        self
+    }
+
+    /// Reads PROXY v2 headers from `proxies` (see [`proxy`]).
+    pub fn with_proxies(self, proxies: Acl) -> Self {
+        let mut policy = (*self.policy.current()).clone();
+        policy.proxies = proxies;
         self.policy.replace(policy);
         self
     }
@@ -297,6 +307,7 @@ pub async fn prepare(
     }
     let mut daemon = Server::new(Resolver::new(resolver), config.acl.clone())
         .with_local(config.local.clone())
+        .with_proxies(config.proxy_from.clone())
         .with_limits(config.serve_limits.clone());
     if let Some(entries) = config.reply_cache_size {
         daemon = daemon.with_reply_cache(entries);
@@ -370,6 +381,7 @@ pub fn reload(config: &ServeConfig, policy: &PolicyCell, resolver: &Resolver) {
     policy.replace(Policy {
         acl: config.acl.clone(),
         local: config.local.clone(),
+        proxies: config.proxy_from.clone(),
     });
 }
 
