@@ -12,6 +12,8 @@ use crate::config::{AddressFamilies, UpstreamConfig};
 use crate::lab::{LabConfig, LabError, LabPort, parse_prefix};
 use crate::server::acl::Cidr;
 use crate::server::config::ServeOptions;
+use crate::server::control::ControlCommand;
+use crate::server::local::parse_zone_name;
 
 /// rootwalk: a recursive DNS resolver that walks the delegation chain from
 /// the root itself and shows its work: referrals, glue, and the side
@@ -49,6 +51,61 @@ pub enum Command {
     /// code 0 when no errors (with `--fail-on warning`: no errors or
     /// warnings) are found, 1 when some are, 2 when the check cannot run.
     Check(CheckArgs),
+    /// Talk to a running `rootwalk serve` over its control socket
+    /// (`--control-socket`): print counters, reload the configuration,
+    /// flush or dump the cache.
+    Control(ControlArgs),
+}
+
+/// Options of `rootwalk control`.
+#[derive(Debug, Args)]
+pub struct ControlArgs {
+    /// The daemon's control socket (its `--control-socket`).
+    #[arg(long, value_name = "PATH")]
+    pub socket: PathBuf,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: ControlVerb,
+}
+
+/// The control commands.
+#[derive(Debug, Clone, Subcommand)]
+pub enum ControlVerb {
+    /// Print the counters and cache sizes, one `key=value` per line.
+    Stats,
+    /// Re-read the configuration file, as SIGHUP does.
+    Reload,
+    /// Drop every RRset, negative answer and reply copy of one name.
+    Flush {
+        /// The name.
+        name: String,
+    },
+    /// Drop everything cached at or below a zone.
+    FlushZone {
+        /// The zone.
+        zone: String,
+    },
+    /// Drop everything cached.
+    FlushAll,
+    /// Print every cached RRset in zone-file format, TTLs as remaining.
+    DumpCache,
+}
+
+impl TryFrom<&ControlVerb> for ControlCommand {
+    type Error = (String, String);
+
+    /// The command; on error, the name given and what is wrong with it.
+    fn try_from(verb: &ControlVerb) -> Result<Self, Self::Error> {
+        let name = |text: &String| parse_zone_name(text).map_err(|p| (text.clone(), p));
+        Ok(match verb {
+            ControlVerb::Stats => Self::Stats,
+            ControlVerb::Reload => Self::Reload,
+            ControlVerb::Flush { name: text } => Self::Flush(name(text)?),
+            ControlVerb::FlushZone { zone } => Self::FlushZone(name(zone)?),
+            ControlVerb::FlushAll => Self::FlushAll,
+            ControlVerb::DumpCache => Self::DumpCache,
+        })
+    }
 }
 
 /// Options of `rootwalk lab`.
@@ -142,7 +199,7 @@ pub enum ResolveFormat {
 /// Options of `rootwalk serve`. Each may also be set in the `--config`
 /// file under the same name (`listen`, `allow`, `lab`, `root-hints`,
 /// `upstream-port`, `cache-size`, `udp-sockets`, `reply-cache-size`,
-/// `metrics`); flags
+/// `metrics`, `control-socket`, `user`); flags
 /// override the file.
 #[derive(Debug, Args, Clone, Default)]
 pub struct ServeArgs {
@@ -180,6 +237,13 @@ pub struct ServeArgs {
     /// TOML file with the same settings; flags given here override it.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Open a control socket here for `rootwalk control` (mode 0600).
+    #[arg(long, value_name = "PATH")]
+    pub control_socket: Option<PathBuf>,
+    /// After binding the sockets, switch to this user and its groups
+    /// (needs root). The daemon refuses to run when the switch fails.
+    #[arg(long, value_name = "NAME")]
+    pub user: Option<String>,
 }
 
 /// Options of `rootwalk check`.
@@ -361,6 +425,8 @@ impl From<&ServeArgs> for ServeOptions {
             reply_cache_size,
             metrics,
             config,
+            control_socket,
+            user,
         } = args;
         Self {
             listen: listen.clone(),
@@ -371,6 +437,8 @@ impl From<&ServeArgs> for ServeOptions {
             reply_cache_size: *reply_cache_size,
             metrics: *metrics,
             config: config.clone(),
+            control_socket: control_socket.clone(),
+            user: user.clone(),
         }
     }
 }

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use hickory_proto::rr::{Name, RecordType};
 
 use crate::cli::{
-    BenchArgs, CheckArgs, CheckFormat, Command, FailOn, QueryArgs, ResolveArgs, ResolveFormat,
-    ServeArgs, TraceArgs, TraceFormat,
+    BenchArgs, CheckArgs, CheckFormat, Command, ControlArgs, FailOn, QueryArgs, ResolveArgs,
+    ResolveFormat, ServeArgs, TraceArgs, TraceFormat,
 };
 use crate::config::UpstreamConfig;
 use crate::lab::{Lab, LabConfig, LabPort};
@@ -75,6 +75,9 @@ pub enum CliError {
     /// Writing the output failed.
     #[error("cannot write the output: {0}")]
     Output(#[source] std::io::Error),
+    /// A control command failed.
+    #[error(transparent)]
+    Control(#[from] crate::server::error::ControlError),
     /// The async runtime could not start.
     #[error("cannot start the runtime: {0}")]
     Runtime(#[source] std::io::Error),
@@ -98,6 +101,7 @@ pub async fn run(command: Command) -> Result<ExitCode, CliError> {
         Command::Serve(args) => serve(&args).await,
         Command::Bench(args) => bench(&args).await,
         Command::Check(args) => check(&args).await,
+        Command::Control(args) => control(&args).await,
     }
 }
 
@@ -297,20 +301,30 @@ async fn check(args: &CheckArgs) -> Result<ExitCode, CliError> {
 /// counters (also on SIGUSR1).
 async fn serve(args: &ServeArgs) -> Result<ExitCode, CliError> {
     let settings = server::config::settings(&args.into())?;
+    if let Some(user) = &settings.user {
+        // Fail before binding anything when the user does not exist or
+        // cannot be switched to.
+        server::privileges::require_root(&server::privileges::lookup(user)?)?;
+    }
     let upstream = Upstream::from_config(&settings.upstream).await?;
     let (daemon, listeners) = server::prepare(&settings, upstream.config.clone()).await?;
-    let shutdown = signals::shutdown()?;
-    let reporter = signals::report_on_usr1(daemon.counters())?;
-    let reloader = signals::reload_on_hup(
+    if let Some(user) = &settings.user {
+        server::drop_privileges(user, &listeners)?;
+    }
+    let reload = Arc::new(server::Reloader::new(
         args.into(),
         settings.clone(),
         daemon.policy(),
         daemon.resolver().clone(),
-    )?;
+    ));
+    let daemon = daemon.with_reloader(Arc::clone(&reload));
+    let shutdown = signals::shutdown()?;
+    let reporter = signals::report_on_usr1(daemon.counters())?;
+    let reloader = signals::reload_on_hup(reload)?;
     for (transport, addr) in listeners.local_addrs() {
         println!("rootwalk serve: listening on {addr} ({transport})");
     }
-    tracing::info!("serving");
+    server::log_start(&settings, &listeners, daemon.resolver());
     let counters = daemon.run(listeners, shutdown).await?;
     if let Some(reporter) = reporter {
         reporter.abort();
@@ -374,16 +388,12 @@ mod signals {
         })))
     }
 
-    /// Reloads the config file on every SIGHUP, until aborted: the ACL,
-    /// local zones and data, forward and stub zones take effect at once,
-    /// the caches are kept. A file that does not read, parse or check is
-    /// logged with the reason and the configuration in force stays.
+    /// Reloads the config file on every SIGHUP, until aborted, through
+    /// `reloader` (see [`crate::server::Reloader::reload`]); says on stdout
+    /// whether it worked.
     #[cfg(unix)]
     pub fn reload_on_hup(
-        options: crate::server::ServeOptions,
-        mut in_force: crate::server::ServeConfig,
-        policy: Arc<crate::server::PolicyCell>,
-        resolver: crate::resolve::Resolver,
+        reloader: Arc<crate::server::Reloader>,
     ) -> Result<Option<tokio::task::JoinHandle<()>>, ServeError> {
         use tokio::signal::unix::{SignalKind, signal};
         let mut hup = signal(SignalKind::hangup()).map_err(|source| ServeError::Signal {
@@ -392,71 +402,18 @@ mod signals {
         })?;
         Ok(Some(tokio::spawn(async move {
             while hup.recv().await.is_some() {
-                match crate::server::config::settings(&options) {
-                    Ok(config) => {
-                        crate::server::reload(&config, &policy, &resolver);
-                        let restart = restart_needed(&in_force, &config);
-                        if !restart.is_empty() {
-                            tracing::warn!(
-                                "reloaded; {} change only at the next start",
-                                restart.join(", ")
-                            );
-                        }
-                        tracing::info!(
-                            local_zones = config.local.len(),
-                            routes = config.routes.len(),
-                            "configuration reloaded"
-                        );
-                        println!("rootwalk serve: configuration reloaded");
-                        in_force = config;
-                    }
-                    Err(error) => {
-                        tracing::error!(
-                            "reload failed, keeping the configuration in force: {error}"
-                        );
-                        println!("rootwalk serve: reload failed: {error}");
-                    }
+                match reloader.reload() {
+                    Ok(_) => println!("rootwalk serve: configuration reloaded"),
+                    Err(error) => println!("rootwalk serve: reload failed: {error}"),
                 }
             }
         })))
     }
 
-    /// The settings that differ between `old` and `new` but only apply at
-    /// start-up.
-    #[cfg(unix)]
-    fn restart_needed(
-        old: &crate::server::ServeConfig,
-        new: &crate::server::ServeConfig,
-    ) -> Vec<&'static str> {
-        let mut changed = Vec::new();
-        if old.listen != new.listen {
-            changed.push("listen");
-        }
-        if old.upstream != new.upstream {
-            changed.push("upstream");
-        }
-        if old.cache_size != new.cache_size {
-            changed.push("cache-size");
-        }
-        if old.limits != new.limits || old.serve_limits != new.serve_limits {
-            changed.push("limits");
-        }
-        if old.udp_sockets != new.udp_sockets || old.reply_cache_size != new.reply_cache_size {
-            changed.push("udp-sockets/reply-cache-size");
-        }
-        if old.metrics != new.metrics {
-            changed.push("metrics");
-        }
-        changed
-    }
-
     /// No SIGHUP here.
     #[cfg(not(unix))]
     pub fn reload_on_hup(
-        _options: crate::server::ServeOptions,
-        _in_force: crate::server::ServeConfig,
-        _policy: Arc<crate::server::PolicyCell>,
-        _resolver: crate::resolve::Resolver,
+        _reloader: Arc<crate::server::Reloader>,
     ) -> Result<Option<tokio::task::JoinHandle<()>>, ServeError> {
         Ok(None)
     }
@@ -468,6 +425,17 @@ mod signals {
     ) -> Result<Option<tokio::task::JoinHandle<()>>, ServeError> {
         Ok(None)
     }
+}
+
+/// `rootwalk control`: one command to a running daemon, its output on
+/// stdout.
+async fn control(args: &ControlArgs) -> Result<ExitCode, CliError> {
+    let command = crate::server::control::ControlCommand::try_from(&args.command)
+        .map_err(|(name, problem)| CliError::BadName { name, problem })?;
+    let mut stdout = std::io::stdout().lock();
+    crate::server::control::request(&args.socket, &command, &mut stdout).await?;
+    stdout.flush().map_err(CliError::Output)?;
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn trace(args: &TraceArgs) -> Result<ExitCode, CliError> {

@@ -27,6 +27,9 @@ async fn a_config_built_in_code_serves() {
         serve_limits: ServeLimits::default(),
         local: server::LocalZones::builtin(),
         routes: Vec::new(),
+        control_socket: None,
+        user: None,
+        proxy_from: Acl::new(Vec::new()),
     };
     let (daemon, listeners) = server::prepare(&config, common::config(&lab))
         .await

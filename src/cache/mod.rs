@@ -53,6 +53,34 @@ pub use negative::{CachedNegative, FailureCache, MAX_FAILURE_TTL, NegativeCache,
 pub use rrset::{CachedRrset, RrsetCache, Validation, rrset_charge};
 pub use versions::{NameVersions, Stamp};
 
+/// Which cached names a flush drops (the control socket's `flush`,
+/// `flush-zone`, `flush-all`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NameScope {
+    /// Exactly this owner name (any case).
+    Name(hickory_proto::rr::Name),
+    /// This name and every name below it.
+    Zone(hickory_proto::rr::Name),
+    /// Everything.
+    All,
+}
+
+impl NameScope {
+    /// The scope in the wire form keys start with; `None` for a name too
+    /// long to be a DNS name (it covers nothing).
+    pub(crate) fn wire(&self) -> Option<wire::WireScope> {
+        let name = |name: &hickory_proto::rr::Name| {
+            let mut key = wire::KeyBuf::default();
+            key.push_name(name).map(|()| key)
+        };
+        Some(match self {
+            Self::Name(n) => wire::WireScope::Name(name(n)?),
+            Self::Zone(z) => wire::WireScope::Zone(name(z)?),
+            Self::All => wire::WireScope::All,
+        })
+    }
+}
+
 /// Credibility of cached data, lowest first (RFC 2181 §5.4.1).
 ///
 /// The derived order is the ranking: data may replace a live cached RRset
@@ -308,6 +336,38 @@ impl<K: Hash + Eq + HeapSize, V: HeapSize> ShardedLru<K, V> {
             .sum()
     }
 
+    /// Drops the entries `keep` says no to, one shard at a time under its
+    /// lock, keeping the LRU order of the rest; how many were dropped. Walks
+    /// the whole map: for operator commands, not for the query path.
+    pub(crate) fn retain(&self, mut keep: impl FnMut(&K, &V) -> bool) -> usize {
+        let mut dropped = 0;
+        for shard in self.shards.iter() {
+            let mut shard = lock(shard);
+            let mut kept = LruCache::unbounded();
+            // Least recently used first, so pushing rebuilds the order.
+            while let Some((key, value)) = shard.map.pop_lru() {
+                if keep(&key, &value) {
+                    kept.push(key, value);
+                } else {
+                    shard.bytes -= entry_charge(&key, &value);
+                    dropped += 1;
+                }
+            }
+            shard.map = kept;
+        }
+        dropped
+    }
+
+    /// Calls `f` with every entry, one shard at a time under its lock,
+    /// without touching the LRU order.
+    pub(crate) fn for_each(&self, mut f: impl FnMut(&K, &V)) {
+        for shard in self.shards.iter() {
+            for (key, value) in lock(shard).map.iter() {
+                f(key, value);
+            }
+        }
+    }
+
     /// Drops every entry.
     pub(crate) fn clear(&self) {
         for shard in self.shards.iter() {
@@ -398,6 +458,28 @@ mod tests {
         assert_eq!(map.bytes(), 3 * one);
         assert_eq!(map.with_shard(&9, |s| s.peek(&9).copied()), Some(9));
         assert_eq!(map.with_shard(&0, |s| s.peek(&0).copied()), None);
+    }
+
+    #[test]
+    fn retain_drops_what_it_is_told_keeps_the_count_and_the_lru_order() {
+        let one = entry_charge(&0u32, &0u32);
+        let map: ShardedLru<u32, u32> = ShardedLru::new(4 * one);
+        for i in 0..4 {
+            map.with_shard(&i, |s| s.put(i, i));
+        }
+        assert_eq!(map.retain(|k, _| k % 2 == 0), 2);
+        assert_eq!(map.len(), 2);
+        assert_eq!(map.bytes(), map.recount());
+        let mut seen = Vec::new();
+        map.for_each(|k, _| seen.push(*k));
+        seen.sort_unstable();
+        assert_eq!(seen, vec![0, 2]);
+        // 0 is still the least recently used: two new entries evict it.
+        map.with_shard(&4, |s| s.put(4, 4));
+        map.with_shard(&5, |s| s.put(5, 5));
+        map.with_shard(&6, |s| s.put(6, 6));
+        assert_eq!(map.with_shard(&0, |s| s.peek(&0).copied()), None);
+        assert_eq!(map.with_shard(&2, |s| s.peek(&2).copied()), Some(2));
     }
 
     #[test]

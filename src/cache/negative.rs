@@ -19,8 +19,8 @@ use hickory_proto::serialize::binary::NameEncoding;
 use hickory_proto::serialize::binary::{BinDecodable, BinDecoder, BinEncodable, BinEncoder};
 use tokio::time::Instant;
 
-use super::wire::KeyBuf;
-use super::{HeapSize, ShardedLru, remaining_secs};
+use super::wire::{KeyBuf, owner_of};
+use super::{HeapSize, NameScope, ShardedLru, remaining_secs};
 
 /// Which negative answer a zone gave (RFC 2308 §1, §2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -236,6 +236,42 @@ impl NegativeCache {
         dropped
     }
 
+    /// Drops every negative answer whose owner is in `scope`; how many.
+    pub fn remove_scope(&self, scope: &NameScope) -> usize {
+        let Some(scope) = scope.wire() else {
+            return 0;
+        };
+        self.entries.retain(|key, _| !scope.covers(key))
+    }
+
+    /// Every live negative answer: the owner (lowercase), the type for a
+    /// NODATA (`None` for an NXDOMAIN), and the answer with the SOA's TTL
+    /// the seconds remaining. For `dump-cache`.
+    pub fn dump(&self, now: Instant) -> Vec<(Name, Option<RecordType>, CachedNegative)> {
+        let mut out = Vec::new();
+        self.entries.for_each(|key, entry| {
+            let ttl = remaining_secs(entry.expires, now);
+            let Some(owner) = owner_of(key).filter(|_| ttl > 0) else {
+                return;
+            };
+            let Ok(name) = Name::read(&mut BinDecoder::new(owner)) else {
+                return;
+            };
+            let rtype = match key.get(owner.len()..owner.len() + 2) {
+                Some(&[high, low]) if u16::from_be_bytes([high, low]) != NXDOMAIN_TYPE => {
+                    Some(RecordType::from(u16::from_be_bytes([high, low])))
+                }
+                _ => None,
+            };
+            if let Ok(mut soa) = Record::read(&mut BinDecoder::new(&entry.soa)) {
+                soa.ttl = ttl;
+                let kind = entry.kind;
+                out.push((name, rtype, CachedNegative { kind, soa }));
+            }
+        });
+        out
+    }
+
     /// Negative answers held, expired ones not yet evicted included.
     pub fn len(&self) -> usize {
         self.entries.len()
@@ -322,6 +358,14 @@ impl FailureCache {
             let key = key.as_slice();
             self.entries.with_shard(key, |shard| shard.pop(key));
         }
+    }
+
+    /// Forgets every failure whose name is in `scope`; how many.
+    pub fn remove_scope(&self, scope: &NameScope) -> usize {
+        let Some(scope) = scope.wire() else {
+            return 0;
+        };
+        self.entries.retain(|key, _| !scope.covers(key))
     }
 
     /// Failures held, expired ones not yet evicted included.

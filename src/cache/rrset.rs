@@ -24,11 +24,13 @@ use std::time::Duration;
 
 use hickory_proto::rr::{DNSClass, Name, RData, Record, RecordType};
 use hickory_proto::serialize::binary::Restrict;
-use hickory_proto::serialize::binary::{BinDecoder, BinEncodable, BinEncoder, NameEncoding};
+use hickory_proto::serialize::binary::{
+    BinDecodable as _, BinDecoder, BinEncodable, BinEncoder, NameEncoding,
+};
 use tokio::time::Instant;
 
-use super::wire::{KeyBuf, MAX_NAME_WIRE};
-use super::{HeapSize, ShardedLru, Trust, remaining_secs};
+use super::wire::{KeyBuf, MAX_NAME_WIRE, owner_of};
+use super::{HeapSize, NameScope, ShardedLru, Trust, remaining_secs};
 
 /// What DNSSEC validation said of a cached RRset (RFC 4035 §4.3). Rides
 /// with the RRset, as its trust and expiry do; nothing validates yet, so
@@ -273,6 +275,39 @@ impl RrsetCache {
             .with_shard(key, |shard| shard.pop(key).is_some())
     }
 
+    /// Drops every RRset whose owner is in `scope`; how many.
+    pub fn remove_scope(&self, scope: &NameScope) -> usize {
+        let Some(scope) = scope.wire() else {
+            return 0;
+        };
+        self.entries.retain(|blob, _| !scope.covers(blob.key()))
+    }
+
+    /// Every live RRset, its records' TTLs the seconds remaining, in no
+    /// particular order. Walks the whole cache (one shard locked at a
+    /// time): for `dump-cache`, not for the query path.
+    pub fn dump(&self, now: Instant) -> Vec<CachedRrset> {
+        let mut out = Vec::new();
+        self.entries.for_each(|blob, meta| {
+            let ttl = remaining_secs(meta.expires, now);
+            if ttl == 0 {
+                return;
+            }
+            let Some((owner, rtype, class)) = parse_key(blob.key()) else {
+                return;
+            };
+            if let Some(records) = decode(blob, &owner, rtype, class, ttl) {
+                out.push(CachedRrset {
+                    records,
+                    trust: meta.trust,
+                    ttl,
+                    validation: meta.validation,
+                });
+            }
+        });
+        out
+    }
+
     /// RRsets held, expired ones not yet evicted included.
     pub fn len(&self) -> usize {
         self.entries.len()
@@ -308,6 +343,16 @@ fn key(name: &Name, rtype: RecordType, class: DNSClass) -> Option<KeyBuf> {
     key.push(&u16::from(rtype).to_be_bytes())?;
     key.push(&u16::from(class).to_be_bytes())?;
     Some(key)
+}
+
+/// The owner (lowercase), type and class of a stored key.
+fn parse_key(key: &[u8]) -> Option<(Name, RecordType, DNSClass)> {
+    let owner = owner_of(key)?;
+    let name = Name::read(&mut BinDecoder::new(owner)).ok()?;
+    let rest = key.get(owner.len()..owner.len() + 4)?;
+    let rtype = RecordType::from(u16::from_be_bytes([rest[0], rest[1]]));
+    let class = DNSClass::from(u16::from_be_bytes([rest[2], rest[3]]));
+    Some((name, rtype, class))
 }
 
 /// `records` as one [`Blob`], if they form one RRset: at least one record,

@@ -55,6 +55,14 @@ impl NameVersions {
         self.buckets[self.bucket(name)].fetch_add(1, Ordering::Release);
     }
 
+    /// Records that data of any name may have changed (a flush of a zone
+    /// or of everything): every stamp taken before is stale.
+    pub fn changed_all(&self) {
+        for bucket in self.buckets.iter() {
+            bucket.fetch_add(1, Ordering::Release);
+        }
+    }
+
     /// The current version of `name`'s bucket. Take it before reading.
     pub fn stamp(&self, name: &Name) -> Stamp {
         let bucket = self.bucket(name);

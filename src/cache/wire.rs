@@ -63,6 +63,58 @@ impl KeyBuf {
     }
 }
 
+/// Which owner names a flush covers (see [`super::NameScope`]), in the
+/// wire form keys start with.
+pub(crate) enum WireScope {
+    /// Exactly this owner.
+    Name(KeyBuf),
+    /// This owner and every name below it.
+    Zone(KeyBuf),
+    /// Every owner.
+    All,
+}
+
+impl WireScope {
+    /// Whether the key `key` (an owner in wire form, then whatever
+    /// follows it) has an owner in the scope.
+    pub(crate) fn covers(&self, key: &[u8]) -> bool {
+        let Some(owner) = owner_of(key) else {
+            return false;
+        };
+        match self {
+            Self::All => true,
+            Self::Name(name) => owner == name.as_slice(),
+            Self::Zone(zone) => {
+                let zone = zone.as_slice();
+                let mut at = 0;
+                // Every label boundary of the owner, the owner itself first.
+                loop {
+                    if owner.get(at..) == Some(zone) {
+                        return true;
+                    }
+                    match owner.get(at) {
+                        Some(&0) | None => return false,
+                        Some(&length) => at += 1 + usize::from(length),
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The owner name at the start of `key`, through its root label; `None`
+/// when the bytes do not end a name.
+pub(crate) fn owner_of(key: &[u8]) -> Option<&[u8]> {
+    let mut at = 0;
+    loop {
+        let length = usize::from(*key.get(at)?);
+        at += 1 + length;
+        if length == 0 {
+            return key.get(..at);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -77,6 +129,35 @@ mod tests {
         let mut root = KeyBuf::default();
         root.push_name(&Name::root()).unwrap();
         assert_eq!(root.as_slice(), b"\x00");
+    }
+
+    fn wire(name: &str) -> KeyBuf {
+        let mut key = KeyBuf::default();
+        key.push_name(&Name::from_ascii(name).unwrap()).unwrap();
+        key
+    }
+
+    #[test]
+    fn scopes_cover_the_name_the_zone_below_or_all() {
+        let key = |name: &str| {
+            let mut key = wire(name);
+            key.push(&[0, 1, 0, 1]).unwrap();
+            key
+        };
+        let www = key("www.Example.");
+        let apex = key("example.");
+        let other = key("wwwexample.");
+        let name = WireScope::Name(wire("WWW.example."));
+        assert!(name.covers(www.as_slice()));
+        assert!(!name.covers(apex.as_slice()));
+        let zone = WireScope::Zone(wire("example."));
+        assert!(zone.covers(www.as_slice()));
+        assert!(zone.covers(apex.as_slice()));
+        assert!(!zone.covers(other.as_slice()), "label boundaries only");
+        assert!(WireScope::Zone(wire(".")).covers(other.as_slice()));
+        assert!(WireScope::All.covers(other.as_slice()));
+        assert!(!WireScope::All.covers(b"\x05ab"), "not a name");
+        assert_eq!(owner_of(apex.as_slice()), Some(&b"\x07example\x00"[..]));
     }
 
     #[test]

@@ -37,7 +37,10 @@ use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::{Name, Record, RecordType};
 use tokio::time::Instant;
 
-use crate::cache::{FailureCache, InfraCache, NameVersions, NegativeCache, RrsetCache, Stamp};
+use crate::cache::{
+    CachedNegative, CachedRrset, FailureCache, InfraCache, NameScope, NameVersions, NegativeCache,
+    RrsetCache, Stamp,
+};
 use crate::config::{AddressFamilies, CacheBudgets, Limits, ZoneRoute};
 use crate::net::Transport;
 use crate::trace::{Event, Observer, Purpose, emit};
@@ -113,6 +116,32 @@ pub struct Outcome {
     pub security: Security,
 }
 
+/// How much the caches hold, for `stats`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CacheSizes {
+    /// RRsets, expired ones not yet evicted included.
+    pub rrsets: usize,
+    /// Negative answers (NXDOMAIN, NODATA).
+    pub negative: usize,
+    /// Per-server records of the infra cache.
+    pub infra: usize,
+    /// Bytes the RRset cache holds.
+    pub rrset_bytes: usize,
+    /// Bytes the negative cache holds.
+    pub negative_bytes: usize,
+    /// Bytes the RRset and negative caches may hold together.
+    pub budget_bytes: usize,
+}
+
+/// What the caches hold, for `dump-cache`.
+#[derive(Debug, Clone, Default)]
+pub struct CacheDump {
+    /// Every live RRset, TTLs as remaining.
+    pub rrsets: Vec<CachedRrset>,
+    /// Every live negative answer: owner, type (`None`: NXDOMAIN), answer.
+    pub negative: Vec<(Name, Option<RecordType>, CachedNegative)>,
+}
+
 /// A failed resolution: why, and what it cost.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{error}")]
@@ -186,6 +215,63 @@ impl Resolver {
     /// The limits in force.
     pub fn limits(&self) -> &Limits {
         &self.inner.limits
+    }
+
+    /// How much the caches hold now.
+    pub fn cache_sizes(&self) -> CacheSizes {
+        let inner = &*self.inner;
+        CacheSizes {
+            rrsets: inner.rrsets.len(),
+            negative: inner.negative.len(),
+            infra: inner.infra.len(),
+            rrset_bytes: inner.rrsets.bytes(),
+            negative_bytes: inner.negative.bytes(),
+            budget_bytes: inner.rrsets.budget() + inner.negative.budget(),
+        }
+    }
+
+    /// Drops every RRset, negative answer and remembered failure of
+    /// exactly `name`, and makes copies of answers read under it stale
+    /// (the daemon's reply copies); how many entries went.
+    pub fn flush_name(&self, name: &Name) -> usize {
+        let dropped = self.flush(&NameScope::Name(name.clone()));
+        self.inner.versions.changed(name);
+        dropped
+    }
+
+    /// Drops everything cached at or below `zone` (RRsets, negative
+    /// answers, failures), and makes every copy of a cached answer stale;
+    /// how many entries went.
+    pub fn flush_zone(&self, zone: &Name) -> usize {
+        let dropped = self.flush(&NameScope::Zone(zone.clone()));
+        self.inner.versions.changed_all();
+        dropped
+    }
+
+    /// Empties the RRset, negative and failure caches (the per-server
+    /// facts of the infra cache are kept), and makes every copy of a cached
+    /// answer stale; how many entries went.
+    pub fn flush_all(&self) -> usize {
+        let dropped = self.flush(&NameScope::All);
+        self.inner.versions.changed_all();
+        dropped
+    }
+
+    fn flush(&self, scope: &NameScope) -> usize {
+        let inner = &*self.inner;
+        inner.rrsets.remove_scope(scope)
+            + inner.negative.remove_scope(scope)
+            + inner.failures.remove_scope(scope)
+    }
+
+    /// Everything live in the RRset and negative caches, TTLs as
+    /// remaining. Walks the caches one shard at a time: for operators.
+    pub fn dump_cache(&self) -> CacheDump {
+        let now = Instant::now();
+        CacheDump {
+            rrsets: self.inner.rrsets.dump(now),
+            negative: self.inner.negative.dump(now),
+        }
     }
 
     /// Puts `routes` (forward and stub zones) in force for every walk

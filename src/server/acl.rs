@@ -145,6 +145,22 @@ impl Acl {
     }
 }
 
+impl fmt::Display for Acl {
+    /// The networks, comma-separated; `none` when empty.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.allow.is_empty() {
+            return f.write_str("none");
+        }
+        for (i, cidr) in self.allow.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{cidr}")?;
+        }
+        Ok(())
+    }
+}
+
 impl Default for Acl {
     fn default() -> Self {
         Self::loopback()

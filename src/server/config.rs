@@ -19,6 +19,9 @@
 //! metrics = "127.0.0.1:9153"   # default: off
 //! do-ip4 = true                # ask IPv4 servers (default true; -4/-6 override)
 //! do-ip6 = true                # ask IPv6 servers (default true)
+//! control-socket = "/run/rootwalk/control.sock"  # default: none
+//! user = "rootwalk"            # drop privileges after binding (as root)
+//! proxy-protocol-from = ["127.0.0.1/32"]  # dnsdist in front (PROXY v2)
 //!
 //! builtin-local-zones = true   # localhost, onion, test, RFC 1918 reverse...
 //! local-data = ["router.home.arpa. 3600 IN A 192.0.2.1"]
@@ -116,6 +119,10 @@ pub fn check_cache_size(bytes: usize) -> Result<usize, String> {
     Ok(bytes)
 }
 
+/// Longest user name accepted for `user` (Linux's `LOGIN_NAME_MAX` is
+/// 256 with the NUL).
+pub const MAX_USER_NAME: usize = 255;
+
 /// The file's contents; every key optional.
 #[derive(Debug, Default, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
@@ -137,6 +144,9 @@ struct FileSettings {
     local_zone: Option<Vec<LocalZoneSettings>>,
     forward_zone: Option<Vec<RouteSettings>>,
     stub_zone: Option<Vec<RouteSettings>>,
+    control_socket: Option<PathBuf>,
+    user: Option<String>,
+    proxy_protocol_from: Option<Vec<String>>,
 }
 
 /// One `[[local-zone]]` table.
@@ -177,6 +187,10 @@ pub struct ServeOptions {
     pub metrics: Option<SocketAddr>,
     /// The TOML file to read first.
     pub config: Option<PathBuf>,
+    /// Where to open the control socket.
+    pub control_socket: Option<PathBuf>,
+    /// The user to run as once the sockets are bound.
+    pub user: Option<String>,
 }
 
 /// What the daemon runs with, after file, flags and defaults are merged.
@@ -209,6 +223,13 @@ pub struct ServeConfig {
     pub local: LocalZones,
     /// Forward and stub zones, for the resolver.
     pub routes: Vec<ZoneRoute>,
+    /// The control socket's path, if any (see [`super::control`]).
+    pub control_socket: Option<PathBuf>,
+    /// The user to switch to after binding (see [`super::privileges`]).
+    pub user: Option<String>,
+    /// Addresses whose messages start with a PROXY v2 header naming the
+    /// real client (see [`super::proxy`]); empty: none.
+    pub proxy_from: Acl,
 }
 
 impl Default for ServeConfig {
@@ -228,6 +249,9 @@ impl Default for ServeConfig {
             serve_limits: ServeLimits::default(),
             local: LocalZones::builtin(),
             routes: Vec::new(),
+            control_socket: None,
+            user: None,
+            proxy_from: Acl::new(Vec::new()),
         }
     }
 }
@@ -281,6 +305,31 @@ pub fn merge(args: &ServeOptions, file: Option<(&Path, &str)>) -> Result<ServeCo
                 .map_err(|e| value_error("allow", e.to_string()))
         })
         .collect::<Result<Vec<_>, _>>()?;
+    let file_proxies = from_file
+        .proxy_protocol_from
+        .iter()
+        .flatten()
+        .map(|text| {
+            text.parse::<Cidr>()
+                .map_err(|e| value_error("proxy-protocol-from", e.to_string()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if let Some(user) = &from_file.user {
+        check_user_name(user).map_err(|problem| value_error("user", problem))?;
+    }
+    if let Some(user) = &args.user {
+        check_user_name(user).map_err(|problem| ConfigError::Flag {
+            flag: "--user",
+            problem,
+        })?;
+    }
+    if from_file
+        .control_socket
+        .as_ref()
+        .is_some_and(|p| p.as_os_str().is_empty())
+    {
+        return Err(value_error("control-socket", "the path is empty".into()));
+    }
     let check = |key, flag, file: Option<usize>, arg: Option<usize>, range| {
         if let Some(problem) = file.and_then(|v| outside(v, &range)) {
             return Err(value_error(key, problem));
@@ -386,7 +435,27 @@ pub fn merge(args: &ServeOptions, file: Option<(&Path, &str)>) -> Result<ServeCo
         serve_limits,
         local,
         routes,
+        control_socket: args
+            .control_socket
+            .clone()
+            .or_else(|| from_file.control_socket.clone()),
+        user: args.user.clone().or_else(|| from_file.user.clone()),
+        proxy_from: Acl::new(file_proxies),
     })
+}
+
+/// Whether `name` can be a user name: not empty, no NUL, no `:` or `/`,
+/// at most [`MAX_USER_NAME`] bytes.
+fn check_user_name(name: &str) -> Result<(), String> {
+    if name.is_empty() || name.len() > MAX_USER_NAME {
+        return Err(format!(
+            "`{name}` is not a user name (1..={MAX_USER_NAME} bytes)"
+        ));
+    }
+    if name.contains(['\0', ':', '/']) || name.chars().any(char::is_whitespace) {
+        return Err(format!("`{name}` is not a user name"));
+    }
+    Ok(())
 }
 
 /// The file's local zones and data, over the built-in zones unless
@@ -575,9 +644,19 @@ mod tests {
             reply-cache-size = 0
             metrics = "127.0.0.1:9153"
             do-ip6 = false
+            control-socket = "/run/rootwalk/control.sock"
+            user = "rootwalk"
+            proxy-protocol-from = ["127.0.0.1/32"]
             "#,
         )
         .unwrap();
+        assert_eq!(
+            settings.control_socket,
+            Some(PathBuf::from("/run/rootwalk/control.sock"))
+        );
+        assert_eq!(settings.user.as_deref(), Some("rootwalk"));
+        assert!(settings.proxy_from.allows("127.0.0.1".parse().unwrap()));
+        assert!(!settings.proxy_from.allows("127.0.0.2".parse().unwrap()));
         assert_eq!(
             settings.upstream.families,
             AddressFamilies {
@@ -683,6 +762,8 @@ mod tests {
             reply_cache_size: Some(7),
             metrics: Some("127.0.0.1:9000".parse().unwrap()),
             config: None,
+            control_socket: Some(PathBuf::from("/run/flag.sock")),
+            user: Some("flaguser".into()),
         };
         let text = r#"
             listen = ["127.0.0.2:5353"]
@@ -692,8 +773,12 @@ mod tests {
             cache-size = "5M"
             udp-sockets = 4
             metrics = "127.0.0.1:9153"
+            control-socket = "/run/file.sock"
+            user = "fileuser"
         "#;
         let settings = merge(&args, Some((Path::new("serve.toml"), text))).unwrap();
+        assert_eq!(settings.control_socket, args.control_socket);
+        assert_eq!(settings.user.as_deref(), Some("flaguser"));
         assert_eq!(settings.listen, args.listen);
         assert!(settings.acl.allows("10.1.1.1".parse().unwrap()));
         assert!(!settings.acl.allows("192.0.2.9".parse().unwrap()));
@@ -744,6 +829,15 @@ mod tests {
                 "forward-zone",
             ),
             ("[[stub-zone]]\nname = \"a.\"\naddrs = []", "stub-zone"),
+            ("control-socket = \"\"", "control-socket"),
+            ("control-socket = 5", "control-socket"),
+            ("user = \"\"", "user"),
+            ("user = \"a b\"", "user"),
+            (
+                "proxy-protocol-from = [\"127.0.0.1/33\"]",
+                "proxy-protocol-from",
+            ),
+            ("[limits]\ncontrol-connections = 0", "control-connections"),
         ] {
             let message = file(text).unwrap_err().to_string();
             assert!(message.contains("serve.toml"), "{text}: {message}");

@@ -10,7 +10,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use hickory_proto::op::{Message, ResponseCode};
 use hickory_proto::rr::rdata::HINFO;
@@ -23,6 +23,7 @@ use super::ede::{self, Ede};
 use super::limits::ServeLimits;
 use super::packet::{self, ClientQuery, Encoded, Limit, UDP_PAYLOAD_PLAIN, Verdict};
 use super::policy::PolicyCell;
+use super::proxy;
 use crate::cache::Stamp;
 use crate::resolve::{Outcome, Resolver, Stats};
 use crate::validate::Security;
@@ -185,7 +186,7 @@ impl Handler {
             Some((outcome, stamps)) => {
                 self.counters.cache_hit();
                 let reply = packet::answer_reply(&query.message, &Ok(outcome));
-                match self.encode(&reply, limit, received) {
+                match self.encode(&reply, limit, received, None) {
                     Some(encoded) if !encoded.truncated => Immediate::Cached(encoded.bytes, stamps),
                     encoded => Immediate::Done(encoded.map(|e| e.bytes)),
                 }
@@ -249,20 +250,21 @@ impl Handler {
             if role == Role::Follower {
                 self.counters.coalesced();
             }
-            let reply = match resolved {
+            let (reply, reason) = match resolved {
                 Some(result) => {
-                    if let Err(failure) = result.as_ref() {
-                        debug!(reason = %failure.error, "SERVFAIL");
-                    }
-                    packet::answer_reply(&query.message, &result)
+                    let reason = (*result).as_ref().err().map(|f| f.error.to_string());
+                    (packet::answer_reply(&query.message, &result), reason)
                 }
-                None => packet::servfail_reply(
-                    &query.message,
-                    &Ede::new(ede::OTHER, "no room for another resolution"),
-                ),
+                None => {
+                    let reason = "no room for another resolution";
+                    let ede = Ede::new(ede::OTHER, reason);
+                    let reply = packet::servfail_reply(&query.message, &ede);
+                    (reply, Some(reason.to_string()))
+                }
             };
             let limit = limit(transport, packet::udp_limit(&query.message));
-            self.finish(&reply, limit, received)
+            self.encode(&reply, limit, received, reason.as_deref())
+                .map(|e| e.bytes)
         }
         .instrument(span)
         .await
@@ -276,6 +278,39 @@ impl Handler {
     /// How many times the policy was replaced (see [`PolicyCell`]).
     pub fn policy_generation(&self) -> u64 {
         self.policy.generation()
+    }
+
+    /// The DNS message in `bytes` from `peer` and the client it is from:
+    /// after a PROXY v2 header when `peer` is a configured proxy (the client
+    /// it names), else the bytes as they are and `peer`. `None` when a proxy
+    /// sent no usable header: the message is dropped (and counted).
+    pub fn unwrap_proxy<'a>(
+        &self,
+        bytes: &'a [u8],
+        peer: SocketAddr,
+    ) -> Option<(&'a [u8], SocketAddr)> {
+        let policy = self.policy.current();
+        if !policy.proxies.allows(peer.ip()) {
+            return Some((bytes, peer));
+        }
+        match proxy::parse(bytes) {
+            Ok(header) => Some((
+                bytes.get(header.len..).unwrap_or_default(),
+                header.source.unwrap_or(peer),
+            )),
+            Err(error) => {
+                debug!(%peer, "dropped: {error}");
+                self.counters.received();
+                self.counters.dropped();
+                None
+            }
+        }
+    }
+
+    /// Whether `peer` is a configured proxy, whose messages start with a
+    /// PROXY v2 header.
+    pub fn is_proxy(&self, peer: SocketAddr) -> bool {
+        self.policy.current().proxies.allows(peer.ip())
     }
 
     /// Whether `client` may ask, under the policy in force.
@@ -328,19 +363,30 @@ impl Handler {
 
     /// Counts a reply with `rcode` copied from a thread's reply cache, for
     /// a query received at `received` (the full path counts its own).
-    pub fn count_copy(&self, rcode: ResponseCode, received: Instant) {
+    pub fn count_copy(&self, rcode: ResponseCode, received: Instant, client: SocketAddr) {
         self.counters.received();
         self.counters.cache_hit();
-        self.counters.replied(rcode, received.elapsed());
+        let duration = received.elapsed();
+        self.counters.replied(rcode, duration);
+        // The copy path parses nothing, so this line has no question.
+        debug!(%client, %rcode, duration_us = micros(duration), "reply copied");
     }
 
     /// Encodes `reply` within `limit`, counts it and its latency.
     fn finish(&self, reply: &Message, limit: Limit, received: Instant) -> Option<Vec<u8>> {
-        self.encode(reply, limit, received).map(|e| e.bytes)
+        self.encode(reply, limit, received, None).map(|e| e.bytes)
     }
 
-    /// [`Handler::finish`], telling whether the reply was truncated.
-    fn encode(&self, reply: &Message, limit: Limit, received: Instant) -> Option<Encoded> {
+    /// [`Handler::finish`], telling whether the reply was truncated. The
+    /// one debug line per query is written here, inside its `query` span:
+    /// RCODE, duration and, for a SERVFAIL, `reason`.
+    fn encode(
+        &self,
+        reply: &Message,
+        limit: Limit,
+        received: Instant,
+        reason: Option<&str>,
+    ) -> Option<Encoded> {
         let Some(encoded) = packet::encode(reply, limit) else {
             debug!("dropped: reply cannot be encoded");
             self.counters.dropped();
@@ -349,15 +395,23 @@ impl Handler {
         if encoded.truncated {
             self.counters.truncated();
         }
+        let duration = received.elapsed();
         debug!(
             rcode = %encoded.rcode,
+            duration_us = micros(duration),
             truncated = encoded.truncated,
             len = encoded.bytes.len(),
+            reason = reason.filter(|_| encoded.rcode == ResponseCode::ServFail),
             "reply"
         );
-        self.counters.replied(encoded.rcode, received.elapsed());
+        self.counters.replied(encoded.rcode, duration);
         Some(encoded)
     }
+}
+
+/// `duration` in whole microseconds, for log fields.
+fn micros(duration: Duration) -> u64 {
+    u64::try_from(duration.as_micros()).unwrap_or(u64::MAX)
 }
 
 /// The reply size limit: `udp` bytes for a datagram, a TCP message

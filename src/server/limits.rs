@@ -9,6 +9,7 @@ use std::ops::RangeInclusive;
 use std::time::Duration;
 
 use super::coalesce::{MAX_RESOLUTIONS, MAX_RESOLUTIONS_PER_CLIENT};
+use super::control::{CONTROL_READ_TIMEOUT, MAX_CONTROL_CONNECTIONS};
 use super::metrics::{MAX_METRICS_CONNECTIONS, METRICS_READ_TIMEOUT};
 use super::tcp::{
     MAX_TCP_CONNECTIONS, MAX_TCP_CONNECTIONS_PER_CLIENT, TCP_IDLE_TIMEOUT, TCP_MESSAGE_TIMEOUT,
@@ -34,6 +35,10 @@ pub struct ServeLimits {
     pub metrics_connections: usize,
     /// See [`METRICS_READ_TIMEOUT`].
     pub metrics_read_timeout: Duration,
+    /// See [`MAX_CONTROL_CONNECTIONS`].
+    pub control_connections: usize,
+    /// See [`CONTROL_READ_TIMEOUT`].
+    pub control_read_timeout: Duration,
 }
 
 impl Default for ServeLimits {
@@ -47,6 +52,8 @@ impl Default for ServeLimits {
             resolutions_per_client: MAX_RESOLUTIONS_PER_CLIENT,
             metrics_connections: MAX_METRICS_CONNECTIONS,
             metrics_read_timeout: METRICS_READ_TIMEOUT,
+            control_connections: MAX_CONTROL_CONNECTIONS,
+            control_read_timeout: CONTROL_READ_TIMEOUT,
         }
     }
 }
@@ -63,6 +70,8 @@ pub const SERVE_LIMIT_KEYS: &[(&str, RangeInclusive<u64>)] = &[
     ("max-resolutions-per-client", 1..=1_000_000),
     ("metrics-connections", 1..=1_024),
     ("metrics-read-timeout-ms", 100..=60_000),
+    ("control-connections", 1..=64),
+    ("control-read-timeout-ms", 100..=60_000),
 ];
 
 impl ServeLimits {
@@ -97,6 +106,8 @@ impl ServeLimits {
             "max-resolutions-per-client" => self.resolutions_per_client = count,
             "metrics-connections" => self.metrics_connections = count,
             "metrics-read-timeout-ms" => self.metrics_read_timeout = millis,
+            "control-connections" => self.control_connections = count,
+            "control-read-timeout-ms" => self.control_read_timeout = millis,
             _ => return Err(format!("limit `{key}` is listed but not settable")),
         }
         Ok(())

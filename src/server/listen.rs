@@ -43,6 +43,8 @@ pub struct Listeners {
     pub tcp: Vec<TcpListener>,
     /// The metrics endpoint, if one was asked for.
     pub metrics: Option<TcpListener>,
+    /// The control socket, if one was asked for.
+    pub control: Option<super::control::ControlListener>,
 }
 
 impl Listeners {

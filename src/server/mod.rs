@@ -24,6 +24,11 @@
 //! - [`acl`]: who may ask; [`config`]: the TOML file and flags;
 //!   [`counters`]: what happened, printed at exit; [`metrics`]: the
 //!   counters over HTTP for Prometheus.
+//! - [`proxy`]: PROXY v2 headers from configured proxies (dnsdist).
+//! - [`privileges`]: becoming `user` once the sockets are bound.
+//! - [`control`]: the control socket (`stats`, `reload`, `flush`,
+//!   `dump-cache`); [`reload`]: re-reading the configuration, for SIGHUP
+//!   and `reload` alike.
 //!
 //! [`run`] takes its sockets and a shutdown future from the caller, in the
 //! manner of mini-redis's `server::run`, so tests bind port 0 and stop the
@@ -63,6 +68,7 @@
 pub mod acl;
 pub mod coalesce;
 pub mod config;
+pub mod control;
 pub mod counters;
 pub mod ede;
 pub mod error;
@@ -73,6 +79,9 @@ pub mod local;
 pub mod metrics;
 pub mod packet;
 pub mod policy;
+pub mod privileges;
+pub mod proxy;
+pub mod reload;
 pub mod reply_cache;
 pub mod tcp;
 pub mod udp;
@@ -93,6 +102,7 @@ pub use self::limits::ServeLimits;
 pub use self::listen::Listeners;
 pub use self::local::LocalZones;
 pub use self::policy::{Policy, PolicyCell};
+pub use self::reload::Reloader;
 use crate::config::CacheBudgets;
 use crate::resolve::{Resolver, ResolverConfig};
 
@@ -108,6 +118,7 @@ pub struct Server {
     counters: Arc<Counters>,
     limits: ServeLimits,
     reply_cache: usize,
+    reloader: Option<Arc<Reloader>>,
 }
 
 impl Server {
@@ -120,7 +131,15 @@ impl Server {
             counters: Arc::new(Counters::default()),
             limits: ServeLimits::default(),
             reply_cache: reply_cache::REPLY_CACHE_ENTRIES,
+            reloader: None,
         }
+    }
+
+    /// Reloads through `reloader` on the control socket's `reload` (the
+    /// caller's SIGHUP handler should use the same one).
+    pub fn with_reloader(mut self, reloader: Arc<Reloader>) -> Self {
+        self.reloader = Some(reloader);
+        self
     }
 
     /// Serves within `limits` instead of the defaults.
@@ -144,6 +163,14 @@ impl Server {
     pub fn with_local(self, local: LocalZones) -> Self {
         let mut policy = (*self.policy.current()).clone();
         policy.local = local;
+        self.policy.replace(policy);
+        self
+    }
+
+    /// Reads PROXY v2 headers from `proxies` (see [`proxy`]).
+    pub fn with_proxies(self, proxies: Acl) -> Self {
+        let mut policy = (*self.policy.current()).clone();
+        policy.proxies = proxies;
         self.policy.replace(policy);
         self
     }
@@ -173,10 +200,22 @@ impl Server {
         listeners: Listeners,
         shutdown: impl Future,
     ) -> Result<CounterSnapshot, ServeError> {
-        let Listeners { udp, tcp, metrics } = listeners;
+        let Listeners {
+            udp,
+            tcp,
+            metrics,
+            control,
+        } = listeners;
         if udp.is_empty() && tcp.is_empty() {
             return Err(ServeError::NoListeners);
         }
+        let control_state = control.as_ref().map(|_| {
+            Arc::new(control::ControlState::new(
+                Arc::clone(&self.counters),
+                self.resolver.clone(),
+                self.reloader.clone(),
+            ))
+        });
         let handler = Arc::new(Handler::new(
             self.resolver,
             self.policy,
@@ -208,6 +247,14 @@ impl Server {
             loops.spawn(metrics::serve(
                 listener,
                 Arc::clone(handler.counters()),
+                handler.limits().clone(),
+                stop_rx.clone(),
+            ));
+        }
+        if let (Some(listener), Some(state)) = (control, control_state) {
+            loops.spawn(control::serve(
+                listener,
+                state,
                 handler.limits().clone(),
                 stop_rx.clone(),
             ));
@@ -255,13 +302,74 @@ pub async fn prepare(
     if let Some(addr) = config.metrics {
         listeners.metrics = Some(listen::bind_metrics(addr).await?);
     }
+    if let Some(path) = &config.control_socket {
+        listeners.control = Some(control::bind(path)?);
+    }
     let mut daemon = Server::new(Resolver::new(resolver), config.acl.clone())
         .with_local(config.local.clone())
+        .with_proxies(config.proxy_from.clone())
         .with_limits(config.serve_limits.clone());
     if let Some(entries) = config.reply_cache_size {
         daemon = daemon.with_reply_cache(entries);
     }
     Ok((daemon, listeners))
+}
+
+/// Logs, at info, the one start-up line an operator reads to know what
+/// runs: listen addresses, ACL, where walks start (the root hints file,
+/// IANA's built-in hints, or the lab), cache size, and the control socket,
+/// user and PROXY sources when set.
+pub fn log_start(config: &ServeConfig, listeners: &Listeners, resolver: &Resolver) {
+    let listen = listeners
+        .local_addrs()
+        .iter()
+        .map(|(transport, addr)| format!("{addr} ({transport})"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let hints = if config.upstream.lab {
+        "lab (in-process)".to_string()
+    } else {
+        match &config.upstream.root_hints {
+            Some(path) => path.display().to_string(),
+            None => "built-in (IANA)".to_string(),
+        }
+    };
+    let control = config
+        .control_socket
+        .as_ref()
+        .map_or_else(|| "none".to_string(), |p| p.display().to_string());
+    info!(
+        listen,
+        acl = %config.acl,
+        root_hints = hints,
+        cache_bytes = resolver.limits().cache_bytes,
+        control,
+        user = config.user.as_deref().unwrap_or("unchanged"),
+        proxy_protocol_from = %config.proxy_from,
+        "rootwalk serve starting"
+    );
+}
+
+/// Becomes `user` (see [`privileges`]) once `listeners` are bound, giving
+/// it the control socket first. Any failure is an error: a daemon asked
+/// to drop root never runs as root.
+pub fn drop_privileges(
+    user: &str,
+    listeners: &Listeners,
+) -> Result<privileges::Account, ServeError> {
+    let account = privileges::lookup(user)?;
+    let control: Vec<&std::path::Path> = listeners.control.iter().map(|c| c.path()).collect();
+    if !control.is_empty() {
+        privileges::chown(&control, &account)?;
+    }
+    privileges::drop_to(&account)?;
+    info!(
+        user,
+        uid = account.uid,
+        gid = account.gid,
+        "dropped privileges"
+    );
+    Ok(account)
 }
 
 /// Puts the reloadable part of `config` in force on a running daemon: its
@@ -273,6 +381,7 @@ pub fn reload(config: &ServeConfig, policy: &PolicyCell, resolver: &Resolver) {
     policy.replace(Policy {
         acl: config.acl.clone(),
         local: config.local.clone(),
+        proxies: config.proxy_from.clone(),
     });
 }
 

@@ -15,6 +15,9 @@ pub struct Policy {
     pub acl: Acl,
     /// What is answered locally.
     pub local: LocalZones,
+    /// Proxies whose messages carry a PROXY v2 header naming the real
+    /// client (see [`super::proxy`]); empty: none.
+    pub proxies: Acl,
 }
 
 impl Policy {
@@ -23,6 +26,7 @@ impl Policy {
         Self {
             acl,
             local: LocalZones::builtin(),
+            proxies: Acl::new(Vec::new()),
         }
     }
 }

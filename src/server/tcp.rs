@@ -35,6 +35,7 @@ use tracing::{debug, warn};
 
 use super::handler::{Handler, Transport};
 use super::limits::ServeLimits;
+use super::proxy;
 
 /// Connections open at once per listener. Each costs a task, buffers and a
 /// file descriptor; when all are taken, an idle one makes room for a new
@@ -261,6 +262,29 @@ impl Connection {
         let (mut reader, mut writer) = stream.into_split();
         let mut buffer = Vec::with_capacity(READ_CHUNK);
         let mut chunk = vec![0u8; READ_CHUNK];
+        if self.handler.is_proxy(self.client) {
+            // A proxy's connection starts with a PROXY v2 header naming
+            // the client, due whole within the message deadline.
+            let read = tokio::time::timeout(
+                self.message_timeout,
+                read_proxy_header(&mut reader, &mut buffer, &mut chunk),
+            )
+            .await;
+            match read {
+                Ok(Ok(header)) => {
+                    buffer.drain(..header.len);
+                    self.client = header.source.unwrap_or(self.client);
+                }
+                Ok(Err(error)) => {
+                    debug!(peer = %self.client, "TCP from a proxy: {error}; closing");
+                    return;
+                }
+                Err(_) => {
+                    debug!(peer = %self.client, "TCP from a proxy: no PROXY header in time; closing");
+                    return;
+                }
+            }
+        }
         let mut pending = FuturesUnordered::new();
         let mut reading = true;
         // When the connection last had nothing to do, and when the first
@@ -326,6 +350,25 @@ impl Connection {
         }
         // Best effort: tell the client we are done.
         let _ = writer.shutdown().await;
+    }
+}
+
+/// Reads from `reader` into `buffer` until it starts with a whole PROXY
+/// v2 header (at most [`proxy::MAX_PROXY_HEADER`] bytes), and parses it.
+async fn read_proxy_header(
+    reader: &mut (impl AsyncReadExt + Unpin),
+    buffer: &mut Vec<u8>,
+    chunk: &mut [u8],
+) -> Result<proxy::ProxyHeader, proxy::ProxyError> {
+    loop {
+        match proxy::parse(buffer) {
+            Err(proxy::ProxyError::Incomplete) => {}
+            done => return done,
+        }
+        match reader.read(chunk).await {
+            Ok(0) | Err(_) => return Err(proxy::ProxyError::Incomplete),
+            Ok(n) => buffer.extend_from_slice(&chunk[..n]),
+        }
     }
 }
 

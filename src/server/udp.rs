@@ -98,7 +98,7 @@ pub async fn serve(
     'serving: loop {
         let mut batch = 0;
         while batch < UDP_BATCH {
-            let (len, client) = match socket.try_recv_from(&mut buffer) {
+            let (len, peer) = match socket.try_recv_from(&mut buffer) {
                 Ok(received) => received,
                 Err(error) if error.kind() == ErrorKind::WouldBlock => break,
                 Err(error) => {
@@ -108,11 +108,15 @@ pub async fn serve(
                 }
             };
             batch += 1;
-            let bytes = &buffer[..len];
+            // Replies go to `peer`; `client` is who asked (the client a
+            // proxy's PROXY v2 header names).
+            let Some((bytes, client)) = handler.unwrap_proxy(&buffer[..len], peer) else {
+                continue;
+            };
             let received = Instant::now();
             let keyed = match copies.answer(&handler, bytes, client, received) {
                 Copied::Reply => {
-                    send(&socket, &copies.out, client).await;
+                    send(&socket, &copies.out, peer).await;
                     continue;
                 }
                 Copied::Keyed => true,
@@ -120,11 +124,11 @@ pub async fn serve(
             };
             let pending = match handler.answer_now(bytes, client, Transport::Udp) {
                 Immediate::Done(Some(reply)) => {
-                    send(&socket, &reply, client).await;
+                    send(&socket, &reply, peer).await;
                     continue;
                 }
                 Immediate::Cached(reply, stamps) => {
-                    send(&socket, &reply, client).await;
+                    send(&socket, &reply, peer).await;
                     if keyed {
                         copies.keep(&reply, stamps, received);
                     }
@@ -142,7 +146,7 @@ pub async fn serve(
             let socket = Arc::clone(&socket);
             tasks.spawn(async move {
                 if let Some(reply) = handler.resolve(pending).await {
-                    send(&socket, &reply, client).await;
+                    send(&socket, &reply, peer).await;
                 }
                 drop(permit);
             });
@@ -243,7 +247,7 @@ impl Copies {
         let resolver = handler.resolver();
         match cache.answer(&self.key, &query, resolver, now, &mut self.out) {
             Some(rcode) => {
-                handler.count_copy(ResponseCode::from_low(rcode), now);
+                handler.count_copy(ResponseCode::from_low(rcode), now, client);
                 Copied::Reply
             }
             None => Copied::Keyed,

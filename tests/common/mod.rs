@@ -4,6 +4,8 @@
 
 #![allow(dead_code)] // each test crate uses a different part
 
+pub mod daemon;
+
 use std::time::Duration;
 
 use rootwalk::config::Limits;
