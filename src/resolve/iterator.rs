@@ -194,7 +194,10 @@ impl Inner {
         let mut chain = Chain::new(task.qname.clone());
         loop {
             chain.check(self.limits.max_cname_chain)?;
-            let terminal = match self.lookup_cache(req.observer, id, &chain.name, task.qtype) {
+            let cached = (!req.skips_cache(task.depth))
+                .then(|| self.lookup_cache(req.observer, id, &chain.name, task.qtype))
+                .flatten();
+            let terminal = match cached {
                 Some(terminal) => terminal,
                 None => {
                     self.walk(req, id, &chain.name, task.qtype, &stack, task.depth)

@@ -19,6 +19,9 @@ pub(crate) struct Request<'a> {
     side_resolutions: AtomicU32,
     next_hop: AtomicU32,
     next_resolution: AtomicU32,
+    /// A refresh (prefetch): the client's question is asked upstream even
+    /// when the caches hold it.
+    refresh: bool,
 }
 
 impl<'a> Request<'a> {
@@ -30,7 +33,24 @@ impl<'a> Request<'a> {
             side_resolutions: AtomicU32::new(0),
             next_hop: AtomicU32::new(1),
             next_resolution: AtomicU32::new(1),
+            refresh: false,
         }
+    }
+
+    /// A request that refreshes the client's question: its links are
+    /// asked upstream even when cached (a prefetch), while delegations and
+    /// side resolutions still come from the caches.
+    pub fn refreshing(limits: &'a Limits, observer: &'a dyn Observer) -> Self {
+        Self {
+            refresh: true,
+            ..Self::new(limits, observer)
+        }
+    }
+
+    /// Whether a resolution at `depth` must skip the caches for its own
+    /// question: the client's (depth 0) of a refreshing request.
+    pub fn skips_cache(&self, depth: u32) -> bool {
+        self.refresh && depth == 0
     }
 
     /// Takes one upstream query from the budget.

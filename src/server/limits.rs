@@ -8,7 +8,8 @@
 use std::ops::RangeInclusive;
 use std::time::Duration;
 
-use super::coalesce::{MAX_RESOLUTIONS, MAX_RESOLUTIONS_PER_CLIENT};
+use super::coalesce::{MAX_PREFETCHES, MAX_RESOLUTIONS, MAX_RESOLUTIONS_PER_CLIENT};
+use super::handler::{CLIENT_RESPONSE_TIMEOUT, PREFETCH, PREFETCH_PERCENT, SERVE_EXPIRED};
 use super::metrics::{MAX_METRICS_CONNECTIONS, METRICS_READ_TIMEOUT};
 use super::tcp::{
     MAX_TCP_CONNECTIONS, MAX_TCP_CONNECTIONS_PER_CLIENT, TCP_IDLE_TIMEOUT, TCP_MESSAGE_TIMEOUT,
@@ -34,6 +35,16 @@ pub struct ServeLimits {
     pub metrics_connections: usize,
     /// See [`METRICS_READ_TIMEOUT`].
     pub metrics_read_timeout: Duration,
+    /// See [`SERVE_EXPIRED`] (`serve-expired` in the file).
+    pub serve_expired: bool,
+    /// See [`CLIENT_RESPONSE_TIMEOUT`].
+    pub client_response_timeout: Duration,
+    /// See [`PREFETCH`] (`prefetch` in the file).
+    pub prefetch: bool,
+    /// See [`PREFETCH_PERCENT`].
+    pub prefetch_percent: u32,
+    /// See [`MAX_PREFETCHES`].
+    pub prefetches: usize,
 }
 
 impl Default for ServeLimits {
@@ -47,6 +58,11 @@ impl Default for ServeLimits {
             resolutions_per_client: MAX_RESOLUTIONS_PER_CLIENT,
             metrics_connections: MAX_METRICS_CONNECTIONS,
             metrics_read_timeout: METRICS_READ_TIMEOUT,
+            serve_expired: SERVE_EXPIRED,
+            client_response_timeout: CLIENT_RESPONSE_TIMEOUT,
+            prefetch: PREFETCH,
+            prefetch_percent: PREFETCH_PERCENT,
+            prefetches: MAX_PREFETCHES,
         }
     }
 }
@@ -63,6 +79,10 @@ pub const SERVE_LIMIT_KEYS: &[(&str, RangeInclusive<u64>)] = &[
     ("max-resolutions-per-client", 1..=1_000_000),
     ("metrics-connections", 1..=1_024),
     ("metrics-read-timeout-ms", 100..=60_000),
+    // RFC 8767 §4: 1.8 s recommended; past 30 s every stub has given up.
+    ("client-response-timeout-ms", 1..=30_000),
+    ("prefetch-percent", 1..=50),
+    ("max-prefetches", 1..=1_000_000),
 ];
 
 impl ServeLimits {
@@ -97,6 +117,9 @@ impl ServeLimits {
             "max-resolutions-per-client" => self.resolutions_per_client = count,
             "metrics-connections" => self.metrics_connections = count,
             "metrics-read-timeout-ms" => self.metrics_read_timeout = millis,
+            "client-response-timeout-ms" => self.client_response_timeout = millis,
+            "prefetch-percent" => self.prefetch_percent = u32::try_from(value).unwrap_or(1),
+            "max-prefetches" => self.prefetches = count,
             _ => return Err(format!("limit `{key}` is listed but not settable")),
         }
         Ok(())

@@ -258,6 +258,7 @@ fn every_encoded_reply_parses_fits_and_keeps_whole_rrsets() {
             answers,
             authorities,
             stats: Stats::default(),
+            stale: false,
         };
         let reply = packet::answer_reply(&query, &Ok(outcome));
         let sent: Vec<Record> = reply
