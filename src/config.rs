@@ -202,6 +202,20 @@ pub const MAX_NEGATIVE_TTL: Duration = Duration::from_secs(3600);
 /// only.
 pub const MAX_RRSETS_PER_REPLY: usize = 64;
 
+/// How long past its expiry a cached RRset or negative answer is kept, to
+/// be served stale when the zone's servers cannot be reached (RFC 8767 §4:
+/// "a reasonable value ... is 1 to 3 days"). One day, the low end: long
+/// enough to ride out an outage noticed the next morning, short enough
+/// that data a zone removed on purpose does not linger for days. Expired
+/// entries still count against `cache-size` and are the first evicted as
+/// least recently used. 0 keeps nothing expired (no serve-stale).
+pub const MAX_STALE_AGE: Duration = Duration::from_secs(86_400);
+
+/// The TTL a stale answer is given to the client (RFC 8767 §4: "a TTL of
+/// 30 seconds is RECOMMENDED"), so the client comes back soon for a fresh
+/// one; never more than the time the data has left to be kept.
+pub const STALE_TTL: Duration = Duration::from_secs(30);
+
 /// The limits in force for one resolver; [`Limits::default`] uses the
 /// constants above.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -246,6 +260,10 @@ pub struct Limits {
     pub max_negative_ttl: Duration,
     /// See [`MAX_RRSETS_PER_REPLY`].
     pub max_rrsets_per_reply: usize,
+    /// See [`MAX_STALE_AGE`].
+    pub max_stale_age: Duration,
+    /// See [`STALE_TTL`].
+    pub stale_ttl: Duration,
 }
 
 impl Default for Limits {
@@ -271,6 +289,8 @@ impl Default for Limits {
             max_sig_verifications: MAX_SIG_VERIFICATIONS,
             max_negative_ttl: MAX_NEGATIVE_TTL,
             max_rrsets_per_reply: MAX_RRSETS_PER_REPLY,
+            max_stale_age: MAX_STALE_AGE,
+            stale_ttl: STALE_TTL,
         }
     }
 }
@@ -391,6 +411,16 @@ pub const LIMIT_KEYS: &[LimitKey] = &[
         key: "max-rrsets-per-reply",
         range: 1..=10_000,
     },
+    // RFC 8767 §4: 1 to 3 days suggested; a week at most (as MAX_TTL).
+    LimitKey {
+        key: "max-stale-age-s",
+        range: 0..=604_800,
+    },
+    // RFC 8767 §4: 30 s recommended; an hour at most.
+    LimitKey {
+        key: "stale-ttl-s",
+        range: 1..=3_600,
+    },
 ];
 
 impl Limits {
@@ -441,6 +471,8 @@ impl Limits {
             "max-rrsets-per-reply" => {
                 self.max_rrsets_per_reply = usize::try_from(value).unwrap_or(MAX_RRSETS_PER_REPLY)
             }
+            "max-stale-age-s" => self.max_stale_age = Duration::from_secs(value),
+            "stale-ttl-s" => self.stale_ttl = Duration::from_secs(value),
             _ => return Err(format!("limit `{key}` is listed but not settable")),
         }
         Ok(())

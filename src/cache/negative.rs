@@ -11,6 +11,10 @@
 //! (RFC 8020 §2: "there is nothing below"), so a walk for
 //! `x.gone.example` after `gone.example` came back NXDOMAIN needs no
 //! upstream query.
+//!
+//! As in the RRset cache, an expired negative answer is kept for up to the
+//! cache's `max_stale` (RFC 8767) for [`NegativeCache::get_stale`], and
+//! never given by [`NegativeCache::get`].
 
 use std::time::Duration;
 
@@ -39,8 +43,11 @@ pub struct CachedNegative {
     pub kind: NegativeKind,
     /// The SOA record from the authority section that proved the answer,
     /// its TTL set to the seconds remaining, ready to be sent to a client
-    /// (RFC 2308 §5).
+    /// (RFC 2308 §5); 0 when `expired`.
     pub soa: Record,
+    /// Whether its TTL has run out (only [`NegativeCache::get_stale`]
+    /// gives such an answer).
+    pub expired: bool,
 }
 
 /// Cache key: owner lowercased in wire form, then the type for NODATA;
@@ -88,6 +95,7 @@ fn encode_record(record: &Record) -> Option<Box<[u8]>> {
 pub struct NegativeCache {
     entries: ShardedLru<Key, Entry>,
     max_ttl: Duration,
+    max_stale: Duration,
 }
 
 impl NegativeCache {
@@ -96,11 +104,21 @@ impl NegativeCache {
     /// TTLs are capped at `max_ttl` (RFC 2308 §5 suggests 1 to 3 hours at
     /// most; the resolver passes [`crate::config::MAX_NEGATIVE_TTL`], or
     /// `max_ttl` when that is lower).
+    /// Expired answers are dropped as soon as a lookup finds them; see
+    /// [`NegativeCache::keeping_stale`].
     pub fn new(budget: usize, max_ttl: Duration) -> Self {
         Self {
             entries: ShardedLru::new(budget),
             max_ttl,
+            max_stale: Duration::ZERO,
         }
+    }
+
+    /// The same cache, keeping expired answers for up to `max_stale` past
+    /// their expiry for [`NegativeCache::get_stale`] (RFC 8767 §4).
+    pub fn keeping_stale(mut self, max_stale: Duration) -> Self {
+        self.max_stale = max_stale;
+        self
     }
 
     /// Stores a negative answer for `name` proved by `soa`.
@@ -175,42 +193,78 @@ impl NegativeCache {
     /// `rtype`), else NXDOMAIN for an ancestor of `name` (RFC 8020 §2), if
     /// live. The SOA's TTL is set to the seconds remaining.
     pub fn get(&self, name: &Name, rtype: RecordType, now: Instant) -> Option<CachedNegative> {
-        self.lookup(name, None, now)
-            .or_else(|| self.lookup(name, Some(rtype), now))
-            .or_else(|| self.nxdomain_above(name, now))
+        self.find(name, rtype, now, false)
     }
 
-    /// A live NXDOMAIN cached for a proper ancestor of `name`, the closest
+    /// As [`NegativeCache::get`], but an answer expired less than
+    /// `max_stale` ago counts too (RFC 8767), given with `expired` set and
+    /// the SOA's TTL 0. Does not change what [`NegativeCache::get`] sees.
+    pub fn get_stale(
+        &self,
+        name: &Name,
+        rtype: RecordType,
+        now: Instant,
+    ) -> Option<CachedNegative> {
+        self.find(name, rtype, now, true)
+    }
+
+    /// NXDOMAIN for `name`, NODATA for the pair, NXDOMAIN above: live, or
+    /// also expired within `max_stale` when `stale`.
+    fn find(
+        &self,
+        name: &Name,
+        rtype: RecordType,
+        now: Instant,
+        stale: bool,
+    ) -> Option<CachedNegative> {
+        self.lookup(name, None, now, stale)
+            .or_else(|| self.lookup(name, Some(rtype), now, stale))
+            .or_else(|| self.nxdomain_above(name, now, stale))
+    }
+
+    /// An NXDOMAIN cached for a proper ancestor of `name`, the closest
     /// first (RFC 8020 §2: a name that does not exist has no descendants).
     /// The root never is one: it always exists.
-    fn nxdomain_above(&self, name: &Name, now: Instant) -> Option<CachedNegative> {
+    fn nxdomain_above(&self, name: &Name, now: Instant, stale: bool) -> Option<CachedNegative> {
         (1..name.num_labels())
             .rev()
-            .find_map(|labels| self.lookup(&name.trim_to(usize::from(labels)), None, now))
+            .find_map(|labels| self.lookup(&name.trim_to(usize::from(labels)), None, now, stale))
     }
 
-    /// The live NXDOMAIN (`rtype` `None`) or NODATA entry of `name`; an
-    /// expired one is dropped.
+    /// The NXDOMAIN (`rtype` `None`) or NODATA entry of `name`: live, or
+    /// also expired within `max_stale` when `stale`. One expired longer
+    /// is dropped.
     fn lookup(
         &self,
         name: &Name,
         rtype: Option<RecordType>,
         now: Instant,
+        stale: bool,
     ) -> Option<CachedNegative> {
         let key = key(name, rtype)?;
         let key = key.as_slice();
         self.entries.with_shard(key, |shard| {
-            let ttl = remaining_secs(shard.peek(key)?.expires, now);
+            let expires = shard.peek(key)?.expires;
+            let ttl = remaining_secs(expires, now);
             if ttl == 0 {
-                shard.pop(key);
-                return None;
+                if now.saturating_duration_since(expires) >= self.max_stale {
+                    shard.pop(key);
+                    return None;
+                }
+                if !stale {
+                    return None;
+                }
             }
             let entry = shard.get(key)?;
             let kind = entry.kind;
             match Record::read(&mut BinDecoder::new(&entry.soa)) {
                 Ok(mut soa) => {
                     soa.ttl = ttl;
-                    Some(CachedNegative { kind, soa })
+                    Some(CachedNegative {
+                        kind,
+                        soa,
+                        expired: ttl == 0,
+                    })
                 }
                 Err(_) => {
                     // Encoded by `insert`, so this does not happen; were
@@ -266,7 +320,15 @@ impl NegativeCache {
             if let Ok(mut soa) = Record::read(&mut BinDecoder::new(&entry.soa)) {
                 soa.ttl = ttl;
                 let kind = entry.kind;
-                out.push((name, rtype, CachedNegative { kind, soa }));
+                out.push((
+                    name,
+                    rtype,
+                    CachedNegative {
+                        kind,
+                        soa,
+                        expired: false,
+                    },
+                ));
             }
         });
         out
@@ -761,5 +823,39 @@ mod tests {
         }
         assert_eq!(negative.len(), 400);
         assert_eq!(failures.len(), 400);
+    }
+
+    /// RFC 8767: an expired negative answer is kept for `get_stale` (SOA
+    /// TTL 0, marked expired), also above the name (RFC 8020), until
+    /// `max_stale` past its expiry; `get` no longer gives it.
+    #[tokio::test(start_paused = true)]
+    async fn expired_answers_are_kept_for_get_stale_until_max_stale() {
+        let cache = NegativeCache::new(BUDGET, DAY).keeping_stale(Duration::from_secs(60));
+        let gone = name("gone.example.");
+        assert!(cache.insert(
+            &gone,
+            RecordType::A,
+            NegativeKind::NxDomain,
+            &soa("example.", 30, 30),
+            Instant::now()
+        ));
+        tokio::time::advance(Duration::from_secs(30)).await;
+        assert!(cache.get(&gone, RecordType::A, Instant::now()).is_none());
+        let stale = cache
+            .get_stale(&gone, RecordType::A, Instant::now())
+            .unwrap();
+        assert_eq!(
+            (stale.kind, stale.expired, stale.soa.ttl),
+            (NegativeKind::NxDomain, true, 0)
+        );
+        let below = cache.get_stale(&name("x.gone.example."), RecordType::MX, Instant::now());
+        assert!(below.is_some_and(|b| b.expired));
+        tokio::time::advance(Duration::from_secs(60)).await;
+        assert!(
+            cache
+                .get_stale(&gone, RecordType::A, Instant::now())
+                .is_none()
+        );
+        assert_eq!(cache.len(), 0);
     }
 }

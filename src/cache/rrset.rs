@@ -17,6 +17,17 @@
 //!   as the parent's TTL says, however often the child repeats its own NS
 //!   set with a longer TTL. Once the entry has expired the walk asks the
 //!   parent again, and a delegation removed there is gone.
+//!
+//! # Expired data (RFC 8767)
+//!
+//! An entry whose TTL ran out is no longer given by [`RrsetCache::get`]
+//! (nor used for delegations), but it is kept for up to the cache's
+//! `max_stale` past its expiry (still charged against the byte budget and
+//! LRU-evicted like any entry), so [`RrsetCache::get_stale`] can give it
+//! to a client when the zone's servers cannot be reached (serve-stale).
+//! Every entry also remembers the TTL it was stored with, so a hit can
+//! tell how much of its life is left ([`RrsetCache::expiry`], for
+//! prefetching).
 
 use std::borrow::Borrow;
 use std::hash::{Hash, Hasher};
@@ -109,6 +120,8 @@ impl HeapSize for Blob {
 #[derive(Clone, Copy)]
 struct Meta {
     expires: Instant,
+    /// The TTL it was stored with, in seconds.
+    ttl: u32,
     trust: Trust,
     validation: Validation,
 }
@@ -132,6 +145,18 @@ pub struct CachedRrset {
     pub ttl: u32,
     /// What DNSSEC validation said of it.
     pub validation: Validation,
+    /// Whether its TTL has run out (only [`RrsetCache::get_stale`] gives
+    /// such an entry; then `ttl` and the records' TTLs are 0).
+    pub expired: bool,
+}
+
+/// When a cached RRset expires and the TTL it was stored with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Expiry {
+    /// When its TTL runs out.
+    pub expires: Instant,
+    /// The TTL it was stored with, in seconds (capped at `max_ttl`).
+    pub ttl: u32,
 }
 
 /// RRsets keyed by (owner, type, class), sharded LRU bounded in bytes,
@@ -141,6 +166,7 @@ pub struct CachedRrset {
 pub struct RrsetCache {
     entries: ShardedLru<Blob, Meta>,
     max_ttl: Duration,
+    max_stale: Duration,
 }
 
 impl RrsetCache {
@@ -148,11 +174,22 @@ impl RrsetCache {
     /// form plus a fixed overhead, see [`super::entry_charge`]) that
     /// honours TTLs up to `max_ttl` (RFC 8767 §4 caps at 7 days; see
     /// [`crate::config::MAX_TTL`]).
+    /// Expired entries are dropped as soon as a lookup finds them; see
+    /// [`RrsetCache::keeping_stale`].
     pub fn new(budget: usize, max_ttl: Duration) -> Self {
         Self {
             entries: ShardedLru::new(budget),
             max_ttl,
+            max_stale: Duration::ZERO,
         }
+    }
+
+    /// The same cache, keeping expired entries for up to `max_stale`
+    /// past their expiry for [`RrsetCache::get_stale`] (RFC 8767 §4; the
+    /// resolver passes [`crate::config::MAX_STALE_AGE`] or the limit set).
+    pub fn keeping_stale(mut self, max_stale: Duration) -> Self {
+        self.max_stale = max_stale;
+        self
     }
 
     /// Stores one RRset (all records share name, type, class; owner compared
@@ -195,6 +232,7 @@ impl RrsetCache {
         let lookup = lookup.as_slice();
         let mut meta = Meta {
             expires: now + ttl,
+            ttl: u32::try_from(ttl.as_secs()).unwrap_or(u32::MAX),
             trust,
             validation,
         };
@@ -237,13 +275,61 @@ impl RrsetCache {
         class: DNSClass,
         now: Instant,
     ) -> Option<CachedRrset> {
+        self.read(name, rtype, class, now, false)
+    }
+
+    /// The RRset of class IN for (`name`, `rtype`), live or expired less
+    /// than `max_stale` ago (RFC 8767): a live one as [`RrsetCache::get`]
+    /// gives it, an expired one with `expired` set and TTLs 0 (the caller
+    /// gives the client its own stale TTL). Any trust: the caller decides
+    /// what may answer. Does not change what [`RrsetCache::get`] sees.
+    pub fn get_stale(&self, name: &Name, rtype: RecordType, now: Instant) -> Option<CachedRrset> {
+        self.read(name, rtype, DNSClass::IN, now, true)
+    }
+
+    /// When the entry for (`name`, `rtype`, IN) expires and the TTL it was
+    /// stored with, live or not; a peek, no decoding, no change of the LRU
+    /// order. For deciding whether a hit is due for a prefetch.
+    pub fn expiry(&self, name: &Name, rtype: RecordType) -> Option<Expiry> {
+        let key = key(name, rtype, DNSClass::IN)?;
+        let key = key.as_slice();
+        self.entries.with_shard(key, |shard| {
+            shard.peek(key).map(|meta| Expiry {
+                expires: meta.expires,
+                ttl: meta.ttl,
+            })
+        })
+    }
+
+    /// Whether an entry that expired at `expires` is past keeping at `now`.
+    fn past_stale(&self, expires: Instant, now: Instant) -> bool {
+        now.saturating_duration_since(expires) >= self.max_stale
+    }
+
+    /// The entry for (`name`, `rtype`, `class`): live only, or (`stale`)
+    /// also expired within `max_stale`. An entry past keeping is dropped;
+    /// an expired one not given is left as it is, its LRU place untouched.
+    fn read(
+        &self,
+        name: &Name,
+        rtype: RecordType,
+        class: DNSClass,
+        now: Instant,
+        stale: bool,
+    ) -> Option<CachedRrset> {
         let key = key(name, rtype, class)?;
         let key = key.as_slice();
         self.entries.with_shard(key, |shard| {
-            let ttl = remaining_secs(shard.peek(key)?.expires, now);
+            let expires = shard.peek(key)?.expires;
+            let ttl = remaining_secs(expires, now);
             if ttl == 0 {
-                shard.pop(key);
-                return None;
+                if self.past_stale(expires, now) {
+                    shard.pop(key);
+                    return None;
+                }
+                if !stale {
+                    return None;
+                }
             }
             let (blob, meta) = shard.get_key_value(key)?;
             let meta = *meta;
@@ -253,6 +339,7 @@ impl RrsetCache {
                     trust: meta.trust,
                     ttl,
                     validation: meta.validation,
+                    expired: ttl == 0,
                 }),
                 None => {
                     // Encoded by `insert`, so this does not happen; were it
@@ -302,6 +389,7 @@ impl RrsetCache {
                     trust: meta.trust,
                     ttl,
                     validation: meta.validation,
+                    expired: false,
                 });
             }
         });
@@ -419,6 +507,7 @@ pub fn rrset_charge(records: &[Record]) -> Option<usize> {
     let blob = encode(records)?;
     let meta = Meta {
         expires: Instant::now(),
+        ttl: 0,
         trust: Trust::Glue,
         validation: Validation::Unchecked,
     };
@@ -995,5 +1084,83 @@ mod tests {
         assert_eq!(cache.bytes(), cache.entries.recount());
         cache.clear();
         assert_eq!(cache.bytes(), 0);
+    }
+
+    /// RFC 8767: an expired RRset is no longer given by `get`, but
+    /// `get_stale` gives it (TTL 0, marked expired) until `max_stale` past
+    /// its expiry; then it is dropped. Anything replaces it.
+    #[tokio::test(start_paused = true)]
+    async fn expired_rrsets_are_kept_for_get_stale_until_max_stale() {
+        let cache = RrsetCache::new(BUDGET, DAY).keeping_stale(Duration::from_secs(100));
+        let owner = name("old.example.");
+        assert!(cache.insert(
+            &[a("old.example.", 10, 1)],
+            Trust::AuthAnswer,
+            Instant::now()
+        ));
+        let live = cache
+            .get_stale(&owner, RecordType::A, Instant::now())
+            .unwrap();
+        assert_eq!((live.ttl, live.expired), (10, false));
+        let expiry = cache.expiry(&owner, RecordType::A).unwrap();
+        assert_eq!(expiry.ttl, 10);
+        tokio::time::advance(Duration::from_secs(10)).await;
+        assert!(cache.get(&owner, RecordType::A, Instant::now()).is_none());
+        let stale = cache
+            .get_stale(&owner, RecordType::A, Instant::now())
+            .unwrap();
+        assert_eq!((stale.ttl, stale.expired, addr(&stale)), (0, true, vec![1]));
+        assert_eq!(stale.records[0].ttl, 0);
+        // `get` left it in place.
+        assert!(cache.get(&owner, RecordType::A, Instant::now()).is_none());
+        assert!(
+            cache
+                .get_stale(&owner, RecordType::A, Instant::now())
+                .is_some()
+        );
+        tokio::time::advance(Duration::from_secs(99)).await;
+        assert!(
+            cache
+                .get_stale(&owner, RecordType::A, Instant::now())
+                .is_some()
+        );
+        tokio::time::advance(Duration::from_secs(1)).await;
+        assert!(
+            cache
+                .get_stale(&owner, RecordType::A, Instant::now())
+                .is_none()
+        );
+        assert_eq!(cache.len(), 0, "dropped once past keeping");
+
+        // A stale entry is replaced by anything, even glue.
+        assert!(cache.insert(
+            &[a("old.example.", 10, 1)],
+            Trust::AuthAnswer,
+            Instant::now()
+        ));
+        tokio::time::advance(Duration::from_secs(10)).await;
+        assert!(cache.insert(&[a("old.example.", 5, 2)], Trust::Glue, Instant::now()));
+        let hit = cache.get(&owner, RecordType::A, Instant::now()).unwrap();
+        assert_eq!((addr(&hit), hit.trust), (vec![2], Trust::Glue));
+    }
+
+    /// Without `keeping_stale` an expired entry goes at the first lookup,
+    /// as before.
+    #[tokio::test(start_paused = true)]
+    async fn without_stale_keeping_expired_entries_go() {
+        let cache = RrsetCache::new(BUDGET, DAY);
+        let owner = name("old.example.");
+        assert!(cache.insert(
+            &[a("old.example.", 10, 1)],
+            Trust::AuthAnswer,
+            Instant::now()
+        ));
+        tokio::time::advance(Duration::from_secs(10)).await;
+        assert!(
+            cache
+                .get_stale(&owner, RecordType::A, Instant::now())
+                .is_none()
+        );
+        assert_eq!(cache.len(), 0);
     }
 }

@@ -44,7 +44,7 @@ use tokio::task::JoinHandle;
 
 pub use self::error::LabError;
 use self::manifest::{DEFAULT_PREFIX, LabSpec, MAX_PREFIX_THIRD_OCTET, ServerSpec, Source};
-use self::server::{Bound, FirstQueries, QueryLog, Server};
+use self::server::{Bound, FirstQueries, QueryLog, Server, Silenced};
 use self::zone::ServedZone;
 use crate::resolve::hints::{HintServer, RootHints};
 use crate::validate::anchor::TrustAnchors;
@@ -203,6 +203,10 @@ pub const BUILTIN_FILES: &[(&str, &str)] = &[
     (
         "huge.tld3.zone",
         include_str!("../../testdata/lab/huge.tld3.zone"),
+    ),
+    (
+        "brief.tld3.zone",
+        include_str!("../../testdata/lab/brief.tld3.zone"),
     ),
     (
         "ghost.tld1.zone",
@@ -368,6 +372,7 @@ pub struct Lab {
     zones: Vec<Arc<ServedZone>>,
     has_ipv6: bool,
     log: Arc<QueryLog>,
+    silenced: Arc<Silenced>,
     tasks: Vec<JoinHandle<()>>,
     _shutdown: watch::Sender<()>,
 }
@@ -416,6 +421,7 @@ impl Lab {
         }
 
         let log = Arc::new(QueryLog::default());
+        let silenced = Arc::new(Silenced::default());
         let (shutdown, watcher) = watch::channel(());
         let mut tasks = Vec::new();
         let servers = spec
@@ -446,6 +452,7 @@ impl Lab {
                 no_tcp: server.faults.no_tcp,
                 drop_first: server.faults.drop_first.then(FirstQueries::default),
                 log: Arc::clone(&log),
+                silenced: Arc::clone(&silenced),
             };
             let handles = server::spawn(Arc::new(running), bound, &watcher).map_err(|source| {
                 LabError::Bind {
@@ -466,6 +473,7 @@ impl Lab {
             zones,
             has_ipv6,
             log,
+            silenced,
             tasks,
             _shutdown: shutdown,
         })
@@ -548,6 +556,15 @@ impl Lab {
             removed = true;
         }
         if removed { Ok(()) } else { Err(unknown()) }
+    }
+
+    /// Makes the server at `addr` fall silent (`true`): it still logs
+    /// every query it receives ([`Lab::query_log`]) but answers none, over
+    /// UDP or TCP, as if the link to it were down; `false` lets it answer
+    /// again. For serve-stale tests (RFC 8767). An address no server has
+    /// changes nothing.
+    pub fn set_silent(&self, addr: IpAddr, silent: bool) {
+        self.silenced.set(addr, silent);
     }
 
     /// Every server's name and address, in manifest order.

@@ -95,6 +95,36 @@ impl FirstQueries {
     }
 }
 
+/// Server addresses told to fall silent at run time
+/// ([`super::Lab::set_silent`]): they log what they receive and answer
+/// nothing, as a server behind a dead link would.
+#[derive(Debug, Default)]
+pub struct Silenced(Mutex<HashSet<IpAddr>>);
+
+impl Silenced {
+    /// Silences `addr` (`true`) or lets it answer again.
+    pub fn set(&self, addr: IpAddr, silent: bool) {
+        let mut set = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if silent {
+            set.insert(addr);
+        } else {
+            set.remove(&addr);
+        }
+    }
+
+    /// Whether `addr` is silenced.
+    pub fn contains(&self, addr: IpAddr) -> bool {
+        let set = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        set.contains(&addr)
+    }
+}
+
 /// One running server: who it is and how it answers.
 #[derive(Debug)]
 pub struct Server {
@@ -116,6 +146,8 @@ pub struct Server {
     pub drop_first: Option<FirstQueries>,
     /// Where received queries are recorded.
     pub log: Arc<QueryLog>,
+    /// Addresses silenced at run time.
+    pub silenced: Arc<Silenced>,
 }
 
 /// What to send for one received message.
@@ -150,7 +182,7 @@ impl Server {
                 edns: query.edns.is_some(),
             });
         }
-        if self.drop {
+        if self.drop || self.silenced.contains(self.address) {
             return Plan::default();
         }
         if let (Some(first), LabTransport::Udp, Some(question)) =
@@ -355,6 +387,7 @@ mod tests {
             no_tcp: false,
             drop_first: drop_first.then(FirstQueries::default),
             log: Arc::new(QueryLog::default()),
+            silenced: Arc::new(Silenced::default()),
         }
     }
 

@@ -203,14 +203,16 @@ impl Inner {
         let mut security = Security::Secure;
         loop {
             chain.check(self.limits.max_cname_chain)?;
-            let (terminal, link) =
-                match self.lookup_cache(req.observer, id, &chain.name, task.qtype) {
-                    Some(found) => found,
-                    None => {
-                        self.walk(req, id, &chain.name, task.qtype, &stack, task.depth)
-                            .await?
-                    }
-                };
+            let cached = (!req.skips_cache(task.depth))
+                .then(|| self.lookup_cache(req.observer, id, &chain.name, task.qtype))
+                .flatten();
+            let (terminal, link) = match cached {
+                Some(found) => found,
+                None => {
+                    self.walk(req, id, &chain.name, task.qtype, &stack, task.depth)
+                        .await?
+                }
+            };
             security = worse(security, link);
             let max_links = self.limits.max_cname_chain;
             if let Some(mut done) = chain.follow(terminal, max_links, req.observer, id)? {

@@ -13,6 +13,8 @@
 //! - [`error`]: [`ResolveError`], why a resolution failed.
 //! - [`validator`]: DNSSEC in the walk: each zone cut's trust, the
 //!   verdict on each reply (the pure checks are in [`crate::validate`]).
+//! - `stale`: answers from expired data (RFC 8767) and when a cached
+//!   answer is due for a prefetch.
 //! - `iterator`: the walk itself; `race`: one question to one zone cut's
 //!   servers, with resends, racing and the infra cache's timers; `target`:
 //!   side resolutions; `request`: the per-question budget.
@@ -27,6 +29,7 @@ mod race;
 mod request;
 pub mod route;
 pub mod scrub;
+mod stale;
 mod target;
 pub mod validator;
 
@@ -114,6 +117,9 @@ pub struct Outcome {
     /// What DNSSEC validation said of the whole answer (indeterminate when
     /// validation is off or no anchor covers the name).
     pub security: Security,
+    /// Whether some of it is expired data served stale (RFC 8767), from
+    /// [`Resolver::answer_stale`]; its records then carry the stale TTL.
+    pub stale: bool,
 }
 
 /// How much the caches hold, for `stats`.
@@ -193,11 +199,13 @@ impl Resolver {
             transport: Transport::new(limits.query_timeout, limits.edns_payload)
                 .with_dnssec_ok(trust_anchors.is_some()),
             validator: trust_anchors.map(Validator::new),
-            rrsets: RrsetCache::new(budgets.rrset, limits.max_ttl),
+            rrsets: RrsetCache::new(budgets.rrset, limits.max_ttl)
+                .keeping_stale(limits.max_stale_age),
             negative: NegativeCache::new(
                 budgets.negative,
                 limits.max_negative_ttl.min(limits.max_ttl),
-            ),
+            )
+            .keeping_stale(limits.max_stale_age),
             failures: FailureCache::new(budgets.failure),
             infra: InfraCache::with_timers(budgets.infra, limits.infra),
             families,
@@ -326,6 +334,7 @@ impl Resolver {
                 ..Stats::default()
             },
             security: done.security,
+            stale: false,
         };
         Some((outcome, stamps))
     }
@@ -337,16 +346,44 @@ impl Resolver {
     }
 
     /// Resolves `qname`/`qtype` from the closest cached zone cut, reporting
-    /// to `observer`.
+    /// to `observer`. A failure is remembered for `failure_ttl` (RFC 9520).
     pub async fn resolve(
         &self,
         qname: &Name,
         qtype: RecordType,
         observer: &dyn Observer,
     ) -> Result<Outcome, Failure> {
+        let request = Request::new(&self.inner.limits, observer);
+        self.run(qname, qtype, request).await
+    }
+
+    /// Refreshes `qname`/`qtype` before its cached answer expires (a
+    /// prefetch, as Unbound's `prefetch`): resolves it as
+    /// [`Resolver::resolve`] does, except that every link of the CNAME
+    /// chain is asked upstream even though the caches still hold it
+    /// (delegations and server addresses still come from the caches), and
+    /// the new data replaces the old. A failure is not remembered: the
+    /// cached answer is still good until it expires.
+    pub async fn prefetch(
+        &self,
+        qname: &Name,
+        qtype: RecordType,
+        observer: &dyn Observer,
+    ) -> Result<Outcome, Failure> {
+        let request = Request::refreshing(&self.inner.limits, observer);
+        self.run(qname, qtype, request).await
+    }
+
+    /// Runs `request` for `qname`/`qtype`.
+    async fn run(
+        &self,
+        qname: &Name,
+        qtype: RecordType,
+        request: Request<'_>,
+    ) -> Result<Outcome, Failure> {
         let started = Instant::now();
         let inner = &*self.inner;
-        let request = Request::new(&inner.limits, observer);
+        let observer = request.observer;
         let stats = |request: &Request<'_>| Stats {
             upstream_queries: request.queries(),
             side_resolutions: request.side_resolutions(),
@@ -406,12 +443,15 @@ impl Resolver {
                 authorities: done.soa.into_iter().collect(),
                 stats: stats(&request),
                 security: done.security,
+                stale: false,
             }),
             Err(error) => {
-                inner
-                    .failures
-                    .insert(qname, qtype, inner.limits.failure_ttl, Instant::now());
-                inner.versions.changed(qname);
+                if !request.skips_cache(0) {
+                    inner
+                        .failures
+                        .insert(qname, qtype, inner.limits.failure_ttl, Instant::now());
+                    inner.versions.changed(qname);
+                }
                 Err(Failure {
                     error,
                     stats: stats(&request),
@@ -422,6 +462,6 @@ impl Resolver {
 }
 
 /// `ttl` in whole seconds, as a record TTL.
-fn capped_secs(ttl: Duration) -> u32 {
+pub(crate) fn capped_secs(ttl: Duration) -> u32 {
     u32::try_from(ttl.as_secs()).unwrap_or(u32::MAX)
 }

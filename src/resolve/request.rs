@@ -23,6 +23,9 @@ pub(crate) struct Request<'a> {
     next_resolution: AtomicU32,
     /// DNSSEC signature checks left for this request (KeyTrap).
     sig_budget: Mutex<SigBudget>,
+    /// A refresh (prefetch): the client's question is asked upstream even
+    /// when the caches hold it.
+    refresh: bool,
 }
 
 impl<'a> Request<'a> {
@@ -35,6 +38,7 @@ impl<'a> Request<'a> {
             next_hop: AtomicU32::new(1),
             next_resolution: AtomicU32::new(1),
             sig_budget: Mutex::new(SigBudget::new(limits.max_sig_verifications)),
+            refresh: false,
         }
     }
 
@@ -46,6 +50,22 @@ impl<'a> Request<'a> {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         check(&mut budget)
+    }
+
+    /// A request that refreshes the client's question: its links are
+    /// asked upstream even when cached (a prefetch), while delegations and
+    /// side resolutions still come from the caches.
+    pub fn refreshing(limits: &'a Limits, observer: &'a dyn Observer) -> Self {
+        Self {
+            refresh: true,
+            ..Self::new(limits, observer)
+        }
+    }
+
+    /// Whether a resolution at `depth` must skip the caches for its own
+    /// question: the client's (depth 0) of a refreshing request.
+    pub fn skips_cache(&self, depth: u32) -> bool {
+        self.refresh && depth == 0
     }
 
     /// Takes one upstream query from the budget.

@@ -16,6 +16,14 @@
 //! nothing), so one client cannot take the whole resolver. Past either, the
 //! query is turned away ([`Busy`]).
 //!
+//! Two kinds of resolution run to their end even when nobody waits any
+//! more: one that refreshes data a client was already answered from stale
+//! (RFC 8767: "the resolution continues"), and a prefetch
+//! ([`InFlight::prefetch`]), a background refresh of a cached answer near
+//! its expiry, started by a cache hit with no client waiting at all. A
+//! prefetch takes one of the same places and one of [`MAX_PREFETCHES`];
+//! a client asking the question meanwhile joins it like any resolution.
+//!
 //! One std `Mutex` guards the map of pending questions and the counts; it
 //! is taken only to look up, insert or remove, never across an `.await`.
 
@@ -43,6 +51,12 @@ pub const MAX_RESOLUTIONS: usize = 1024;
 /// room, while a busy stub's cold burst still fits.
 pub const MAX_RESOLUTIONS_PER_CLIENT: usize = MAX_RESOLUTIONS / 8;
 
+/// Prefetches in flight at once: a sixteenth of [`MAX_RESOLUTIONS`]. A
+/// prefetch is a bet that a name will be asked again, so it must never
+/// crowd out resolutions clients wait for; when the cap is reached a hit
+/// simply does not prefetch, and the next hit on the name tries again.
+pub const MAX_PREFETCHES: usize = MAX_RESOLUTIONS / 16;
+
 /// A finished resolution, shared by every client that asked.
 pub type Resolved = Arc<Result<Outcome, Failure>>;
 
@@ -53,8 +67,12 @@ type Key = (Name, RecordType, DNSClass);
 struct Entry {
     /// Tells this resolution from a later one of the same question.
     id: u64,
-    /// The client address charged for it.
-    owner: IpAddr,
+    /// The client address charged for it; none for a prefetch.
+    owner: Option<IpAddr>,
+    /// Runs to its end even when no client waits (see the module docs).
+    background: bool,
+    /// A prefetch, counted against [`MAX_PREFETCHES`].
+    prefetch: bool,
     senders: Vec<oneshot::Sender<Resolved>>,
     /// Waiters still waiting.
     waiting: usize,
@@ -67,6 +85,8 @@ struct Entry {
 struct State {
     pending: HashMap<Key, Entry>,
     per_client: HashMap<IpAddr, usize>,
+    /// Prefetches in flight.
+    prefetching: usize,
     next_id: u64,
 }
 
@@ -77,11 +97,16 @@ impl State {
             return None;
         }
         let entry = self.pending.remove(key)?;
-        if let Some(held) = self.per_client.get_mut(&entry.owner) {
+        if let Some(owner) = entry.owner
+            && let Some(held) = self.per_client.get_mut(&owner)
+        {
             *held = held.saturating_sub(1);
             if *held == 0 {
-                self.per_client.remove(&entry.owner);
+                self.per_client.remove(&owner);
             }
+        }
+        if entry.prefetch {
+            self.prefetching = self.prefetching.saturating_sub(1);
         }
         counters.resolution_ended();
         Some(entry)
@@ -96,6 +121,7 @@ pub struct InFlight {
     runtime: Handle,
     max: usize,
     per_client: usize,
+    max_prefetches: usize,
 }
 
 /// How a client got its answer.
@@ -134,7 +160,7 @@ impl Drop for Waiter<'_> {
             return;
         }
         entry.waiting = entry.waiting.saturating_sub(1);
-        if entry.waiting > 0 {
+        if entry.waiting > 0 || entry.background {
             return;
         }
         if let Some(entry) = state.remove(&self.key, self.id, &self.in_flight.counters)
@@ -146,31 +172,42 @@ impl Drop for Waiter<'_> {
 }
 
 impl InFlight {
-    /// Resolutions spawned on `runtime`, at most `max` at once and
-    /// `per_client` per client address, counted in `counters`.
-    pub fn new(counters: Arc<Counters>, runtime: Handle, max: usize, per_client: usize) -> Self {
+    /// Resolutions spawned on `runtime`, at most `max` at once (of which
+    /// at most `max_prefetches` prefetches) and `per_client` per client
+    /// address, counted in `counters`.
+    pub fn new(
+        counters: Arc<Counters>,
+        runtime: Handle,
+        max: usize,
+        per_client: usize,
+        max_prefetches: usize,
+    ) -> Self {
         Self {
             state: Arc::default(),
             counters,
             runtime,
             max: max.max(1),
             per_client: per_client.max(1),
+            max_prefetches,
         }
     }
 
     /// Resolves `name`/`qtype` (class IN) with `resolver` for `client`,
-    /// joining an identical resolution in flight if there is one. Inner
-    /// `None` only if the resolution task died without an answer (a panic).
+    /// joining an identical resolution in flight if there is one. With
+    /// `refresh`, the resolution runs to its end even if every client
+    /// stops waiting (the caller may answer stale and go). Inner `None`
+    /// only if the resolution task died without an answer (a panic).
     pub async fn resolve(
         &self,
         resolver: &Resolver,
         name: &Name,
         qtype: RecordType,
         client: IpAddr,
+        refresh: bool,
     ) -> Result<(Option<Resolved>, Role), Busy> {
         let key = (name.to_lowercase(), qtype, DNSClass::IN);
         let (sender, receiver) = oneshot::channel();
-        let (id, role) = self.join(&key, sender, client)?;
+        let (id, role) = self.join(&key, sender, client, refresh)?;
         let mut waiter = Waiter {
             in_flight: self,
             key,
@@ -178,7 +215,7 @@ impl InFlight {
             answered: false,
         };
         if role == Role::Leader {
-            self.start(resolver.clone(), &waiter.key, id);
+            self.start(resolver.clone(), &waiter.key, id, false);
         }
         let resolved = receiver.await.ok();
         waiter.answered = true;
@@ -192,11 +229,13 @@ impl InFlight {
         key: &Key,
         sender: oneshot::Sender<Resolved>,
         client: IpAddr,
+        refresh: bool,
     ) -> Result<(u64, Role), Busy> {
         let mut state = lock(&self.state);
         if let Some(entry) = state.pending.get_mut(key) {
             entry.senders.push(sender);
             entry.waiting += 1;
+            entry.background |= refresh;
             return Ok((entry.id, Role::Follower));
         }
         let held = state.per_client.get(&client).copied().unwrap_or(0);
@@ -210,7 +249,9 @@ impl InFlight {
             key.clone(),
             Entry {
                 id,
-                owner: client,
+                owner: Some(client),
+                background: refresh,
+                prefetch: false,
                 senders: vec![sender],
                 waiting: 1,
                 task: None,
@@ -220,9 +261,47 @@ impl InFlight {
         Ok((id, Role::Leader))
     }
 
-    /// Spawns resolution `id` of `key`; on completion it hands the result
-    /// to every waiter registered by then and forgets the question.
-    fn start(&self, resolver: Resolver, key: &Key, id: u64) {
+    /// Starts a prefetch of `name`/`qtype` with `resolver` (see
+    /// [`Resolver::prefetch`]), nobody waiting for it; returns whether one
+    /// started. Not when the question is already in flight (that
+    /// resolution refreshes it), nor past [`MAX_PREFETCHES`] or the
+    /// resolutions' cap: a prefetch is never worth turning a client away.
+    pub fn prefetch(&self, resolver: &Resolver, name: &Name, qtype: RecordType) -> bool {
+        let key = (name.to_lowercase(), qtype, DNSClass::IN);
+        let id = {
+            let mut state = lock(&self.state);
+            if state.pending.contains_key(&key)
+                || state.pending.len() >= self.max
+                || state.prefetching >= self.max_prefetches
+            {
+                return false;
+            }
+            state.next_id += 1;
+            state.prefetching += 1;
+            let id = state.next_id;
+            state.pending.insert(
+                key.clone(),
+                Entry {
+                    id,
+                    owner: None,
+                    background: true,
+                    prefetch: true,
+                    senders: Vec::new(),
+                    waiting: 0,
+                    task: None,
+                },
+            );
+            id
+        };
+        self.counters.prefetch_started();
+        self.start(resolver.clone(), &key, id, true);
+        true
+    }
+
+    /// Spawns resolution `id` of `key` (a prefetch if `prefetch`); on
+    /// completion it hands the result to every waiter registered by then
+    /// and forgets the question.
+    fn start(&self, resolver: Resolver, key: &Key, id: u64, prefetch: bool) {
         let state = Arc::clone(&self.state);
         let counters = Arc::clone(&self.counters);
         let owned = key.clone();
@@ -236,7 +315,11 @@ impl InFlight {
                 id,
             };
             let observer = UpstreamCounter(Arc::clone(&counters));
-            let result = resolver.resolve(&owned.0, owned.1, &observer).await;
+            let result = if prefetch {
+                resolver.prefetch(&owned.0, owned.1, &observer).await
+            } else {
+                resolver.resolve(&owned.0, owned.1, &observer).await
+            };
             let result: Resolved = Arc::new(result);
             let entry = lock(&state).remove(&owned, id, &counters);
             for waiter in entry.map(|e| e.senders).unwrap_or_default() {

@@ -24,6 +24,8 @@
 //! control-socket = "/run/rootwalk/control.sock"  # default: none
 //! user = "rootwalk"            # drop privileges after binding (as root)
 //! proxy-protocol-from = ["127.0.0.1/32"]  # dnsdist in front (PROXY v2)
+//! serve-expired = true         # RFC 8767 serve-stale (default true)
+//! prefetch = true              # refresh busy names before expiry (default true)
 //!
 //! builtin-local-zones = true   # localhost, onion, test, RFC 1918 reverse...
 //! local-data = ["router.home.arpa. 3600 IN A 192.0.2.1"]
@@ -44,6 +46,11 @@
 //! max-upstream-queries = 100   # or of server::limits::SERVE_LIMIT_KEYS
 //! query-timeout-ms = 800
 //! tcp-connections-per-client = 16
+//! max-stale-age-s = 86400      # serve-stale: keep expired data a day
+//! stale-ttl-s = 30             # the TTL a stale answer gets
+//! client-response-timeout-ms = 1800  # answer stale after this long
+//! prefetch-percent = 10        # prefetch in the last 10% of a TTL
+//! max-prefetches = 64          # prefetches in flight at once
 //! ```
 //!
 //! Unknown keys and unusable values are errors naming the file and the key.
@@ -142,6 +149,8 @@ struct FileSettings {
     do_ip6: Option<bool>,
     dnssec: Option<bool>,
     trust_anchor: Option<PathBuf>,
+    serve_expired: Option<bool>,
+    prefetch: Option<bool>,
     limits: Option<std::collections::BTreeMap<String, u64>>,
     builtin_local_zones: Option<bool>,
     local_data: Option<Vec<String>>,
@@ -395,6 +404,12 @@ pub fn merge(args: &ServeOptions, file: Option<(&Path, &str)>) -> Result<ServeCo
             limits.set(key, *value)
         }
         .map_err(|problem| value_error("limits", problem))?;
+    }
+    if let Some(on) = from_file.serve_expired {
+        serve_limits.serve_expired = on;
+    }
+    if let Some(on) = from_file.prefetch {
+        serve_limits.prefetch = on;
     }
     if from_file.do_ip4 == Some(false) && from_file.do_ip6 == Some(false) {
         return Err(value_error(
@@ -658,9 +673,13 @@ mod tests {
             control-socket = "/run/rootwalk/control.sock"
             user = "rootwalk"
             proxy-protocol-from = ["127.0.0.1/32"]
+            serve-expired = false
+            prefetch = false
             "#,
         )
         .unwrap();
+        assert!(!settings.serve_limits.serve_expired);
+        assert!(!settings.serve_limits.prefetch);
         assert_eq!(
             settings.control_socket,
             Some(PathBuf::from("/run/rootwalk/control.sock"))

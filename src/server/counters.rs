@@ -46,6 +46,8 @@ struct Shard {
     tcp_shed: AtomicU64,
     busy: AtomicU64,
     cache_hits: AtomicU64,
+    stale_answers: AtomicU64,
+    prefetches: AtomicU64,
     resolutions: AtomicU64,
     upstream_queries: AtomicU64,
     latency_us_sum: AtomicU64,
@@ -105,6 +107,12 @@ pub struct CounterSnapshot {
     pub busy: u64,
     /// Queries answered whole from the cache, on the receiving loop.
     pub cache_hits: u64,
+    /// Queries answered with expired data (RFC 8767): the resolution
+    /// failed or took longer than the client-response timer.
+    pub stale_answers: u64,
+    /// Background refreshes started for cached answers near their end
+    /// (prefetch); not counted in `resolutions`.
+    pub prefetches: u64,
     /// Resolutions started for queries the cache could not answer
     /// (coalesced queries share one), counted when they start.
     pub resolutions: u64,
@@ -200,6 +208,19 @@ impl Counters {
         bump(&self.shard().cache_hits);
     }
 
+    /// A query was answered with expired data (RFC 8767).
+    pub fn stale_answer(&self) {
+        bump(&self.shard().stale_answers);
+    }
+
+    /// A prefetch started: a background refresh, in flight like a
+    /// resolution (and ended with [`Counters::resolution_ended`]) but not
+    /// counted as one.
+    pub fn prefetch_started(&self) {
+        bump(&self.shard().prefetches);
+        self.in_flight.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// A TCP connection was closed to make room for a new one.
     pub fn tcp_shed(&self) {
         bump(&self.shard().tcp_shed);
@@ -259,6 +280,8 @@ impl Counters {
             snap.tcp_shed += get(&shard.tcp_shed);
             snap.busy += get(&shard.busy);
             snap.cache_hits += get(&shard.cache_hits);
+            snap.stale_answers += get(&shard.stale_answers);
+            snap.prefetches += get(&shard.prefetches);
             snap.resolutions += get(&shard.resolutions);
             snap.upstream_queries += get(&shard.upstream_queries);
             snap.latency_us_sum += get(&shard.latency_us_sum);
@@ -289,8 +312,8 @@ impl fmt::Display for CounterSnapshot {
             f,
             "{} received, {} replies ({} NOERROR, {} NXDOMAIN, {} SERVFAIL, {} REFUSED, \
              {} FORMERR, {} NOTIMP, {} other), {} dropped, {} truncated, {} coalesced, \
-             {} TCP connections ({} shed), {} busy, {} cache hits, {} resolutions \
-             ({} in flight), {} upstream queries",
+             {} TCP connections ({} shed), {} busy, {} cache hits, {} stale answers, \
+             {} prefetches, {} resolutions ({} in flight), {} upstream queries",
             self.received,
             self.replies(),
             self.noerror,
@@ -307,6 +330,8 @@ impl fmt::Display for CounterSnapshot {
             self.tcp_shed,
             self.busy,
             self.cache_hits,
+            self.stale_answers,
+            self.prefetches,
             self.resolutions,
             self.resolutions_in_flight,
             self.upstream_queries

@@ -1,5 +1,6 @@
 //! Extended DNS Errors (RFC 8914): the code and text a SERVFAIL carries so
-//! the client learns why, not only that, its question failed.
+//! the client learns why, not only that, its question failed, and the
+//! notice a stale answer carries (RFC 8767 §6).
 //!
 //! hickory-proto 0.26 has no EDE type, so the option is encoded here as an
 //! `EdnsOption::Unknown(15, ..)`: a 16-bit INFO-CODE followed by UTF-8
@@ -18,6 +19,12 @@ pub const MAX_TEXT: usize = 200;
 
 /// INFO-CODE 0, Other: the text says why (RFC 8914 §4.1).
 pub const OTHER: u16 = 0;
+/// INFO-CODE 3, Stale Answer: expired data, served because the zone's
+/// servers could not be reached in time (RFC 8914 §4.4, RFC 8767).
+pub const STALE_ANSWER: u16 = 3;
+/// INFO-CODE 19, Stale NXDOMAIN Answer: an expired NXDOMAIN, served as a
+/// stale answer is (RFC 8914 §4.20).
+pub const STALE_NXDOMAIN_ANSWER: u16 = 19;
 /// INFO-CODE 13, Cached Error: the question failed moments ago and the
 /// failure is remembered (RFC 8914 §4.14, RFC 9520).
 pub const CACHED_ERROR: u16 = 13;

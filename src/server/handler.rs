@@ -7,6 +7,23 @@
 //! everything that needs no upstream query (bad packets, refusals, cached
 //! answers); only what it hands back as [`Immediate::Resolve`] needs
 //! [`Handler::resolve`] in a task of its own.
+//!
+//! # Freshness
+//!
+//! - **Serve-stale** (RFC 8767): when the caches still hold expired data
+//!   for a question that needs a resolution, [`Handler::resolve`] races the
+//!   resolution against the client-response timer
+//!   ([`CLIENT_RESPONSE_TIMEOUT`]). If the timer fires first, or the
+//!   resolution fails, the client gets the expired data
+//!   ([`Resolver::answer_stale`]: TTL 30 s, EDE 3 Stale Answer or 19 Stale
+//!   NXDOMAIN Answer), while the resolution goes on in the background and
+//!   refreshes the caches when it succeeds.
+//! - **Prefetch**: a cache hit in the last [`PREFETCH_PERCENT`] of its
+//!   TTL starts a background refresh of the question
+//!   ([`InFlight::prefetch`], coalesced with the resolutions in flight and
+//!   capped), so a busy name is refreshed before it expires and never
+//!   misses. Kept reply copies are used only up to that point, so a hit
+//!   past it reaches [`Handler::answer_now`], which starts the refresh.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -47,6 +64,30 @@ pub const ANY_TYPES: [RecordType; 9] = [
 /// leaves it to the responder; long enough that stubs stop asking).
 pub const ANY_HINFO_TTL: u32 = 3600;
 
+/// Whether expired data is served when a resolution fails or is slow
+/// (`serve-expired`; RFC 8767). On by default: it is what keeps names
+/// answering through an outage of their servers, the answer says it is
+/// stale (EDE 3), and the client is told to ask again in 30 s. (Unbound
+/// defaults to off, BIND to on since 9.16 for the stale cache.)
+pub const SERVE_EXPIRED: bool = true;
+
+/// How long a client waits for a resolution before it gets expired data
+/// instead, when there is some (RFC 8767 §4, the "client response timer":
+/// 1.8 s recommended, under the 2 s after which many stubs retry). The
+/// resolution goes on after it.
+pub const CLIENT_RESPONSE_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(1800);
+
+/// Whether a cache hit near its expiry starts a background refresh
+/// (`prefetch`, as Unbound's `prefetch: yes` and BIND's default
+/// `prefetch 2 9`). On by default: it costs an upstream query per busy
+/// name per TTL, and saves each of them a cold miss.
+pub const PREFETCH: bool = true;
+
+/// A hit prefetches once less than this share of its RRsets' original TTL
+/// is left, in percent (Unbound: 10%). A TTL of 300 s is refreshed in its
+/// last 30 s; one under 10 s only in its last second.
+pub const PREFETCH_PERCENT: u32 = 10;
+
 /// How a message arrived; it decides the reply size limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Transport {
@@ -63,8 +104,9 @@ pub enum Immediate {
     Done(Option<Vec<u8>>),
     /// Answered whole from the resolver's caches, under these stamps (see
     /// [`Resolver::answer_from_cache_stamped`]), and not truncated: send
-    /// it; a copy may be kept while the stamps are current.
-    Cached(Vec<u8>, Vec<Stamp>),
+    /// it; a copy may be kept while the stamps are current, and no later
+    /// than the instant given (when the answer is due for a prefetch).
+    Cached(Vec<u8>, Vec<Stamp>, Option<Instant>),
     /// Not in the cache: hand it to [`Handler::resolve`].
     Resolve(Pending),
 }
@@ -105,6 +147,7 @@ impl Handler {
             runtime,
             limits.resolutions,
             limits.resolutions_per_client,
+            limits.prefetches,
         );
         Self {
             resolver,
@@ -136,7 +179,7 @@ impl Handler {
     ) -> Option<Vec<u8>> {
         match self.answer_now(bytes, client, transport) {
             Immediate::Done(reply) => reply,
-            Immediate::Cached(reply, _) => Some(reply),
+            Immediate::Cached(reply, _, _) => Some(reply),
             Immediate::Resolve(pending) => self.resolve(pending).await,
         }
     }
@@ -185,9 +228,12 @@ impl Handler {
         match self.resolver.answer_from_cache_stamped(qname, qtype) {
             Some((outcome, stamps)) => {
                 self.counters.cache_hit();
+                let until = self.prefetch_if_due(qname, qtype, &outcome);
                 let reply = packet::answer_reply(&query.message, &Ok(outcome));
                 match self.encode(&reply, limit, received, None) {
-                    Some(encoded) if !encoded.truncated => Immediate::Cached(encoded.bytes, stamps),
+                    Some(encoded) if !encoded.truncated => {
+                        Immediate::Cached(encoded.bytes, stamps, until)
+                    }
                     encoded => Immediate::Done(encoded.map(|e| e.bytes)),
                 }
             }
@@ -216,6 +262,11 @@ impl Handler {
     /// resolution in flight if there is one. With no room for another
     /// resolution (see [`super::coalesce`]) a datagram is dropped (the stub
     /// retries) and a TCP query gets SERVFAIL (its client would wait).
+    /// When the caches hold expired data for the question and
+    /// `serve-expired` is on, the client gets that instead if the
+    /// resolution fails, finds no room, or is not done within the
+    /// client-response timer; the resolution then goes on (see the module
+    /// docs).
     pub async fn resolve(&self, pending: Pending) -> Option<Vec<u8>> {
         let Pending {
             query,
@@ -226,20 +277,38 @@ impl Handler {
         } = pending;
         async move {
             let question = &query.question;
-            let joined = self
-                .in_flight
-                .resolve(
-                    &self.resolver,
-                    question.name(),
-                    question.query_type(),
-                    client.ip(),
-                )
-                .await;
+            let (qname, qtype) = (question.name(), question.query_type());
+            let stale = self
+                .limits
+                .serve_expired
+                .then(|| self.resolver.answer_stale(qname, qtype))
+                .flatten();
+            let limit = limit(transport, packet::udp_limit(&query.message));
+            let resolution =
+                self.in_flight
+                    .resolve(&self.resolver, qname, qtype, client.ip(), stale.is_some());
+            let joined = match &stale {
+                None => resolution.await,
+                Some(_) => {
+                    tokio::pin!(resolution);
+                    tokio::select! {
+                        biased;
+                        joined = &mut resolution => joined,
+                        () = tokio::time::sleep(self.limits.client_response_timeout) => {
+                            debug!("client-response timer fired: answering stale");
+                            return self.stale_reply(&query.message, stale, limit, received);
+                        }
+                    }
+                }
+            };
             let (resolved, role) = match joined {
                 Ok(joined) => joined,
                 Err(Busy) => {
                     self.counters.busy();
                     debug!("no room for another resolution");
+                    if stale.is_some() {
+                        return self.stale_reply(&query.message, stale, limit, received);
+                    }
                     if transport == Transport::Udp {
                         self.counters.dropped();
                         return None;
@@ -252,6 +321,12 @@ impl Handler {
             }
             let (reply, reason) = match resolved {
                 Some(result) => {
+                    if let Err(failure) = result.as_ref()
+                        && stale.is_some()
+                    {
+                        debug!(reason = %failure.error, "resolution failed: answering stale");
+                        return self.stale_reply(&query.message, stale, limit, received);
+                    }
                     let reason = (*result).as_ref().err().map(|f| f.error.to_string());
                     (packet::answer_reply(&query.message, &result), reason)
                 }
@@ -262,12 +337,53 @@ impl Handler {
                     (reply, Some(reason.to_string()))
                 }
             };
-            let limit = limit(transport, packet::udp_limit(&query.message));
             self.encode(&reply, limit, received, reason.as_deref())
                 .map(|e| e.bytes)
         }
         .instrument(span)
         .await
+    }
+
+    /// The reply to `query` from `stale`, the expired data
+    /// [`Resolver::answer_stale`] found (EDE 3 or 19 when any of it had
+    /// expired), counted as a stale answer.
+    fn stale_reply(
+        &self,
+        query: &Message,
+        stale: Option<Outcome>,
+        limit: Limit,
+        received: Instant,
+    ) -> Option<Vec<u8>> {
+        let outcome = stale?;
+        if outcome.stale {
+            self.counters.stale_answer();
+        }
+        let reply = packet::answer_reply(query, &Ok(outcome));
+        self.finish(&reply, limit, received)
+    }
+
+    /// Starts a prefetch of `qname`/`qtype` when prefetching is on and the
+    /// cached `outcome` is in the last [`PREFETCH_PERCENT`] of its life
+    /// ([`Resolver::refresh_point`]); returns that point, past which a
+    /// copy of the reply must not be used (so the next hit comes here).
+    fn prefetch_if_due(
+        &self,
+        qname: &Name,
+        qtype: RecordType,
+        outcome: &Outcome,
+    ) -> Option<Instant> {
+        if !self.limits.prefetch {
+            return None;
+        }
+        let point = self
+            .resolver
+            .refresh_point(outcome, self.limits.prefetch_percent)?;
+        if tokio::time::Instant::now() >= point
+            && self.in_flight.prefetch(&self.resolver, qname, qtype)
+        {
+            debug!("prefetch started");
+        }
+        Some(point.into_std())
     }
 
     /// The resolver answering.
@@ -358,6 +474,7 @@ impl Handler {
             stats: Stats::default(),
             // Assembled from cached RRsets: no verdict for the whole.
             security: Security::Indeterminate,
+            stale: false,
         }
     }
 

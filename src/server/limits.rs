@@ -8,8 +8,9 @@
 use std::ops::RangeInclusive;
 use std::time::Duration;
 
-use super::coalesce::{MAX_RESOLUTIONS, MAX_RESOLUTIONS_PER_CLIENT};
+use super::coalesce::{MAX_PREFETCHES, MAX_RESOLUTIONS, MAX_RESOLUTIONS_PER_CLIENT};
 use super::control::{CONTROL_READ_TIMEOUT, MAX_CONTROL_CONNECTIONS};
+use super::handler::{CLIENT_RESPONSE_TIMEOUT, PREFETCH, PREFETCH_PERCENT, SERVE_EXPIRED};
 use super::metrics::{MAX_METRICS_CONNECTIONS, METRICS_READ_TIMEOUT};
 use super::tcp::{
     MAX_TCP_CONNECTIONS, MAX_TCP_CONNECTIONS_PER_CLIENT, TCP_IDLE_TIMEOUT, TCP_MESSAGE_TIMEOUT,
@@ -39,6 +40,16 @@ pub struct ServeLimits {
     pub control_connections: usize,
     /// See [`CONTROL_READ_TIMEOUT`].
     pub control_read_timeout: Duration,
+    /// See [`SERVE_EXPIRED`] (`serve-expired` in the file).
+    pub serve_expired: bool,
+    /// See [`CLIENT_RESPONSE_TIMEOUT`].
+    pub client_response_timeout: Duration,
+    /// See [`PREFETCH`] (`prefetch` in the file).
+    pub prefetch: bool,
+    /// See [`PREFETCH_PERCENT`].
+    pub prefetch_percent: u32,
+    /// See [`MAX_PREFETCHES`].
+    pub prefetches: usize,
 }
 
 impl Default for ServeLimits {
@@ -54,6 +65,11 @@ impl Default for ServeLimits {
             metrics_read_timeout: METRICS_READ_TIMEOUT,
             control_connections: MAX_CONTROL_CONNECTIONS,
             control_read_timeout: CONTROL_READ_TIMEOUT,
+            serve_expired: SERVE_EXPIRED,
+            client_response_timeout: CLIENT_RESPONSE_TIMEOUT,
+            prefetch: PREFETCH,
+            prefetch_percent: PREFETCH_PERCENT,
+            prefetches: MAX_PREFETCHES,
         }
     }
 }
@@ -72,6 +88,10 @@ pub const SERVE_LIMIT_KEYS: &[(&str, RangeInclusive<u64>)] = &[
     ("metrics-read-timeout-ms", 100..=60_000),
     ("control-connections", 1..=64),
     ("control-read-timeout-ms", 100..=60_000),
+    // RFC 8767 §4: 1.8 s recommended; past 30 s every stub has given up.
+    ("client-response-timeout-ms", 1..=30_000),
+    ("prefetch-percent", 1..=50),
+    ("max-prefetches", 1..=1_000_000),
 ];
 
 impl ServeLimits {
@@ -108,6 +128,9 @@ impl ServeLimits {
             "metrics-read-timeout-ms" => self.metrics_read_timeout = millis,
             "control-connections" => self.control_connections = count,
             "control-read-timeout-ms" => self.control_read_timeout = millis,
+            "client-response-timeout-ms" => self.client_response_timeout = millis,
+            "prefetch-percent" => self.prefetch_percent = u32::try_from(value).unwrap_or(1),
+            "max-prefetches" => self.prefetches = count,
             _ => return Err(format!("limit `{key}` is listed but not settable")),
         }
         Ok(())

@@ -191,6 +191,16 @@ pub fn render(snapshot: &CounterSnapshot) -> String {
         s.cache_hits,
     );
     counter(
+        "rootwalk_stale_answers_total",
+        "Queries answered with expired data (RFC 8767 serve-stale).",
+        s.stale_answers,
+    );
+    counter(
+        "rootwalk_prefetches_total",
+        "Background refreshes of cached answers near their expiry.",
+        s.prefetches,
+    );
+    counter(
         "rootwalk_resolutions_total",
         "Resolutions started for queries the cache could not answer.",
         s.resolutions,

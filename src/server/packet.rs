@@ -171,7 +171,8 @@ pub fn error_reply(query: &Message, rcode: ResponseCode) -> Message {
     reply
 }
 
-/// The reply to a resolved query: the outcome's rcode and sections, or
+/// The reply to a resolved query: the outcome's rcode and sections (with
+/// an Extended DNS Error saying so when it is stale, RFC 8767 §6), or
 /// SERVFAIL with an Extended DNS Error naming why the resolution failed.
 pub fn answer_reply(query: &Message, result: &Result<Outcome, Failure>) -> Message {
     match result {
@@ -179,9 +180,30 @@ pub fn answer_reply(query: &Message, result: &Result<Outcome, Failure>) -> Messa
             let mut reply = error_reply(query, outcome.rcode);
             reply.answers = outcome.answers.clone();
             reply.authorities = outcome.authorities.clone();
+            if outcome.stale
+                && let Some(edns) = reply.edns.as_mut()
+            {
+                edns.options_mut().insert(stale_ede(outcome.rcode).option());
+            }
             reply
         }
         Err(failure) => servfail_reply(query, &Ede::for_error(&failure.error)),
+    }
+}
+
+/// The Extended DNS Error a stale answer with `rcode` carries (RFC 8767
+/// §6): Stale NXDOMAIN Answer for an NXDOMAIN, else Stale Answer.
+pub fn stale_ede(rcode: ResponseCode) -> Ede {
+    if rcode == ResponseCode::NXDomain {
+        Ede::new(
+            super::ede::STALE_NXDOMAIN_ANSWER,
+            "expired NXDOMAIN served: the zone's servers did not answer in time",
+        )
+    } else {
+        Ede::new(
+            super::ede::STALE_ANSWER,
+            "expired data served: the zone's servers did not answer in time",
+        )
     }
 }
 
@@ -519,6 +541,7 @@ mod tests {
             authorities: Vec::new(),
             stats: Stats::default(),
             security: crate::validate::Security::Indeterminate,
+            stale: false,
         };
         let reply = answer_reply(&q, &Ok(outcome));
         let bytes = encode(&reply, Limit::Datagram(udp_limit(&q)))
@@ -556,6 +579,7 @@ mod tests {
             authorities: vec![Record::from_rdata(zone, 300, RData::SOA(soa))],
             stats: Stats::default(),
             security: crate::validate::Security::Indeterminate,
+            stale: false,
         };
         let reply = answer_reply(&q, &Ok(outcome));
         assert_eq!(reply.metadata.response_code, ResponseCode::NXDomain);
@@ -573,6 +597,7 @@ mod tests {
             authorities: Vec::new(),
             stats: Stats::default(),
             security: crate::validate::Security::Indeterminate,
+            stale: false,
         };
         for (q, limit) in [
             (query("big.a.tld1.", RecordType::TXT), 512),
@@ -622,6 +647,7 @@ mod tests {
             authorities: Vec::new(),
             stats: Stats::default(),
             security: crate::validate::Security::Indeterminate,
+            stale: false,
         };
         answer_reply(&q, &Ok(outcome))
     }

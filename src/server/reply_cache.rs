@@ -261,18 +261,40 @@ impl ReplyCache {
     /// A reply with no TTL to bound it (no records), or one that does not
     /// parse, is not kept.
     pub fn insert(&mut self, key: Key, reply: &[u8], stamps: Vec<Stamp>, now: Instant) {
+        self.insert_until(key, reply, stamps, now, None);
+    }
+
+    /// [`ReplyCache::insert`], the copy used no later than `until` when
+    /// given (the moment its answer is due for a prefetch: past it, the
+    /// full path sees the hit and starts the refresh). A copy that would
+    /// expire at once is not kept.
+    pub fn insert_until(
+        &mut self,
+        key: Key,
+        reply: &[u8],
+        stamps: Vec<Stamp>,
+        now: Instant,
+        until: Option<Instant>,
+    ) {
         let Some(ttls) = record_ttls(reply) else {
             return;
         };
         let Some(min_ttl) = ttls.iter().map(|&(_, ttl)| ttl).min() else {
             return;
         };
+        let mut expires = now + Duration::from_secs(u64::from(min_ttl));
+        if let Some(until) = until {
+            expires = expires.min(until);
+        }
+        if expires <= now {
+            return;
+        }
         let entry = Entry {
             reply: reply.into(),
             ttls: ttls.into(),
             stamps: stamps.into(),
             built: now,
-            expires: now + Duration::from_secs(u64::from(min_ttl)),
+            expires,
         };
         self.pop(&key);
         let charge = entry.charge(&key);

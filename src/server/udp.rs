@@ -127,10 +127,10 @@ pub async fn serve(
                     send(&socket, &reply, peer).await;
                     continue;
                 }
-                Immediate::Cached(reply, stamps) => {
+                Immediate::Cached(reply, stamps, until) => {
                     send(&socket, &reply, peer).await;
                     if keyed {
-                        copies.keep(&reply, stamps, received);
+                        copies.keep(&reply, stamps, received, until);
                     }
                     continue;
                 }
@@ -254,10 +254,11 @@ impl Copies {
         }
     }
 
-    /// Keeps `reply` for the question last keyed.
-    fn keep(&mut self, reply: &[u8], stamps: Vec<Stamp>, now: Instant) {
+    /// Keeps `reply` for the question last keyed, to be used no later
+    /// than `until` if given.
+    fn keep(&mut self, reply: &[u8], stamps: Vec<Stamp>, now: Instant, until: Option<Instant>) {
         if let Some(cache) = self.cache.as_mut() {
-            cache.insert(self.key.clone(), reply, stamps, now);
+            cache.insert_until(self.key.clone(), reply, stamps, now, until);
         }
     }
 }

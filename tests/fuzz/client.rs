@@ -115,6 +115,7 @@ pub fn synthetic(qname: &Name, qtype: RecordType, seed: u64) -> Result<Outcome, 
         authorities,
         stats,
         security: rootwalk::validate::Security::Indeterminate,
+        stale: false,
     };
     Ok(match rng.random_range(0..6) {
         0 => {
@@ -332,7 +333,7 @@ fn check_handler(
                 return Err(format!("{transport:?}: answer_now sent nothing to a query"));
             }
             Immediate::Done(None) => {}
-            Immediate::Done(Some(reply)) | Immediate::Cached(reply, _) => {
+            Immediate::Done(Some(reply)) | Immediate::Cached(reply, _, _) => {
                 let echo = echo.ok_or("answer_now replied to fewer than 12 bytes")?;
                 if !answerable {
                     return Err("answer_now replied to a response".to_owned());

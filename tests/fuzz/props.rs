@@ -259,6 +259,7 @@ fn every_encoded_reply_parses_fits_and_keeps_whole_rrsets() {
             authorities,
             stats: Stats::default(),
             security: rootwalk::validate::Security::Indeterminate,
+            stale: false,
         };
         let reply = packet::answer_reply(&query, &Ok(outcome));
         let sent: Vec<Record> = reply
