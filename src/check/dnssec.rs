@@ -583,12 +583,240 @@ fn nsec3_findings(dnssec: &DnssecObservations, out: &mut Vec<Finding>) {
 
 #[cfg(test)]
 mod tests {
+    use std::net::IpAddr;
+
+    use hickory_proto::dnssec::rdata::NSEC3PARAM;
+    use hickory_proto::dnssec::{Algorithm, Nsec3HashAlgorithm};
+    use hickory_proto::rr::rdata::SOA;
+
     use super::*;
+    use crate::check::chain::Chain;
+    use crate::check::probe::{AddressMap, Delegation};
+    use crate::validate::sig::tests::{NOW, TestKey, key, keyset, name, sign};
+
+    fn server(host: &str, addr: &str) -> Server {
+        Server {
+            name: name(host),
+            addr: addr.parse::<IpAddr>().unwrap(),
+        }
+    }
+
+    fn ds_of(key: &TestKey, digest: DigestType) -> Record {
+        let ds = DS::from_key(key.dnskey.public_key(), &name("ex.tld."), digest).unwrap();
+        Record::from_rdata(name("ex.tld."), 3600, RData::DNSSEC(DNSSECRData::DS(ds)))
+    }
+
+    fn soa() -> Vec<Record> {
+        let data = SOA::new(name("ns1.ex.tld."), name("host.ex.tld."), 1, 1, 1, 1, 60);
+        vec![Record::from_rdata(name("ex.tld."), 3600, RData::SOA(data))]
+    }
+
+    /// ex.tld. signed by a KSK and a ZSK (P-256); the test signer makes
+    /// signatures valid for 7 days, and they are made an hour before
+    /// `NOW`.
+    struct Signed {
+        ksk: TestKey,
+        zsk: TestKey,
+    }
+
+    impl Signed {
+        fn new() -> Self {
+            Self {
+                ksk: key("ex.tld.", 257, Algorithm::ECDSAP256SHA256),
+                zsk: key("ex.tld.", 256, Algorithm::ECDSAP256SHA256),
+            }
+        }
+
+        fn view(&self, dnskey_signer: &TestKey) -> KeyView {
+            let dnskeys = keyset("ex.tld.", &[&self.ksk, &self.zsk]);
+            let dnskey_sigs = vec![sign(&dnskeys, dnskey_signer, NOW - 3600)];
+            let soa = soa();
+            let soa_sigs = vec![sign(&soa, &self.zsk, NOW - 3600)];
+            KeyView {
+                dnskeys,
+                dnskey_sigs,
+                soa,
+                soa_sigs,
+                dnskey_answered: true,
+                ..KeyView::default()
+            }
+        }
+
+        fn observations(&self, ds: Vec<Record>, views: Vec<KeyView>) -> Observations {
+            let addrs = ["192.0.2.1", "198.51.100.2"];
+            Observations {
+                zone: name("ex.tld."),
+                parent: name("tld."),
+                parent_views: Vec::new(),
+                delegation: Delegation::default(),
+                child_views: Vec::new(),
+                resolved: AddressMap::new(),
+                chain: Chain::Reachable(vec![]),
+                dnssec: DnssecObservations {
+                    now: NOW,
+                    ds_views: vec![(
+                        server("ns.nic.tld.", "203.0.113.1"),
+                        DsView::Answered {
+                            ds,
+                            rrsigs: Vec::new(),
+                        },
+                    )],
+                    key_views: views
+                        .into_iter()
+                        .zip(addrs)
+                        .map(|(v, a)| (server("ns1.ex.tld.", a), v))
+                        .collect(),
+                },
+            }
+        }
+    }
+
+    fn codes(obs: &Observations) -> Vec<(Severity, Code)> {
+        let mut out = Vec::new();
+        dnssec_findings(obs, &mut out);
+        out.iter().map(|f| (f.severity, f.code)).collect()
+    }
 
     #[test]
     fn a_week_is_the_expiry_warning() {
         assert_eq!(RRSIG_EXPIRING_WARNING, 604_800);
         assert_eq!(days(90_000), "1d 1h");
         assert_eq!(date(0), "1970-01-01 00:00 UTC");
+    }
+
+    #[test]
+    fn signatures_of_a_week_are_expiring_and_the_chain_holds() {
+        // The test signer makes signatures valid for 7 days: signed an
+        // hour ago, they expire in 6 days 23 hours.
+        let zone = Signed::new();
+        let ds = vec![ds_of(&zone.ksk, DigestType::SHA256)];
+        let obs = zone.observations(ds, vec![zone.view(&zone.ksk)]);
+        assert_eq!(codes(&obs), [(Severity::Warning, Code::RrsigExpiring)]);
+        let found = findings_of(&obs);
+        assert!(
+            found[0].message.contains("ex.tld. SOA") && found[0].message.contains("ex.tld. DNSKEY"),
+            "{}",
+            found[0].message
+        );
+        assert_eq!(status(&obs, &found), DnssecStatus::Signed);
+    }
+
+    fn findings_of(obs: &Observations) -> Vec<Finding> {
+        let mut out = Vec::new();
+        dnssec_findings(obs, &mut out);
+        out
+    }
+
+    #[test]
+    fn a_stale_ds_beside_a_good_one_is_a_warning_alone_an_error() {
+        let zone = Signed::new();
+        let gone = key("ex.tld.", 257, Algorithm::ECDSAP256SHA256);
+        let both = vec![
+            ds_of(&zone.ksk, DigestType::SHA256),
+            ds_of(&gone, DigestType::SHA256),
+        ];
+        let obs = zone.observations(both, vec![zone.view(&zone.ksk)]);
+        assert!(codes(&obs).contains(&(Severity::Warning, Code::DsMismatch)));
+        let alone = vec![ds_of(&gone, DigestType::SHA256)];
+        let obs = zone.observations(alone, vec![zone.view(&zone.ksk)]);
+        let found = findings_of(&obs);
+        assert_eq!(
+            found
+                .iter()
+                .map(|f| (f.severity, f.code))
+                .collect::<Vec<_>>(),
+            [
+                (Severity::Error, Code::DsMismatch),
+                (Severity::Warning, Code::RrsigExpiring)
+            ],
+            "{found:?}"
+        );
+        assert_eq!(status(&obs, &found), DnssecStatus::Broken);
+    }
+
+    #[test]
+    fn sha1_ds_zsk_signed_keys_and_servers_out_of_step() {
+        let zone = Signed::new();
+        let ds = vec![ds_of(&zone.ksk, DigestType::SHA1)];
+        let mut other = zone.view(&zone.zsk);
+        other.dnskeys.truncate(1);
+        let obs = zone.observations(ds, vec![zone.view(&zone.zsk), other]);
+        let found = codes(&obs);
+        for expected in [
+            (Severity::Error, Code::DnskeyNotSignedByDsKey),
+            (Severity::Warning, Code::DeprecatedDigest),
+            (Severity::Warning, Code::DnskeyDisagree),
+        ] {
+            assert!(found.contains(&expected), "{expected:?} in {found:?}");
+        }
+        assert!(!found.iter().any(|(_, c)| *c == Code::DeprecatedAlgorithm));
+
+        // A DS of algorithm 5 (RSASHA1) beside the good one.
+        let rsasha1 = DS::new(1, Algorithm::from_u8(5), DigestType::SHA256, vec![0; 32]);
+        let ds = vec![
+            ds_of(&zone.ksk, DigestType::SHA256),
+            Record::from_rdata(
+                name("ex.tld."),
+                3600,
+                RData::DNSSEC(DNSSECRData::DS(rsasha1)),
+            ),
+        ];
+        let obs = zone.observations(ds, vec![zone.view(&zone.ksk)]);
+        let found = findings_of(&obs);
+        let old = found
+            .iter()
+            .find(|f| f.code == Code::DeprecatedAlgorithm)
+            .unwrap();
+        assert_eq!(old.severity, Severity::Warning);
+        assert!(
+            old.message.contains("algorithm 5 (RSASHA1)"),
+            "{}",
+            old.message
+        );
+        assert_eq!(old.rfc.as_deref(), Some("RFC 8624 §3.1"));
+    }
+
+    #[test]
+    fn nsec3_parameters_and_a_zone_without_ds() {
+        let zone = Signed::new();
+        let ds = vec![ds_of(&zone.ksk, DigestType::SHA256)];
+        let mut view = zone.view(&zone.ksk);
+        let param = |iterations, salt: &[u8]| {
+            let data = NSEC3PARAM::new(Nsec3HashAlgorithm::SHA1, false, iterations, salt.to_vec());
+            vec![Record::from_rdata(
+                name("ex.tld."),
+                0,
+                RData::DNSSEC(DNSSECRData::NSEC3PARAM(data)),
+            )]
+        };
+        view.nsec3param = param(0, &[]);
+        let obs = zone.observations(ds.clone(), vec![view.clone()]);
+        assert!(!codes(&obs).iter().any(|(_, c)| *c == Code::Nsec3Iterations));
+        view.nsec3param = param(10, &[0xab, 0xcd]);
+        let obs = zone.observations(ds, vec![view.clone()]);
+        let found = findings_of(&obs);
+        let notice = found
+            .iter()
+            .find(|f| f.code == Code::Nsec3Iterations)
+            .unwrap();
+        assert_eq!(notice.severity, Severity::Notice);
+        assert!(notice.message.contains("10 extra") && notice.message.contains("ABCD"));
+
+        // No DS: one notice, nothing else judged.
+        let obs = zone.observations(Vec::new(), vec![view]);
+        let found = findings_of(&obs);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(
+            (found[0].severity, found[0].code),
+            (Severity::Notice, Code::Unsigned)
+        );
+        assert!(found[0].message.contains("the DS was never registered"));
+        assert_eq!(status(&obs, &found), DnssecStatus::Unsigned);
+
+        // Nothing asked: nothing said.
+        let mut obs = obs;
+        obs.dnssec.ds_views.clear();
+        assert_eq!(codes(&obs), []);
+        assert_eq!(status(&obs, &[]), DnssecStatus::Unknown);
     }
 }
