@@ -8,6 +8,7 @@ use std::process::Command;
 use std::str::FromStr;
 
 use hickory_proto::rr::Name;
+use rootwalk::check::dnssec::DnssecStatus;
 use rootwalk::check::findings::{Code, FixAt, Severity};
 use rootwalk::check::report::{ChainStatus, Verdict};
 use rootwalk::check::{self, CheckError, Report};
@@ -65,7 +66,13 @@ fn strings(list: &[String]) -> Vec<&str> {
 async fn healthy_zones_have_no_findings() {
     let lab = lab().await;
     let good = run(&lab, "good.tld1.").await.unwrap();
-    assert_eq!(found(&good), vec![], "{}", good.to_text());
+    // Unsigned, and told so: the only finding.
+    assert_eq!(
+        found(&good),
+        expect(&[(Notice, Unsigned, &[])]),
+        "{}",
+        good.to_text()
+    );
     assert_eq!(good.parent, "tld1.");
     assert_eq!(good.parent_servers.len(), 2, "both tld1 servers asked");
     assert!(good.parent_servers.iter().all(|p| p.answer == "delegation"));
@@ -97,6 +104,7 @@ async fn stale_glue_wholly_and_partly() {
     assert_eq!(
         found(&report),
         expect(&[
+            (Notice, Unsigned, &[]),
             (Error, StaleGlue, &["ns1.stale.tld1."]),
             (Warning, StaleGlue, &["ns2.stale.tld1."]),
         ]),
@@ -106,6 +114,7 @@ async fn stale_glue_wholly_and_partly() {
     let consequences: Vec<Vec<&str>> = report
         .findings
         .iter()
+        .filter(|f| f.code == StaleGlue)
         .map(|f| f.consequences.iter().map(String::as_str).collect())
         .collect();
     assert_eq!(
@@ -117,7 +126,13 @@ async fn stale_glue_wholly_and_partly() {
         "{}",
         report.to_text()
     );
-    assert!(report.findings.iter().all(|f| f.fix_at == FixAt::Registrar));
+    assert!(
+        report
+            .findings
+            .iter()
+            .filter(|f| f.code == StaleGlue)
+            .all(|f| f.fix_at == FixAt::Registrar)
+    );
     assert_eq!(report.verdict, Verdict::Degraded);
     // The moved server was found through the zone's own A record.
     let moved = report
@@ -135,7 +150,10 @@ async fn missing_glue_serial_mismatch_and_sibling_glue() {
     let noglue = run(&lab, "noglue.tld1.").await.unwrap();
     assert_eq!(
         found(&noglue),
-        expect(&[(Error, MissingGlue, &["ns1.noglue.tld1."])])
+        expect(&[
+            (Notice, Unsigned, &[]),
+            (Error, MissingGlue, &["ns1.noglue.tld1."])
+        ])
     );
 
     let serial = run(&lab, "serial.tld1.").await.unwrap();
@@ -145,7 +163,10 @@ async fn missing_glue_serial_mismatch_and_sibling_glue() {
     ];
     assert_eq!(
         found(&serial),
-        expect(&[(Warning, SerialMismatch, &strings(&both))])
+        expect(&[
+            (Notice, Unsigned, &[]),
+            (Warning, SerialMismatch, &strings(&both))
+        ])
     );
     let message = &serial.findings[0].message;
     assert!(
@@ -156,12 +177,18 @@ async fn missing_glue_serial_mismatch_and_sibling_glue() {
     let moved = run(&lab, "moved.tld1.").await.unwrap();
     assert_eq!(
         found(&moved),
-        expect(&[(Warning, StaleSiblingGlue, &["ns3.good.tld1."])])
+        expect(&[
+            (Notice, Unsigned, &[]),
+            (Warning, StaleSiblingGlue, &["ns3.good.tld1."])
+        ])
     );
     let nosib = run(&lab, "nosib.tld1.").await.unwrap();
     assert_eq!(
         found(&nosib),
-        expect(&[(Notice, MissingSiblingGlue, &["ns5.good.tld1."])])
+        expect(&[
+            (Notice, Unsigned, &[]),
+            (Notice, MissingSiblingGlue, &["ns5.good.tld1."])
+        ])
     );
     assert_eq!(nosib.summary.errors + nosib.summary.warnings, 0);
 }
@@ -178,6 +205,7 @@ async fn ns_set_mismatch_and_lame_servers() {
     assert_eq!(
         found(&mismatch),
         expect(&[
+            (Notice, Unsigned, &[]),
             (
                 Warning,
                 NsMismatch,
@@ -192,6 +220,7 @@ async fn ns_set_mismatch_and_lame_servers() {
     assert_eq!(
         found(&lame),
         expect(&[
+            (Notice, Unsigned, &[]),
             (Error, Lame, &[&at(&lab, "ns1.lame.tld2.", 0, 161)]),
             (Notice, SinglePrefix, &names),
         ])
@@ -216,7 +245,7 @@ async fn a_server_that_closes_tcp_is_reported() {
     let ns1 = at(&lab, "ns1.notcp.tld1.", 0, 238);
     assert_eq!(
         found(&report),
-        expect(&[(Error, NoTcp, &[&ns1])]),
+        expect(&[(Notice, Unsigned, &[]), (Error, NoTcp, &[&ns1])]),
         "{}",
         report.to_text()
     );
@@ -254,7 +283,10 @@ async fn glueless_chains_and_cycles() {
     // cycle, not a finding of its own.
     assert_eq!(
         found(&cyclic),
-        expect(&[(Error, GluelessCycle, &["x.tld2.", "y.tld3."])])
+        expect(&[
+            (Notice, Unsigned, &[]),
+            (Error, GluelessCycle, &["x.tld2.", "y.tld3."])
+        ])
     );
     assert_eq!(
         cyclic.findings[0].consequences,
@@ -335,6 +367,7 @@ async fn glue_for_a_name_the_zone_does_not_have() {
     assert_eq!(
         found(&report),
         expect(&[
+            (Notice, Unsigned, &[]),
             (Error, GlueNotInZone, &["ns2.vanity.tld1."]),
             (Notice, SinglePrefix, &names),
         ]),
@@ -440,4 +473,159 @@ fn fail_on_warning_for_ci_and_servers_as_objects_in_json() {
             && s["address"].as_str().is_some_and(|a| a.ends_with(".236"))),
         "{servers:?}"
     );
+}
+
+/// The findings of `report` whose code is `code`.
+fn with_code(report: &Report, code: Code) -> Vec<&rootwalk::check::findings::Finding> {
+    report.findings.iter().filter(|f| f.code == code).collect()
+}
+
+/// The DNSSEC codes that mean validating resolvers fail.
+const DNSSEC_ERRORS: [Code; 4] = [
+    DsMismatch,
+    DnskeyNotSignedByDsKey,
+    RrsigExpired,
+    RrsigInvalid,
+];
+
+#[tokio::test]
+async fn a_ds_left_at_the_registrar_is_a_broken_delegation() {
+    let lab = lab().await;
+    let report = run(&lab, "dsmismatch.tld1.").await.unwrap();
+    let text = report.to_text();
+    let f = with_code(&report, DsMismatch);
+    assert_eq!(f.len(), 1, "{text}");
+    assert_eq!((f[0].severity, f[0].fix_at), (Error, FixAt::Registrar));
+    assert!(
+        f[0].fix.contains("update the DS at the registrar"),
+        "{}",
+        f[0].fix
+    );
+    assert!(f[0].fix.contains("publish the key"), "{}", f[0].fix);
+    assert_eq!(f[0].rfc.as_deref(), Some("RFC 4035 §5.2"));
+    // The servers concerned are the parent's, which publish the DS.
+    let mut servers: Vec<&str> = f[0].servers.iter().map(|s| s.name.as_str()).collect();
+    servers.sort();
+    assert_eq!(servers, ["ns1.nic.tld1.", "ns2.nic.tld1."]);
+    assert_eq!(report.verdict, Verdict::Broken, "{text}");
+    assert_eq!(report.dnssec.status, DnssecStatus::Broken);
+    assert!(text.contains(";; DNSSEC: broken (DS "), "{text}");
+    // Only the DS is wrong: the zone's own signatures are fine.
+    assert!(
+        report
+            .findings
+            .iter()
+            .all(|f| f.code == DsMismatch || !DNSSEC_ERRORS.contains(&f.code)),
+        "{text}"
+    );
+
+    let out = rootwalk(&["check", "dsmismatch.tld1", "--lab", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let value: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(value["verdict"], "broken");
+    assert_eq!(value["dnssec"]["status"], "broken");
+    assert_eq!(value["findings"][0]["code"], "ds-mismatch");
+    assert_eq!(value["findings"][0]["fix_at"], "registrar");
+}
+
+#[tokio::test]
+async fn expired_signatures_and_a_key_set_signed_by_the_zsk_only() {
+    let lab = lab().await;
+    let expired = run(&lab, "expired.tld1.").await.unwrap();
+    let text = expired.to_text();
+    let f = with_code(&expired, RrsigExpired);
+    assert_eq!(f.len(), 1, "{text}");
+    assert_eq!((f[0].severity, f[0].fix_at), (Error, FixAt::ZoneFile));
+    assert!(
+        f[0].message.contains("expired.tld1. SOA") && f[0].message.contains("expired.tld1. DNSKEY"),
+        "{}",
+        f[0].message
+    );
+    assert_eq!(
+        strings_of(&f[0].servers),
+        [at(&lab, "ns.expired.tld1.", 5, 2)]
+    );
+    assert_eq!(expired.verdict, Verdict::Broken, "{text}");
+    // Expired, not invalid: one cause, one finding.
+    assert!(with_code(&expired, RrsigInvalid).is_empty(), "{text}");
+    assert!(with_code(&expired, RrsigExpiring).is_empty(), "{text}");
+
+    let zskonly = run(&lab, "zskonly.tld1.").await.unwrap();
+    let text = zskonly.to_text();
+    let f = with_code(&zskonly, DnskeyNotSignedByDsKey);
+    assert_eq!(f.len(), 1, "{text}");
+    assert_eq!(f[0].severity, Error);
+    assert_eq!(f[0].fix_at, FixAt::ZoneFile);
+    assert_eq!(f[0].rfc.as_deref(), Some("RFC 4035 §5.2"));
+    // The DS matches the KSK the zone serves: no ds-mismatch; the SOA's
+    // signature by the ZSK is good.
+    let codes: Vec<Code> = zskonly.findings.iter().map(|f| f.code).collect();
+    assert!(
+        !codes.contains(&DsMismatch) && !codes.contains(&RrsigInvalid),
+        "{text}"
+    );
+    assert_eq!(zskonly.verdict, Verdict::Broken);
+
+    let badsig = run(&lab, "badsig.tld1.").await.unwrap();
+    let f = with_code(&badsig, RrsigInvalid);
+    assert_eq!(f.len(), 1, "{}", badsig.to_text());
+    assert!(
+        f[0].message.contains("badsig.tld1. SOA"),
+        "{}",
+        f[0].message
+    );
+}
+
+fn strings_of(servers: &[rootwalk::check::findings::ServerRef]) -> Vec<String> {
+    servers.iter().map(ToString::to_string).collect()
+}
+
+#[tokio::test]
+async fn signed_zones_say_so_and_unsigned_ones_say_so_plainly() {
+    let lab = lab().await;
+    for zone in ["a.tld1.", "c.tld2.", "hosting.tld3."] {
+        let report = run(&lab, zone).await.unwrap();
+        let text = report.to_text();
+        assert_eq!(report.dnssec.status, DnssecStatus::Signed, "{text}");
+        assert_eq!(report.dnssec.ds.len(), 1, "{text}");
+        assert!(
+            report.dnssec.dnskeys.iter().any(|k| k.ends_with("KSK")),
+            "{text}"
+        );
+        assert!(text.contains(";; DNSSEC: signed (DS "), "{text}");
+        for f in &report.findings {
+            assert!(
+                !DNSSEC_ERRORS.contains(&f.code)
+                    && !matches!(
+                        f.code,
+                        Unsigned | RrsigExpiring | DnskeyDisagree | DeprecatedAlgorithm
+                    ),
+                "{zone}: {text}"
+            );
+        }
+        // The lab's NSEC3 (tld2's zones) uses 0 iterations and no salt,
+        // as RFC 9276 asks: no notice.
+        assert!(with_code(&report, Nsec3Iterations).is_empty(), "{text}");
+    }
+
+    let report = run(&lab, "unsigned.tld1.").await.unwrap();
+    let text = report.to_text();
+    let f = with_code(&report, Unsigned);
+    assert_eq!(f.len(), 1, "{text}");
+    assert_eq!(f[0].severity, Notice);
+    assert!(
+        f[0].message.contains("the zone is not signed")
+            || f[0].message.contains("unsigned.tld1. is not signed"),
+        "{}",
+        f[0].message
+    );
+    assert!(
+        f[0].message
+            .contains("resolvers cannot tell forged answers from true ones"),
+        "{}",
+        f[0].message
+    );
+    assert_eq!(report.dnssec.status, DnssecStatus::Unsigned);
+    assert!(text.contains(";; DNSSEC: unsigned"), "{text}");
+    assert_eq!(report.verdict, Verdict::Healthy, "a notice only: {text}");
 }

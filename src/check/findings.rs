@@ -12,6 +12,8 @@ use std::net::IpAddr;
 use hickory_proto::rr::Name;
 
 use super::chain::Chain;
+pub use super::dnssec::DnssecObservations;
+use super::dnssec::dnssec_findings;
 use super::glue::glue_findings;
 pub use super::kinds::{Code, Finding, FixAt, ServerRef, Severity};
 use super::probe::{AddressMap, ChildView, Delegation, ParentView, Server, child_addresses};
@@ -39,6 +41,8 @@ pub struct Observations {
     pub resolved: AddressMap,
     /// The glueless chain in front of the zone.
     pub chain: Chain,
+    /// The DS at the parent and the keys and signatures at the zone.
+    pub dnssec: DnssecObservations,
 }
 
 impl Observations {
@@ -74,6 +78,7 @@ pub fn findings(obs: &Observations) -> Vec<Finding> {
     chain_findings(obs, &mut out);
     diversity_findings(obs, &mut out);
     untested_findings(obs, &mut out);
+    dnssec_findings(obs, &mut out);
     out.sort_by_key(|f| (f.severity, f.code));
     out
 }
@@ -316,6 +321,7 @@ mod tests {
             ],
             resolved: AddressMap::new(),
             chain: Chain::Reachable(vec![]),
+            dnssec: DnssecObservations::default(),
         }
     }
 

@@ -63,6 +63,28 @@ pub enum Code {
     /// Addresses this host has no route to (IPv6 on an IPv4-only host),
     /// so they were not checked.
     Untested,
+    /// A DS at the parent matches no DNSKEY any server of the zone serves.
+    DsMismatch,
+    /// No DS-matched key signs the DNSKEY set (RFC 4035 §5.2).
+    DnskeyNotSignedByDsKey,
+    /// RRSIGs over the apex SOA or DNSKEY set have expired.
+    RrsigExpired,
+    /// RRSIGs over the apex SOA or DNSKEY set expire within
+    /// [`super::dnssec::RRSIG_EXPIRING_WARNING`].
+    RrsigExpiring,
+    /// RRSIGs that fail verification (bad signature, unknown key, wrong
+    /// signer, not yet valid, missing).
+    RrsigInvalid,
+    /// The zone's servers serve different DNSKEY sets.
+    DnskeyDisagree,
+    /// A DNSSEC algorithm RFC 8624 §3.1 retires for signing.
+    DeprecatedAlgorithm,
+    /// A DS digest type RFC 8624 §3.3 retires (SHA-1).
+    DeprecatedDigest,
+    /// NSEC3 with extra iterations or a salt (RFC 9276).
+    Nsec3Iterations,
+    /// No DS at the parent: the zone is not signed, or not validated.
+    Unsigned,
 }
 
 /// Where a finding is fixed.
@@ -73,7 +95,7 @@ pub enum FixAt {
     /// ("host records", "child name servers"), DS.
     Registrar,
     /// The zone's own data: its apex NS records and the A/AAAA records of
-    /// its name servers.
+    /// its name servers, and its DNSSEC keys and signatures (the signer).
     ZoneFile,
     /// A name server's configuration or operation.
     Server,
@@ -151,6 +173,42 @@ pub fn fix_for(code: Code) -> (FixAt, &'static str) {
         Untested => (
             FixAt::ThisHost,
             "run the check from a host that can reach these addresses (IPv6)",
+        ),
+        DsMismatch => (
+            FixAt::Registrar,
+            "update the DS at the registrar to the zone's current key-signing key, or publish the key the DS names in the zone",
+        ),
+        DnskeyNotSignedByDsKey => (
+            FixAt::ZoneFile,
+            "have the signer sign the DNSKEY set with the key-signing key the DS at the registrar names",
+        ),
+        RrsigExpired | RrsigExpiring => (
+            FixAt::ZoneFile,
+            "re-sign the zone, and find out why the signer stopped refreshing signatures (its schedule, its access to the keys)",
+        ),
+        RrsigInvalid => (
+            FixAt::ZoneFile,
+            "re-sign the zone with the keys it publishes, and serve the signed zone unaltered",
+        ),
+        DnskeyDisagree => (
+            FixAt::Server,
+            "the zone's servers are out of sync: fix zone transfers so every server serves the same signed zone",
+        ),
+        DeprecatedAlgorithm => (
+            FixAt::ZoneFile,
+            "roll the keys to algorithm 13 (ECDSAP256SHA256) or 15 (Ed25519), then replace the DS at the registrar",
+        ),
+        DeprecatedDigest => (
+            FixAt::Registrar,
+            "replace the DS with one of digest type 2 (SHA-256) at the registrar",
+        ),
+        Nsec3Iterations => (
+            FixAt::ZoneFile,
+            "sign with NSEC3 iterations 0 and an empty salt (RFC 9276), or with NSEC",
+        ),
+        Unsigned => (
+            FixAt::ZoneFile,
+            "sign the zone (most DNS hosts do it on request), then publish its DS at the registrar",
         ),
     }
 }

@@ -17,12 +17,15 @@
 //! - [`findings`]: the rules, pure and unit-tested (the glue rules in
 //!   `glue`, the server rules in `servers`); [`kinds`]: what a finding
 //!   is, and where each kind is fixed.
+//! - [`dnssec`]: the DNSSEC rules (DS at the parent against the keys and
+//!   signatures at the zone), pure like the others.
 //! - [`report`]: the report, its JSON form and its text rendering.
 //! - [`all_servers`]: `trace --all-servers`, the same probing applied to every
 //!   zone cut of a traced walk.
 
 pub mod all_servers;
 pub mod chain;
+pub mod dnssec;
 pub mod findings;
 mod glue;
 pub mod kinds;
@@ -41,7 +44,7 @@ use crate::net::Transport;
 use crate::resolve::delegation::addresses_of;
 use crate::resolve::{Resolver, ResolverConfig};
 use chain::{Chain, ReferralLog};
-use findings::Observations;
+use findings::{DnssecObservations, Observations};
 use probe::{
     AddressMap, ChildView, Delegation, ParentView, Prober, Server, child_addresses, ns_targets,
 };
@@ -159,6 +162,9 @@ impl Checker {
         );
 
         let (child_views, resolved) = self.probe_zone_servers(zone, &delegation).await;
+        let dnssec = self
+            .probe_dnssec(zone, &parent, &parent_views, &child_views)
+            .await;
 
         let observations = Observations {
             chain: chain::chain(zone, &self.log.cuts()),
@@ -168,8 +174,45 @@ impl Checker {
             delegation,
             child_views,
             resolved,
+            dnssec,
         };
         Ok(Report::new(&observations))
+    }
+
+    /// Asks every parent server that delegated for the DS RRset, and every
+    /// serving address of the zone for its apex keys and signatures, all
+    /// with DO=1.
+    async fn probe_dnssec(
+        &self,
+        zone: &Name,
+        parent: &Name,
+        parent_views: &[(Server, ParentView)],
+        child_views: &[(Server, ChildView)],
+    ) -> DnssecObservations {
+        let parents: Vec<&Server> = parent_views
+            .iter()
+            .filter(|(_, v)| matches!(v, ParentView::Delegation(_)))
+            .map(|(s, _)| s)
+            .collect();
+        let children: Vec<&Server> = child_views
+            .iter()
+            .filter(|(_, v)| matches!(v, ChildView::Serving { .. }))
+            .map(|(s, _)| s)
+            .collect();
+        let (ds, keys) = join(
+            join_all(
+                parents
+                    .iter()
+                    .map(|s| self.prober.ds_view(s.addr, parent, zone)),
+            ),
+            join_all(children.iter().map(|s| self.prober.key_view(s.addr, zone))),
+        )
+        .await;
+        DnssecObservations {
+            now: unix_now(),
+            ds_views: parents.into_iter().cloned().zip(ds).collect(),
+            key_views: children.into_iter().cloned().zip(keys).collect(),
+        }
     }
 
     /// Asks every known address of every name server of `zone`, in up to
@@ -275,6 +318,14 @@ impl Checker {
         let addrs = resolve_addresses(&self.resolver, name, &self.log).await;
         (name.clone(), addrs)
     }
+}
+
+/// The time now in seconds since the epoch, as RRSIG times count it (a
+/// clock before 1970 counts as 0; serial arithmetic handles 2106).
+fn unix_now() -> u32 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as u32)
 }
 
 /// The A and AAAA addresses of `name`, from `resolver` (empty when it

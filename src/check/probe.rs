@@ -18,7 +18,7 @@ use hickory_proto::rr::{Name, RData, Record, RecordType};
 use crate::net::{Transport, TransportError};
 use crate::resolve::classify::{ResponseKind, classify};
 use crate::resolve::delegation::addresses_of;
-use crate::resolve::scrub::{Scrubbed, scrub};
+use crate::resolve::scrub::{Scrubbed, covered_type, scrub};
 
 /// Tries per question before a silent server counts as timed out: one
 /// lost datagram should not make a healthy server look lame.
@@ -111,17 +111,63 @@ pub enum ChildView {
     Unreachable(String),
 }
 
+/// What one parent server publishes as the zone's DS RRset, asked with
+/// DO=1 (RFC 4035 §3.1.4.1: the parent side answers DS).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DsView {
+    /// An authoritative answer: the DS records (none for NODATA) and the
+    /// RRSIGs over them.
+    Answered {
+        /// The DS records at the zone's name.
+        ds: Vec<Record>,
+        /// Their RRSIGs.
+        rrsigs: Vec<Record>,
+    },
+    /// No usable answer; nothing learnt about DS from this server.
+    Failed(String),
+}
+
+/// What one address of a name server of the zone serves at the apex for
+/// DNSSEC, asked with DO=1: each RRset with the RRSIGs over it (all
+/// empty for an unsigned zone).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeyView {
+    /// The DNSKEY RRset.
+    pub dnskeys: Vec<Record>,
+    /// RRSIGs over the DNSKEY RRset.
+    pub dnskey_sigs: Vec<Record>,
+    /// The apex SOA.
+    pub soa: Vec<Record>,
+    /// RRSIGs over the SOA.
+    pub soa_sigs: Vec<Record>,
+    /// The NSEC3PARAM RRset (empty for NSEC or unsigned zones).
+    pub nsec3param: Vec<Record>,
+    /// Whether the DNSKEY question got an authoritative answer (an empty
+    /// set then means the zone has no keys).
+    pub dnskey_answered: bool,
+    /// Questions that got no usable answer, with why.
+    pub problems: Vec<String>,
+}
+
 /// Asks servers questions directly.
 #[derive(Debug, Clone)]
 pub struct Prober {
     transport: Transport,
+    /// The same transport with DO=1, for the DNSSEC questions only: the
+    /// other questions stay as small as a plain resolver's.
+    dnssec: Transport,
     port: u16,
 }
 
 impl Prober {
     /// A prober sending to `port` over `transport`.
     pub fn new(transport: Transport, port: u16) -> Self {
-        Self { transport, port }
+        let dnssec = transport.clone().with_dnssec_ok(true);
+        Self {
+            transport,
+            dnssec,
+            port,
+        }
     }
 
     /// Asks `server`, as a server of `zone`, for `qname`/`qtype`; a
@@ -133,12 +179,24 @@ impl Prober {
         qname: &Name,
         qtype: RecordType,
     ) -> Result<Scrubbed, ProbeError> {
+        self.ask_over(&self.transport, server, zone, qname, qtype)
+            .await
+    }
+
+    async fn ask_over(
+        &self,
+        transport: &Transport,
+        server: IpAddr,
+        zone: &Name,
+        qname: &Name,
+        qtype: RecordType,
+    ) -> Result<Scrubbed, ProbeError> {
         let query = Query::query(qname.clone(), qtype);
         let to = SocketAddr::new(server, self.port);
         let mut tries = 0;
         loop {
             tries += 1;
-            match self.transport.exchange(to, &query).await {
+            match transport.exchange(to, &query).await {
                 Ok(reply) => return Ok(scrub(reply.message, zone, &query)),
                 Err(TransportError::Timeout(_)) if tries < PROBE_TRIES => continue,
                 Err(TransportError::Timeout(after)) => {
@@ -232,6 +290,77 @@ impl Prober {
         }
     }
 
+    /// Asks a server of `parent` for the DS RRset of `zone`, with DO=1.
+    pub async fn ds_view(&self, server: IpAddr, parent: &Name, zone: &Name) -> DsView {
+        let reply = match self
+            .ask_over(&self.dnssec, server, parent, zone, RecordType::DS)
+            .await
+        {
+            Ok(reply) => reply,
+            Err(problem) => return DsView::Failed(problem.to_string()),
+        };
+        if !reply.authoritative() {
+            return DsView::Failed("no authoritative answer to DS".to_string());
+        }
+        match classify(&reply) {
+            ResponseKind::Answer => DsView::Answered {
+                ds: of_type(reply.chain(), zone, RecordType::DS),
+                rrsigs: reply.signatures().to_vec(),
+            },
+            ResponseKind::NoData => DsView::Answered {
+                ds: Vec::new(),
+                rrsigs: Vec::new(),
+            },
+            other => DsView::Failed(format!("unexpected reply to DS: {other:?}")),
+        }
+    }
+
+    /// Asks one address of a name server of `zone` for the apex DNSKEY,
+    /// SOA and NSEC3PARAM RRsets with their RRSIGs (DO=1).
+    pub async fn key_view(&self, server: IpAddr, zone: &Name) -> KeyView {
+        let ask = |qtype| self.ask_over(&self.dnssec, server, zone, zone, qtype);
+        let (dnskey, (soa, param)) = join(
+            ask(RecordType::DNSKEY),
+            join(ask(RecordType::SOA), ask(RecordType::NSEC3PARAM)),
+        )
+        .await;
+        let mut view = KeyView {
+            dnskey_answered: dnskey.as_ref().is_ok_and(Scrubbed::authoritative),
+            ..KeyView::default()
+        };
+        let mut take = |reply: Result<Scrubbed, ProbeError>, qtype| match reply {
+            Ok(reply) if reply.authoritative() => {
+                let sigs = reply
+                    .signatures()
+                    .iter()
+                    .filter(|r| r.name == *zone && covered_type(r) == Some(qtype))
+                    .cloned()
+                    .collect();
+                (of_type(reply.chain(), zone, qtype), sigs)
+            }
+            Ok(_) => {
+                view.problems
+                    .push(format!("{qtype}: not authoritative (AA=0)"));
+                (Vec::new(), Vec::new())
+            }
+            Err(problem) => {
+                view.problems.push(format!("{qtype}: {problem}"));
+                (Vec::new(), Vec::new())
+            }
+        };
+        let (dnskeys, dnskey_sigs) = take(dnskey, RecordType::DNSKEY);
+        let (soa, soa_sigs) = take(soa, RecordType::SOA);
+        let (nsec3param, _) = take(param, RecordType::NSEC3PARAM);
+        KeyView {
+            dnskeys,
+            dnskey_sigs,
+            soa,
+            soa_sigs,
+            nsec3param,
+            ..view
+        }
+    }
+
     /// Asks for the apex SOA over TCP; any authoritative SOA will do.
     async fn tcp_soa(&self, server: IpAddr, zone: &Name) -> Result<(), String> {
         let query = Query::query(zone.clone(), RecordType::SOA);
@@ -321,6 +450,15 @@ pub fn ns_targets(records: &[Record]) -> BTreeSet<Name> {
             RData::NS(ns) => Some(ns.0.clone()),
             _ => None,
         })
+        .collect()
+}
+
+/// The records of `records` at `owner` of type `rtype`.
+fn of_type(records: &[Record], owner: &Name, rtype: RecordType) -> Vec<Record> {
+    records
+        .iter()
+        .filter(|r| r.name == *owner && r.record_type() == rtype)
+        .cloned()
         .collect()
 }
 

@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
+use super::dnssec::{self, DnssecStatus, breaks_validation};
 use super::findings::{self, Code, Finding, Observations, Severity};
 use super::probe::{ChildView, ParentView};
 
@@ -25,6 +26,9 @@ pub struct Report {
     pub servers: Vec<ServerReport>,
     /// Side resolutions a cold resolver needs before reaching the zone.
     pub glueless_chain: ChainReport,
+    /// The DS at the parent and the keys the zone serves.
+    #[serde(default)]
+    pub dnssec: DnssecReport,
     /// What is wrong, errors first.
     pub findings: Vec<Finding>,
     /// Counts of findings by severity.
@@ -43,7 +47,8 @@ pub enum Verdict {
     /// answer from the servers that work.
     Degraded,
     /// It does not resolve for some resolvers: a parent server that does
-    /// not delegate it, or a glueless cycle.
+    /// not delegate it, a glueless cycle, or a DNSSEC error (validating
+    /// resolvers answer SERVFAIL).
     Broken,
     /// No server of the zone answers for it.
     Down,
@@ -62,10 +67,10 @@ impl Verdict {
             .collect();
         if !serving {
             Verdict::Down
-        } else if errors
-            .iter()
-            .any(|f| matches!(f.code, Code::GluelessCycle | Code::ParentDisagree))
-        {
+        } else if errors.iter().any(|f| {
+            matches!(f.code, Code::GluelessCycle | Code::ParentDisagree)
+                || breaks_validation(f.code)
+        }) {
             Verdict::Broken
         } else if !errors.is_empty() {
             Verdict::Degraded
@@ -142,6 +147,19 @@ pub struct ChainReport {
     pub depth: Option<usize>,
     /// The name servers resolved in turn, or the zones of a cycle.
     pub names: Vec<String>,
+}
+
+/// The zone's DNSSEC at a glance.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DnssecReport {
+    /// `signed`, `unsigned`, `broken` (DNSSEC errors: validating resolvers
+    /// fail) or `unknown` (no parent server answered the DS question).
+    pub status: DnssecStatus,
+    /// The DS RRset at the parent, as `key tag/algorithm/digest type`.
+    pub ds: Vec<String>,
+    /// The DNSKEYs the zone's servers serve, as `key tag/algorithm KSK`
+    /// or `ZSK` (SEP bit set or not).
+    pub dnskeys: Vec<String>,
 }
 
 /// Kinds of glueless chain.
@@ -261,6 +279,11 @@ impl Report {
             delegation,
             servers,
             glueless_chain: ChainReport::from(&obs.chain),
+            dnssec: DnssecReport {
+                status: dnssec::status(obs, &found),
+                ds: dnssec::ds_summary(obs),
+                dnskeys: dnssec::key_summary(obs),
+            },
             findings: found,
             summary,
             verdict,
@@ -306,11 +329,11 @@ impl Report {
                     .as_deref()
                     .map(|r| format!(" [{r}]"))
                     .unwrap_or_default();
-                let _ = writeln!(out, "  {code:<21} {}{rfc}", f.message);
+                let _ = writeln!(out, "  {code:<27} {}{rfc}", f.message);
                 for consequence in &f.consequences {
-                    let _ = writeln!(out, "  {:<21}   -> {consequence}", "");
+                    let _ = writeln!(out, "  {:<27}   -> {consequence}", "");
                 }
-                let _ = writeln!(out, "  {:<21} fix at the {}: {}", "", f.fix_at, f.fix);
+                let _ = writeln!(out, "  {:<27} fix at the {}: {}", "", f.fix_at, f.fix);
             }
         }
         let _ = writeln!(out, "\n;; DELEGATION at {}", self.parent);
@@ -356,6 +379,18 @@ impl Report {
             ChainStatus::Unknown => "unknown (a walk failed)".to_string(),
         };
         let _ = writeln!(out, "\n;; GLUELESS CHAIN: {chain_text}");
+        let d = &self.dnssec;
+        let keys = match (d.ds.is_empty(), d.dnskeys.is_empty()) {
+            (true, true) => String::new(),
+            (false, true) => format!(" (DS {}, no DNSKEY served)", d.ds.join(" ")),
+            (true, false) => format!(" (no DS; DNSKEY {})", d.dnskeys.join(", ")),
+            (false, false) => format!(
+                " (DS {} -> DNSKEY {})",
+                d.ds.join(" "),
+                d.dnskeys.join(", ")
+            ),
+        };
+        let _ = writeln!(out, ";; DNSSEC: {}{keys}", d.status);
         let s = self.summary;
         let _ = writeln!(
             out,

@@ -137,11 +137,11 @@ impl Transport {
         }
     }
 
-    /// The same transport setting the DO bit on every EDNS query (RFC 3225),
-    /// so servers send RRSIGs and denial proofs for a validator.
-    pub fn with_dnssec_ok(mut self, dnssec_ok: bool) -> Self {
-        self.dnssec_ok = dnssec_ok;
-        self
+    /// This transport with the EDNS DO bit (RFC 3225) set to `dnssec_ok`
+    /// on every query that carries EDNS: DO=1 asks for RRSIGs, DS and
+    /// denial proofs with the data. Off by default.
+    pub fn with_dnssec_ok(self, dnssec_ok: bool) -> Self {
+        Self { dnssec_ok, ..self }
     }
 
     /// Sends `question` (RD=0, EDNS0) to `server` and waits, at most the
@@ -333,6 +333,19 @@ mod tests {
         }
         bare.metadata.response_code = ResponseCode::ServFail;
         assert!(!is_answer(&bare, 7, &q));
+    }
+
+    #[test]
+    fn the_do_bit_is_set_only_when_asked_for() {
+        let q = Query::query(Name::from_str("a.tld1.").unwrap(), RecordType::DNSKEY);
+        let plain = Transport::new(Duration::from_secs(1), 1232);
+        let do_bit = |t: &Transport| {
+            let (_, wire) = t.encode_query(&q, true, false).unwrap();
+            let msg = Message::from_vec(&wire).unwrap();
+            msg.edns.map(|e| e.flags().dnssec_ok)
+        };
+        assert_eq!(do_bit(&plain), Some(false));
+        assert_eq!(do_bit(&plain.clone().with_dnssec_ok(true)), Some(true));
     }
 
     #[test]
