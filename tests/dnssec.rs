@@ -139,3 +139,89 @@ async fn without_trust_anchors_nothing_is_validated_and_do_is_not_set() {
         "no DNSKEY fetched"
     );
 }
+
+/// The daemon in front of a validating resolver: AD for secure answers to
+/// clients that ask with AD or DO (RFC 6840 §5.7-5.8), none for insecure
+/// ones, SERVFAIL with the validator's Extended DNS Error for bogus ones.
+#[tokio::test]
+async fn the_daemon_sets_ad_for_secure_answers_and_refuses_bogus_ones() {
+    use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query};
+    use rootwalk::server::{self, ServeConfig, ede::Ede};
+    use tokio::net::UdpSocket;
+
+    let lab = common::lab().await;
+    let mut resolver = common::config(&lab);
+    resolver.trust_anchors = Some(lab.trust_anchor());
+    let config = ServeConfig {
+        listen: vec!["127.0.0.1:0".parse().unwrap()],
+        listen_is_default: false,
+        udp_sockets: Some(1),
+        limits: common::limits(),
+        ..ServeConfig::default()
+    };
+    let (daemon, listeners) = server::prepare(&config, resolver).await.unwrap();
+    let addr = listeners.local_addrs()[0].1;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(daemon.run(listeners, async {
+        let _ = stopped.await;
+    }));
+    let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let ask = |qname: &str, ad: bool, dnssec_ok: bool| {
+        let mut query = Message::new(rand::random(), MessageType::Query, OpCode::Query);
+        query.metadata.recursion_desired = true;
+        query.metadata.authentic_data = ad;
+        query.add_query(Query::query(name(qname), RecordType::A));
+        let mut edns = Edns::new();
+        edns.set_max_payload(1232);
+        edns.set_dnssec_ok(dnssec_ok);
+        query.set_edns(edns);
+        query
+    };
+    let mut exchange = async |query: Message| {
+        socket
+            .send_to(&query.to_vec().unwrap(), addr)
+            .await
+            .unwrap();
+        let mut buffer = vec![0u8; 4096];
+        loop {
+            let (len, _) = tokio::time::timeout(
+                std::time::Duration::from_secs(10),
+                socket.recv_from(&mut buffer),
+            )
+            .await
+            .expect("a reply")
+            .unwrap();
+            let reply = Message::from_vec(&buffer[..len]).unwrap();
+            if reply.metadata.id == query.metadata.id {
+                return reply;
+            }
+        }
+    };
+    let secure_ad = exchange(ask("www.a.tld1.", true, false)).await;
+    assert_eq!(secure_ad.metadata.response_code, ResponseCode::NoError);
+    assert!(secure_ad.metadata.authentic_data, "AD asked: AD given");
+    let secure_do = exchange(ask("www.a.tld1.", false, true)).await;
+    assert!(secure_do.metadata.authentic_data, "DO set: AD given");
+    let secure_plain = exchange(ask("www.a.tld1.", false, false)).await;
+    assert!(!secure_plain.metadata.authentic_data, "neither: no AD");
+    let insecure = exchange(ask("www.unsigned.tld1.", true, false)).await;
+    assert_eq!(insecure.metadata.response_code, ResponseCode::NoError);
+    assert!(!insecure.metadata.authentic_data, "insecure: no AD");
+    let bogus = exchange(ask("www.expired.tld1.", true, false)).await;
+    assert_eq!(bogus.metadata.response_code, ResponseCode::ServFail);
+    assert!(bogus.answers.is_empty());
+    let ede = bogus
+        .edns
+        .as_ref()
+        .and_then(|e| {
+            e.options()
+                .as_ref()
+                .iter()
+                .find_map(|(_, o)| Ede::from_option(o))
+        })
+        .expect("an Extended DNS Error");
+    assert_eq!(ede.code, 7, "Signature Expired: {}", ede.text);
+
+    stop.send(()).unwrap();
+    task.await.unwrap().unwrap();
+}

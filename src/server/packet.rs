@@ -180,6 +180,11 @@ pub fn answer_reply(query: &Message, result: &Result<Outcome, Failure>) -> Messa
             let mut reply = error_reply(query, outcome.rcode);
             reply.answers = outcome.answers.clone();
             reply.authorities = outcome.authorities.clone();
+            // RFC 6840 §5.7-5.8: AD for a validated answer, to a client
+            // that asked with AD or DO set.
+            let asked_dnssec = query.metadata.authentic_data
+                || query.edns.as_ref().is_some_and(|e| e.flags().dnssec_ok);
+            reply.metadata.authentic_data = asked_dnssec && outcome.security.is_secure();
             if outcome.stale
                 && let Some(edns) = reply.edns.as_mut()
             {

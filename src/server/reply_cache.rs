@@ -82,8 +82,9 @@ pub struct WireQuery<'a> {
 pub fn read_query<'a>(bytes: &'a [u8], key: &mut Key) -> Option<WireQuery<'a>> {
     let header = bytes.get(..HEADER_LEN)?;
     let count = |at: usize| u16::from_be_bytes([header[at], header[at + 1]]);
-    // QR=0, opcode 0, TC=0; Z and rcode 0.
-    if header[2] & 0xfa != 0 || header[3] & 0x4f != 0 {
+    // QR=0, opcode 0, TC=0; Z, AD and rcode 0 (a query with AD set takes
+    // the full path, where the reply's AD is decided; copies never set it).
+    if header[2] & 0xfa != 0 || header[3] & 0x6f != 0 {
         return None;
     }
     if count(4) != 1 || count(6) != 0 || count(8) != 0 || count(10) > 1 {
