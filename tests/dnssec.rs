@@ -177,7 +177,7 @@ async fn the_daemon_sets_ad_for_secure_answers_and_refuses_bogus_ones() {
         query.set_edns(edns);
         query
     };
-    let mut exchange = async |query: Message| {
+    let exchange = async |query: Message| {
         socket
             .send_to(&query.to_vec().unwrap(), addr)
             .await
