@@ -255,6 +255,7 @@ mod tests {
                 error: None,
                 answers: Vec::new(),
                 authority: Vec::new(),
+                dnssec: None,
             },
             upstream_queries: 0,
             wall_time: Duration::ZERO,
