@@ -152,6 +152,14 @@ pub struct UpstreamArgs {
     /// Ask only IPv6 name servers (as dig -6).
     #[arg(short = '6', long = "ipv6-only")]
     pub ipv6_only: bool,
+    /// Do not validate DNSSEC (validation is on by default, from IANA's
+    /// root keys, or the lab's own with `--lab`).
+    #[arg(long, conflicts_with = "trust_anchor")]
+    pub no_dnssec: bool,
+    /// DNSSEC trust anchors: a file of DS or DNSKEY lines, the format of
+    /// Unbound's `trust-anchor-file`, instead of the built-in root keys.
+    #[arg(long, value_name = "FILE")]
+    pub trust_anchor: Option<PathBuf>,
 }
 
 /// The question of `rootwalk resolve` and `rootwalk trace`, in dig's words.
@@ -401,6 +409,8 @@ impl From<&UpstreamArgs> for UpstreamConfig {
             upstream_port,
             ipv4_only,
             ipv6_only,
+            no_dnssec,
+            trust_anchor,
         } = args;
         Self {
             lab: *lab,
@@ -410,6 +420,8 @@ impl From<&UpstreamArgs> for UpstreamConfig {
                 v4: !ipv6_only,
                 v6: !ipv4_only,
             },
+            no_dnssec: *no_dnssec,
+            trust_anchor: trust_anchor.clone(),
         }
     }
 }

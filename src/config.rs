@@ -460,6 +460,11 @@ pub struct UpstreamConfig {
     pub upstream_port: Option<u16>,
     /// Address families upstream queries may use.
     pub families: AddressFamilies,
+    /// Do not validate DNSSEC.
+    pub no_dnssec: bool,
+    /// Trust anchors to validate from instead of the built-in root keys
+    /// (or the lab's).
+    pub trust_anchor: Option<PathBuf>,
 }
 
 /// Servers a forward or stub zone may list: more is a configuration

@@ -23,6 +23,7 @@ use crate::trace::recorder::{Context, TraceRecorder};
 use crate::trace::render::{self, RenderError};
 use crate::trace::tree::{self, Trace, TraceRecord};
 use crate::validate::Security;
+use crate::validate::anchor::TrustAnchors;
 
 /// Why a command could not run (exit code 2).
 #[derive(Debug, thiserror::Error)]
@@ -64,6 +65,9 @@ pub enum CliError {
     /// The bench could not run.
     #[error(transparent)]
     Bench(#[from] crate::bench::BenchError),
+    /// The DNSSEC trust anchors could not be read.
+    #[error(transparent)]
+    Anchor(#[from] crate::validate::anchor::AnchorError),
     /// Output could not be serialised.
     #[error("cannot write JSON: {0}")]
     Json(#[source] serde_json::Error),
@@ -133,6 +137,15 @@ impl Upstream {
             config.upstream_port = port;
         }
         config.families = args.families;
+        // DNSSEC: on unless turned off; from the given anchors, the lab's
+        // own root key, or IANA's.
+        if !args.no_dnssec {
+            config.trust_anchors = Some(match (&args.trust_anchor, &lab) {
+                (Some(path), _) => TrustAnchors::from_file(path)?,
+                (None, Some(lab)) => lab.trust_anchor(),
+                (None, None) => TrustAnchors::iana_root(),
+            });
+        }
         Ok(Self { config, lab })
     }
 }
@@ -209,6 +222,8 @@ pub async fn start_at(
         servers: vec![start_server(base, server).await?],
     };
     config.limits.max_minimise_steps = 0;
+    // No chain of trust leads from the root to an arbitrary start server.
+    config.trust_anchors = None;
     Ok(config)
 }
 

@@ -18,7 +18,8 @@ fn stdout(out: &Output) -> String {
 
 #[test]
 fn resolve_with_lab_prints_answer_and_summary() {
-    let out = rootwalk(&["resolve", "www.c.tld2", "A", "--lab"]);
+    // Without DNSSEC, to count the glueless walk alone.
+    let out = rootwalk(&["resolve", "www.c.tld2", "A", "--lab", "--no-dnssec"]);
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     let text = stdout(&out);
     assert!(text.contains(";; ANSWER SECTION:"), "{text}");
@@ -54,27 +55,57 @@ async fn resolve_against_any_hierarchy_by_hints_file_and_port() {
     std::fs::create_dir_all(&dir).unwrap();
     let hints = dir.join("lab.hints");
     std::fs::write(&hints, lab.hints_file()).unwrap();
+    let anchor = dir.join("lab.anchor");
+    std::fs::write(&anchor, lab.trust_anchor().to_text()).unwrap();
     let port = lab.port().to_string();
     let hints_arg = hints.to_string_lossy().into_owned();
-    let out = tokio::task::spawn_blocking(move || {
-        rootwalk(&[
+    let anchor_arg = anchor.to_string_lossy().into_owned();
+    let run = move |dnssec: &[&str]| {
+        let mut args = vec![
             "resolve",
             "nope.a.tld1",
             "--root-hints",
             &hints_arg,
             "--upstream-port",
             &port,
-        ])
+        ];
+        args.extend(dnssec);
+        rootwalk(&args)
+    };
+    let (plain, validated, wrong_anchor) = tokio::task::spawn_blocking(move || {
+        (
+            run(&["--no-dnssec"]),
+            run(&["--trust-anchor", &anchor_arg]),
+            // IANA's root keys do not sign this root.
+            run(&[]),
+        )
     })
     .await
     .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(plain.status.code(), Some(0), "{plain:?}");
     assert!(
-        stdout(&out).contains(";; NXDOMAIN, 4 upstream queries"),
-        "{out:?}"
+        stdout(&plain).contains(";; NXDOMAIN, 4 upstream queries"),
+        "{plain:?}"
     );
-    // The queries really went to this lab.
-    assert_eq!(lab.query_log().len(), 4);
+    assert_eq!(validated.status.code(), Some(0), "{validated:?}");
+    assert!(
+        stdout(&validated).contains(";; NXDOMAIN, "),
+        "{validated:?}"
+    );
+    assert_eq!(wrong_anchor.status.code(), Some(1), "{wrong_anchor:?}");
+    assert!(
+        stdout(&wrong_anchor).contains("DNSSEC bogus: DNSKEY missing"),
+        "{wrong_anchor:?}"
+    );
+    // The queries really went to this lab, the validated run's DNSKEY
+    // questions to the zones' own servers.
+    let log = lab.query_log();
+    assert!(log.len() > 4);
+    assert!(
+        log.iter()
+            .any(|q| q.qtype == hickory_proto::rr::RecordType::DNSKEY
+                && q.qname.to_string() == "a.tld1.")
+    );
     let _ = std::fs::remove_dir_all(dir);
 }
 
@@ -202,7 +233,14 @@ fn resolve_rfc3597_types_and_reverse_names() {
 
 #[test]
 fn resolve_json_has_the_trace_fields() {
-    let out = rootwalk(&["resolve", "www.c.tld2", "--lab", "--format", "json"]);
+    let out = rootwalk(&[
+        "resolve",
+        "www.c.tld2",
+        "--lab",
+        "--no-dnssec",
+        "--format",
+        "json",
+    ]);
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     let doc = json(&out);
     assert_eq!(doc["schema"], 1);

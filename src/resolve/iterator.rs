@@ -661,6 +661,14 @@ impl Inner {
         if !matches!(dp.trust, ZoneTrust::Pending { .. }) {
             return Ok(dp.trust.clone());
         }
+        // Another walk of this request (or an earlier one) may have
+        // settled it already.
+        if let Some(known) = validator.start(&dp.zone, Instant::now())
+            && !matches!(known, ZoneTrust::Pending { .. })
+        {
+            dp.trust = known.clone();
+            return Ok(known);
+        }
         let question = Query::query(dp.zone.clone(), RecordType::DNSKEY);
         let mut race = Race::new(self, req, id, &dp.zone, question);
         let trust = loop {

@@ -19,6 +19,8 @@
 //! metrics = "127.0.0.1:9153"   # default: off
 //! do-ip4 = true                # ask IPv4 servers (default true; -4/-6 override)
 //! do-ip6 = true                # ask IPv6 servers (default true)
+//! dnssec = true                # validate (default true; --no-dnssec)
+//! trust-anchor = "/etc/rootwalk/root.key"  # DS/DNSKEY lines; default: IANA's root keys
 //! control-socket = "/run/rootwalk/control.sock"  # default: none
 //! user = "rootwalk"            # drop privileges after binding (as root)
 //! proxy-protocol-from = ["127.0.0.1/32"]  # dnsdist in front (PROXY v2)
@@ -138,6 +140,8 @@ struct FileSettings {
     metrics: Option<String>,
     do_ip4: Option<bool>,
     do_ip6: Option<bool>,
+    dnssec: Option<bool>,
+    trust_anchor: Option<PathBuf>,
     limits: Option<std::collections::BTreeMap<String, u64>>,
     builtin_local_zones: Option<bool>,
     local_data: Option<Vec<String>>,
@@ -548,6 +552,13 @@ fn merge_upstream(flags: &UpstreamConfig, file: &FileSettings) -> UpstreamConfig
                 v6: file.do_ip6.unwrap_or(true),
             }
         },
+        // `--no-dnssec` or `dnssec = false` turns validation off;
+        // `--trust-anchor` replaces the file's `trust-anchor`.
+        no_dnssec: flags.no_dnssec || file.dnssec == Some(false),
+        trust_anchor: flags
+            .trust_anchor
+            .clone()
+            .or_else(|| file.trust_anchor.clone()),
     }
 }
 
@@ -756,6 +767,8 @@ mod tests {
                 root_hints: None,
                 upstream_port: Some(1),
                 families: AddressFamilies::default(),
+                no_dnssec: false,
+                trust_anchor: None,
             },
             cache_size: Some(2 << 20),
             udp_sockets: Some(1),
