@@ -990,3 +990,24 @@ async fn dot_colours_zones_and_answers_by_their_dnssec_state() {
         "{plain}"
     );
 }
+
+#[test]
+fn the_command_validates_with_the_labs_anchor() {
+    let out = common::daemon::rootwalk(&["trace", "www.a.tld1", "--lab"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains(";; DNSSEC: www.a.tld1. A: secure\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains(";; DNSSEC: secure (validated from the trust anchor)\n"),
+        "{text}"
+    );
+    let out = common::daemon::rootwalk(&["trace", "www.a.tld1", "--lab", "--no-dnssec"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && !text.contains("DNSSEC"), "{text}");
+    let out = common::daemon::rootwalk(&["resolve", "www.unsigned.tld1", "--lab"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.trim_end().ends_with(" ms, insecure"), "{text}");
+}
