@@ -282,11 +282,27 @@ fn dnssec_lines(out: &mut String, ctx: &Ctx, hop: &Hop, pad: &str) {
         .as_ref()
         .filter(|_| ctx.unsigned_referral_note == Some(hop.id))
     {
+        // What the signed part of the referral says of the child.
+        let child = hop
+            .dnssec
+            .iter()
+            .find(|n| n.subject.eq_ignore_ascii_case(&referral.zone))
+            .map(|n| n.status);
+        let then = match child {
+            Some(DnssecStatus::Pending | DnssecStatus::Secure) => {
+                format!("; trust reaches {} through its DS", referral.zone)
+            }
+            Some(DnssecStatus::Insecure) => {
+                format!(
+                    "; the signed proof that {} has no DS is what counts",
+                    referral.zone
+                )
+            }
+            _ => String::new(),
+        };
         let _ = writeln!(
             out,
-            "{pad};; DNSSEC: the NS and glue of a referral are never signed (RFC 4035 §2.2); \
-             trust reaches {} through its DS",
-            referral.zone
+            "{pad};; DNSSEC: the NS and glue of a referral are never signed (RFC 4035 §2.2){then}"
         );
     }
     for note in &hop.dnssec {
