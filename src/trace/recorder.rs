@@ -357,6 +357,43 @@ mod tests {
     }
 
     #[test]
+    fn dnssec_notes_go_to_the_hop_they_name_in_order() {
+        use crate::trace::tree::DnssecStatus;
+        let mut s = Script::default();
+        s.start(0, None, "www.x.")
+            .hop(0, 0, "root.", AddrSource::Hints)
+            .hop(1, 0, "root.", AddrSource::Hints)
+            // Hop 1 fetched the keys; the verdict is reported for hop 0.
+            .push(Event::Dnssec {
+                hop: 0,
+                text: ".: secure, DNSKEY 20326 trusted".into(),
+            })
+            .push(Event::Dnssec {
+                hop: 0,
+                text: "x.: DS 1/13/2 -> DNSKEY to fetch".into(),
+            })
+            .push(Event::Dnssec {
+                hop: 7,
+                text: "unknown hop: dropped".into(),
+            })
+            .finish(0);
+        let trace = build(&s.0, context());
+        let hops = &trace.resolutions[0].hops;
+        let notes: Vec<(&str, DnssecStatus)> = hops[0]
+            .dnssec
+            .iter()
+            .map(|n| (n.subject.as_str(), n.status))
+            .collect();
+        assert_eq!(
+            notes,
+            [(".", DnssecStatus::Secure), ("x.", DnssecStatus::Pending)]
+        );
+        assert!(hops[1].dnssec.is_empty());
+        assert!(trace.has_dnssec_notes());
+        assert_eq!(trace.zone_security()["x."], DnssecStatus::Pending);
+    }
+
+    #[test]
     fn parallel_side_resolutions_keep_the_one_that_unblocked_the_walk() {
         // Two side resolutions start together under hop 0; resolution 2
         // finishes first with the address, resolution 1 is dropped.
