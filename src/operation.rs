@@ -16,12 +16,13 @@ use crate::config::UpstreamConfig;
 use crate::lab::{Lab, LabConfig, LabPort};
 use crate::question::DigQuestion;
 use crate::resolve::hints::{HintServer, RootHints};
-use crate::resolve::{Resolver, ResolverConfig};
+use crate::resolve::{ResolveError, Resolver, ResolverConfig};
 use crate::server::{self, Counters, ServeError};
 use crate::trace::NullObserver;
 use crate::trace::recorder::{Context, TraceRecorder};
 use crate::trace::render::{self, RenderError};
 use crate::trace::tree::{self, Trace, TraceRecord};
+use crate::validate::Security;
 use crate::validate::anchor::TrustAnchors;
 
 /// Why a command could not run (exit code 2).
@@ -521,7 +522,8 @@ async fn trace_walk(
 }
 
 /// Resolves `name`/`rtype` with `resolver` under a [`TraceRecorder`] and
-/// returns the trace tree; a failed resolution is a trace too.
+/// returns the trace tree; a failed resolution is a trace too. The
+/// outcome's `dnssec` is the verdict (see [`dnssec_verdict`]).
 pub async fn trace_question(resolver: &Resolver, name: &Name, rtype: RecordType) -> Trace {
     let recorder = TraceRecorder::new();
     let result = resolver.resolve(name, rtype, &recorder).await;
@@ -529,32 +531,57 @@ pub async fn trace_question(resolver: &Resolver, name: &Name, rtype: RecordType)
         name: name.to_string(),
         qtype: rtype.to_string(),
     };
-    let (outcome, stats) = match result {
+    let (outcome, stats, security) = match result {
         Ok(outcome) => (
             tree::Outcome {
                 rcode: rcode_name(outcome.rcode),
                 error: None,
                 answers: outcome.answers.iter().map(TraceRecord::from).collect(),
                 authority: outcome.authorities.iter().map(TraceRecord::from).collect(),
+                dnssec: None,
             },
             outcome.stats,
+            outcome.security,
         ),
-        Err(failure) => (
-            tree::Outcome {
-                rcode: "SERVFAIL".to_string(),
-                error: Some(failure.error.to_string()),
-                answers: Vec::new(),
-                authority: Vec::new(),
-            },
-            failure.stats,
-        ),
+        Err(failure) => {
+            let security = match &failure.error {
+                ResolveError::Bogus(reason) => Security::Bogus(reason.clone()),
+                _ => Security::Indeterminate,
+            };
+            (
+                tree::Outcome {
+                    rcode: "SERVFAIL".to_string(),
+                    error: Some(failure.error.to_string()),
+                    answers: Vec::new(),
+                    authority: Vec::new(),
+                    dnssec: None,
+                },
+                failure.stats,
+                security,
+            )
+        }
     };
-    recorder.trace(Context {
+    let mut trace = recorder.trace(Context {
         question,
         outcome,
         upstream_queries: stats.upstream_queries,
         wall_time: stats.elapsed,
-    })
+    });
+    trace.outcome.dnssec = dnssec_verdict(&security, trace.has_dnssec_notes());
+    trace
+}
+
+/// The trace's DNSSEC verdict on the answer: `secure`, `insecure`,
+/// `bogus: REASON`, or `indeterminate` when the walk validated (it left
+/// DNSSEC notes) but could not conclude. `None` when the resolver did not
+/// validate: no note, and nothing but indeterminate to say.
+fn dnssec_verdict(security: &Security, validated: bool) -> Option<String> {
+    match security {
+        Security::Secure => Some("secure".to_string()),
+        Security::Insecure => Some("insecure".to_string()),
+        Security::Bogus(reason) => Some(format!("bogus: {reason}")),
+        Security::Indeterminate => validated.then(|| "indeterminate".to_string()),
+    }
 }
 
 /// The trace in `format`, as bytes for stdout.

@@ -12,7 +12,9 @@ use rootwalk::lab::Lab;
 use rootwalk::operation::trace_question;
 use rootwalk::resolve::Resolver;
 use rootwalk::trace::render::{self, RenderError};
-use rootwalk::trace::tree::{AddressSource, Hop, HopResult, PurposeKind, Resolution, Trace};
+use rootwalk::trace::tree::{
+    AddressSource, DnssecStatus, Hop, HopResult, PurposeKind, Resolution, Trace,
+};
 
 use AddressSource::{Cache, Glue, Hints, SideResolution};
 
@@ -735,4 +737,282 @@ async fn side_resolutions_count_from_one_and_numbers_agree() {
         text.contains(" upstream queries, 1 side resolution, 0 timeouts, "),
         "{text}"
     );
+}
+
+/// The trace of `name` A by a resolver validating from the lab's anchor.
+async fn validated_trace_of(lab: &Lab, name: &str) -> Trace {
+    let mut config = common::config(lab);
+    config.trust_anchors = Some(lab.trust_anchor());
+    let name = Name::from_str(name).expect("valid name");
+    trace_question(&Resolver::new(config), &name, RecordType::A).await
+}
+
+/// Each DNSSEC note of the hops of `r` (not nested), as (hop zone,
+/// subject, status).
+fn notes(r: &Resolution) -> Vec<(String, String, DnssecStatus)> {
+    r.hops
+        .iter()
+        .flat_map(|h| {
+            h.dnssec
+                .iter()
+                .map(|n| (h.zone.clone(), n.subject.clone(), n.status))
+        })
+        .collect()
+}
+
+fn has_note(
+    notes: &[(String, String, DnssecStatus)],
+    zone: &str,
+    subject: &str,
+    status: DnssecStatus,
+) -> bool {
+    notes
+        .iter()
+        .any(|(z, s, st)| z == zone && s == subject && *st == status)
+}
+
+#[tokio::test]
+async fn a_secure_trace_shows_the_chain_of_trust_at_each_cut() {
+    let lab = lab().await;
+    let trace = validated_trace_of(&lab, "www.a.tld1.").await;
+    assert_eq!(trace.outcome.dnssec.as_deref(), Some("secure"));
+    let client = notes(&trace.resolutions[0]);
+    use DnssecStatus::{Pending, Secure};
+    // At each cut: the zone's keys trusted, the child's DS, the verdict.
+    for (zone, subject, status) in [
+        (".", ".", Secure),
+        (".", "tld1.", Pending),
+        ("tld1.", "tld1.", Secure),
+        ("tld1.", "a.tld1.", Pending),
+        ("a.tld1.", "a.tld1.", Secure),
+        ("a.tld1.", "www.a.tld1. A", Secure),
+    ] {
+        assert!(
+            has_note(&client, zone, subject, status),
+            "{zone} {subject} {status:?}: {client:?}"
+        );
+    }
+    // The DNSKEY fetches are hops of the same resolution.
+    let fetched: Vec<&str> = trace.resolutions[0]
+        .hops
+        .iter()
+        .filter(|h| h.qtype == "DNSKEY")
+        .map(|h| h.qname.as_str())
+        .collect();
+    for zone in [".", "tld1.", "a.tld1."] {
+        assert!(fetched.contains(&zone), "{zone}: {fetched:?}");
+    }
+
+    let text = render::text::render(&trace);
+    assert!(
+        text.contains(";; DNSSEC: www.a.tld1. A: secure\n"),
+        "{text}"
+    );
+    assert!(text.contains(";; DNSSEC: tld1.: DS "), "{text}");
+    assert!(
+        text.contains(";; DNSSEC: secure (validated from the trust anchor)\n"),
+        "{text}"
+    );
+    assert_eq!(
+        text.matches("RFC 4035 §2.2").count(),
+        1,
+        "said once: {text}"
+    );
+    let json = render::json::render(&trace).expect("serializes");
+    assert!(json.contains(r#""dnssec": "secure""#), "{json}");
+    assert!(json.contains(r#""status": "pending""#), "{json}");
+    assert_eq!(render::json::parse(&json).expect("parses"), trace);
+    let answer = render::answer::text(&trace);
+    assert!(answer.trim_end().ends_with(" ms, secure"), "{answer}");
+
+    // Without validation: no note, no verdict, the JSON as before.
+    let plain = trace_of(&lab, "www.a.tld1.").await;
+    assert_eq!(plain.outcome.dnssec, None);
+    assert!(
+        !render::json::render(&plain)
+            .expect("serializes")
+            .contains("dnssec")
+    );
+    assert!(!render::text::render(&plain).contains("DNSSEC"));
+}
+
+#[tokio::test]
+async fn a_glueless_signed_name_shows_both_chains() {
+    let lab = lab().await;
+    let trace = validated_trace_of(&lab, "www.c.tld2.").await;
+    assert_eq!(trace.outcome.dnssec.as_deref(), Some("secure"));
+    use DnssecStatus::{Pending, Secure};
+    let client = notes(&trace.resolutions[0]);
+    for (zone, subject, status) in [
+        ("tld2.", "c.tld2.", Pending),
+        ("c.tld2.", "c.tld2.", Secure),
+        ("c.tld2.", "www.c.tld2. A", Secure),
+    ] {
+        assert!(
+            has_note(&client, zone, subject, status),
+            "{zone} {subject} {status:?}: {client:?}"
+        );
+    }
+    // The side resolution of ns.hosting.tld3 walks its own chain.
+    let side = trace.resolutions[0]
+        .hops
+        .iter()
+        .find_map(|h| h.side_resolutions.first())
+        .expect("a side resolution");
+    assert_eq!(side.qname, "ns.hosting.tld3.");
+    let side_notes = notes(side);
+    for (zone, subject, status) in [
+        (".", "tld3.", Pending),
+        ("tld3.", "tld3.", Secure),
+        ("tld3.", "hosting.tld3.", Pending),
+        ("hosting.tld3.", "hosting.tld3.", Secure),
+        ("hosting.tld3.", "ns.hosting.tld3. A", Secure),
+    ] {
+        assert!(
+            has_note(&side_notes, zone, subject, status),
+            "{zone} {subject} {status:?}: {side_notes:?}"
+        );
+    }
+    let text = render::text::render(&trace);
+    assert!(
+        text.contains("    ;; DNSSEC: ns.hosting.tld3. A: secure\n"),
+        "indented with its side resolution: {text}"
+    );
+}
+
+#[tokio::test]
+async fn an_unsigned_delegation_is_insecure() {
+    let lab = lab().await;
+    let trace = validated_trace_of(&lab, "www.unsigned.tld1.").await;
+    assert_eq!(trace.outcome.dnssec.as_deref(), Some("insecure"));
+    let client = notes(&trace.resolutions[0]);
+    use DnssecStatus::Insecure;
+    assert!(
+        has_note(&client, "tld1.", "unsigned.tld1.", Insecure),
+        "{client:?}"
+    );
+    assert!(
+        has_note(&client, "unsigned.tld1.", "www.unsigned.tld1. A", Insecure),
+        "{client:?}"
+    );
+    let text = render::text::render(&trace);
+    assert!(
+        text.contains(";; DNSSEC: unsigned.tld1.: insecure (no DS at its cut"),
+        "{text}"
+    );
+    assert!(
+        text.contains(";; DNSSEC: insecure (unsigned.tld1. has no DS at its cut"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn a_bad_signature_is_bogus_with_its_reason() {
+    let lab = lab().await;
+    let trace = validated_trace_of(&lab, "www.badsig.tld1.").await;
+    assert_eq!(trace.outcome.rcode, "SERVFAIL");
+    let verdict = trace.outcome.dnssec.as_deref().unwrap_or("");
+    assert!(
+        verdict.starts_with("bogus: RRSIG by key ") && verdict.ends_with(" does not verify"),
+        "{verdict}"
+    );
+    let client = notes(&trace.resolutions[0]);
+    assert!(
+        has_note(
+            &client,
+            "badsig.tld1.",
+            "www.badsig.tld1. A",
+            DnssecStatus::Bogus
+        ),
+        "{client:?}"
+    );
+    let text = render::text::render(&trace);
+    let reason = verdict.trim_start_matches("bogus: ");
+    assert!(
+        text.contains(&format!(";; DNSSEC: bogus ({reason})\n")),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            ";; DNSSEC: www.badsig.tld1. A: bogus ({reason})\n"
+        )),
+        "{text}"
+    );
+    let json = render::json::render(&trace).expect("serializes");
+    assert!(
+        json.contains(&format!(r#""dnssec": "bogus: {reason}""#)),
+        "{json}"
+    );
+    assert!(json.contains(r#""status": "bogus""#), "{json}");
+    assert!(
+        render::answer::text(&trace).trim_end().ends_with(", bogus"),
+        "{}",
+        render::answer::text(&trace)
+    );
+}
+
+#[tokio::test]
+async fn dot_colours_zones_and_answers_by_their_dnssec_state() {
+    let lab = lab().await;
+    let dot = render::dot::render(&validated_trace_of(&lab, "www.a.tld1.").await);
+    for zone in [".", "tld1.", "a.tld1."] {
+        let line = format!(
+            "\"zone {zone}\" [shape=box, style=bold, label=\"{zone}\\n(secure)\", color=green4, fontcolor=green4];"
+        );
+        assert!(dot.contains(&line), "{line}\n{dot}");
+    }
+    assert!(dot.contains("referral (secure)"), "{dot}");
+    assert!(dot.contains("\"dnskey a.tld1.\""), "{dot}");
+    assert!(
+        dot.contains("label=\"www.a.tld1. A 192.0.2.10\\nDNSSEC: secure\"")
+            && !dot.contains("no reply"),
+        "{dot}"
+    );
+
+    let dot = render::dot::render(&validated_trace_of(&lab, "www.unsigned.tld1.").await);
+    assert!(
+        dot.contains("\"zone unsigned.tld1.\" [shape=box, style=bold, label=\"unsigned.tld1.\\n(insecure)\", color=gray40"),
+        "{dot}"
+    );
+    assert!(dot.contains("referral (insecure)"), "{dot}");
+
+    let dot = render::dot::render(&validated_trace_of(&lab, "www.badsig.tld1.").await);
+    assert!(
+        dot.contains("[shape=octagon, color=red, label=\"www.badsig.tld1. A: bogus (RRSIG by key"),
+        "{dot}"
+    );
+    // The edge to it: `hop N bogus T ms`, red.
+    assert!(
+        dot.lines()
+            .any(|l| l.contains(" bogus ") && l.ends_with("color=red, fontcolor=red];")),
+        "{dot}"
+    );
+
+    // Without validation, nothing is coloured for DNSSEC.
+    let plain = render::dot::render(&trace_of(&lab, "www.a.tld1.").await);
+    assert!(
+        !plain.contains("green4") && !plain.contains("secure"),
+        "{plain}"
+    );
+}
+
+#[test]
+fn the_command_validates_with_the_labs_anchor() {
+    let out = common::daemon::rootwalk(&["trace", "www.a.tld1", "--lab"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains(";; DNSSEC: www.a.tld1. A: secure\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains(";; DNSSEC: secure (validated from the trust anchor)\n"),
+        "{text}"
+    );
+    let out = common::daemon::rootwalk(&["trace", "www.a.tld1", "--lab", "--no-dnssec"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && !text.contains("DNSSEC"), "{text}");
+    let out = common::daemon::rootwalk(&["resolve", "www.unsigned.tld1", "--lab"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.trim_end().ends_with(" ms, insecure"), "{text}");
 }

@@ -7,9 +7,9 @@ use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use super::tree::{
-    AddressSource, CacheHit, CnameLink, DroppedRecord, Hop, HopResult, Lame, LameKind, PurposeKind,
-    Referral, ReferralServer, Resolution, ResolutionStatus, Response, SectionCounts, SkippedServer,
-    TraceRecord, rcode_name,
+    AddressSource, CacheHit, CnameLink, DnssecNote, DroppedRecord, Hop, HopResult, Lame, LameKind,
+    PurposeKind, Referral, ReferralServer, Resolution, ResolutionStatus, Response, SectionCounts,
+    SkippedServer, TraceRecord, rcode_name,
 };
 use super::{AddrSource, Event, Purpose};
 
@@ -184,6 +184,7 @@ impl Drafts {
                     answer: Vec::new(),
                     authority: Vec::new(),
                     side_resolutions: Vec::new(),
+                    dnssec: Vec::new(),
                 };
                 if let Some(r) = self.res.get_mut(resolution) {
                     r.hops.push(*hop);
@@ -231,7 +232,8 @@ impl Drafts {
             | Event::RecordsDropped { hop, .. }
             | Event::Referral { hop, .. }
             | Event::Lame { hop, .. }
-            | Event::Answer { hop, .. } => *hop,
+            | Event::Answer { hop, .. }
+            | Event::Dnssec { hop, .. } => *hop,
             Event::ServerSkipped { hop: Some(hop), .. } => *hop,
             _ => return,
         };
@@ -339,6 +341,7 @@ impl Drafts {
                 hop.result = HopResult::Answer;
                 hop.answer = records.iter().map(TraceRecord::from).collect();
             }
+            Event::Dnssec { text, .. } => hop.dnssec.push(DnssecNote::parse(text)),
             Event::ServerSkipped {
                 zone,
                 server_name,

@@ -255,6 +255,7 @@ mod tests {
                 error: None,
                 answers: Vec::new(),
                 authority: Vec::new(),
+                dnssec: None,
             },
             upstream_queries: 0,
             wall_time: Duration::ZERO,
@@ -353,6 +354,43 @@ mod tests {
         assert_eq!(trace.summary.hops, 4);
         assert_eq!(trace.summary.bytes, 400);
         assert_eq!(path(&trace), vec![(0, 0), (1, 1), (2, 2), (3, 0)]);
+    }
+
+    #[test]
+    fn dnssec_notes_go_to_the_hop_they_name_in_order() {
+        use crate::trace::tree::DnssecStatus;
+        let mut s = Script::default();
+        s.start(0, None, "www.x.")
+            .hop(0, 0, "root.", AddrSource::Hints)
+            .hop(1, 0, "root.", AddrSource::Hints)
+            // Hop 1 fetched the keys; the verdict is reported for hop 0.
+            .push(Event::Dnssec {
+                hop: 0,
+                text: ".: secure, DNSKEY 20326 trusted".into(),
+            })
+            .push(Event::Dnssec {
+                hop: 0,
+                text: "x.: DS 1/13/2 -> DNSKEY to fetch".into(),
+            })
+            .push(Event::Dnssec {
+                hop: 7,
+                text: "unknown hop: dropped".into(),
+            })
+            .finish(0);
+        let trace = build(&s.0, context());
+        let hops = &trace.resolutions[0].hops;
+        let notes: Vec<(&str, DnssecStatus)> = hops[0]
+            .dnssec
+            .iter()
+            .map(|n| (n.subject.as_str(), n.status))
+            .collect();
+        assert_eq!(
+            notes,
+            [(".", DnssecStatus::Secure), ("x.", DnssecStatus::Pending)]
+        );
+        assert!(hops[1].dnssec.is_empty());
+        assert!(trace.has_dnssec_notes());
+        assert_eq!(trace.zone_security()["x."], DnssecStatus::Pending);
     }
 
     #[test]

@@ -87,6 +87,11 @@ pub struct Outcome {
     /// authority section.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub authority: Vec<TraceRecord>,
+    /// DNSSEC's verdict on the whole answer: `secure`, `insecure`,
+    /// `bogus: REASON` or `indeterminate` (absent when the resolver did
+    /// not validate).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dnssec: Option<String>,
 }
 
 /// One resource record, split into dig's columns.
@@ -273,6 +278,91 @@ pub struct Hop {
     /// Name servers of this hop's referral that were never tried, and why.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub skipped: Vec<SkippedServer>,
+    /// What DNSSEC validation concluded at this hop, in the order the
+    /// engine said it: the asked zone's keys, the child zone's DS (or its
+    /// absence) at a referral, the verdict on an answer.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dnssec: Vec<DnssecNote>,
+}
+
+/// One thing DNSSEC validation concluded at a hop.
+///
+/// The engine reports each conclusion as one line of text
+/// (`Event::Dnssec`); [`DnssecNote::parse`] reads the subject and the
+/// status from it once, so renderers colour and count by
+/// [`DnssecStatus`] and never parse text themselves.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DnssecNote {
+    /// What it is about: a zone (`a.tld1.`) or an RRset (`www.a.tld1. A`).
+    pub subject: String,
+    /// The state the note gives the subject.
+    pub status: DnssecStatus,
+    /// The engine's line, e.g. `a.tld1.: secure, DNSKEY 4242 trusted`.
+    pub text: String,
+}
+
+/// The DNSSEC state of a zone or an RRset, as a note gives it (RFC 4035
+/// §4.3 and the pending step between a DS and its DNSKEY).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DnssecStatus {
+    /// Validated from the trust anchor.
+    Secure,
+    /// Provably unsigned (no DS at the cut, or an algorithm not supported).
+    Insecure,
+    /// Should be signed but does not validate.
+    Bogus,
+    /// The parent holds a DS for the zone; its DNSKEY is still to fetch.
+    Pending,
+    /// Anything else (not validated, no anchor covers it).
+    Indeterminate,
+}
+
+impl DnssecNote {
+    /// Reads a note from the engine's line `SUBJECT: STATUS ...`: the
+    /// subject is what precedes the first `": "` (names in presentation
+    /// format hold no space, so that cannot cut a name), the status the
+    /// first word after it: `secure`, `insecure`, `bogus`, `indeterminate`,
+    /// or `DS` (a DS found, DNSKEY to fetch: pending). Anything else is
+    /// indeterminate, with the text kept whole.
+    pub fn parse(text: &str) -> Self {
+        let (subject, rest) = text.split_once(": ").unwrap_or(("", text));
+        let word = rest
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .next()
+            .unwrap_or("");
+        let status = match word {
+            "secure" => DnssecStatus::Secure,
+            "insecure" => DnssecStatus::Insecure,
+            "bogus" => DnssecStatus::Bogus,
+            "DS" => DnssecStatus::Pending,
+            _ => DnssecStatus::Indeterminate,
+        };
+        Self {
+            subject: subject.to_string(),
+            status,
+            text: text.to_string(),
+        }
+    }
+
+    /// Whether the note is about a zone (its keys or its DS) rather than
+    /// an RRset (`NAME TYPE`).
+    pub fn is_zone(&self) -> bool {
+        !self.subject.is_empty() && !self.subject.contains(' ')
+    }
+}
+
+impl DnssecStatus {
+    /// The status as the notes and JSON spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DnssecStatus::Secure => "secure",
+            DnssecStatus::Insecure => "insecure",
+            DnssecStatus::Bogus => "bogus",
+            DnssecStatus::Pending => "pending",
+            DnssecStatus::Indeterminate => "indeterminate",
+        }
+    }
 }
 
 /// A name server of a referral that was not tried.
@@ -498,6 +588,50 @@ impl Trace {
     }
 }
 
+impl Trace {
+    /// The DNSSEC state of each zone the notes speak of, lower-cased: the
+    /// most definite one said (bogus over secure or insecure, those over
+    /// pending, pending over indeterminate), side resolutions included.
+    pub fn zone_security(&self) -> std::collections::HashMap<String, DnssecStatus> {
+        fn rank(status: DnssecStatus) -> u8 {
+            match status {
+                DnssecStatus::Indeterminate => 0,
+                DnssecStatus::Pending => 1,
+                DnssecStatus::Secure | DnssecStatus::Insecure => 2,
+                DnssecStatus::Bogus => 3,
+            }
+        }
+        fn walk(r: &Resolution, out: &mut std::collections::HashMap<String, DnssecStatus>) {
+            for hop in &r.hops {
+                for note in hop.dnssec.iter().filter(|n| n.is_zone()) {
+                    let entry = out
+                        .entry(note.subject.to_ascii_lowercase())
+                        .or_insert(note.status);
+                    if rank(note.status) > rank(*entry) {
+                        *entry = note.status;
+                    }
+                }
+                hop.side_resolutions.iter().for_each(|s| walk(s, out));
+            }
+            r.side_resolutions.iter().for_each(|s| walk(s, out));
+        }
+        let mut out = std::collections::HashMap::new();
+        self.resolutions.iter().for_each(|r| walk(r, &mut out));
+        out
+    }
+
+    /// Whether any hop of the trace carries a DNSSEC note.
+    pub fn has_dnssec_notes(&self) -> bool {
+        fn walk(r: &Resolution) -> bool {
+            r.hops
+                .iter()
+                .any(|h| !h.dnssec.is_empty() || h.side_resolutions.iter().any(walk))
+                || r.side_resolutions.iter().any(walk)
+        }
+        self.resolutions.iter().any(walk)
+    }
+}
+
 impl TraceRecord {
     /// The record as dig prints it: owner, TTL, class, type, data,
     /// tab-separated.
@@ -520,5 +654,60 @@ pub fn rcode_name(rcode: hickory_proto::op::ResponseCode) -> String {
         ResponseCode::NotImp => "NOTIMP".into(),
         ResponseCode::Refused => "REFUSED".into(),
         other => format!("RCODE{}", u16::from(other)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{DnssecNote, DnssecStatus};
+
+    #[test]
+    fn dnssec_notes_read_their_subject_and_status() {
+        let cases = [
+            (
+                "a.tld1.: secure, DNSKEY 4242 31337 trusted",
+                "a.tld1.",
+                DnssecStatus::Secure,
+                true,
+            ),
+            (
+                "a.tld1.: DS 12345/13/2 -> DNSKEY to fetch",
+                "a.tld1.",
+                DnssecStatus::Pending,
+                true,
+            ),
+            (
+                "unsigned.tld1.: insecure (no DS at its cut: unsigned)",
+                "unsigned.tld1.",
+                DnssecStatus::Insecure,
+                true,
+            ),
+            (
+                "www.badsig.tld1. A: bogus (RRSIG by key 46777 is unusable: labels)",
+                "www.badsig.tld1. A",
+                DnssecStatus::Bogus,
+                false,
+            ),
+            (
+                "www.a.tld1. A: indeterminate",
+                "www.a.tld1. A",
+                DnssecStatus::Indeterminate,
+                false,
+            ),
+            (
+                ".: no trust anchor, not validated",
+                ".",
+                DnssecStatus::Indeterminate,
+                true,
+            ),
+            ("something else", "", DnssecStatus::Indeterminate, false),
+        ];
+        for (text, subject, status, zone) in cases {
+            let note = DnssecNote::parse(text);
+            assert_eq!(note.subject, subject, "{text}");
+            assert_eq!(note.status, status, "{text}");
+            assert_eq!(note.is_zone(), zone, "{text}");
+            assert_eq!(note.text, text);
+        }
     }
 }

@@ -39,7 +39,9 @@ pub struct AnswerSummary {
     pub wall_time_us: u64,
 }
 
-/// The answer as dig prints it, then one summary line.
+/// The answer as dig prints it, then one summary line (ending with the
+/// DNSSEC verdict, `secure`, `insecure`, `bogus` or `indeterminate`, when
+/// the resolver validated).
 pub fn text(trace: &Trace) -> String {
     let mut out = String::new();
     section(&mut out, "ANSWER", &trace.outcome.answers);
@@ -49,9 +51,17 @@ pub fn text(trace: &Trace) -> String {
         Some(error) => format!("{} ({error})", trace.outcome.rcode),
         None => trace.outcome.rcode.clone(),
     };
+    // The verdict word: a bogus reason is already in the error.
+    let dnssec = match trace.outcome.dnssec.as_deref() {
+        Some(verdict) => {
+            let word = verdict.split(':').next().unwrap_or(verdict);
+            format!(", {word}")
+        }
+        None => String::new(),
+    };
     let _ = writeln!(
         out,
-        ";; {status}, {}, {}, {} ms",
+        ";; {status}, {}, {}, {} ms{dnssec}",
         count(s.upstream_queries, "upstream query", "upstream queries"),
         count(s.side_resolutions, "side resolution", "side resolutions"),
         s.wall_time_us / 1000

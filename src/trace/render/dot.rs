@@ -3,18 +3,47 @@
 //! (referral to the next zone, the answer, or the failure) with its time.
 //! Glue, side-resolution, hints and cache edges are styled apart. `svg`
 //! pipes the graph through `dot -Tsvg`.
+//!
+//! When the resolver validated, DNSSEC is coloured as DNSViz users expect:
+//! each zone box, the referral edge into it and the DNSKEY fetch from it
+//! are green when the zone is secure, grey when insecure (unsigned), red
+//! when bogus; the answer likewise by its verdict. The colours come from
+//! the [`DnssecStatus`] of the hops' notes (parsed once, in the tree),
+//! never from their text. Without validation the graph is as before.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::process::{Command, Stdio};
 
 use super::{RenderError, millis};
-use crate::trace::tree::{AddressSource, Hop, HopResult, Resolution, Trace};
+use crate::trace::tree::{AddressSource, DnssecStatus, Hop, HopResult, Resolution, Trace};
+
+/// Colour of what DNSSEC proved secure (DNSViz draws secure chains in a
+/// saturated colour; green reads as "good" without a legend).
+const SECURE: &str = "green4";
+/// Colour of what is provably unsigned.
+const INSECURE: &str = "gray40";
+/// Colour of what should validate and does not.
+const BOGUS: &str = "red";
+
+/// The colour for `status`, if it has one (pending and indeterminate
+/// keep the default).
+fn dnssec_colour(status: DnssecStatus) -> Option<&'static str> {
+    match status {
+        DnssecStatus::Secure => Some(SECURE),
+        DnssecStatus::Insecure => Some(INSECURE),
+        DnssecStatus::Bogus => Some(BOGUS),
+        DnssecStatus::Pending | DnssecStatus::Indeterminate => None,
+    }
+}
 
 /// Renders `trace` as a DOT digraph.
 pub fn render(trace: &Trace) -> String {
-    let mut graph = Graph::default();
+    let mut graph = Graph {
+        zones: trace.zone_security(),
+        ..Graph::default()
+    };
     for resolution in &trace.resolutions {
         graph.resolution(resolution);
     }
@@ -68,6 +97,8 @@ struct Graph {
     nodes: Vec<String>,
     edges: Vec<String>,
     seen: HashSet<String>,
+    /// Each zone's DNSSEC state, lower-cased names ([`Trace::zone_security`]).
+    zones: HashMap<String, DnssecStatus>,
 }
 
 impl Graph {
@@ -85,6 +116,34 @@ impl Graph {
         }
     }
 
+    /// The zone's DNSSEC state, if a note gave one.
+    fn zone_status(&self, zone: &str) -> Option<DnssecStatus> {
+        self.zones.get(&zone.to_ascii_lowercase()).copied()
+    }
+
+    /// `, color=C, fontcolor=C` for the zone's state, or nothing.
+    fn zone_colour(&self, zone: &str) -> String {
+        self.zone_status(zone)
+            .and_then(dnssec_colour)
+            .map(|c| format!(", color={c}, fontcolor={c}"))
+            .unwrap_or_default()
+    }
+
+    /// The box of `zone`, coloured by its DNSSEC state.
+    fn zone_node(&mut self, zone: &str) {
+        let status = self
+            .zone_status(zone)
+            .filter(|s| dnssec_colour(*s).is_some())
+            .map(|s| format!("\n({})", s.as_str()))
+            .unwrap_or_default();
+        let attrs = format!(
+            "shape=box, style=bold, label={}{}",
+            quote(&format!("{zone}{status}")),
+            self.zone_colour(zone)
+        );
+        self.node(&zone_id(zone), &attrs);
+    }
+
     fn resolution(&mut self, r: &Resolution) {
         for hop in &r.hops {
             self.hop(r, hop);
@@ -98,10 +157,7 @@ impl Graph {
         let zone = zone_id(&hop.zone);
         let ns = format!("ns {}", hop.server_name);
         let addr = format!("addr {}", hop.address);
-        self.node(
-            &zone,
-            &format!("shape=box, style=bold, label={}", quote(&hop.zone)),
-        );
+        self.zone_node(&hop.zone);
         self.node(
             &ns,
             &format!("shape=ellipse, label={}", quote(&hop.server_name)),
@@ -130,16 +186,50 @@ impl Graph {
             .map(|resp| millis(resp.rtt_us))
             .unwrap_or_default();
         let label = |what: &str| quote(format!("hop {} {what} {took}", hop.id).trim());
+        // The verdict on the hop's reply (the last RRset note), if any.
+        let verdict = hop.dnssec.iter().rev().find(|n| !n.is_zone());
+        let keys_fetched = hop.qtype == "DNSKEY"
+            && hop.qname.eq_ignore_ascii_case(&hop.zone)
+            && hop.response.is_some();
         match hop.result {
             HopResult::Referral => {
                 if let Some(referral) = &hop.referral {
                     let child = zone_id(&referral.zone);
-                    self.node(
-                        &child,
-                        &format!("shape=box, style=bold, label={}", quote(&referral.zone)),
-                    );
-                    self.edge(&addr, &child, &format!("label={}", label("referral")));
+                    self.zone_node(&referral.zone);
+                    let what = match self.zone_status(&referral.zone) {
+                        Some(s) if dnssec_colour(s).is_some() => {
+                            format!("referral ({})", s.as_str())
+                        }
+                        _ => "referral".to_string(),
+                    };
+                    let colour = self.zone_colour(&referral.zone);
+                    self.edge(&addr, &child, &format!("label={}{colour}", label(&what)));
                 }
+            }
+            HopResult::Unknown if keys_fetched && verdict.is_none() => {
+                let keys = format!("dnskey {}", hop.zone);
+                let colour = self.zone_colour(&hop.zone);
+                self.node(
+                    &keys,
+                    &format!(
+                        "shape=box, style=rounded, label={}{colour}",
+                        quote(&format!("DNSKEY {}", hop.zone))
+                    ),
+                );
+                self.edge(&addr, &keys, &format!("label={}{colour}", label("DNSKEY")));
+            }
+            HopResult::Unknown if verdict.is_some_and(|v| v.status == DnssecStatus::Bogus) => {
+                let text = verdict.map(|v| v.text.as_str()).unwrap_or("bogus");
+                let failed = format!("failed hop {}", hop.id);
+                self.node(
+                    &failed,
+                    &format!("shape=octagon, color={BOGUS}, label={}", quote(text)),
+                );
+                self.edge(
+                    &addr,
+                    &failed,
+                    &format!("label={}, color={BOGUS}, fontcolor={BOGUS}", label("bogus")),
+                );
             }
             HopResult::Answer => {
                 let answer = format!("answer {} {} ({})", hop.qname, hop.qtype, r.id);
@@ -158,17 +248,26 @@ impl Graph {
                 } else {
                     text.join("\n")
                 };
+                // Without validation, answers keep their plain green.
+                let (colour, text, what) = match verdict {
+                    Some(v) => (
+                        dnssec_colour(v.status).unwrap_or("black"),
+                        format!("{text}\nDNSSEC: {}", v.status.as_str()),
+                        format!("answer ({})", v.status.as_str()),
+                    ),
+                    None => ("darkgreen", text, "answer".to_string()),
+                };
                 self.node(
                     &answer,
                     &format!(
-                        "shape=box, style=rounded, color=darkgreen, label={}",
+                        "shape=box, style=rounded, color={colour}, label={}",
                         quote(&text)
                     ),
                 );
                 self.edge(
                     &addr,
                     &answer,
-                    &format!("label={}, color=darkgreen", label("answer")),
+                    &format!("label={}, color={colour}", label(&what)),
                 );
             }
             HopResult::Lame | HopResult::Timeout | HopResult::Error | HopResult::Unknown => {

@@ -3,7 +3,8 @@
 //! # Schema (version 1)
 //!
 //! The document is [`Trace`] serialized with serde; field names are stable
-//! within a schema version. Times are integer microseconds (`*_us`), so the
+//! within a schema version (fields are only added within one: `dnssec`
+//! came in version 1). Times are integer microseconds (`*_us`), so the
 //! document round-trips exactly. Optional fields are left out when absent.
 //!
 //! ```text
@@ -11,7 +12,9 @@
 //!   schema: 1,
 //!   question: { name: "www.c.tld2.", type: "A" },
 //!   outcome: { rcode: "NOERROR" | "NXDOMAIN" | "SERVFAIL", error?: string,
-//!              answers: [Record] },
+//!              answers: [Record],
+//!              dnssec?: "secure" | "insecure" | "bogus: REASON" | "indeterminate" },
+//!                                       // dnssec: only when the resolver validated
 //!   resolutions: [Resolution],          // the client resolution first
 //!   summary: {
 //!     hops, upstream_queries, side_resolutions, timeouts: int,
@@ -51,7 +54,12 @@
 //!            reason: string, referred_to?: string },
 //!   answer: [Record],
 //!   side_resolutions: [Resolution],     // nested, recursively
-//!   skipped?: [{ name, zone, reason: string }]  // NS names never tried
+//!   skipped?: [{ name, zone, reason: string }],  // NS names never tried
+//!   dnssec?: [{                         // only when the resolver validated
+//!     subject: string,                  // a zone "a.tld1." or an RRset "www.a.tld1. A"
+//!     status: "secure" | "insecure" | "bogus" | "pending" | "indeterminate",
+//!     text: string                      // the engine's line, e.g. "a.tld1.: DS 12345/13/2 -> DNSKEY to fetch"
+//!   }]
 //! }
 //! Record { name, ttl: int, class, type, data: string }
 //! ```

@@ -3,12 +3,19 @@
 //! then `;; Received N bytes from ADDR#PORT(NAME) in T ms` and where the
 //! server's address came from, with warnings; side resolutions indented
 //! under the hop that needed them; a summary with the critical path last.
+//!
+//! When the resolver validated, each hop says what DNSSEC concluded there
+//! (`;; DNSSEC: a.tld1.: DS 12345/13/2 -> DNSKEY to fetch`, then the keys
+//! and the answer's verdict), the first referral out of a signed zone
+//! says once that its NS and glue are not signed (RFC 4035 §2.2), and
+//! the summary gives the verdict, in the spirit of `delv +vtrace`.
 
 use std::fmt::Write as _;
 
 use super::{count, millis};
 use crate::trace::tree::{
-    AddressSource, Hop, HopResult, LameKind, PurposeKind, Resolution, ResolutionStatus, Trace,
+    AddressSource, DnssecStatus, Hop, HopResult, LameKind, PurposeKind, Resolution,
+    ResolutionStatus, Trace,
 };
 
 /// Indentation added per level of side-resolution nesting.
@@ -24,8 +31,11 @@ pub fn render(trace: &Trace) -> String {
         ";; (side resolutions are indented under the hop that needed them)"
     );
     out.push('\n');
+    let ctx = Ctx {
+        unsigned_referral_note: first_signed_referral(trace),
+    };
     for resolution in &trace.resolutions {
-        resolution_text(&mut out, resolution, 0);
+        resolution_text(&mut out, &ctx, resolution, 0);
     }
     summary(&mut out, trace);
     all_servers(&mut out, trace);
@@ -69,7 +79,37 @@ fn all_servers(out: &mut String, trace: &Trace) {
     }
 }
 
-fn resolution_text(out: &mut String, r: &Resolution, depth: usize) {
+/// What the rendering of one hop needs to know of the whole trace.
+struct Ctx {
+    /// The hop that says referral NS and glue are not signed: the first
+    /// referral out of a signed zone.
+    unsigned_referral_note: Option<u32>,
+}
+
+/// The first referral (in text order) whose hop has a secure zone or a DS
+/// among its DNSSEC notes: the zone that sent it is signed.
+fn first_signed_referral(trace: &Trace) -> Option<u32> {
+    fn walk(r: &Resolution) -> Option<u32> {
+        r.hops
+            .iter()
+            .find_map(|hop| {
+                let signed = hop.referral.is_some()
+                    && hop.dnssec.iter().any(|n| {
+                        n.is_zone()
+                            && matches!(n.status, DnssecStatus::Secure | DnssecStatus::Pending)
+                    });
+                if signed {
+                    Some(hop.id)
+                } else {
+                    hop.side_resolutions.iter().find_map(walk)
+                }
+            })
+            .or_else(|| r.side_resolutions.iter().find_map(walk))
+    }
+    trace.resolutions.iter().find_map(walk)
+}
+
+fn resolution_text(out: &mut String, ctx: &Ctx, r: &Resolution, depth: usize) {
     let pad = INDENT.repeat(depth);
     if r.purpose == PurposeKind::Target {
         let zone = r.for_zone.as_deref().unwrap_or("?");
@@ -88,15 +128,15 @@ fn resolution_text(out: &mut String, r: &Resolution, depth: usize) {
             let _ = writeln!(out, "{pad};; from cache: {}", hit.what);
         }
         while let Some(side) = sides.next_if(|s| s.start_us <= hop.sent_us) {
-            resolution_text(out, side, depth + 1);
+            resolution_text(out, ctx, side, depth + 1);
         }
-        hop_text(out, r, hop, depth);
+        hop_text(out, ctx, r, hop, depth);
     }
     for hit in hits {
         let _ = writeln!(out, "{pad};; from cache: {}", hit.what);
     }
     for side in sides {
-        resolution_text(out, side, depth + 1);
+        resolution_text(out, ctx, side, depth + 1);
     }
     if r.purpose == PurposeKind::Target {
         let how = match r.status {
@@ -127,7 +167,7 @@ fn resolution_text(out: &mut String, r: &Resolution, depth: usize) {
     }
 }
 
-fn hop_text(out: &mut String, r: &Resolution, hop: &Hop, depth: usize) {
+fn hop_text(out: &mut String, ctx: &Ctx, r: &Resolution, hop: &Hop, depth: usize) {
     let pad = INDENT.repeat(depth);
     let line = |out: &mut String, text: &str| {
         let _ = writeln!(out, "{pad}{text}");
@@ -215,10 +255,98 @@ fn hop_text(out: &mut String, r: &Resolution, hop: &Hop, depth: usize) {
             );
         }
     }
+    dnssec_lines(out, ctx, hop, &pad);
     out.push('\n');
     for side in &hop.side_resolutions {
-        resolution_text(out, side, depth + 1);
+        resolution_text(out, ctx, side, depth + 1);
     }
+}
+
+/// The hop's DNSSEC lines: the DNSKEY RRset it fetched, once in the trace
+/// that referral NS and glue are not signed, then each note.
+fn dnssec_lines(out: &mut String, ctx: &Ctx, hop: &Hop, pad: &str) {
+    let fetched_keys = hop.qtype == "DNSKEY"
+        && hop.qname.eq_ignore_ascii_case(&hop.zone)
+        && hop.response.is_some()
+        && hop.referral.is_none()
+        && hop.answer.is_empty();
+    if fetched_keys {
+        let _ = writeln!(
+            out,
+            "{pad};; DNSSEC: fetched the DNSKEY RRset of {} for the chain of trust",
+            hop.zone
+        );
+    }
+    if let Some(referral) = hop
+        .referral
+        .as_ref()
+        .filter(|_| ctx.unsigned_referral_note == Some(hop.id))
+    {
+        // What the signed part of the referral says of the child.
+        let child = hop
+            .dnssec
+            .iter()
+            .find(|n| n.subject.eq_ignore_ascii_case(&referral.zone))
+            .map(|n| n.status);
+        let then = match child {
+            Some(DnssecStatus::Pending | DnssecStatus::Secure) => {
+                format!("; trust reaches {} through its DS", referral.zone)
+            }
+            Some(DnssecStatus::Insecure) => {
+                format!(
+                    "; the signed proof that {} has no DS is what counts",
+                    referral.zone
+                )
+            }
+            _ => String::new(),
+        };
+        let _ = writeln!(
+            out,
+            "{pad};; DNSSEC: the NS and glue of a referral are never signed (RFC 4035 §2.2){then}"
+        );
+    }
+    for note in &hop.dnssec {
+        let _ = writeln!(out, "{pad};; DNSSEC: {}", note.text);
+    }
+}
+
+/// The summary's verdict line, when the resolver validated.
+fn dnssec_summary(out: &mut String, trace: &Trace) {
+    let Some(verdict) = &trace.outcome.dnssec else {
+        return;
+    };
+    let line = match verdict.as_str() {
+        "secure" => "secure (validated from the trust anchor)".to_string(),
+        "insecure" => match first_insecure_zone(trace) {
+            Some(zone) => {
+                format!("insecure ({zone} has no DS at its cut: unsigned, not validated)")
+            }
+            None => "insecure (an unsigned zone on the way: not validated)".to_string(),
+        },
+        "indeterminate" => {
+            "indeterminate (no trust anchor covers the name, or validation could not conclude)"
+                .to_string()
+        }
+        other => match other.strip_prefix("bogus: ") {
+            Some(reason) => format!("bogus ({reason})"),
+            None => other.to_string(),
+        },
+    };
+    let _ = writeln!(out, ";; DNSSEC: {line}");
+}
+
+/// The first zone (in tree order) a note calls insecure.
+fn first_insecure_zone(trace: &Trace) -> Option<&str> {
+    fn walk(r: &Resolution) -> Option<&str> {
+        r.hops.iter().find_map(|hop| {
+            hop.dnssec
+                .iter()
+                .find(|n| n.is_zone() && n.status == DnssecStatus::Insecure)
+                .map(|n| n.subject.as_str())
+                .or_else(|| hop.side_resolutions.iter().find_map(walk))
+        })
+    }
+    trace.resolutions.iter().find_map(walk)
 }
 
 /// Where the server's address came from, as a phrase.
@@ -290,6 +418,7 @@ fn summary(out: &mut String, trace: &Trace) {
     for record in o.answers.iter().chain(&o.authority) {
         let _ = writeln!(out, "{}", record.dig_line());
     }
+    dnssec_summary(out, trace);
     let _ = writeln!(
         out,
         ";; {}, {}, {}, {}, {} received, {} wall time",
