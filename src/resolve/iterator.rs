@@ -612,7 +612,7 @@ impl Inner {
         };
         emit(req.observer, || Event::Dnssec {
             hop,
-            text: format!("{} {}: {security}", reply.final_name(), reply.qtype()),
+            text: format!("{} {}: {security}", reply.qname(), reply.qtype()),
         });
         match security {
             Security::Bogus(reason) => Err(ResolveError::Bogus(reason)),
@@ -681,6 +681,7 @@ impl Inner {
             };
             match classify(&landed.scrubbed) {
                 ResponseKind::Answer => {
+                    report_answer(req, landed.hop, landed.scrubbed.chain());
                     break req.with_sig_budget(|budget| {
                         Validator::keys_from(
                             &dp.zone,
