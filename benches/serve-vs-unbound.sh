@@ -27,6 +27,7 @@
 #   DURATION=10 ROUNDS=3 CLIENTS=8 OUTSTANDING=100 RATE=20000
 #   ROOTWALK_PORT=5391 UNBOUND_PORT=5392 METRICS_PORT=5393
 #   ROOTWALK_BIN=path (skip the cargo build)  KEEP=1 (keep the run dir)
+#   ROOTWALK_SERVE_ARGS="--no-dnssec" (extra flags for rootwalk serve)
 #
 # dnsperf shares the machine's cores with the server it measures, so on a
 # small machine the saturating QPS is partly the client's limit; the CPU
@@ -95,12 +96,26 @@ wait_for() {
 }
 
 # --- the lab, rootwalk, Unbound -------------------------------------------
-"$ROOTWALK_BIN" lab --port 53 --hints-out "$run/lab.hints" >"$run/lab.log" 2>&1 &
+# A rootwalk that validates DNSSEC is given the lab's own trust anchor
+# (older builds without --anchor-out get none); ROOTWALK_SERVE_ARGS adds
+# flags, e.g. --no-dnssec to measure the cost of validation.
+lab_extra=()
+serve_extra=()
+if "$ROOTWALK_BIN" lab --help 2>/dev/null | grep -q -- --anchor-out; then
+    lab_extra=(--anchor-out "$run/lab.anchor")
+    serve_extra=(--trust-anchor "$run/lab.anchor")
+fi
+read -r -a user_extra <<<"${ROOTWALK_SERVE_ARGS:-}"
+if [[ " ${user_extra[*]} " == *" --no-dnssec "* ]]; then
+    serve_extra=()
+fi
+"$ROOTWALK_BIN" lab --port 53 --hints-out "$run/lab.hints" "${lab_extra[@]}" >"$run/lab.log" 2>&1 &
 pids+=($!)
 wait_for "$run/lab.hints" "root-servers" "the lab (is port 53 free?)"
 
 "$ROOTWALK_BIN" serve --root-hints "$run/lab.hints" \
     --listen "127.0.0.1:$ROOTWALK_PORT" --metrics "127.0.0.1:$METRICS_PORT" \
+    "${serve_extra[@]}" "${user_extra[@]}" \
     >"$run/rootwalk.log" 2>&1 &
 rootwalk_pid=$!
 pids+=("$rootwalk_pid")
