@@ -1,6 +1,6 @@
 //! The engine against the real Internet's faults, modelled by the lab:
 //! lost packets, slow servers, black holes, EDNS-intolerant servers,
-//! appliances that refuse minimised questions, IPv6-only name servers,
+//! servers that send a malformed OPT record, appliances that refuse minimised questions, IPv6-only name servers,
 //! truncated TCP replies, dead first name servers and NXNS referrals.
 //! Every test asserts the answer and which server got which query.
 
@@ -207,6 +207,31 @@ async fn an_edns_intolerant_server_is_asked_again_without_edns_and_remembered() 
         "nope.oldedns.tld1.",
         RecordType::A,
     );
+    let edns: Vec<bool> = asked.iter().map(|q| q.edns).collect();
+    assert_eq!(edns, [false], "remembered: no EDNS try first");
+}
+
+#[tokio::test]
+async fn a_server_sending_a_malformed_opt_is_asked_again_without_edns_and_remembered() {
+    let lab = common::lab().await;
+    let resolver = common::resolver(&lab);
+    let outcome = resolve(&resolver, "www.badopt.tld1.", RecordType::A)
+        .await
+        .expect("answered without EDNS");
+    assert_eq!(addresses(&outcome), ["192.0.2.147"]);
+    let asked = sent_to(&lab, "ns.badopt.tld1.", "www.badopt.tld1.", RecordType::A);
+    let edns: Vec<bool> = asked.iter().map(|q| q.edns).collect();
+    assert_eq!(
+        edns,
+        [true, false],
+        "malformed OPT to EDNS, then asked without"
+    );
+
+    let negative = resolve(&resolver, "nope.badopt.tld1.", RecordType::A)
+        .await
+        .unwrap();
+    assert_eq!(negative.rcode, ResponseCode::NXDomain);
+    let asked = sent_to(&lab, "ns.badopt.tld1.", "nope.badopt.tld1.", RecordType::A);
     let edns: Vec<bool> = asked.iter().map(|q| q.edns).collect();
     assert_eq!(edns, [false], "remembered: no EDNS try first");
 }

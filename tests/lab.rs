@@ -861,6 +861,44 @@ async fn noedns_server_formerrs_opt_and_the_log_records_edns() {
 }
 
 #[tokio::test]
+async fn badopt_server_sends_an_opt_that_only_breaks_the_additional_section() {
+    let lab = fast_lab().await;
+    let bad = server(&lab, "ns.badopt.tld1.");
+    let q = with_edns(query("www.badopt.tld1.", RecordType::A), 1232);
+    let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    socket.send_to(&q.to_vec().unwrap(), bad).await.unwrap();
+    let mut buf = vec![0u8; 65_535];
+    let (len, _) = tokio::time::timeout(WAIT, socket.recv_from(&mut buf))
+        .await
+        .expect("a reply")
+        .unwrap();
+    let wire = &buf[..len];
+    // QR=1, the query's ID, and hickory cannot decode it...
+    assert_eq!(u16::from_be_bytes([wire[0], wire[1]]), q.metadata.id);
+    assert_ne!(wire[2] & 0x80, 0);
+    assert!(
+        Message::from_vec(wire).is_err(),
+        "the OPT record must not decode"
+    );
+    // ...until the additional section is cut off: then it is the answer.
+    let mut cut = wire.to_vec();
+    cut[10] = 0;
+    cut[11] = 0;
+    let reply = Message::from_vec(&cut).expect("decodes without additionals");
+    assert_eq!(reply.queries, q.queries);
+    assert_eq!(a_of(&reply.answers, "www.badopt.tld1.").len(), 1);
+    // Without EDNS the server answers normally, and the log tells them apart.
+    let plain = udp(bad, &query("www.badopt.tld1.", RecordType::A)).await;
+    assert_eq!(plain.metadata.response_code, ResponseCode::NoError);
+    assert!(plain.edns.is_none());
+    assert_eq!(a_of(&plain.answers, "www.badopt.tld1.").len(), 1);
+    assert_eq!(
+        lab.query_log().iter().map(|e| e.edns).collect::<Vec<_>>(),
+        vec![true, false]
+    );
+}
+
+#[tokio::test]
 async fn appliance_refuses_what_a_minimising_resolver_asks() {
     let lab = fast_lab().await;
     // The walk of a minimiser: tld2 refers appliance.tld2 to the appliance...

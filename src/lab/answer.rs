@@ -72,6 +72,31 @@ pub fn udp_limit(query: &Message) -> usize {
     }
 }
 
+/// The malformed OPT record the `badopt` fault appends: owner `.`, type
+/// OPT, payload 1232, then an RDLENGTH of 16 followed by only one 4-byte
+/// option header (a COOKIE claiming 8 bytes), so the RDATA runs past the
+/// end of the message.
+const MALFORMED_OPT: [u8; 15] = [
+    0x00, // owner: the root
+    0x00, 0x29, // type OPT (41)
+    0x04, 0xd0, // UDP payload 1232
+    0x00, 0x00, 0x00, 0x00, // extended rcode, version, flags
+    0x00, 0x10, // RDLENGTH 16: more than is left
+    0x00, 0x0a, 0x00, 0x08, // option COOKIE, length 8, and no data
+];
+
+/// Appends [`MALFORMED_OPT`] to the encoded message `wire` as one more
+/// additional record (ARCOUNT + 1): the `badopt` fault. A message shorter
+/// than a header is left alone.
+pub fn append_malformed_opt(wire: &mut Vec<u8>) {
+    let Some(arcount) = wire.get_mut(10..12) else {
+        return;
+    };
+    let count = u16::from_be_bytes([arcount[0], arcount[1]]).saturating_add(1);
+    arcount.copy_from_slice(&count.to_be_bytes());
+    wire.extend_from_slice(&MALFORMED_OPT);
+}
+
 /// Encodes `reply`; over `limit` bytes it is replaced by its truncated
 /// form (TC=1, question and OPT only).
 pub fn encode(reply: &Message, limit: Option<usize>) -> Result<Vec<u8>, ProtoError> {
@@ -88,6 +113,11 @@ impl Responder {
         Self { zones, faults }
     }
 
+    /// The faults this responder plays.
+    pub fn faults(&self) -> &Faults {
+        &self.faults
+    }
+
     /// The full reply to `query`, before any size limit.
     pub fn respond(&self, query: &Message) -> Message {
         let mut reply = Message::response(query.metadata.id, query.metadata.op_code);
@@ -99,7 +129,7 @@ impl Responder {
             reply.metadata.response_code = ResponseCode::FormErr;
             return reply;
         }
-        if let Some(asked) = &query.edns {
+        if let Some(asked) = query.edns.as_ref().filter(|_| !self.faults.bad_opt) {
             let mut edns = Edns::new();
             edns.set_max_payload(UDP_LIMIT_EDNS);
             // The DO bit is echoed (RFC 3225 §3).
@@ -442,6 +472,32 @@ mod tests {
         let wire = Message::from_vec(&encode(&reply, Some(512)).unwrap()).unwrap();
         assert!(wire.edns.is_none());
         assert_eq!(wire.metadata.response_code, ResponseCode::FormErr);
+    }
+
+    #[test]
+    fn badopt_gives_no_good_opt_and_the_appended_one_does_not_decode() {
+        let faults = Faults {
+            bad_opt: true,
+            ..Faults::default()
+        };
+        let r = Responder::new(vec![zone()], faults);
+        let mut with_opt = query("www.a.test.", RecordType::A);
+        with_opt.set_edns(Edns::new());
+        let reply = r.respond(&with_opt);
+        assert!(reply.edns.is_none());
+        assert_eq!(reply.answers.len(), 1);
+        let mut wire = encode(&reply, Some(1232)).unwrap();
+        let arcount = u16::from_be_bytes([wire[10], wire[11]]);
+        append_malformed_opt(&mut wire);
+        assert_eq!(u16::from_be_bytes([wire[10], wire[11]]), arcount + 1);
+        assert!(Message::from_vec(&wire).is_err());
+        wire[10] = 0;
+        wire[11] = 0;
+        assert_eq!(Message::from_vec(&wire).unwrap().answers.len(), 1);
+        // A stub shorter than a header is left alone.
+        let mut stub = vec![0u8; 4];
+        append_malformed_opt(&mut stub);
+        assert_eq!(stub, [0u8; 4]);
     }
 
     #[test]

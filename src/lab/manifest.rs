@@ -79,6 +79,10 @@ pub struct Faults {
     /// Answers FORMERR, without OPT, to every query that carries EDNS, as
     /// servers from before RFC 2671 do.
     pub no_edns: bool,
+    /// To every query that carries EDNS, appends a malformed OPT record
+    /// (its RDLENGTH runs past the end of the message) instead of a good
+    /// one; queries without EDNS are answered normally.
+    pub bad_opt: bool,
     /// Answers every query, over UDP and TCP alike, with TC=1 and empty
     /// sections: a server that can never give a whole answer.
     pub truncate: bool,
@@ -185,6 +189,8 @@ enum FaultDef {
     DropFirst,
     #[serde(rename = "noedns")]
     NoEdns,
+    #[serde(rename = "badopt")]
+    BadOpt,
     Truncate,
     Ent {
         rcode: Option<String>,
@@ -489,6 +495,7 @@ impl Reader {
             }
             FaultDef::DropFirst => faults.drop_first = true,
             FaultDef::NoEdns => faults.no_edns = true,
+            FaultDef::BadOpt => faults.bad_opt = true,
             FaultDef::Truncate => faults.truncate = true,
             FaultDef::Slow => faults.slow = true,
             FaultDef::Ent { rcode } => {
@@ -803,10 +810,10 @@ mod tests {
     fn new_fault_kinds_parse() {
         let m = "[[server]]\nname = \"ns.t.\"\naddress = \"127.53.0.7\"\n\
                  faults = [{ kind = \"dropfirst\" }, { kind = \"noedns\" }, { kind = \"slow\" },\n\
-                 { kind = \"ent\", rcode = \"nxdomain\" }]\n";
+                 { kind = \"ent\", rcode = \"nxdomain\" }, { kind = \"badopt\" }]\n";
         let spec = load(files(m), DEFAULT_PREFIX).unwrap();
         let faults = &spec.servers[0].faults;
-        assert!(faults.drop_first && faults.no_edns && faults.slow);
+        assert!(faults.drop_first && faults.no_edns && faults.slow && faults.bad_opt);
         assert_eq!(faults.empty_non_terminal, Some(ResponseCode::NXDomain));
         let m = "[[server]]\nname = \"ns.t.\"\naddress = \"127.53.0.7\"\n\
                  faults = [{ kind = \"ent\" }]\n";

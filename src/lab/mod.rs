@@ -181,6 +181,10 @@ pub const BUILTIN_FILES: &[(&str, &str)] = &[
         include_str!("../../testdata/lab/oldedns.tld1.zone"),
     ),
     (
+        "badopt.tld1.zone",
+        include_str!("../../testdata/lab/badopt.tld1.zone"),
+    ),
+    (
         "appliance.tld2.zone",
         include_str!("../../testdata/lab/appliance.tld2.zone"),
     ),

@@ -203,10 +203,14 @@ impl Server {
         } else {
             Vec::new()
         };
-        Plan {
-            forged,
-            reply: encode(&self.responder.respond(&query), limit),
+        let mut reply = encode(&self.responder.respond(&query), limit);
+        if self.responder.faults().bad_opt
+            && query.edns.is_some()
+            && let Some(wire) = reply.as_mut()
+        {
+            answer::append_malformed_opt(wire);
         }
+        Plan { forged, reply }
     }
 }
 

@@ -9,6 +9,10 @@
 //! ignored and the wait goes on until the try's deadline. A truncated UDP
 //! reply (TC=1) is retried over TCP with the usual two-byte length framing;
 //! a TCP reply that is itself truncated is a failure of that server.
+//! A UDP reply to an EDNS query that fails to decode only because of its
+//! additional section (a malformed OPT record) is
+//! [`TransportError::BadOpt`]: the server mishandles EDNS (RFC 6891 §7), and
+//! the caller asks again without it.
 //!
 //! One try is one query: when to resend, and to whom, is the caller's
 //! business (the resolver races a zone cut's servers with the timers of the
@@ -85,6 +89,13 @@ pub enum TransportError {
     /// on any transport (never an empty NODATA).
     #[error("truncated reply over TCP")]
     TruncatedOverTcp,
+    /// A UDP reply to a query with EDNS, from the server and with the
+    /// query's ID, that does not decode but does without its additional
+    /// section, and then answers the question: the server sent a malformed
+    /// OPT record (RFC 6891 §7). Ask it again without EDNS; the reply is
+    /// not used. Carries the time from sending to this reply.
+    #[error("malformed OPT record (or other additional record) in the reply")]
+    BadOpt(Duration),
     /// The query could not be encoded (a name too long, for example).
     #[error("cannot encode query: {0}")]
     Encode(String),
@@ -182,7 +193,7 @@ impl Transport {
     ) -> Result<Reply, TransportError> {
         let (id, wire) = self.encode_query(question, edns, rd)?;
         let started = Instant::now();
-        let udp = udp::exchange(server, &wire, id, question, deadline).await?;
+        let udp = udp::exchange(server, &wire, id, question, edns, deadline).await?;
         if !udp.message.metadata.truncation {
             return Ok(Reply {
                 message: udp.message,
@@ -373,5 +384,29 @@ mod tests {
         let mut two_questions = response(7, "www.a.tld1.", RecordType::A);
         two_questions.add_query(q.clone());
         assert!(!is_answer(&two_questions, 7, &q));
+    }
+
+    #[test]
+    fn only_a_reply_broken_in_its_additional_section_is_a_bad_opt() {
+        use crate::lab::answer::append_malformed_opt;
+        let q = Query::query(Name::from_str("www.a.tld1.").unwrap(), RecordType::A);
+        let mut wire = response(7, "www.a.tld1.", RecordType::A).to_vec().unwrap();
+        append_malformed_opt(&mut wire);
+        assert!(Message::from_vec(&wire).is_err());
+        assert!(udp::breaks_only_in_additionals(&wire, 7, &q));
+        // Another ID, another question, or a query (QR=0): noise.
+        assert!(!udp::breaks_only_in_additionals(&wire, 8, &q));
+        let other = Query::query(Name::from_str("www.b.tld1.").unwrap(), RecordType::A);
+        assert!(!udp::breaks_only_in_additionals(&wire, 7, &other));
+        let mut not_response = wire.clone();
+        not_response[2] &= 0x7f;
+        assert!(!udp::breaks_only_in_additionals(&not_response, 7, &q));
+        // Broken before the additional section: noise too.
+        let mut broken_question = response(7, "www.a.tld1.", RecordType::A).to_vec().unwrap();
+        broken_question.truncate(broken_question.len() - 2);
+        assert!(Message::from_vec(&broken_question).is_err());
+        assert!(!udp::breaks_only_in_additionals(&broken_question, 7, &q));
+        // Too short for a header.
+        assert!(!udp::breaks_only_in_additionals(&wire[..5], 7, &q));
     }
 }

@@ -1,5 +1,11 @@
 //! One UDP exchange: fresh socket, connected to the server, wait for the
 //! matching reply and ignore the rest.
+//!
+//! One exception to "ignore the rest": when the query carried EDNS and a
+//! datagram with QR=1 and the query's ID does not decode, but does once its
+//! additional section is cut off (ARCOUNT set to 0) and then answers the
+//! question, the server mangled its OPT record (or another additional
+//! record): that is [`TransportError::BadOpt`], not noise to wait past.
 
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 
@@ -23,6 +29,7 @@ pub(super) async fn exchange(
     wire: &[u8],
     id: u16,
     question: &Query,
+    edns: bool,
     deadline: Instant,
 ) -> Result<UdpReply, TransportError> {
     let started = Instant::now();
@@ -59,10 +66,40 @@ pub(super) async fn exchange(
                     ignored,
                 });
             }
+            Err(_) if edns && breaks_only_in_additionals(&buf[..len], id, question) => {
+                tracing::debug!(%server, len, "reply decodes only without its additional section");
+                return Err(TransportError::BadOpt(started.elapsed()));
+            }
             _ => {
                 tracing::debug!(%server, len, "ignored a reply that does not match the query");
                 ignored += 1;
             }
         }
     }
+}
+
+/// Offset of ARCOUNT in the DNS header.
+const ARCOUNT_AT: usize = 10;
+/// Length of the DNS header.
+const HEADER_LEN: usize = 12;
+
+/// Whether `datagram`, which did not decode, is a reply to the query with
+/// `id` and `question` whose only fault lies in the additional section
+/// (where the OPT record lives): QR=1, the same ID, and with ARCOUNT set to
+/// 0 it decodes and answers the question.
+pub(super) fn breaks_only_in_additionals(datagram: &[u8], id: u16, question: &Query) -> bool {
+    let Some(header) = datagram.get(..HEADER_LEN) else {
+        return false;
+    };
+    let is_response = header[2] & 0x80 != 0;
+    if !is_response || u16::from_be_bytes([header[0], header[1]]) != id {
+        return false;
+    }
+    if header[ARCOUNT_AT] == 0 && header[ARCOUNT_AT + 1] == 0 {
+        return false;
+    }
+    let mut cut = datagram.to_vec();
+    cut[ARCOUNT_AT] = 0;
+    cut[ARCOUNT_AT + 1] = 0;
+    Message::from_vec(&cut).is_ok_and(|message| is_answer(&message, id, question))
 }

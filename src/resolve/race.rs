@@ -23,7 +23,9 @@
 //!
 //! The race also knows two facts of the infra cache: addresses that reject
 //! EDNS are asked without (and a FORMERR or NOTIMP without OPT to an EDNS
-//! query makes an address such, then asks it again at once, RFC 6891 §7),
+//! query, or a reply whose OPT record is malformed,
+//! [`TransportError::BadOpt`], makes an address such, then asks it again at
+//! once, RFC 6891 §7),
 //! and address families this host cannot reach are not asked at all.
 //!
 //! What the walk does with a reply (an answer, a referral, a lame server)
@@ -362,6 +364,29 @@ impl<'a> Race<'a> {
         });
     }
 
+    /// Remembers that `addr` mishandles EDNS and asks it the question again
+    /// at once, without EDNS (RFC 6891 §7).
+    fn resend_without_edns(
+        &mut self,
+        addr: IpAddr,
+        dp: &DelegationPoint,
+        now: Instant,
+    ) -> Result<(), ResolveError> {
+        self.inner.infra.record_no_edns(addr, now);
+        let name = dp
+            .servers
+            .iter()
+            .find(|s| s.addrs.iter().any(|(a, _)| *a == addr))
+            .map_or_else(Name::root, |s| s.name.clone());
+        let source = dp
+            .servers
+            .iter()
+            .flat_map(|s| s.addrs.iter())
+            .find(|(a, _)| *a == addr)
+            .map_or(AddrSource::Cache, |(_, src)| *src);
+        self.send(Choice { name, addr, source }, now)
+    }
+
     /// Handles the end of try `index`: a reply to hand over, or a failure
     /// that lets the next try go at once.
     fn land(
@@ -379,6 +404,19 @@ impl<'a> Race<'a> {
         let (hop, addr, sent_edns) = (attempt.hop, attempt.addr, attempt.edns);
         let reply = match result {
             Ok(reply) => reply,
+            Err(TransportError::BadOpt(rtt)) if sent_edns => {
+                // RFC 6891 §7: a malformed OPT is a server that mishandles
+                // EDNS. The reply is not used: ask again without EDNS at
+                // once, and remember.
+                infra.record_rtt(addr, rtt, now);
+                emit(self.req.observer, || Event::QueryFailed {
+                    hop,
+                    error: format!("{}; asking again without EDNS", TransportError::BadOpt(rtt)),
+                    timed_out: false,
+                });
+                self.resend_without_edns(addr, dp, now)?;
+                return Ok(None);
+            }
             Err(error) => {
                 match &error {
                     TransportError::Timeout(_) => infra.record_timeout(addr, now),
@@ -416,19 +454,7 @@ impl<'a> Race<'a> {
         });
         if sent_edns && rejects_edns(&reply) {
             // RFC 6891 §7: ask again without EDNS at once, and remember.
-            infra.record_no_edns(addr, now);
-            let name = dp
-                .servers
-                .iter()
-                .find(|s| s.addrs.iter().any(|(a, _)| *a == addr))
-                .map_or_else(Name::root, |s| s.name.clone());
-            let source = dp
-                .servers
-                .iter()
-                .flat_map(|s| s.addrs.iter())
-                .find(|(a, _)| *a == addr)
-                .map_or(AddrSource::Cache, |(_, src)| *src);
-            self.send(Choice { name, addr, source }, now)?;
+            self.resend_without_edns(addr, dp, now)?;
             return Ok(None);
         }
         let scrubbed = scrub_with(
