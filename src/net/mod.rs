@@ -388,10 +388,15 @@ mod tests {
 
     #[test]
     fn only_a_reply_broken_in_its_additional_section_is_a_bad_opt() {
-        use crate::lab::answer::append_malformed_opt;
         let q = Query::query(Name::from_str("www.a.tld1.").unwrap(), RecordType::A);
         let mut wire = response(7, "www.a.tld1.", RecordType::A).to_vec().unwrap();
-        append_malformed_opt(&mut wire);
+        // One more additional record: an OPT whose RDLENGTH (16) runs past
+        // the end of the message (the lab's `badopt` fault sends the same).
+        wire[11] += 1;
+        wire.extend_from_slice(&[
+            0x00, 0x00, 0x29, 0x04, 0xd0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x0a, 0x00,
+            0x08,
+        ]);
         assert!(Message::from_vec(&wire).is_err());
         assert!(udp::breaks_only_in_additionals(&wire, 7, &q));
         // Another ID, another question, or a query (QR=0): noise.
