@@ -66,10 +66,11 @@ fn strings(list: &[String]) -> Vec<&str> {
 async fn healthy_zones_have_no_findings() {
     let lab = lab().await;
     let good = run(&lab, "good.tld1.").await.unwrap();
-    // Unsigned, and told so: the only finding.
+    // Unsigned, and told so; and, like every lab zone, an SOA expire of
+    // one day (see `lab_soa_timers_are_a_notice_naming_the_values`).
     assert_eq!(
         found(&good),
-        expect(&[(Notice, Unsigned, &[])]),
+        expect(&[(Notice, Unsigned, &[]), (Notice, SoaTimers, &[])]),
         "{}",
         good.to_text()
     );
@@ -89,7 +90,10 @@ async fn healthy_zones_have_no_findings() {
     // Healthy but all in one /24: a notice only.
     let a = run(&lab, "a.tld1.").await.unwrap();
     let names = ["ns1.a.tld1.", "ns2.a.tld1."];
-    assert_eq!(found(&a), expect(&[(Notice, SinglePrefix, &names)]));
+    assert_eq!(
+        found(&a),
+        expect(&[(Notice, SinglePrefix, &names), (Notice, SoaTimers, &[])])
+    );
     assert_eq!(a.summary.errors + a.summary.warnings, 0);
 }
 
@@ -105,6 +109,7 @@ async fn stale_glue_wholly_and_partly() {
         found(&report),
         expect(&[
             (Notice, Unsigned, &[]),
+            (Notice, SoaTimers, &[]),
             (Error, StaleGlue, &["ns1.stale.tld1."]),
             (Warning, StaleGlue, &["ns2.stale.tld1."]),
         ]),
@@ -152,6 +157,7 @@ async fn missing_glue_serial_mismatch_and_sibling_glue() {
         found(&noglue),
         expect(&[
             (Notice, Unsigned, &[]),
+            (Notice, SoaTimers, &[]),
             (Error, MissingGlue, &["ns1.noglue.tld1."])
         ])
     );
@@ -165,6 +171,7 @@ async fn missing_glue_serial_mismatch_and_sibling_glue() {
         found(&serial),
         expect(&[
             (Notice, Unsigned, &[]),
+            (Notice, SoaTimers, &[]),
             (Warning, SerialMismatch, &strings(&both))
         ])
     );
@@ -179,6 +186,7 @@ async fn missing_glue_serial_mismatch_and_sibling_glue() {
         found(&moved),
         expect(&[
             (Notice, Unsigned, &[]),
+            (Notice, SoaTimers, &[]),
             (Warning, StaleSiblingGlue, &["ns3.good.tld1."])
         ])
     );
@@ -187,6 +195,7 @@ async fn missing_glue_serial_mismatch_and_sibling_glue() {
         found(&nosib),
         expect(&[
             (Notice, Unsigned, &[]),
+            (Notice, SoaTimers, &[]),
             (Notice, MissingSiblingGlue, &["ns5.good.tld1."])
         ])
     );
@@ -206,6 +215,7 @@ async fn ns_set_mismatch_and_lame_servers() {
         found(&mismatch),
         expect(&[
             (Notice, Unsigned, &[]),
+            (Notice, SoaTimers, &[]),
             (
                 Warning,
                 NsMismatch,
@@ -221,6 +231,7 @@ async fn ns_set_mismatch_and_lame_servers() {
         found(&lame),
         expect(&[
             (Notice, Unsigned, &[]),
+            (Notice, SoaTimers, &[]),
             (Error, Lame, &[&at(&lab, "ns1.lame.tld2.", 0, 161)]),
             (Notice, SinglePrefix, &names),
         ])
@@ -245,7 +256,11 @@ async fn a_server_that_closes_tcp_is_reported() {
     let ns1 = at(&lab, "ns1.notcp.tld1.", 0, 238);
     assert_eq!(
         found(&report),
-        expect(&[(Notice, Unsigned, &[]), (Error, NoTcp, &[&ns1])]),
+        expect(&[
+            (Notice, Unsigned, &[]),
+            (Notice, SoaTimers, &[]),
+            (Error, NoTcp, &[&ns1])
+        ]),
         "{}",
         report.to_text()
     );
@@ -368,6 +383,7 @@ async fn glue_for_a_name_the_zone_does_not_have() {
         found(&report),
         expect(&[
             (Notice, Unsigned, &[]),
+            (Notice, SoaTimers, &[]),
             (Error, GlueNotInZone, &["ns2.vanity.tld1."]),
             (Notice, SinglePrefix, &names),
         ]),
@@ -628,4 +644,65 @@ async fn signed_zones_say_so_and_unsigned_ones_say_so_plainly() {
     assert_eq!(report.dnssec.status, DnssecStatus::Unsigned);
     assert!(text.contains(";; DNSSEC: unsigned"), "{text}");
     assert_eq!(report.verdict, Verdict::Healthy, "a notice only: {text}");
+}
+
+#[tokio::test]
+async fn a_server_without_edns_is_reported_and_compliant_ones_are_not() {
+    let lab = lab().await;
+    let old = run(&lab, "oldedns.tld1.").await.unwrap();
+    let ns = at(&lab, "ns.oldedns.tld1.", 2, 3);
+    let edns = with_code(&old, EdnsUnsupported);
+    assert_eq!(edns.len(), 1, "{}", old.to_text());
+    let f = edns[0];
+    assert_eq!(f.severity, Warning);
+    assert_eq!(strings_of(&f.servers), [ns]);
+    assert_eq!(f.rfc.as_deref(), Some("RFC 6891 §7"));
+    assert_eq!(f.fix_at, FixAt::Server);
+    assert!(f.message.contains("FORMERR without OPT"), "{}", f.message);
+    // One cause, one finding: no version or option findings on top.
+    assert!(with_code(&old, EdnsVersion).is_empty());
+    assert!(with_code(&old, EdnsOption).is_empty());
+    // The server still serves the zone (resolvers fall back to plain DNS).
+    assert!(old.servers.iter().all(|s| s.lame.is_none()));
+    let text = old.to_text();
+    assert!(text.contains("edns-unsupported"), "{text}");
+
+    // The lab's other servers answer BADVERS to version 1 and ignore an
+    // unknown option: no EDNS finding.
+    for zone in ["a.tld1.", "good.tld1."] {
+        let report = run(&lab, zone).await.unwrap();
+        let edns: Vec<_> = report
+            .findings
+            .iter()
+            .filter(|f| matches!(f.code, EdnsUnsupported | EdnsVersion | EdnsOption))
+            .collect();
+        assert!(edns.is_empty(), "{zone}: {}", report.to_text());
+    }
+}
+
+#[tokio::test]
+async fn lab_soa_timers_are_a_notice_naming_the_values() {
+    let lab = lab().await;
+    let good = run(&lab, "good.tld1.").await.unwrap();
+    let soa = with_code(&good, SoaTimers);
+    assert_eq!(soa.len(), 1, "{}", good.to_text());
+    let f = soa[0];
+    assert_eq!(f.severity, Notice);
+    assert_eq!(f.fix_at, FixAt::ZoneFile);
+    assert_eq!(f.rfc.as_deref(), Some("RFC 1912 §2.2"));
+    // The lab's SOA is ( serial 3600 600 86400 300 ): only expire is off.
+    assert!(
+        f.message
+            .contains("refresh 3600 retry 600 expire 86400 minimum 300"),
+        "{}",
+        f.message
+    );
+    assert!(
+        f.message.contains("expire 86400 is below a week"),
+        "{}",
+        f.message
+    );
+    assert!(!f.message.contains("refresh 3600 is"), "{}", f.message);
+    // A notice: the verdict and the counts stay those of a healthy zone.
+    assert_eq!(good.summary.errors + good.summary.warnings, 0);
 }

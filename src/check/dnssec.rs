@@ -667,6 +667,7 @@ mod tests {
                         .map(|(v, a)| (server("ns1.ex.tld.", a), v))
                         .collect(),
                 },
+                edns: Vec::new(),
             }
         }
     }

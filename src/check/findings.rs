@@ -14,10 +14,14 @@ use hickory_proto::rr::Name;
 use super::chain::Chain;
 pub use super::dnssec::DnssecObservations;
 use super::dnssec::dnssec_findings;
+use super::edns::edns_findings;
 use super::glue::glue_findings;
 pub use super::kinds::{Code, Finding, FixAt, ServerRef, Severity};
-use super::probe::{AddressMap, ChildView, Delegation, ParentView, Server, child_addresses};
+use super::probe::{
+    AddressMap, ChildView, Delegation, EdnsView, ParentView, Server, child_addresses,
+};
 use super::servers::{cycle_names, diversity_findings, join, server_findings, untested_findings};
+use super::soa::soa_findings;
 
 /// Chains of side resolutions at least this long are reported: one level
 /// is the normal cost of an out-of-bailiwick name server, each further one
@@ -43,6 +47,8 @@ pub struct Observations {
     pub chain: Chain,
     /// The DS at the parent and the keys and signatures at the zone.
     pub dnssec: DnssecObservations,
+    /// What each serving address did with the EDNS compliance probes.
+    pub edns: Vec<(Server, EdnsView)>,
 }
 
 impl Observations {
@@ -79,6 +85,8 @@ pub fn findings(obs: &Observations) -> Vec<Finding> {
     diversity_findings(obs, &mut out);
     untested_findings(obs, &mut out);
     dnssec_findings(obs, &mut out);
+    edns_findings(obs, &mut out);
+    soa_findings(obs, &mut out);
     out.sort_by_key(|f| (f.severity, f.code));
     out
 }
@@ -252,7 +260,16 @@ fn chain_findings(obs: &Observations, out: &mut Vec<Finding>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::check::soa::SoaTimers;
     use std::str::FromStr;
+
+    /// Timers inside every recommended range: no `soa-timers` notice.
+    const SANE_TIMERS: SoaTimers = SoaTimers {
+        refresh: 7200,
+        retry: 3600,
+        expire: 1_209_600,
+        minimum: 3600,
+    };
 
     fn n(s: &str) -> Name {
         Name::from_str(s).unwrap()
@@ -273,6 +290,7 @@ mod tests {
         }
         ChildView::Serving {
             serial,
+            timers: SANE_TIMERS,
             tcp_problem: None,
             ns: set(ns),
             addresses,
@@ -322,6 +340,7 @@ mod tests {
             resolved: AddressMap::new(),
             chain: Chain::Reachable(vec![]),
             dnssec: DnssecObservations::default(),
+            edns: Vec::new(),
         }
     }
 

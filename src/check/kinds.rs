@@ -85,6 +85,18 @@ pub enum Code {
     Nsec3Iterations,
     /// No DS at the parent: the zone is not signed, or not validated.
     Unsigned,
+    /// A server address answers a plain EDNS0 query without an OPT record
+    /// (FORMERR, or no reply at all): resolvers must fall back to plain DNS.
+    EdnsUnsupported,
+    /// A server address does not answer an unknown EDNS version with
+    /// BADVERS and an OPT of version 0 (RFC 6891 §6.1.3).
+    EdnsVersion,
+    /// A server address does not ignore an unknown EDNS option (RFC 6891
+    /// §6.1.2).
+    EdnsOption,
+    /// The apex SOA's refresh, retry, expire or minimum is outside the
+    /// ranges RFC 1912 §2.2 and RFC 2308 §5 recommend.
+    SoaTimers,
 }
 
 /// Where a finding is fixed.
@@ -209,6 +221,14 @@ pub fn fix_for(code: Code) -> (FixAt, &'static str) {
         Unsigned => (
             FixAt::ZoneFile,
             "sign the zone (most DNS hosts do it on request), then publish its DS at the registrar",
+        ),
+        EdnsUnsupported | EdnsVersion | EdnsOption => (
+            FixAt::Server,
+            "upgrade the name server software (or the firewall or load balancer in front of it) to one that implements EDNS (RFC 6891); test with https://ednscomp.isc.org",
+        ),
+        SoaTimers => (
+            FixAt::ZoneFile,
+            "set the SOA timers in the zone file to the recommended ranges (refresh 1200-43200, retry below refresh, expire 2-4 weeks, minimum 300-86400), then raise the serial",
         ),
     }
 }

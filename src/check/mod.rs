@@ -19,6 +19,9 @@
 //!   is, and where each kind is fixed.
 //! - [`dnssec`]: the DNSSEC rules (DS at the parent against the keys and
 //!   signatures at the zone), pure like the others.
+//! - `edns`: EDNS compliance of each serving address (RFC 6891, as the
+//!   2019 EDNS flag day tests judged it); `soa`: SOA timer sanity (RFC
+//!   1912 §2.2), both pure.
 //! - [`report`]: the report, its JSON form and its text rendering.
 //! - [`all_servers`]: `trace --all-servers`, the same probing applied to every
 //!   zone cut of a traced walk.
@@ -26,12 +29,14 @@
 pub mod all_servers;
 pub mod chain;
 pub mod dnssec;
+mod edns;
 pub mod findings;
 mod glue;
 pub mod kinds;
 pub mod probe;
 pub mod report;
 mod servers;
+mod soa;
 
 use std::collections::BTreeSet;
 use std::net::IpAddr;
@@ -162,9 +167,11 @@ impl Checker {
         );
 
         let (child_views, resolved) = self.probe_zone_servers(zone, &delegation).await;
-        let dnssec = self
-            .probe_dnssec(zone, &parent, &parent_views, &child_views)
-            .await;
+        let (dnssec, edns) = join(
+            self.probe_dnssec(zone, &parent, &parent_views, &child_views),
+            self.probe_edns(zone, &child_views),
+        )
+        .await;
 
         let observations = Observations {
             chain: chain::chain(zone, &self.log.cuts()),
@@ -175,8 +182,25 @@ impl Checker {
             child_views,
             resolved,
             dnssec,
+            edns,
         };
         Ok(Report::new(&observations))
+    }
+
+    /// Asks every serving address of `zone` the EDNS compliance probes
+    /// ([`Prober::edns_view`]).
+    async fn probe_edns(
+        &self,
+        zone: &Name,
+        child_views: &[(Server, ChildView)],
+    ) -> Vec<(Server, probe::EdnsView)> {
+        let serving: Vec<&Server> = child_views
+            .iter()
+            .filter(|(_, v)| matches!(v, ChildView::Serving { .. }))
+            .map(|(s, _)| s)
+            .collect();
+        let views = join_all(serving.iter().map(|s| self.prober.edns_view(s.addr, zone))).await;
+        serving.into_iter().cloned().zip(views).collect()
     }
 
     /// Asks every parent server that delegated for the DS RRset, and every

@@ -9,13 +9,17 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use futures_util::future::{join, join_all};
-use hickory_proto::op::Query;
+use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query, ResponseCode};
+use hickory_proto::rr::rdata::opt::{EdnsCode, EdnsOption};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
+use tokio::net::UdpSocket;
+use tokio::time::{Instant, timeout_at};
 
-use crate::net::{Transport, TransportError};
+use super::soa::SoaTimers;
+use crate::net::{Transport, TransportError, is_answer};
 use crate::resolve::classify::{ResponseKind, classify};
 use crate::resolve::delegation::addresses_of;
 use crate::resolve::scrub::{Scrubbed, covered_type, scrub};
@@ -23,6 +27,24 @@ use crate::resolve::scrub::{Scrubbed, covered_type, scrub};
 /// Tries per question before a silent server counts as timed out: one
 /// lost datagram should not make a healthy server look lame.
 pub const PROBE_TRIES: u32 = 2;
+
+/// The EDNS version the compliance probe asks with to see BADVERS: one
+/// above the only version defined (RFC 6891 §6.1.3), as the 2019 EDNS flag
+/// day tests (ednscomp `edns1`) did.
+pub const EDNS_PROBE_VERSION: u8 = 1;
+
+/// The option code the compliance probe sends to see it ignored: 65001 is
+/// in the range RFC 6891 §9 reserves for local and experimental use, so no
+/// server implements it.
+pub const EDNS_PROBE_OPTION: u16 = 65001;
+
+/// The UDP payload size the EDNS compliance probes advertise (the 2020
+/// DNS flag day value): large enough for an apex SOA, small enough to pass
+/// any path.
+pub const EDNS_PROBE_PAYLOAD: u16 = 1232;
+
+/// Largest datagram read back from a probed server.
+const EDNS_PROBE_BUFFER: usize = 4096;
 
 /// A name server at one address.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -98,6 +120,8 @@ pub enum ChildView {
     Serving {
         /// The apex SOA serial.
         serial: u32,
+        /// The apex SOA timers.
+        timers: SoaTimers,
         /// Why the apex SOA could not be had over TCP, when it could not.
         tcp_problem: Option<String>,
         /// The apex NS set.
@@ -149,6 +173,39 @@ pub struct KeyView {
     pub problems: Vec<String>,
 }
 
+/// How one server address replied to one EDNS compliance probe.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EdnsReply {
+    /// A reply matching the query.
+    Reply {
+        /// Its RCODE, extended by the OPT record's high bits.
+        rcode: ResponseCode,
+        /// The version of its OPT record; `None` without one.
+        opt_version: Option<u8>,
+        /// Whether the answer section holds the apex SOA asked for.
+        answered: bool,
+        /// Whether the reply echoes the probe's unknown option (RFC 6891
+        /// §6.1.2: unknown options are ignored, not echoed).
+        echoed_option: bool,
+    },
+    /// No reply within [`PROBE_TRIES`] tries, or the send failed.
+    NoReply(String),
+}
+
+/// What one address of a name server of the zone did with the EDNS
+/// compliance probes, each the apex SOA asked with RD=0.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EdnsView {
+    /// A plain EDNS0 query: an answer with an OPT record is expected.
+    pub plain: EdnsReply,
+    /// EDNS version [`EDNS_PROBE_VERSION`]: BADVERS with an OPT of version
+    /// 0 is expected (RFC 6891 §6.1.3).
+    pub version: EdnsReply,
+    /// EDNS0 with option [`EDNS_PROBE_OPTION`]: the same answer as the
+    /// plain query is expected (RFC 6891 §6.1.2).
+    pub option: EdnsReply,
+}
+
 /// Asks servers questions directly.
 #[derive(Debug, Clone)]
 pub struct Prober {
@@ -197,6 +254,18 @@ impl Prober {
         loop {
             tries += 1;
             match transport.exchange(to, &query).await {
+                Ok(reply) if is_edns_formerr(&reply.message) => {
+                    // RFC 6891 §7: a FORMERR without OPT to a query with
+                    // one means the server knows no EDNS; ask again
+                    // without, as resolvers do, so the server is judged
+                    // on its data (the EDNS probes report the EDNS fault).
+                    let deadline = Instant::now() + transport.timeout();
+                    let reply = match transport.query(to, &query, false, deadline).await {
+                        Ok(plain) => plain,
+                        Err(_) => reply,
+                    };
+                    return Ok(scrub(reply.message, zone, &query));
+                }
                 Ok(reply) => return Ok(scrub(reply.message, zone, &query)),
                 Err(TransportError::Timeout(_)) if tries < PROBE_TRIES => continue,
                 Err(TransportError::Timeout(after)) => {
@@ -255,9 +324,12 @@ impl Prober {
             self.authoritative(server, zone, RecordType::NS),
         )
         .await;
-        let serial = match soa {
-            Ok(records) => match records.iter().find_map(soa_serial) {
-                Some(serial) => serial,
+        let (serial, timers) = match soa {
+            Ok(records) => match records
+                .iter()
+                .find_map(|r| Some((soa_serial(r)?, SoaTimers::of(r)?)))
+            {
+                Some(found) => found,
                 None => return ChildView::Lame("no SOA at the zone apex".to_string()),
             },
             Err(ProbeError::Unreachable(why)) => return ChildView::Unreachable(why),
@@ -284,6 +356,7 @@ impl Prober {
         }
         ChildView::Serving {
             serial,
+            timers,
             tcp_problem: self.tcp_soa(server, zone).await.err(),
             ns,
             addresses,
@@ -361,6 +434,132 @@ impl Prober {
         }
     }
 
+    /// Asks one address of a name server of `zone` the apex SOA three
+    /// ways, as the 2019 EDNS flag day tests did: plain EDNS0, EDNS version
+    /// [`EDNS_PROBE_VERSION`], and EDNS0 with the unknown option
+    /// [`EDNS_PROBE_OPTION`].
+    pub async fn edns_view(&self, server: IpAddr, zone: &Name) -> EdnsView {
+        let question = Query::query(zone.clone(), RecordType::SOA);
+        let probe = |version: u8, option: bool| {
+            let mut edns = Edns::new();
+            edns.set_max_payload(EDNS_PROBE_PAYLOAD);
+            edns.set_version(version);
+            if option {
+                edns.options_mut()
+                    .insert(EdnsOption::Unknown(EDNS_PROBE_OPTION, vec![0xde, 0xad]));
+            }
+            let mut query = Message::new(0, MessageType::Query, OpCode::Query);
+            query.add_query(question.clone());
+            query.set_edns(edns);
+            query
+        };
+        let (plain, (version, option)) = join(
+            self.edns_reply(server, zone, probe(0, false)),
+            join(
+                self.edns_reply(server, zone, probe(EDNS_PROBE_VERSION, false)),
+                self.edns_reply(server, zone, probe(0, true)),
+            ),
+        )
+        .await;
+        EdnsView {
+            plain,
+            version,
+            option,
+        }
+    }
+
+    async fn edns_reply(&self, server: IpAddr, zone: &Name, query: Message) -> EdnsReply {
+        let reply = match self.exchange_raw(server, query).await {
+            Ok(reply) => reply,
+            Err(problem) => return EdnsReply::NoReply(problem.to_string()),
+        };
+        let answered = reply
+            .answers
+            .iter()
+            .any(|r| r.name == *zone && r.record_type() == RecordType::SOA);
+        let echoed_option = reply
+            .edns
+            .as_ref()
+            .is_some_and(|e| e.option(EdnsCode::Unknown(EDNS_PROBE_OPTION)).is_some());
+        // RCODE 16 is BADVERS in an OPT record and BADSIG in a TSIG one
+        // (RFC 6895 §2.3); hickory reads it as BADSIG, these probes carry
+        // no TSIG.
+        let rcode = match reply.metadata.response_code {
+            ResponseCode::BADSIG => ResponseCode::BADVERS,
+            other => other,
+        };
+        EdnsReply::Reply {
+            rcode,
+            opt_version: reply.edns.as_ref().map(Edns::version),
+            answered,
+            echoed_option,
+        }
+    }
+
+    /// Sends the prepared `query` to `server` over UDP as it is (its OPT
+    /// record untouched), each try from a fresh socket with a random ID,
+    /// and returns the first reply that matches it ([`is_answer`]) before
+    /// the transport's timeout; a timeout is retried up to
+    /// [`PROBE_TRIES`] times. [`Transport`] cannot send this: it builds
+    /// its own OPT record.
+    async fn exchange_raw(
+        &self,
+        server: IpAddr,
+        mut query: Message,
+    ) -> Result<Message, ProbeError> {
+        let to = SocketAddr::new(server, self.port);
+        let local = match server {
+            IpAddr::V4(_) => SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0),
+            IpAddr::V6(_) => SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), 0),
+        };
+        let Some(question) = query.queries.first().cloned() else {
+            return Err(ProbeError::Failed("probe without a question".to_string()));
+        };
+        let io = |err: std::io::Error| {
+            use std::io::ErrorKind::*;
+            match err.kind() {
+                NetworkUnreachable | HostUnreachable | AddrNotAvailable => {
+                    ProbeError::Unreachable(err.to_string())
+                }
+                ConnectionRefused | ConnectionReset => {
+                    ProbeError::Failed("port closed (connection refused)".to_string())
+                }
+                _ => ProbeError::Failed(err.to_string()),
+            }
+        };
+        let wait = self.transport.timeout();
+        for _ in 0..PROBE_TRIES {
+            let id: u16 = rand::random();
+            query.metadata.id = id;
+            let wire = query
+                .to_vec()
+                .map_err(|e| ProbeError::Failed(format!("cannot encode the probe: {e}")))?;
+            let socket = UdpSocket::bind(local).await.map_err(io)?;
+            socket.send_to(&wire, to).await.map_err(io)?;
+            let deadline = Instant::now() + wait;
+            let mut buf = vec![0u8; EDNS_PROBE_BUFFER];
+            loop {
+                let Ok(received) = timeout_at(deadline, socket.recv_from(&mut buf)).await else {
+                    break;
+                };
+                let (len, from) = received.map_err(io)?;
+                if from != to {
+                    continue;
+                }
+                let Some(bytes) = buf.get(..len) else {
+                    continue;
+                };
+                match Message::from_vec(bytes) {
+                    Ok(reply) if is_answer(&reply, id, &question) => return Ok(reply),
+                    _ => continue,
+                }
+            }
+        }
+        Err(ProbeError::Failed(format!(
+            "no reply ({PROBE_TRIES} tries of {wait:?})"
+        )))
+    }
+
     /// Asks for the apex SOA over TCP; any authoritative SOA will do.
     async fn tcp_soa(&self, server: IpAddr, zone: &Name) -> Result<(), String> {
         let query = Query::query(zone.clone(), RecordType::SOA);
@@ -370,6 +569,11 @@ impl Prober {
             .exchange_tcp(to, &query)
             .await
             .map_err(|e| e.to_string())?;
+        if is_edns_formerr(&reply.message) {
+            // A server without EDNS answered over TCP: TCP works, and the
+            // EDNS probes report the rest.
+            return Ok(());
+        }
         let reply = scrub(reply.message, zone, &query);
         match classify(&reply) {
             ResponseKind::Answer if reply.authoritative() => Ok(()),
@@ -460,6 +664,12 @@ fn of_type(records: &[Record], owner: &Name, rtype: RecordType) -> Vec<Record> {
         .filter(|r| r.name == *owner && r.record_type() == rtype)
         .cloned()
         .collect()
+}
+
+/// Whether `reply` is a FORMERR without an OPT record: what a server
+/// without EDNS answers to a query with one (RFC 6891 §7).
+fn is_edns_formerr(reply: &Message) -> bool {
+    reply.metadata.response_code == ResponseCode::FormErr && reply.edns.is_none()
 }
 
 fn soa_serial(record: &Record) -> Option<u32> {

@@ -22,6 +22,10 @@ pub const UDP_LIMIT_PLAIN: usize = 512;
 /// Flag Day 2020), which makes big answers need TCP.
 pub const UDP_LIMIT_EDNS: u16 = 1232;
 
+/// The highest EDNS version the lab's servers implement (RFC 6891 §6.1.3:
+/// 0, the only one defined).
+pub const EDNS_VERSION: u8 = 0;
+
 /// The address forged replies point at.
 pub const BOGUS_ADDRESS: [u8; 4] = [127, 66, 6, 6];
 
@@ -135,6 +139,14 @@ impl Responder {
             // The DO bit is echoed (RFC 3225 §3).
             edns.set_dnssec_ok(asked.flags().dnssec_ok);
             reply.set_edns(edns);
+            if asked.version() > EDNS_VERSION {
+                // RFC 6891 §6.1.3: an unknown version gets BADVERS and
+                // an OPT of the highest version implemented, no answer.
+                // Unknown options need nothing: they are ignored
+                // (§6.1.2), never echoed.
+                reply.metadata.response_code = ResponseCode::BADVERS;
+                return reply;
+            }
         }
         let rcode = self.fill(query, &mut reply);
         reply.metadata.response_code = rcode;
@@ -265,6 +277,7 @@ pub fn spoofed_replies(query: &Message) -> Vec<Message> {
 mod tests {
     use std::str::FromStr;
 
+    use hickory_proto::rr::rdata::opt::{EdnsCode, EdnsOption};
     use hickory_proto::rr::rdata::{NS, SOA};
 
     use super::*;
@@ -448,6 +461,33 @@ mod tests {
                 .iter()
                 .all(|m| m.answers[0].name == name("www.a.test."))
         );
+    }
+
+    #[test]
+    fn unknown_edns_versions_get_badvers_and_unknown_options_are_ignored() {
+        let r = Responder::new(vec![zone()], Faults::default());
+        let mut plain = query("www.a.test.", RecordType::A);
+        let mut edns = Edns::new();
+        edns.set_version(1);
+        let mut v1 = plain.clone();
+        v1.set_edns(edns);
+        let reply = r.respond(&v1);
+        assert!(reply.answers.is_empty());
+        // On the wire: the high bits of BADVERS travel in the OPT record.
+        let wire = Message::from_vec(&encode(&reply, None).unwrap()).unwrap();
+        // RCODE 16 is BADVERS and BADSIG both; hickory reads it as BADSIG.
+        assert_eq!(u16::from(wire.metadata.response_code), 16);
+        assert_eq!(wire.edns.as_ref().map(Edns::version), Some(0));
+
+        let mut edns = Edns::new();
+        edns.options_mut()
+            .insert(EdnsOption::Unknown(65001, vec![1, 2]));
+        plain.set_edns(edns);
+        let reply = r.respond(&plain);
+        assert_eq!(reply.metadata.response_code, ResponseCode::NoError);
+        assert!(!reply.answers.is_empty());
+        let opt = reply.edns.as_ref().unwrap();
+        assert!(opt.option(EdnsCode::Unknown(65001)).is_none(), "not echoed");
     }
 
     #[test]

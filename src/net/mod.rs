@@ -155,6 +155,11 @@ impl Transport {
         Self { dnssec_ok, ..self }
     }
 
+    /// How long one try waits for its reply.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
     /// Sends `question` (RD=0, EDNS0) to `server` and waits, at most the
     /// transport's timeout, for the reply that matches it; TC=1 is retried
     /// over TCP.
