@@ -460,30 +460,56 @@ impl Inner {
         loop {
             let question = minimise.question(&full_question);
             let minimised = question.name() != qname;
-            let mut race = Race::new(self, req, id, &dp.zone, question);
-            let landed = loop {
-                let Some(landed) = race.next(&mut dp).await? else {
-                    break None;
-                };
-                match classify(&landed.scrubbed) {
-                    ResponseKind::Lame(reason) if !(minimised && refuses_minimised(&reason)) => {
-                        self.infra
-                            .record_lame(&dp.zone, landed.addr, Instant::now());
-                        dp.tried.insert(landed.addr);
-                        emit(req.observer, || Event::Lame {
-                            hop: landed.hop,
-                            reason: reason.to_string(),
-                            bad_referral: match &reason {
-                                LameReason::BadReferral { to } => Some(to.clone()),
-                                _ => None,
-                            },
-                        });
+            // Validating, a zone whose keys are pending has its DNSKEY RRset
+            // fetched beside its first question, not after the answer: one
+            // round trip less per signed zone cut (Unbound prefetches the
+            // DNSKEY as soon as the DS is known, too).
+            // (Only when the zone has addresses already: a glueless zone's
+            // come from side resolutions on the question's path.)
+            let mut keys_dp = (self.validator.is_some()
+                && matches!(dp.trust, ZoneTrust::Pending { .. })
+                && dp.has_addresses())
+            .then(|| dp.clone());
+            let keys_hop = dp.origin_hop.unwrap_or(0);
+            let question_work = async {
+                let mut race = Race::new(self, req, id, &dp.zone, question);
+                let landed = loop {
+                    let Some(landed) = race.next(&mut dp).await? else {
+                        break None;
+                    };
+                    match classify(&landed.scrubbed) {
+                        ResponseKind::Lame(reason)
+                            if !(minimised && refuses_minimised(&reason)) =>
+                        {
+                            self.infra
+                                .record_lame(&dp.zone, landed.addr, Instant::now());
+                            dp.tried.insert(landed.addr);
+                            emit(req.observer, || Event::Lame {
+                                hop: landed.hop,
+                                reason: reason.to_string(),
+                                bad_referral: match &reason {
+                                    LameReason::BadReferral { to } => Some(to.clone()),
+                                    _ => None,
+                                },
+                            });
+                        }
+                        kind => break Some((landed, kind)),
                     }
-                    kind => break Some((landed, kind)),
+                };
+                let asked: Vec<IpAddr> = race.asked().collect();
+                Ok::<_, ResolveError>((landed, asked))
+            };
+            let keys_work = async {
+                match keys_dp.as_mut() {
+                    Some(keys_dp) => Some(self.settle(req, id, keys_hop, keys_dp).await),
+                    None => None,
                 }
             };
-            let asked: Vec<IpAddr> = race.asked().collect();
-            drop(race);
+            let (asked_result, settled) = tokio::join!(question_work, keys_work);
+            if let Some(settled) = settled {
+                dp.trust = settled?;
+            }
+            let (landed, asked) = asked_result?;
             let Some((Landed { hop, scrubbed, .. }, kind)) = landed else {
                 if minimised {
                     // RFC 9156 §2.3: no answer to a minimised question may
@@ -673,6 +699,8 @@ impl Inner {
         }
         let question = Query::query(dp.zone.clone(), RecordType::DNSKEY);
         let mut race = Race::new(self, req, id, &dp.zone, question);
+        // The verdict is told at the hop that fetched the keys.
+        let mut keys_hop = hop;
         let trust = loop {
             let Some(landed) = race.next(dp).await? else {
                 break ZoneTrust::Bogus(BogusReason::DnskeyMissing {
@@ -681,6 +709,7 @@ impl Inner {
             };
             match classify(&landed.scrubbed) {
                 ResponseKind::Answer => {
+                    keys_hop = landed.hop;
                     report_answer(req, landed.hop, landed.scrubbed.chain());
                     break req.with_sig_budget(|budget| {
                         Validator::keys_from(
@@ -714,7 +743,7 @@ impl Inner {
         };
         validator.remember(&dp.zone, &trust, ttl, Instant::now());
         emit(req.observer, || Event::Dnssec {
-            hop,
+            hop: keys_hop,
             text: trust.describe(&dp.zone),
         });
         dp.trust = trust.clone();
