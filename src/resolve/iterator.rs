@@ -827,7 +827,7 @@ fn report_answer(req: &Request<'_>, hop: HopId, records: &[Record]) {
 /// Groups records into RRsets by owner (case-insensitive) and type, in
 /// order of first appearance. Linear: one hash lookup per record (`Name`
 /// hashes and compares without case, RFC 4343).
-fn rrsets<'r>(records: impl IntoIterator<Item = &'r Record>) -> Vec<Vec<Record>> {
+pub(super) fn rrsets<'r>(records: impl IntoIterator<Item = &'r Record>) -> Vec<Vec<Record>> {
     let mut sets: Vec<Vec<Record>> = Vec::new();
     let mut index: HashMap<(&'r Name, RecordType), usize> = HashMap::new();
     for record in records {

@@ -70,6 +70,9 @@ pub(super) struct Landed {
 struct Try {
     hop: HopId,
     addr: IpAddr,
+    /// The server's name and where its address came from, for a resend.
+    name: Name,
+    source: AddrSource,
     sent: Instant,
     rto: Duration,
     /// Whether the query carried EDNS.
@@ -297,6 +300,8 @@ impl<'a> Race<'a> {
         self.tries.push(Try {
             hop,
             addr: choice.addr,
+            name: choice.name,
+            source: choice.source,
             sent: now,
             rto,
             edns,
@@ -364,27 +369,19 @@ impl<'a> Race<'a> {
         });
     }
 
-    /// Remembers that `addr` mishandles EDNS and asks it the question again
-    /// at once, without EDNS (RFC 6891 §7).
-    fn resend_without_edns(
-        &mut self,
-        addr: IpAddr,
-        dp: &DelegationPoint,
-        now: Instant,
-    ) -> Result<(), ResolveError> {
-        self.inner.infra.record_no_edns(addr, now);
-        let name = dp
-            .servers
-            .iter()
-            .find(|s| s.addrs.iter().any(|(a, _)| *a == addr))
-            .map_or_else(Name::root, |s| s.name.clone());
-        let source = dp
-            .servers
-            .iter()
-            .flat_map(|s| s.addrs.iter())
-            .find(|(a, _)| *a == addr)
-            .map_or(AddrSource::Cache, |(_, src)| *src);
-        self.send(Choice { name, addr, source }, now)
+    /// Remembers that the address of try `index` mishandles EDNS and asks
+    /// it the question again at once, without EDNS (RFC 6891 §7).
+    fn resend_without_edns(&mut self, index: usize, now: Instant) -> Result<(), ResolveError> {
+        let Some(attempt) = self.tries.get(index) else {
+            return Ok(());
+        };
+        let choice = Choice {
+            name: attempt.name.clone(),
+            addr: attempt.addr,
+            source: attempt.source,
+        };
+        self.inner.infra.record_no_edns(choice.addr, now);
+        self.send(choice, now)
     }
 
     /// Handles the end of try `index`: a reply to hand over, or a failure
@@ -414,7 +411,7 @@ impl<'a> Race<'a> {
                     error: format!("{}; asking again without EDNS", TransportError::BadOpt(rtt)),
                     timed_out: false,
                 });
-                self.resend_without_edns(addr, dp, now)?;
+                self.resend_without_edns(index, now)?;
                 return Ok(None);
             }
             Err(error) => {
@@ -454,7 +451,7 @@ impl<'a> Race<'a> {
         });
         if sent_edns && rejects_edns(&reply) {
             // RFC 6891 §7: ask again without EDNS at once, and remember.
-            self.resend_without_edns(addr, dp, now)?;
+            self.resend_without_edns(index, now)?;
             return Ok(None);
         }
         let scrubbed = scrub_with(

@@ -38,6 +38,7 @@ use lru::LruCache;
 use tokio::time::Instant;
 
 use super::classify::ResponseKind;
+use super::iterator::rrsets;
 use super::scrub::{Scrubbed, covered_type};
 use crate::cache::Validation;
 use crate::validate::anchor::TrustAnchors;
@@ -305,19 +306,11 @@ impl Validator {
 /// judged through its DNAME), each against its RRSIGs, with the wildcard
 /// proof an expanded one needs.
 fn judge_chain(keys: &TrustedKeys, reply: &Scrubbed, now: u32, budget: &mut SigBudget) -> Security {
-    let records: Vec<&Record> = reply.chain_to_cache().collect();
-    let mut seen: Vec<(Name, RecordType)> = Vec::new();
-    for record in &records {
-        let key = (record.name.clone(), record.record_type());
-        if seen.contains(&key) {
+    for rrset in rrsets(reply.chain_to_cache()) {
+        let Some(first) = rrset.first() else {
             continue;
-        }
-        seen.push(key.clone());
-        let rrset: Vec<Record> = records
-            .iter()
-            .filter(|r| r.name == key.0 && r.record_type() == key.1)
-            .map(|r| (*r).clone())
-            .collect();
+        };
+        let key = (first.name.clone(), first.record_type());
         let sigs = signatures_for(reply, &key.0, key.1);
         match verify_rrset(&rrset, &sigs, keys, now, budget) {
             Err(reason) => return Security::Bogus(reason),
