@@ -123,6 +123,14 @@ pub const MAX_TTL: Duration = Duration::from_secs(86_400);
 /// not hammer a broken zone (RFC 9520 §3.2: at least 1 s, at most 5 min).
 pub const FAILURE_TTL: Duration = Duration::from_secs(5);
 
+/// How long data that failed DNSSEC validation is kept (RFC 4035 §4.7
+/// lets a resolver cache bogus data; Unbound's `val-bogus-ttl` is 60 s):
+/// long enough that a flood of questions for a broken name costs one
+/// validation, not one per question; short enough that a fixed zone is
+/// believed within a minute. Only a client that set CD ever gets the data
+/// (RFC 4035 §3.2.2); the others get SERVFAIL with EDE 6.
+pub const BOGUS_TTL: Duration = Duration::from_secs(60);
+
 /// EDNS0 UDP payload size advertised upstream (DNS Flag Day 2020).
 pub const EDNS_PAYLOAD: u16 = 1232;
 
@@ -240,6 +248,8 @@ pub struct Limits {
     pub max_ttl: Duration,
     /// See [`FAILURE_TTL`].
     pub failure_ttl: Duration,
+    /// See [`BOGUS_TTL`].
+    pub bogus_ttl: Duration,
     /// See [`EDNS_PAYLOAD`].
     pub edns_payload: u16,
     /// See [`MAX_MINIMISE_STEPS`].
@@ -279,6 +289,7 @@ impl Default for Limits {
             cache_bytes: CACHE_BYTES,
             max_ttl: MAX_TTL,
             failure_ttl: FAILURE_TTL,
+            bogus_ttl: BOGUS_TTL,
             edns_payload: EDNS_PAYLOAD,
             max_minimise_steps: MAX_MINIMISE_STEPS,
             zone_cut_timeout: ZONE_CUT_TIMEOUT,
@@ -345,6 +356,12 @@ pub const LIMIT_KEYS: &[LimitKey] = &[
     LimitKey {
         key: "failure-ttl-s",
         range: 1..=300,
+    },
+    // Unbound allows any; at least 1 s so the data is kept at all, at
+    // most an hour so a fixed zone is believed again the same day.
+    LimitKey {
+        key: "bogus-ttl-s",
+        range: 1..=3600,
     },
     LimitKey {
         key: "edns-payload",
@@ -453,6 +470,7 @@ impl Limits {
             "query-timeout-ms" => self.query_timeout = Duration::from_millis(value),
             "max-ttl-s" => self.max_ttl = Duration::from_secs(value),
             "failure-ttl-s" => self.failure_ttl = Duration::from_secs(value),
+            "bogus-ttl-s" => self.bogus_ttl = Duration::from_secs(value),
             "edns-payload" => self.edns_payload = u16::try_from(value).unwrap_or(EDNS_PAYLOAD),
             "max-minimise-steps" => self.max_minimise_steps = small(value),
             "max-sig-verifications" => self.max_sig_verifications = small(value),

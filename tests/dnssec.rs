@@ -9,7 +9,7 @@ use std::str::FromStr;
 use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::{Name, RecordType};
 use rootwalk::lab::Lab;
-use rootwalk::resolve::{Failure, Outcome, ResolveError, Resolver};
+use rootwalk::resolve::{Checking, Failure, Outcome, ResolveError, Resolver};
 use rootwalk::trace::NullObserver;
 use rootwalk::validate::Security;
 
@@ -124,6 +124,45 @@ async fn bogus_zones_are_refused_with_their_reason() {
     }
 }
 
+/// RFC 4035 §3.2.2: with checking disabled the bogus data is given with
+/// its verdict; it is kept for the bogus TTL, so the next question, with
+/// checking or without, costs no upstream query; the resolver never uses
+/// it without being told checking is off.
+#[tokio::test]
+async fn checking_disabled_gets_bogus_data_with_its_verdict_once() {
+    let lab = common::lab().await;
+    let resolver = validating(&lab);
+    let qname = name("www.badsig.tld1.");
+    let outcome = resolver
+        .resolve_with(&qname, RecordType::A, &NullObserver, Checking::Disabled)
+        .await
+        .expect("checking disabled: the data");
+    let Security::Bogus(reason) = &outcome.security else {
+        panic!("not bogus: {:?}", outcome.security);
+    };
+    assert_eq!(reason.ede_code(), 6, "{reason}");
+    assert_eq!(outcome.answers.len(), 1);
+    assert!(outcome.answers[0].ttl <= 60, "the bogus TTL caps it");
+    assert!(outcome.stats.upstream_queries > 0);
+    let asked = lab.query_log().len();
+
+    let failure = resolver
+        .resolve(&qname, RecordType::A, &NullObserver)
+        .await
+        .expect_err("checking on: an error");
+    assert!(matches!(failure.error, ResolveError::Bogus(_)));
+    assert_eq!(failure.stats.upstream_queries, 0, "from the cache");
+    // Not turned into a remembered failure: checking disabled still gets
+    // the data.
+    let again = resolver
+        .resolve_with(&qname, RecordType::A, &NullObserver, Checking::Disabled)
+        .await
+        .expect("still the data");
+    assert!(again.security.is_bogus());
+    assert_eq!(again.stats.upstream_queries, 0);
+    assert_eq!(lab.query_log().len(), asked, "no server asked again");
+}
+
 #[tokio::test]
 async fn without_trust_anchors_nothing_is_validated_and_do_is_not_set() {
     let lab = common::lab().await;
@@ -138,90 +177,4 @@ async fn without_trust_anchors_nothing_is_validated_and_do_is_not_set() {
             .all(|q| q.qtype != RecordType::DNSKEY),
         "no DNSKEY fetched"
     );
-}
-
-/// The daemon in front of a validating resolver: AD for secure answers to
-/// clients that ask with AD or DO (RFC 6840 §5.7-5.8), none for insecure
-/// ones, SERVFAIL with the validator's Extended DNS Error for bogus ones.
-#[tokio::test]
-async fn the_daemon_sets_ad_for_secure_answers_and_refuses_bogus_ones() {
-    use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query};
-    use rootwalk::server::{self, ServeConfig, ede::Ede};
-    use tokio::net::UdpSocket;
-
-    let lab = common::lab().await;
-    let mut resolver = common::config(&lab);
-    resolver.trust_anchors = Some(lab.trust_anchor());
-    let config = ServeConfig {
-        listen: vec!["127.0.0.1:0".parse().unwrap()],
-        listen_is_default: false,
-        udp_sockets: Some(1),
-        limits: common::limits(),
-        ..ServeConfig::default()
-    };
-    let (daemon, listeners) = server::prepare(&config, resolver).await.unwrap();
-    let addr = listeners.local_addrs()[0].1;
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(daemon.run(listeners, async {
-        let _ = stopped.await;
-    }));
-    let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    let ask = |qname: &str, ad: bool, dnssec_ok: bool| {
-        let mut query = Message::new(rand::random(), MessageType::Query, OpCode::Query);
-        query.metadata.recursion_desired = true;
-        query.metadata.authentic_data = ad;
-        query.add_query(Query::query(name(qname), RecordType::A));
-        let mut edns = Edns::new();
-        edns.set_max_payload(1232);
-        edns.set_dnssec_ok(dnssec_ok);
-        query.set_edns(edns);
-        query
-    };
-    let exchange = async |query: Message| {
-        socket
-            .send_to(&query.to_vec().unwrap(), addr)
-            .await
-            .unwrap();
-        let mut buffer = vec![0u8; 4096];
-        loop {
-            let (len, _) = tokio::time::timeout(
-                std::time::Duration::from_secs(10),
-                socket.recv_from(&mut buffer),
-            )
-            .await
-            .expect("a reply")
-            .unwrap();
-            let reply = Message::from_vec(&buffer[..len]).unwrap();
-            if reply.metadata.id == query.metadata.id {
-                return reply;
-            }
-        }
-    };
-    let secure_ad = exchange(ask("www.a.tld1.", true, false)).await;
-    assert_eq!(secure_ad.metadata.response_code, ResponseCode::NoError);
-    assert!(secure_ad.metadata.authentic_data, "AD asked: AD given");
-    let secure_do = exchange(ask("www.a.tld1.", false, true)).await;
-    assert!(secure_do.metadata.authentic_data, "DO set: AD given");
-    let secure_plain = exchange(ask("www.a.tld1.", false, false)).await;
-    assert!(!secure_plain.metadata.authentic_data, "neither: no AD");
-    let insecure = exchange(ask("www.unsigned.tld1.", true, false)).await;
-    assert_eq!(insecure.metadata.response_code, ResponseCode::NoError);
-    assert!(!insecure.metadata.authentic_data, "insecure: no AD");
-    let bogus = exchange(ask("www.expired.tld1.", true, false)).await;
-    assert_eq!(bogus.metadata.response_code, ResponseCode::ServFail);
-    assert!(bogus.answers.is_empty());
-    let ede = bogus
-        .edns
-        .as_ref()
-        .and_then(|e| {
-            e.options()
-                .as_ref()
-                .iter()
-                .find_map(|(_, o)| Ede::from_option(o))
-        })
-        .expect("an Extended DNS Error");
-    assert_eq!(ede.code, 7, "Signature Expired: {}", ede.text);
-
-    stop.send(()).unwrap();
-    task.await.unwrap().unwrap();
 }

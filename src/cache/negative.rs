@@ -24,7 +24,7 @@ use hickory_proto::serialize::binary::{BinDecodable, BinDecoder, BinEncodable, B
 use tokio::time::Instant;
 
 use super::wire::{KeyBuf, owner_of};
-use super::{HeapSize, NameScope, ShardedLru, remaining_secs};
+use super::{HeapSize, NameScope, ShardedLru, Validation, remaining_secs};
 
 /// Which negative answer a zone gave (RFC 2308 §1, §2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -45,6 +45,12 @@ pub struct CachedNegative {
     /// its TTL set to the seconds remaining, ready to be sent to a client
     /// (RFC 2308 §5); 0 when `expired`.
     pub soa: Record,
+    /// What DNSSEC validation said of the answer.
+    pub validation: Validation,
+    /// The DNSSEC records that proved it (RFC 4035 §3.1.3): the SOA's
+    /// RRSIGs, the NSEC or NSEC3 records and theirs, TTLs as the SOA's;
+    /// empty for an unsigned zone. For clients that set DO.
+    pub proof: Vec<Record>,
     /// Whether its TTL has run out (only [`NegativeCache::get_stale`]
     /// gives such an answer).
     pub expired: bool,
@@ -58,16 +64,41 @@ type Key = Box<[u8]>;
 /// The type code a key carries for NXDOMAIN.
 const NXDOMAIN_TYPE: u16 = 0;
 
-/// One stored negative answer; the SOA in wire form (names uncompressed).
+/// One stored negative answer: the SOA, then its proof records, in wire
+/// form one after the other (names uncompressed).
 struct Entry {
     kind: NegativeKind,
-    soa: Box<[u8]>,
+    validation: Validation,
+    records: Box<[u8]>,
     expires: Instant,
 }
 
 impl HeapSize for Entry {
     fn heap_size(&self) -> usize {
-        self.soa.heap_size()
+        self.records.heap_size()
+    }
+}
+
+impl Entry {
+    /// The SOA and the proof, each with `ttl`; `None` if the bytes do not
+    /// decode.
+    fn read(&self, ttl: u32, expired: bool) -> Option<CachedNegative> {
+        let mut decoder = BinDecoder::new(&self.records);
+        let mut soa = Record::read(&mut decoder).ok()?;
+        soa.ttl = ttl;
+        let mut proof = Vec::new();
+        while !decoder.is_empty() {
+            let mut record = Record::read(&mut decoder).ok()?;
+            record.ttl = ttl;
+            proof.push(record);
+        }
+        Some(CachedNegative {
+            kind: self.kind,
+            soa,
+            validation: self.validation,
+            proof,
+            expired,
+        })
     }
 }
 
@@ -80,12 +111,14 @@ fn key(name: &Name, rtype: Option<RecordType>) -> Option<KeyBuf> {
     Some(key)
 }
 
-/// `record` in wire form, names uncompressed.
-fn encode_record(record: &Record) -> Option<Box<[u8]>> {
+/// `records` in wire form one after the other, names uncompressed.
+fn encode_records<'r>(records: impl IntoIterator<Item = &'r Record>) -> Option<Box<[u8]>> {
     let mut bytes = Vec::new();
     let mut encoder = BinEncoder::new(&mut bytes);
     encoder.set_name_encoding(NameEncoding::Uncompressed);
-    record.emit(&mut encoder).ok()?;
+    for record in records {
+        record.emit(&mut encoder).ok()?;
+    }
     Some(bytes.into_boxed_slice())
 }
 
@@ -138,6 +171,23 @@ impl NegativeCache {
         soa: &Record,
         now: Instant,
     ) -> bool {
+        self.insert_proved(name, rtype, kind, soa, &[], Validation::Unchecked, now)
+    }
+
+    /// [`NegativeCache::insert`] with what DNSSEC validation said of the
+    /// answer and the records that proved it (`proof`: the SOA's RRSIGs,
+    /// NSEC or NSEC3 records and theirs), kept for clients that set DO.
+    #[allow(clippy::too_many_arguments)]
+    pub fn insert_proved(
+        &self,
+        name: &Name,
+        rtype: RecordType,
+        kind: NegativeKind,
+        soa: &Record,
+        proof: &[Record],
+        validation: Validation,
+        now: Instant,
+    ) -> bool {
         let Some(ttl) = self.negative_ttl(soa) else {
             return false;
         };
@@ -155,12 +205,14 @@ impl NegativeCache {
                 key(name, Some(rtype))
             }
         };
-        let (Some(key), Some(soa)) = (key, encode_record(soa)) else {
+        let (Some(key), Some(records)) = (key, encode_records(std::iter::once(soa).chain(proof)))
+        else {
             return false;
         };
         let entry = Entry {
             kind,
-            soa,
+            validation,
+            records,
             expires: now + ttl,
         };
         self.entries
@@ -256,17 +308,9 @@ impl NegativeCache {
                 }
             }
             let entry = shard.get(key)?;
-            let kind = entry.kind;
-            match Record::read(&mut BinDecoder::new(&entry.soa)) {
-                Ok(mut soa) => {
-                    soa.ttl = ttl;
-                    Some(CachedNegative {
-                        kind,
-                        soa,
-                        expired: ttl == 0,
-                    })
-                }
-                Err(_) => {
+            match entry.read(ttl, ttl == 0) {
+                Some(found) => Some(found),
+                None => {
                     // Encoded by `insert`, so this does not happen; were
                     // it to, the entry is useless and goes.
                     shard.pop(key);
@@ -317,18 +361,8 @@ impl NegativeCache {
                 }
                 _ => None,
             };
-            if let Ok(mut soa) = Record::read(&mut BinDecoder::new(&entry.soa)) {
-                soa.ttl = ttl;
-                let kind = entry.kind;
-                out.push((
-                    name,
-                    rtype,
-                    CachedNegative {
-                        kind,
-                        soa,
-                        expired: false,
-                    },
-                ));
+            if let Some(found) = entry.read(ttl, false) {
+                out.push((name, rtype, found));
             }
         });
         out
@@ -468,7 +502,8 @@ mod tests {
         let key = key(&name(owner), None).unwrap().to_boxed();
         let entry = Entry {
             kind: NegativeKind::NxDomain,
-            soa: encode_record(soa).unwrap(),
+            validation: Validation::Unchecked,
+            records: encode_records([soa]).unwrap(),
             expires: Instant::now(),
         };
         entry_charge(&key, &entry)

@@ -33,6 +33,7 @@ use std::borrow::Borrow;
 use std::hash::{Hash, Hasher};
 use std::time::Duration;
 
+use hickory_proto::dnssec::rdata::DNSSECRData;
 use hickory_proto::rr::{DNSClass, Name, RData, Record, RecordType};
 use hickory_proto::serialize::binary::Restrict;
 use hickory_proto::serialize::binary::{
@@ -44,8 +45,10 @@ use super::wire::{KeyBuf, MAX_NAME_WIRE, owner_of};
 use super::{HeapSize, NameScope, ShardedLru, Trust, remaining_secs};
 
 /// What DNSSEC validation said of a cached RRset (RFC 4035 §4.3). Rides
-/// with the RRset, as its trust and expiry do; nothing validates yet, so
-/// everything is stored [`Validation::Unchecked`].
+/// with the RRset, as its trust and expiry do. A bogus RRset is kept only
+/// so a client that set CD can have it (RFC 4035 §3.2.2) and the others
+/// get SERVFAIL without the work being done again; the cache does not
+/// judge, its readers do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Validation {
     /// Not validated (no validator ran, or it was not asked to).
@@ -66,13 +69,16 @@ pub enum Validation {
 ///
 /// ```text
 /// [owner length: u8][owner, wire form, lowercased][type: u16][class: u16]
+/// [records: u16]
 /// [rdlength: u16][rdata] ...     one per record, names uncompressed
+/// [rdlength: u16][rdata] ...     one per RRSIG covering the set, if any
 /// ```
 ///
 /// The key part (owner, type, class) is what it hashes and compares by,
 /// and what a lookup borrows it as (a `[u8]` built on the stack), so no
 /// second copy of the owner is kept. The TTL is not here: it is the
-/// entry's expiry ([`Meta`]), the same for every record of the set.
+/// entry's expiry ([`Meta`]), the same for every record of the set and
+/// its signatures (RFC 4035 §5.3.3 caps the set's TTL by theirs).
 struct Blob(Box<[u8]>);
 
 impl Blob {
@@ -82,10 +88,21 @@ impl Blob {
         self.0.get(1..1 + owner + 4).unwrap_or(&[])
     }
 
-    /// The records part: (rdlength, rdata) pairs.
+    /// How many of the (rdlength, rdata) pairs are the set's records;
+    /// the rest are its RRSIGs.
+    fn record_count(&self) -> usize {
+        let at = 1 + usize::from(self.0.first().copied().unwrap_or(0)) + 4;
+        match self.0.get(at..at + 2) {
+            Some(&[high, low]) => usize::from(u16::from_be_bytes([high, low])),
+            _ => 0,
+        }
+    }
+
+    /// The records part: (rdlength, rdata) pairs, the records' then the
+    /// RRSIGs'.
     fn records(&self) -> &[u8] {
         let owner = usize::from(self.0.first().copied().unwrap_or(0));
-        self.0.get(1 + owner + 4..).unwrap_or(&[])
+        self.0.get(1 + owner + 4 + 2..).unwrap_or(&[])
     }
 }
 
@@ -145,6 +162,9 @@ pub struct CachedRrset {
     pub ttl: u32,
     /// What DNSSEC validation said of it.
     pub validation: Validation,
+    /// The RRSIGs that covered it when it was stored (for clients that set
+    /// DO, RFC 4035 §3.2.1), TTLs as the records'; empty for unsigned data.
+    pub rrsigs: Vec<Record>,
     /// Whether its TTL has run out (only [`RrsetCache::get_stale`] gives
     /// such an entry; then `ttl` and the records' TTLs are 0).
     pub expired: bool,
@@ -216,13 +236,35 @@ impl RrsetCache {
         validation: Validation,
         now: Instant,
     ) -> bool {
-        let ttl = records.iter().map(|r| r.ttl).min().unwrap_or(0);
+        self.insert_signed(records, &[], trust, validation, now)
+    }
+
+    /// [`RrsetCache::insert_validated`] with the RRSIGs that cover the set
+    /// (`rrsigs`: owner and covered type those of `records`; any other
+    /// record in it makes the insert fail), kept beside it for clients
+    /// that ask with DO. The TTL is the lowest of the records' and the
+    /// RRSIGs' (RFC 4035 §5.3.3: the validator has already lowered the
+    /// records' to what the signatures allow).
+    pub fn insert_signed(
+        &self,
+        records: &[Record],
+        rrsigs: &[Record],
+        trust: Trust,
+        validation: Validation,
+        now: Instant,
+    ) -> bool {
+        let ttl = records
+            .iter()
+            .chain(rrsigs)
+            .map(|r| r.ttl)
+            .min()
+            .unwrap_or(0);
         let ttl = Duration::from_secs(u64::from(ttl)).min(self.max_ttl);
         if ttl.as_secs() == 0 {
             return false;
         }
         let (Some(blob), Some(lookup)) = (
-            encode(records),
+            encode(records, rrsigs),
             records
                 .first()
                 .and_then(|r| key(&r.name, r.record_type(), r.dns_class)),
@@ -334,11 +376,12 @@ impl RrsetCache {
             let (blob, meta) = shard.get_key_value(key)?;
             let meta = *meta;
             match decode(blob, name, rtype, class, ttl) {
-                Some(records) => Some(CachedRrset {
+                Some((records, rrsigs)) => Some(CachedRrset {
                     records,
                     trust: meta.trust,
                     ttl,
                     validation: meta.validation,
+                    rrsigs,
                     expired: ttl == 0,
                 }),
                 None => {
@@ -383,12 +426,13 @@ impl RrsetCache {
             let Some((owner, rtype, class)) = parse_key(blob.key()) else {
                 return;
             };
-            if let Some(records) = decode(blob, &owner, rtype, class, ttl) {
+            if let Some((records, rrsigs)) = decode(blob, &owner, rtype, class, ttl) {
                 out.push(CachedRrset {
                     records,
                     trust: meta.trust,
                     ttl,
                     validation: meta.validation,
+                    rrsigs,
                     expired: false,
                 });
             }
@@ -443,10 +487,11 @@ fn parse_key(key: &[u8]) -> Option<(Name, RecordType, DNSClass)> {
     Some((name, rtype, class))
 }
 
-/// `records` as one [`Blob`], if they form one RRset: at least one record,
-/// all sharing owner (ignoring case), type and class, each rdata
-/// encodable in 65535 bytes.
-fn encode(records: &[Record]) -> Option<Blob> {
+/// `records` and the `rrsigs` covering them as one [`Blob`], if they form
+/// one RRset: at least one record, all sharing owner (ignoring case), type
+/// and class, each RRSIG of that owner and class covering that type, each
+/// rdata encodable in 65535 bytes, at most 65535 records.
+fn encode(records: &[Record], rrsigs: &[Record]) -> Option<Blob> {
     let first = records.first()?;
     let (rtype, class) = (first.record_type(), first.dns_class);
     if !records
@@ -455,14 +500,22 @@ fn encode(records: &[Record]) -> Option<Blob> {
     {
         return None;
     }
+    if !rrsigs
+        .iter()
+        .all(|sig| sig.dns_class == class && sig.name == first.name && covered(sig) == Some(rtype))
+    {
+        return None;
+    }
     let owner = key(&first.name, rtype, class)?;
     let owner = owner.as_slice();
     let owner_len = u8::try_from(owner.len() - 4).ok()?;
-    let mut blob = Vec::with_capacity(1 + owner.len() + records.len() * 8);
+    let count = u16::try_from(records.len()).ok()?;
+    let mut blob = Vec::with_capacity(1 + owner.len() + 2 + records.len() * 8);
     blob.push(owner_len);
     blob.extend_from_slice(owner);
+    blob.extend_from_slice(&count.to_be_bytes());
     let mut rdata = Vec::new();
-    for record in records {
+    for record in records.iter().chain(rrsigs) {
         rdata.clear();
         let mut encoder = BinEncoder::new(&mut rdata);
         // Uncompressed: a pointer would point into a message that is gone.
@@ -475,36 +528,56 @@ fn encode(records: &[Record]) -> Option<Blob> {
     Some(Blob(blob.into_boxed_slice()))
 }
 
-/// The records of `blob`, owned by `owner` (its key's name, in the case
-/// asked), each with `ttl`; `None` if the bytes do not decode.
+/// The type an RRSIG record covers; `None` for any other record.
+fn covered(record: &Record) -> Option<RecordType> {
+    match &record.data {
+        RData::DNSSEC(DNSSECRData::RRSIG(sig)) => Some(sig.input().type_covered),
+        _ => None,
+    }
+}
+
+/// The records of `blob` and the RRSIGs stored with them, owned by `owner`
+/// (its key's name, in the case asked), each with `ttl`; `None` if the
+/// bytes do not decode.
 fn decode(
     blob: &Blob,
     owner: &Name,
     rtype: RecordType,
     class: DNSClass,
     ttl: u32,
-) -> Option<Vec<Record>> {
+) -> Option<(Vec<Record>, Vec<Record>)> {
+    let count = blob.record_count();
     let mut decoder = BinDecoder::new(blob.records());
-    let mut records = Vec::with_capacity(1);
+    let mut records = Vec::with_capacity(count);
+    let mut rrsigs = Vec::new();
     while !decoder.is_empty() {
+        let rdtype = if records.len() < count {
+            rtype
+        } else {
+            RecordType::RRSIG
+        };
         let length = decoder.read_u16().ok()?.unverified();
         // As `Record::read` does: empty rdata is RFC 2136's "any".
         let data = if length == 0 {
-            RData::Update0(rtype)
+            RData::Update0(rdtype)
         } else {
-            RData::read(&mut decoder, rtype, Restrict::new(length)).ok()?
+            RData::read(&mut decoder, rdtype, Restrict::new(length)).ok()?
         };
         let mut record = Record::from_rdata(owner.clone(), ttl, data);
         record.dns_class = class;
-        records.push(record);
+        if records.len() < count {
+            records.push(record);
+        } else {
+            rrsigs.push(record);
+        }
     }
-    Some(records)
+    Some((records, rrsigs))
 }
 
 /// Bytes an RRset of `records` is charged in a cache (its blob, LRU node
 /// and hash-table share); `None` when they do not form one RRset.
 pub fn rrset_charge(records: &[Record]) -> Option<usize> {
-    let blob = encode(records)?;
+    let blob = encode(records, &[])?;
     let meta = Meta {
         expires: Instant::now(),
         ttl: 0,
@@ -556,6 +629,88 @@ mod tests {
                 other => panic!("unexpected {other:?}"),
             })
             .collect()
+    }
+
+    /// An RRSIG at `owner` covering `covered` with `ttl` (signature bytes
+    /// not meaningful: the cache does not check them).
+    fn rrsig(owner: &str, covered: RecordType, ttl: u32) -> Record {
+        use hickory_proto::dnssec::Algorithm;
+        use hickory_proto::dnssec::rdata::RRSIG;
+        use hickory_proto::dnssec::rdata::sig::SigInput;
+        use hickory_proto::rr::SerialNumber;
+        let input = SigInput {
+            type_covered: covered,
+            algorithm: Algorithm::ED25519,
+            num_labels: name(owner).num_labels(),
+            original_ttl: ttl,
+            sig_expiration: SerialNumber::new(2_000_000_000),
+            sig_inception: SerialNumber::new(1_000_000_000),
+            key_tag: 4242,
+            signer_name: name("example."),
+        };
+        let data = RRSIG::from_sig(input, vec![7; 64]);
+        Record::from_rdata(name(owner), ttl, RData::DNSSEC(DNSSECRData::RRSIG(data)))
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn signatures_ride_with_their_rrset() {
+        let cache = RrsetCache::new(BUDGET, DAY);
+        let now = Instant::now();
+        let set = [a("www.example.", 300, 1), a("www.example.", 300, 2)];
+        let sigs = [rrsig("www.example.", RecordType::A, 300)];
+        assert!(cache.insert_signed(&set, &sigs, Trust::AuthAnswer, Validation::Secure, now));
+        tokio::time::advance(Duration::from_secs(10)).await;
+        let hit = cache
+            .get(&name("WWW.example."), RecordType::A, Instant::now())
+            .unwrap();
+        assert_eq!(addr(&hit), [1, 2]);
+        assert_eq!(hit.rrsigs.len(), 1);
+        assert_eq!(hit.rrsigs[0].record_type(), RecordType::RRSIG);
+        assert_eq!(hit.rrsigs[0].ttl, 290);
+        assert_eq!(hit.rrsigs[0].name, name("WWW.example."));
+        assert_eq!(covered(&hit.rrsigs[0]), Some(RecordType::A));
+        assert_eq!(hit.validation, Validation::Secure);
+        // Unsigned data has none.
+        assert!(cache.insert(&[a("ftp.example.", 300, 3)], Trust::AuthAnswer, now));
+        let hit = cache.get(&name("ftp.example."), RecordType::A, Instant::now());
+        assert!(hit.unwrap().rrsigs.is_empty());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_signature_lowers_the_ttl_and_a_stray_one_is_refused() {
+        let cache = RrsetCache::new(BUDGET, DAY);
+        let now = Instant::now();
+        let set = [a("www.example.", 300, 1)];
+        let short = [rrsig("www.example.", RecordType::A, 60)];
+        assert!(cache.insert_signed(&set, &short, Trust::AuthAnswer, Validation::Secure, now));
+        let hit = cache
+            .get(&name("www.example."), RecordType::A, now)
+            .unwrap();
+        assert_eq!((hit.ttl, hit.records[0].ttl), (60, 60));
+        // An RRSIG over another type, or at another owner, is not this
+        // set's: nothing is stored.
+        let wrong_type = [rrsig("ftp.example.", RecordType::AAAA, 300)];
+        let wrong_owner = [rrsig("www2.example.", RecordType::A, 300)];
+        let ftp = [a("ftp.example.", 300, 2)];
+        assert!(!cache.insert_signed(
+            &ftp,
+            &wrong_type,
+            Trust::AuthAnswer,
+            Validation::Secure,
+            now
+        ));
+        assert!(!cache.insert_signed(
+            &ftp,
+            &wrong_owner,
+            Trust::AuthAnswer,
+            Validation::Secure,
+            now
+        ));
+        assert!(
+            cache
+                .get(&name("ftp.example."), RecordType::A, now)
+                .is_none()
+        );
     }
 
     #[tokio::test(start_paused = true)]

@@ -21,7 +21,7 @@ use super::scrub::Scrubbed;
 use super::validator::{
     UNSIGNED_TRUST_TTL, Validator, ZoneTrust, as_validation, from_validation, unix_now, worse,
 };
-use crate::cache::{NegativeKind, Stamp, Trust, Validation};
+use crate::cache::{CachedRrset, NegativeKind, Stamp, Trust, Validation};
 use crate::config::RouteKind;
 use crate::resolve::ResolveError;
 use crate::trace::{AddrSource, Event, HopId, NullObserver, Observer, Purpose, emit};
@@ -42,16 +42,61 @@ pub(super) struct Resolved {
     pub rcode: ResponseCode,
     pub answers: Vec<Record>,
     pub soa: Option<Record>,
+    /// The RRSIGs over `answers`, RRset by RRset (for clients that set DO).
+    pub signatures: Vec<Record>,
+    /// What proves a negative answer: the SOA's RRSIGs, NSEC or NSEC3
+    /// records and theirs (for clients that set DO).
+    pub proof: Vec<Record>,
     /// What DNSSEC said of the whole answer, every link of its chain.
     pub security: Security,
 }
 
-/// How one walk down the tree ended.
+/// How one walk down the tree ended. Each carries the DNSSEC records that
+/// go with it: RRSIGs over the records, or the proof of a negative answer.
 enum Terminal {
-    Answer(Vec<Record>),
-    Cname(Vec<Record>, Name),
-    NoData(Option<Record>),
-    NxDomain(Option<Record>),
+    Answer(Vec<Record>, Vec<Record>),
+    Cname(Vec<Record>, Vec<Record>, Name),
+    NoData(Option<Record>, Vec<Record>),
+    NxDomain(Option<Record>, Vec<Record>),
+}
+
+impl Terminal {
+    /// The answer to a reply of this `kind`, with its DNSSEC records.
+    fn from_reply(reply: &Scrubbed, kind: &ResponseKind, soa: Option<Record>) -> Option<Self> {
+        let records = || reply.chain().to_vec();
+        Some(match kind {
+            ResponseKind::Answer => Terminal::Answer(records(), reply.chain_signatures()),
+            ResponseKind::Cname { target } => {
+                Terminal::Cname(records(), reply.chain_signatures(), target.clone())
+            }
+            ResponseKind::NoData => Terminal::NoData(soa, reply.proof()),
+            ResponseKind::NxDomain => Terminal::NxDomain(soa, reply.proof()),
+            ResponseKind::Referral { .. } | ResponseKind::Lame(_) => return None,
+        })
+    }
+
+    /// The same answer with every TTL at most `cap` seconds (bogus data is
+    /// kept, and told, only for the bogus TTL).
+    fn capped(self, cap: u32) -> Self {
+        let cap_all = |mut records: Vec<Record>| {
+            records.iter_mut().for_each(|r| r.ttl = r.ttl.min(cap));
+            records
+        };
+        let cap_one = |soa: Option<Record>| {
+            soa.map(|mut soa| {
+                soa.ttl = soa.ttl.min(cap);
+                soa
+            })
+        };
+        match self {
+            Terminal::Answer(records, sigs) => Terminal::Answer(cap_all(records), cap_all(sigs)),
+            Terminal::Cname(records, sigs, target) => {
+                Terminal::Cname(cap_all(records), cap_all(sigs), target)
+            }
+            Terminal::NoData(soa, proof) => Terminal::NoData(cap_one(soa), cap_all(proof)),
+            Terminal::NxDomain(soa, proof) => Terminal::NxDomain(cap_one(soa), cap_all(proof)),
+        }
+    }
 }
 
 /// A CNAME chain being followed: the name asked next, the records so far,
@@ -59,6 +104,8 @@ enum Terminal {
 struct Chain {
     name: Name,
     records: Vec<Record>,
+    /// The RRSIGs over `records`.
+    signatures: Vec<Record>,
     seen: HashSet<Name>,
 }
 
@@ -67,6 +114,7 @@ impl Chain {
         Self {
             name: qname,
             records: Vec::new(),
+            signatures: Vec::new(),
             seen: HashSet::new(),
         }
     }
@@ -94,6 +142,18 @@ impl Chain {
         Ok(())
     }
 
+    /// The finished answer: the chain so far and how it ended.
+    fn finish(&mut self, rcode: ResponseCode, soa: Option<Record>, proof: Vec<Record>) -> Resolved {
+        Resolved {
+            rcode,
+            answers: std::mem::take(&mut self.records),
+            soa,
+            signatures: std::mem::take(&mut self.signatures),
+            proof,
+            security: Security::Indeterminate,
+        }
+    }
+
     /// Adds what the link for `self.name` ended in: the finished answer,
     /// or `None` after a CNAME, with `self.name` moved to its target. An
     /// error when the records added make the chain longer than
@@ -106,36 +166,22 @@ impl Chain {
         observer: &dyn Observer,
         id: u32,
     ) -> Result<Option<Resolved>, ResolveError> {
-        let done = |rcode, answers, soa| {
-            Ok(Some(Resolved {
-                rcode,
-                answers,
-                soa,
-                security: Security::Indeterminate,
-            }))
-        };
         match terminal {
-            Terminal::Answer(records) => {
+            Terminal::Answer(records, sigs) => {
                 self.records.extend(records);
+                self.signatures.extend(sigs);
                 self.check_length(max_links)?;
-                done(
-                    ResponseCode::NoError,
-                    std::mem::take(&mut self.records),
-                    None,
-                )
+                Ok(Some(self.finish(ResponseCode::NoError, None, Vec::new())))
             }
-            Terminal::NoData(soa) => done(
-                ResponseCode::NoError,
-                std::mem::take(&mut self.records),
-                soa,
-            ),
-            Terminal::NxDomain(soa) => done(
-                ResponseCode::NXDomain,
-                std::mem::take(&mut self.records),
-                soa,
-            ),
-            Terminal::Cname(records, target) => {
+            Terminal::NoData(soa, proof) => {
+                Ok(Some(self.finish(ResponseCode::NoError, soa, proof)))
+            }
+            Terminal::NxDomain(soa, proof) => {
+                Ok(Some(self.finish(ResponseCode::NXDomain, soa, proof)))
+            }
+            Terminal::Cname(records, sigs, target) => {
                 self.records.extend(records);
+                self.signatures.extend(sigs);
                 self.check_length(max_links)?;
                 emit(observer, || Event::CnameRestart {
                     resolution: id,
@@ -213,6 +259,12 @@ impl Inner {
                         .await?
                 }
             };
+            if let Security::Bogus(reason) = &link
+                && !req.accepts_bogus(task.depth)
+            {
+                // Bogus data kept in the cache, asked for without CD.
+                return Err(ResolveError::Bogus(reason.clone()));
+            }
             security = worse(security, link);
             let max_links = self.limits.max_cname_chain;
             if let Some(mut done) = chain.follow(terminal, max_links, req.observer, id)? {
@@ -275,7 +327,7 @@ impl Inner {
         if let Some(cached) = self.rrsets.get_answer(name, qtype, now) {
             hit(format!("{name} {qtype}"));
             return Some((
-                Terminal::Answer(cached.records),
+                Terminal::Answer(cached.records, cached.rrsigs),
                 from_validation(cached.validation),
             ));
         }
@@ -286,37 +338,46 @@ impl Inner {
             hit(format!("{name} CNAME"));
             let target = target.0.clone();
             let security = from_validation(cached.validation);
-            return Some((Terminal::Cname(cached.records, target), security));
+            return Some((
+                Terminal::Cname(cached.records, cached.rrsigs, target),
+                security,
+            ));
         }
         if let Some(negative) = self.negative.get(name, qtype, now) {
             hit(format!("{name} {qtype} negative"));
-            // Negative answers carry no verdict in the cache.
+            let security = from_validation(negative.validation);
             let terminal = match negative.kind {
-                NegativeKind::NxDomain => Terminal::NxDomain(Some(negative.soa)),
-                NegativeKind::NoData => Terminal::NoData(Some(negative.soa)),
+                NegativeKind::NxDomain => Terminal::NxDomain(Some(negative.soa), negative.proof),
+                NegativeKind::NoData => Terminal::NoData(Some(negative.soa), negative.proof),
             };
-            return Some((terminal, Security::Indeterminate));
+            return Some((terminal, security));
         }
         let (dname, cname, target) = self.cached_dname(name, now)?;
-        hit(format!("{} DNAME", dname.name));
+        hit(format!("{} DNAME", dname.records[0].name));
+        // The synthesised CNAME is unsigned (RFC 6672 §5.3.1): the DNAME's
+        // own verdict and signatures stand for it.
+        let security = from_validation(dname.validation);
+        let mut records = dname.records;
+        records.push(cname);
         let terminal = if qtype == RecordType::CNAME {
-            Terminal::Answer(vec![dname, cname])
+            Terminal::Answer(records, dname.rrsigs)
         } else {
-            Terminal::Cname(vec![dname, cname], target)
+            Terminal::Cname(records, dname.rrsigs, target)
         };
-        Some((terminal, Security::Indeterminate))
+        Some((terminal, security))
     }
 
     /// A cached DNAME that redirects `name` (the highest proper ancestor
     /// holding one: a lower one would be occluded, RFC 6672 §2.4), the
     /// CNAME it synthesises for `name` and its target.
-    fn cached_dname(&self, name: &Name, now: Instant) -> Option<(Record, Record, Name)> {
+    fn cached_dname(&self, name: &Name, now: Instant) -> Option<(CachedRrset, Record, Name)> {
         (1..name.num_labels()).find_map(|labels| {
             let owner = name.trim_to(usize::from(labels));
-            let cached = self.rrsets.get_answer(&owner, RecordType::DNAME, now)?;
-            let dname = cached.records.into_iter().next()?;
-            let (cname, target) = super::dname::synthesise(&dname, name)?;
-            Some((dname, cname, target))
+            let mut cached = self.rrsets.get_answer(&owner, RecordType::DNAME, now)?;
+            // A DNAME RRset holds one record (RFC 6672 §2.4).
+            cached.records.truncate(1);
+            let (cname, target) = super::dname::synthesise(cached.records.first()?, name)?;
+            Some((cached, cname, target))
         })
     }
 
@@ -393,7 +454,7 @@ impl Inner {
         let now = Instant::now();
         let mut name = qname.clone();
         loop {
-            if let Some(ns) = self.rrsets.get(&name, RecordType::NS, now) {
+            if let Some(ns) = self.usable(&name, RecordType::NS, now) {
                 let mut dp = DelegationPoint::from_records(
                     name.clone(),
                     &ns.records,
@@ -426,11 +487,19 @@ impl Inner {
         }
     }
 
+    /// A cached RRset the resolver may use to find servers: live and not
+    /// bogus (the resolver never acts on data that failed validation).
+    fn usable(&self, name: &Name, rtype: RecordType, now: Instant) -> Option<CachedRrset> {
+        self.rrsets
+            .get(name, rtype, now)
+            .filter(|cached| cached.validation != Validation::Bogus)
+    }
+
     /// Fills in addresses the cache knows for servers that have none.
     fn add_cached_addresses(&self, dp: &mut DelegationPoint, now: Instant) {
         for server in dp.servers.iter_mut().filter(|s| s.addrs.is_empty()) {
             for rtype in [RecordType::A, RecordType::AAAA] {
-                if let Some(cached) = self.rrsets.get(&server.name, rtype, now) {
+                if let Some(cached) = self.usable(&server.name, rtype, now) {
                     let found = super::delegation::addresses_of(&server.name, &cached.records);
                     server.addrs.extend(found.map(|a| (a, AddrSource::Cache)));
                 }
@@ -558,8 +627,9 @@ impl Inner {
                 _ => self.judge(req, id, hop, &mut dp, &scrubbed, &kind).await?,
             };
             let validation = as_validation(&security);
-            match kind {
+            match &kind {
                 ResponseKind::Referral { zone } => {
+                    let zone = zone.clone();
                     referrals += 1;
                     if referrals > self.limits.max_referrals {
                         return Err(ResolveError::TooManyReferrals(self.limits.max_referrals));
@@ -585,39 +655,42 @@ impl Inner {
                         servers: dp.referral_servers(),
                         records: [scrubbed.authority_ns(), scrubbed.glue()].concat(),
                     });
+                    continue;
                 }
-                ResponseKind::Answer => {
+                ResponseKind::Answer | ResponseKind::Cname { .. } => {
                     self.cache_answer(&scrubbed, validation);
-                    report_answer(req, hop, scrubbed.chain());
-                    return Ok((Terminal::Answer(scrubbed.chain().to_vec()), security));
-                }
-                ResponseKind::Cname { target } => {
-                    self.cache_answer(&scrubbed, validation);
-                    report_answer(req, hop, scrubbed.chain());
-                    let terminal = Terminal::Cname(scrubbed.chain().to_vec(), target);
-                    return Ok((terminal, security));
                 }
                 ResponseKind::NoData => {
                     self.cache_negative(&scrubbed, NegativeKind::NoData, validation);
-                    report_answer(req, hop, scrubbed.chain());
-                    let soa = scrubbed.soa().map(|soa| self.negative.as_sent(soa));
-                    return Ok((Terminal::NoData(soa), security));
                 }
                 ResponseKind::NxDomain => {
                     self.cache_negative(&scrubbed, NegativeKind::NxDomain, validation);
-                    report_answer(req, hop, scrubbed.chain());
-                    let soa = scrubbed.soa().map(|soa| self.negative.as_sent(soa));
-                    return Ok((Terminal::NxDomain(soa), security));
                 }
                 // Handled above: a lame reply never leaves the race loop.
-                ResponseKind::Lame(_) => {}
+                ResponseKind::Lame(_) => continue,
             }
+            let soa = scrubbed.soa().map(|soa| self.negative.as_sent(soa));
+            let Some(mut terminal) = Terminal::from_reply(&scrubbed, &kind, soa) else {
+                continue;
+            };
+            if let Security::Bogus(reason) = &security {
+                // Kept (and told to a client that set CD) only for the
+                // bogus TTL; a client without CD gets SERVFAIL, and the
+                // trace shows the hop as failed with the reason.
+                terminal = terminal.capped(super::capped_secs(self.limits.bogus_ttl));
+                if !req.accepts_bogus(depth) {
+                    return Err(ResolveError::Bogus(reason.clone()));
+                }
+            }
+            report_answer(req, hop, scrubbed.chain());
+            return Ok((terminal, security));
         }
     }
 
     /// DNSSEC's verdict on a reply of `dp`'s zone (an answer, NODATA or
     /// NXDOMAIN): settles the zone's keys first if they are pending. A
-    /// bogus reply is an error: it is never cached nor served.
+    /// bogus reply is cached as such for the bogus TTL and given only to
+    /// a client that set CD (see [`Request::accepts_bogus`]).
     async fn judge(
         &self,
         req: &Request<'_>,
@@ -640,10 +713,7 @@ impl Inner {
             hop,
             text: format!("{} {}: {security}", reply.qname(), reply.qtype()),
         });
-        match security {
-            Security::Bogus(reason) => Err(ResolveError::Bogus(reason)),
-            other => Ok(other),
-        }
+        Ok(security)
     }
 
     /// The trust of the child zone `child` a referral from `dp` leads to:
@@ -750,11 +820,24 @@ impl Inner {
         Ok(trust)
     }
 
-    /// Stores one RRset and, if it was stored, marks its owner changed.
-    fn store(&self, rrset: &[Record], trust: Trust, validation: Validation, now: Instant) {
-        if self.rrsets.insert_validated(rrset, trust, validation, now)
-            && let Some(first) = rrset.first()
-        {
+    /// Stores one RRset with the RRSIGs over it and, if it was stored,
+    /// marks its owner changed. Bogus data is kept only for the bogus TTL.
+    fn store(&self, set: &Signed, trust: Trust, validation: Validation, now: Instant) {
+        let stored = if validation == Validation::Bogus {
+            let cap = super::capped_secs(self.limits.bogus_ttl);
+            let capped = |records: &[Record]| -> Vec<Record> {
+                let mut records = records.to_vec();
+                records.iter_mut().for_each(|r| r.ttl = r.ttl.min(cap));
+                records
+            };
+            let (rrset, sigs) = (capped(&set.rrset), capped(&set.sigs));
+            self.rrsets
+                .insert_signed(&rrset, &sigs, trust, validation, now)
+        } else {
+            self.rrsets
+                .insert_signed(&set.rrset, &set.sigs, trust, validation, now)
+        };
+        if stored && let Some(first) = set.rrset.first() {
             self.versions.changed(&first.name);
         }
     }
@@ -764,21 +847,23 @@ impl Inner {
     /// [`crate::config::MAX_RRSETS_PER_REPLY`]): one large reply cannot
     /// flush the cache. The answer chain comes first, then the NS RRset,
     /// then glue, so what is dropped is what matters least.
-    fn store_reply(&self, rrsets: impl Iterator<Item = (Vec<Record>, Trust, Validation)>) {
+    fn store_reply(&self, rrsets: impl Iterator<Item = (Signed, Trust, Validation)>) {
         let now = Instant::now();
-        for (rrset, trust, validation) in rrsets.take(self.limits.max_rrsets_per_reply) {
-            self.store(&rrset, trust, validation, now);
+        for (set, trust, validation) in rrsets.take(self.limits.max_rrsets_per_reply) {
+            self.store(&set, trust, validation, now);
         }
     }
 
     fn cache_referral(&self, reply: &Scrubbed) {
         // Referral NS sets and glue are never signed (RFC 4035 §2.2).
         let unchecked = Validation::Unchecked;
-        let ns = (!reply.authority_ns().is_empty())
-            .then(|| (reply.authority_ns().to_vec(), Trust::Referral, unchecked));
+        let ns = (!reply.authority_ns().is_empty()).then(|| {
+            let set = Signed::unsigned(reply.authority_ns().to_vec());
+            (set, Trust::Referral, unchecked)
+        });
         let glue = rrsets(reply.glue())
             .into_iter()
-            .map(|s| (s, Trust::Glue, unchecked));
+            .map(|s| (Signed::unsigned(s), Trust::Glue, unchecked));
         self.store_reply(ns.into_iter().chain(glue));
     }
 
@@ -795,25 +880,66 @@ impl Inner {
         let unchecked = Validation::Unchecked;
         let chain = rrsets(reply.chain_to_cache())
             .into_iter()
-            .map(|s| (s, answer, validation));
-        let ns = (!reply.authority_ns().is_empty())
-            .then(|| (reply.authority_ns().to_vec(), authority, unchecked));
+            .map(|s| (Signed::from_reply(s, reply), answer, validation));
+        // The authority NS set and glue are not validated (RFC 4035 §2.2:
+        // a referral's are not even signed); they find servers only.
+        let ns = (!reply.authority_ns().is_empty()).then(|| {
+            let set = Signed::unsigned(reply.authority_ns().to_vec());
+            (set, authority, unchecked)
+        });
         let glue = rrsets(reply.glue())
             .into_iter()
-            .map(|s| (s, Trust::Glue, unchecked));
+            .map(|s| (Signed::unsigned(s), Trust::Glue, unchecked));
         self.store_reply(chain.chain(ns).chain(glue));
     }
 
+    /// Stores a negative answer: the chain that led to it, and the
+    /// NXDOMAIN or NODATA with the verdict and the records that prove it.
     fn cache_negative(&self, reply: &Scrubbed, kind: NegativeKind, validation: Validation) {
         let chain = rrsets(reply.chain_to_cache())
             .into_iter()
-            .map(|s| (s, Trust::AuthAnswer, validation));
+            .map(|s| (Signed::from_reply(s, reply), Trust::AuthAnswer, validation));
         self.store_reply(chain);
         if let Some(soa) = reply.soa() {
+            let mut soa = soa.clone();
+            if validation == Validation::Bogus {
+                soa.ttl = soa.ttl.min(super::capped_secs(self.limits.bogus_ttl));
+            }
+            let (name, qtype) = (reply.final_name(), reply.qtype());
+            let proof = reply.proof();
+            let now = Instant::now();
             self.negative
-                .insert(reply.final_name(), reply.qtype(), kind, soa, Instant::now());
-            self.versions.changed(reply.final_name());
+                .insert_proved(name, qtype, kind, &soa, &proof, validation, now);
+            self.versions.changed(name);
         }
+    }
+}
+
+/// One RRset to store and the RRSIGs over it.
+struct Signed {
+    rrset: Vec<Record>,
+    sigs: Vec<Record>,
+}
+
+impl Signed {
+    /// An RRset stored without signatures (referral NS sets and glue).
+    fn unsigned(rrset: Vec<Record>) -> Self {
+        Self {
+            rrset,
+            sigs: Vec::new(),
+        }
+    }
+
+    /// `rrset` with the RRSIGs `reply` carried over it.
+    fn from_reply(rrset: Vec<Record>, reply: &Scrubbed) -> Self {
+        let sigs = match rrset.first() {
+            Some(first) => reply
+                .signatures_of(&first.name, first.record_type())
+                .cloned()
+                .collect(),
+            None => Vec::new(),
+        };
+        Self { rrset, sigs }
     }
 }
 

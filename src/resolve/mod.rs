@@ -92,6 +92,21 @@ impl ResolverConfig {
     }
 }
 
+/// What a client wants done with data that fails DNSSEC validation
+/// (RFC 4035 §3.2.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Checking {
+    /// Bogus data is an error: the resolution fails with
+    /// [`ResolveError::Bogus`].
+    #[default]
+    Enabled,
+    /// The client set CD: the answer is given even when bogus, its verdict
+    /// in [`Outcome::security`]; the caller decides who may see it (the
+    /// daemon resolves this way and answers SERVFAIL to clients without
+    /// CD).
+    Disabled,
+}
+
 /// Counters of one client question.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Stats {
@@ -112,6 +127,13 @@ pub struct Outcome {
     pub answers: Vec<Record>,
     /// The SOA of a negative answer.
     pub authorities: Vec<Record>,
+    /// The RRSIGs over `answers`, RRset by RRset, as the zones sent them:
+    /// for a client that set DO (RFC 4035 §3.2.1). Empty when validation
+    /// is off (no DO upstream) or the zones are unsigned.
+    pub signatures: Vec<Record>,
+    /// What proves a negative answer (the SOA's RRSIGs, NSEC or NSEC3
+    /// records and theirs): for a client that set DO (RFC 4035 §3.1.3).
+    pub proof: Vec<Record>,
     /// What it cost.
     pub stats: Stats,
     /// What DNSSEC validation said of the whole answer (indeterminate when
@@ -329,6 +351,8 @@ impl Resolver {
             rcode: done.rcode,
             answers: done.answers,
             authorities: done.soa.into_iter().collect(),
+            signatures: done.signatures,
+            proof: done.proof,
             stats: Stats {
                 elapsed: started.elapsed(),
                 ..Stats::default()
@@ -353,7 +377,22 @@ impl Resolver {
         qtype: RecordType,
         observer: &dyn Observer,
     ) -> Result<Outcome, Failure> {
-        let request = Request::new(&self.inner.limits, observer);
+        self.resolve_with(qname, qtype, observer, Checking::Enabled)
+            .await
+    }
+
+    /// [`Resolver::resolve`], with `checking` saying what becomes of
+    /// bogus data: with [`Checking::Disabled`] a bogus answer is an
+    /// `Ok` whose [`Outcome::security`] says so.
+    pub async fn resolve_with(
+        &self,
+        qname: &Name,
+        qtype: RecordType,
+        observer: &dyn Observer,
+        checking: Checking,
+    ) -> Result<Outcome, Failure> {
+        let request = Request::new(&self.inner.limits, observer)
+            .checking_disabled(checking == Checking::Disabled);
         self.run(qname, qtype, request).await
     }
 
@@ -428,25 +467,32 @@ impl Resolver {
             Ok(result) => result,
             Err(_) => Err(ResolveError::Timeout(limit)),
         };
+        // As the cache would give them: capped at MAX_TTL.
+        let cap = |records: Vec<Record>| -> Vec<Record> {
+            records
+                .into_iter()
+                .map(|mut r| {
+                    r.ttl = r.ttl.min(capped_secs(inner.limits.max_ttl));
+                    r
+                })
+                .collect()
+        };
         match result {
             Ok(done) => Ok(Outcome {
                 rcode: done.rcode,
-                // As the cache would give them: capped at MAX_TTL.
-                answers: done
-                    .answers
-                    .into_iter()
-                    .map(|mut r| {
-                        r.ttl = r.ttl.min(capped_secs(inner.limits.max_ttl));
-                        r
-                    })
-                    .collect(),
+                answers: cap(done.answers),
+                signatures: cap(done.signatures),
+                proof: done.proof,
                 authorities: done.soa.into_iter().collect(),
                 stats: stats(&request),
                 security: done.security,
                 stale: false,
             }),
             Err(error) => {
-                if !request.skips_cache(0) {
+                // Bogus data is remembered in the caches already (for the
+                // bogus TTL, where a client with CD can still have it).
+                let bogus = matches!(error, ResolveError::Bogus(_));
+                if !request.skips_cache(0) && !bogus {
                     inner
                         .failures
                         .insert(qname, qtype, inner.limits.failure_ttl, Instant::now());

@@ -26,6 +26,9 @@ pub(crate) struct Request<'a> {
     /// A refresh (prefetch): the client's question is asked upstream even
     /// when the caches hold it.
     refresh: bool,
+    /// The client set CD (RFC 4035 §3.2.2): its answer is given even when
+    /// validation finds it bogus, with the verdict beside it.
+    checking_disabled: bool,
 }
 
 impl<'a> Request<'a> {
@@ -39,7 +42,23 @@ impl<'a> Request<'a> {
             next_resolution: AtomicU32::new(1),
             sig_budget: Mutex::new(SigBudget::new(limits.max_sig_verifications)),
             refresh: false,
+            checking_disabled: false,
         }
+    }
+
+    /// The same request for a client that set CD: see
+    /// [`Request::accepts_bogus`].
+    pub fn checking_disabled(mut self, disabled: bool) -> Self {
+        self.checking_disabled = disabled;
+        self
+    }
+
+    /// Whether a resolution at `depth` gives its answer even when it is
+    /// bogus: the client's own question (depth 0) when the client set CD.
+    /// Side resolutions never do: the resolver itself does not use data
+    /// that failed validation.
+    pub fn accepts_bogus(&self, depth: u32) -> bool {
+        self.checking_disabled && depth == 0
     }
 
     /// Runs `check` with the request's signature budget (held for the

@@ -177,6 +177,47 @@ impl Scrubbed {
     pub fn signatures(&self) -> &[Record] {
         &self.signatures
     }
+    /// The RRSIGs over the RRset at `owner` of type `rtype` (RFC 4035
+    /// §3.1.1: they go with it to a client that set DO).
+    pub fn signatures_of<'s>(
+        &'s self,
+        owner: &'s Name,
+        rtype: RecordType,
+    ) -> impl Iterator<Item = &'s Record> + 's {
+        self.signatures
+            .iter()
+            .filter(move |sig| &sig.name == owner && covered_type(sig) == Some(rtype))
+    }
+    /// The RRSIGs over the records of the answer chain, set by set.
+    pub fn chain_signatures(&self) -> Vec<Record> {
+        self.signatures_over(&self.chain)
+    }
+    /// What proves a negative answer to a client that set DO (RFC 4035
+    /// §3.1.3): the SOA's RRSIGs, then the NSEC or NSEC3 records with
+    /// theirs.
+    pub fn proof(&self) -> Vec<Record> {
+        let soa_sigs = self
+            .soa
+            .iter()
+            .flat_map(|soa| self.signatures_of(&soa.name, RecordType::SOA));
+        let mut proof: Vec<Record> = soa_sigs.cloned().collect();
+        for record in &self.denial {
+            proof.push(record.clone());
+        }
+        proof.extend(self.signatures_over(&self.denial));
+        proof
+    }
+    /// The RRSIGs over the RRsets `records` form, in their order. Linear:
+    /// one hash lookup per RRSIG (a hostile reply may carry many).
+    fn signatures_over(&self, records: &[Record]) -> Vec<Record> {
+        let sets: HashSet<(&Name, RecordType)> =
+            records.iter().map(|r| (&r.name, r.record_type())).collect();
+        self.signatures
+            .iter()
+            .filter(|sig| covered_type(sig).is_some_and(|t| sets.contains(&(&sig.name, t))))
+            .cloned()
+            .collect()
+    }
     /// What was removed, with reasons.
     pub fn dropped(&self) -> &[Dropped] {
         &self.dropped

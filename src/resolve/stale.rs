@@ -18,7 +18,7 @@ use hickory_proto::rr::{Name, RData, Record, RecordType};
 use tokio::time::Instant;
 
 use super::{Outcome, Resolver, Stats, capped_secs};
-use crate::cache::NegativeKind;
+use crate::cache::{NegativeKind, Validation};
 
 impl Resolver {
     /// The answer to `qname`/`qtype` from the caches with expired data
@@ -63,6 +63,8 @@ impl Resolver {
                     .rrsets
                     .get_stale(&name, rtype, now)
                     .filter(|cached| cached.trust.is_answer())
+                    // Data that failed validation is never served stale.
+                    .filter(|cached| cached.validation != Validation::Bogus)
             };
             if let Some(cached) = answer(qtype) {
                 add(cached.records, cached.expired, &mut answers);
@@ -77,7 +79,10 @@ impl Resolver {
                 name = target;
                 continue;
             }
-            let negative = inner.negative.get_stale(&name, qtype, now)?;
+            let negative = inner
+                .negative
+                .get_stale(&name, qtype, now)
+                .filter(|negative| negative.validation != Validation::Bogus)?;
             let rcode = match negative.kind {
                 NegativeKind::NxDomain => ResponseCode::NXDomain,
                 NegativeKind::NoData => ResponseCode::NoError,
@@ -94,6 +99,10 @@ impl Resolver {
             rcode,
             answers,
             authorities,
+            // Expired data goes out without its signatures: it is not
+            // told as validated, and its RRSIGs may have expired too.
+            signatures: Vec::new(),
+            proof: Vec::new(),
             stats: Stats::default(),
             // Expired data is served for what it was, never as validated.
             security: crate::validate::Security::Indeterminate,

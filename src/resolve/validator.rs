@@ -406,9 +406,7 @@ pub fn from_validation(validation: Validation) -> Security {
     match validation {
         Validation::Secure => Security::Secure,
         Validation::Insecure => Security::Insecure,
-        Validation::Bogus => Security::Bogus(BogusReason::RrsigsMissing {
-            problem: "cached as bogus".to_string(),
-        }),
+        Validation::Bogus => Security::Bogus(BogusReason::CachedBogus),
         Validation::Indeterminate | Validation::Unchecked => Security::Indeterminate,
     }
 }

@@ -38,7 +38,7 @@ use tokio::task::AbortHandle;
 use tracing::Instrument;
 
 use super::counters::Counters;
-use crate::resolve::{Failure, Outcome, Resolver};
+use crate::resolve::{Checking, Failure, Outcome, Resolver};
 use crate::trace::Observer;
 
 /// Resolutions in flight at once, UDP and TCP together. Each holds
@@ -318,7 +318,12 @@ impl InFlight {
             let result = if prefetch {
                 resolver.prefetch(&owned.0, owned.1, &observer).await
             } else {
-                resolver.resolve(&owned.0, owned.1, &observer).await
+                // Bogus data comes back with its verdict, and each waiter's
+                // reply decides by its own CD bit (RFC 4035 §3.2.2): one
+                // resolution serves both kinds of client.
+                resolver
+                    .resolve_with(&owned.0, owned.1, &observer, Checking::Disabled)
+                    .await
             };
             let result: Resolved = Arc::new(result);
             let entry = lock(&state).remove(&owned, id, &counters);

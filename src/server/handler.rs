@@ -229,9 +229,16 @@ impl Handler {
             Some((outcome, stamps)) => {
                 self.counters.cache_hit();
                 let until = self.prefetch_if_due(qname, qtype, &outcome);
+                // A copy serves clients whatever their CD bit: never one
+                // of a bogus answer (data for CD, SERVFAIL for the rest).
+                let copyable = !outcome.security.is_bogus();
+                let reason = match &outcome.security {
+                    Security::Bogus(reason) => Some(reason.to_string()),
+                    _ => None,
+                };
                 let reply = packet::answer_reply(&query.message, &Ok(outcome));
-                match self.encode(&reply, limit, received, None) {
-                    Some(encoded) if !encoded.truncated => {
+                match self.encode(&reply, limit, received, reason.as_deref()) {
+                    Some(encoded) if !encoded.truncated && copyable => {
                         Immediate::Cached(encoded.bytes, stamps, until)
                     }
                     encoded => Immediate::Done(encoded.map(|e| e.bytes)),
@@ -327,7 +334,13 @@ impl Handler {
                         debug!(reason = %failure.error, "resolution failed: answering stale");
                         return self.stale_reply(&query.message, stale, limit, received);
                     }
-                    let reason = (*result).as_ref().err().map(|f| f.error.to_string());
+                    let reason = match &*result {
+                        Err(failure) => Some(failure.error.to_string()),
+                        Ok(outcome) => match &outcome.security {
+                            Security::Bogus(reason) => Some(reason.to_string()),
+                            _ => None,
+                        },
+                    };
                     (packet::answer_reply(&query.message, &result), reason)
                 }
                 None => {
@@ -439,9 +452,12 @@ impl Handler {
     /// or else one synthesised HINFO "RFC8482" record.
     fn any_from_cache(&self, qname: &Name) -> Outcome {
         let mut answers: Vec<Record> = Vec::new();
+        let mut signatures: Vec<Record> = Vec::new();
         let mut negative = None;
         for rtype in ANY_TYPES {
             match self.resolver.answer_from_cache(qname, rtype) {
+                // Bogus data is left out of an ANY answer altogether.
+                Some(outcome) if outcome.security.is_bogus() => {}
                 Some(outcome) if outcome.rcode == ResponseCode::NXDomain => {
                     negative = Some(outcome);
                     break;
@@ -450,6 +466,11 @@ impl Handler {
                     for record in outcome.answers {
                         if record.name == *qname && !answers.contains(&record) {
                             answers.push(record);
+                        }
+                    }
+                    for sig in outcome.signatures {
+                        if sig.name == *qname && !signatures.contains(&sig) {
+                            signatures.push(sig);
                         }
                     }
                 }
@@ -471,6 +492,8 @@ impl Handler {
             rcode: ResponseCode::NoError,
             answers,
             authorities: Vec::new(),
+            signatures,
+            proof: Vec::new(),
             stats: Stats::default(),
             // Assembled from cached RRsets: no verdict for the whole.
             security: Security::Indeterminate,

@@ -6,13 +6,15 @@
 //! reply could feed a reflection loop); anything else with a readable header
 //! gets an answer, FORMERR when the rest does not parse.
 
+use hickory_proto::dnssec::rdata::DNSSECRData;
 use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query, ResponseCode};
-use hickory_proto::rr::{DNSClass, Record, RecordType};
+use hickory_proto::rr::{DNSClass, RData, Record, RecordType};
 use hickory_proto::serialize::binary::{BinDecodable, BinDecoder};
 
 use super::ede::Ede;
 use super::local::LocalAnswer;
-use crate::resolve::{Failure, Outcome};
+use crate::resolve::{Failure, Outcome, ResolveError};
+use crate::validate::Security;
 
 /// Length of the fixed DNS header (RFC 1035 §4.1.1).
 pub const HEADER_LEN: usize = 12;
@@ -174,16 +176,33 @@ pub fn error_reply(query: &Message, rcode: ResponseCode) -> Message {
 /// The reply to a resolved query: the outcome's rcode and sections (with
 /// an Extended DNS Error saying so when it is stale, RFC 8767 §6), or
 /// SERVFAIL with an Extended DNS Error naming why the resolution failed.
+///
+/// DNSSEC (RFC 4035 §3.2): a bogus answer goes only to a client that set
+/// CD; any other gets SERVFAIL with the Extended DNS Error the validator
+/// named (RFC 8914 §4.7–4.13). A client that set DO gets the RRSIGs after
+/// each RRset and the proof of a negative answer in the authority
+/// section. AD is set on a secure answer for a client that set AD or DO.
 pub fn answer_reply(query: &Message, result: &Result<Outcome, Failure>) -> Message {
     match result {
         Ok(outcome) => {
+            if let Security::Bogus(reason) = &outcome.security
+                && !query.metadata.checking_disabled
+            {
+                let error = ResolveError::Bogus(reason.clone());
+                return servfail_reply(query, &Ede::for_error(&error));
+            }
             let mut reply = error_reply(query, outcome.rcode);
-            reply.answers = outcome.answers.clone();
-            reply.authorities = outcome.authorities.clone();
+            if dnssec_ok(query) {
+                reply.answers = with_signatures(&outcome.answers, &outcome.signatures);
+                reply.authorities = outcome.authorities.clone();
+                reply.authorities.extend(outcome.proof.iter().cloned());
+            } else {
+                reply.answers = outcome.answers.clone();
+                reply.authorities = outcome.authorities.clone();
+            }
             // RFC 6840 §5.7-5.8: AD for a validated answer, to a client
             // that asked with AD or DO set.
-            let asked_dnssec = query.metadata.authentic_data
-                || query.edns.as_ref().is_some_and(|e| e.flags().dnssec_ok);
+            let asked_dnssec = query.metadata.authentic_data || dnssec_ok(query);
             reply.metadata.authentic_data = asked_dnssec && outcome.security.is_secure();
             if outcome.stale
                 && let Some(edns) = reply.edns.as_mut()
@@ -193,6 +212,40 @@ pub fn answer_reply(query: &Message, result: &Result<Outcome, Failure>) -> Messa
             reply
         }
         Err(failure) => servfail_reply(query, &Ede::for_error(&failure.error)),
+    }
+}
+
+/// `records` with each RRset followed by the RRSIGs in `signatures` that
+/// cover it (same owner, covered type the set's); a signature that covers
+/// none of them is left out.
+fn with_signatures(records: &[Record], signatures: &[Record]) -> Vec<Record> {
+    if signatures.is_empty() {
+        return records.to_vec();
+    }
+    let mut out = Vec::with_capacity(records.len() + signatures.len());
+    for (at, record) in records.iter().enumerate() {
+        out.push(record.clone());
+        let set = (&record.name, record.record_type());
+        let last_of_set = records
+            .get(at + 1)
+            .is_none_or(|next| (&next.name, next.record_type()) != set);
+        if last_of_set {
+            out.extend(
+                signatures
+                    .iter()
+                    .filter(|sig| &sig.name == set.0 && covered_type(sig) == Some(set.1))
+                    .cloned(),
+            );
+        }
+    }
+    out
+}
+
+/// The type an RRSIG covers; `None` for any other record.
+fn covered_type(record: &Record) -> Option<RecordType> {
+    match &record.data {
+        RData::DNSSEC(DNSSECRData::RRSIG(sig)) => Some(sig.input().type_covered),
+        _ => None,
     }
 }
 
@@ -544,6 +597,8 @@ mod tests {
                 RData::A(A::new(192, 0, 2, 10)),
             )],
             authorities: Vec::new(),
+            signatures: Vec::new(),
+            proof: Vec::new(),
             stats: Stats::default(),
             security: crate::validate::Security::Indeterminate,
             stale: false,
@@ -582,6 +637,8 @@ mod tests {
             rcode: ResponseCode::NXDomain,
             answers: Vec::new(),
             authorities: vec![Record::from_rdata(zone, 300, RData::SOA(soa))],
+            signatures: Vec::new(),
+            proof: Vec::new(),
             stats: Stats::default(),
             security: crate::validate::Security::Indeterminate,
             stale: false,
@@ -600,6 +657,8 @@ mod tests {
             rcode: ResponseCode::NoError,
             answers: vec![Record::from_rdata(name, 300, RData::TXT(big_txt))],
             authorities: Vec::new(),
+            signatures: Vec::new(),
+            proof: Vec::new(),
             stats: Stats::default(),
             security: crate::validate::Security::Indeterminate,
             stale: false,
@@ -650,6 +709,8 @@ mod tests {
             rcode: ResponseCode::NoError,
             answers,
             authorities: Vec::new(),
+            signatures: Vec::new(),
+            proof: Vec::new(),
             stats: Stats::default(),
             security: crate::validate::Security::Indeterminate,
             stale: false,

@@ -187,6 +187,11 @@ pub enum BogusReason {
         /// What could not be proven.
         problem: &'static str,
     },
+    /// The data failed validation earlier and is kept as bogus for a
+    /// while (the resolver's bogus TTL); the first failure's reason was
+    /// reported then.
+    #[error("failed DNSSEC validation earlier; kept as bogus")]
+    CachedBogus,
     /// The request's [`SigBudget`] is spent (KeyTrap defence).
     #[error("signature budget of {limit} verifications spent")]
     BudgetSpent {
@@ -204,7 +209,8 @@ impl BogusReason {
         match self {
             BogusReason::SignatureInvalid { .. }
             | BogusReason::RrsigMismatch { .. }
-            | BogusReason::BudgetSpent { .. } => 6,
+            | BogusReason::BudgetSpent { .. }
+            | BogusReason::CachedBogus => 6,
             BogusReason::SignatureExpired { .. } => 7,
             BogusReason::SignatureNotYetValid { .. } => 8,
             BogusReason::DnskeyMissing { .. } => 9,

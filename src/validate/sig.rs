@@ -184,7 +184,9 @@ pub(crate) fn verify_with(
 /// How far an RRSIG got before failing: the furthest is reported.
 fn rank(reason: &BogusReason) -> u8 {
     match reason {
-        BogusReason::RrsigsMissing { .. } | BogusReason::NsecMissing { .. } => 0,
+        BogusReason::RrsigsMissing { .. }
+        | BogusReason::NsecMissing { .. }
+        | BogusReason::CachedBogus => 0,
         BogusReason::RrsigMismatch { .. } => 1,
         BogusReason::SignatureExpired { .. } | BogusReason::SignatureNotYetValid { .. } => 2,
         BogusReason::DnskeyMissing { .. } => 3,

@@ -257,6 +257,8 @@ fn every_encoded_reply_parses_fits_and_keeps_whole_rrsets() {
             rcode: ResponseCode::NoError,
             answers,
             authorities,
+            signatures: Vec::new(),
+            proof: Vec::new(),
             stats: Stats::default(),
             security: rootwalk::validate::Security::Indeterminate,
             stale: false,

@@ -1,0 +1,304 @@
+//! The validating daemon's DNSSEC protocol details, against the signed
+//! lab: CD=1 gets bogus data that everyone else gets SERVFAIL for, from
+//! one validation kept for the bogus TTL (RFC 4035 §3.2.2, §4.7); DO=1
+//! gets the RRSIGs and the NSEC/NSEC3 proofs, from the cache as from a
+//! fresh resolution (RFC 4035 §3.1.1, §3.1.3); a negative answer from the
+//! cache keeps its verdict (AD). Each checked against which server was
+//! asked what.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::str::FromStr;
+use std::time::Duration;
+
+use hickory_proto::dnssec::rdata::DNSSECRData;
+use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query, ResponseCode};
+use hickory_proto::rr::{Name, RData, Record, RecordType};
+use rootwalk::lab::Lab;
+use rootwalk::server::{self, ServeConfig, ede::Ede};
+use tokio::net::UdpSocket;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+fn name(text: &str) -> Name {
+    Name::from_str(text).unwrap()
+}
+
+/// A validating daemon on the lab, stopped by [`Daemon::stop`].
+struct Daemon {
+    addr: SocketAddr,
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<Result<server::CounterSnapshot, server::ServeError>>,
+    socket: UdpSocket,
+}
+
+/// The flags a test query sets.
+#[derive(Clone, Copy, Default)]
+struct Flags {
+    ad: bool,
+    cd: bool,
+    dnssec_ok: bool,
+}
+
+impl Daemon {
+    async fn start(lab: &Lab) -> Daemon {
+        let mut resolver = common::config(lab);
+        resolver.trust_anchors = Some(lab.trust_anchor());
+        let config = ServeConfig {
+            listen: vec!["127.0.0.1:0".parse().unwrap()],
+            listen_is_default: false,
+            udp_sockets: Some(1),
+            limits: common::limits(),
+            ..ServeConfig::default()
+        };
+        let (daemon, listeners) = server::prepare(&config, resolver).await.unwrap();
+        let addr = listeners.local_addrs()[0].1;
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(daemon.run(listeners, async {
+            let _ = stopped.await;
+        }));
+        let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        Daemon {
+            addr,
+            stop,
+            task,
+            socket,
+        }
+    }
+
+    async fn ask(&self, qname: &str, qtype: RecordType, flags: Flags) -> Message {
+        let mut query = Message::new(rand::random(), MessageType::Query, OpCode::Query);
+        query.metadata.recursion_desired = true;
+        query.metadata.checking_disabled = flags.cd;
+        query.metadata.authentic_data = flags.ad;
+        query.add_query(Query::query(name(qname), qtype));
+        let mut edns = Edns::new();
+        edns.set_max_payload(4096);
+        edns.set_dnssec_ok(flags.dnssec_ok);
+        query.set_edns(edns);
+        self.socket
+            .send_to(&query.to_vec().unwrap(), self.addr)
+            .await
+            .unwrap();
+        let mut buffer = vec![0u8; 65_535];
+        loop {
+            let (len, _) =
+                tokio::time::timeout(Duration::from_secs(10), self.socket.recv_from(&mut buffer))
+                    .await
+                    .expect("a reply within 10 s")
+                    .unwrap();
+            let reply = Message::from_vec(&buffer[..len]).expect("a well-formed reply");
+            if reply.metadata.id == query.metadata.id {
+                return reply;
+            }
+        }
+    }
+
+    async fn stop(self) {
+        self.stop.send(()).unwrap();
+        self.task.await.unwrap().unwrap();
+    }
+}
+
+fn ede(reply: &Message) -> Option<Ede> {
+    reply.edns.as_ref().and_then(|e| {
+        e.options()
+            .as_ref()
+            .iter()
+            .find_map(|(_, o)| Ede::from_option(o))
+    })
+}
+
+/// The type an RRSIG covers.
+fn covered(record: &Record) -> Option<RecordType> {
+    match &record.data {
+        RData::DNSSEC(DNSSECRData::RRSIG(sig)) => Some(sig.input().type_covered),
+        _ => None,
+    }
+}
+
+fn types(records: &[Record]) -> Vec<RecordType> {
+    records.iter().map(Record::record_type).collect()
+}
+
+/// Queries the lab's servers got for (`qname`, `qtype`).
+fn asked(lab: &Lab, qname: &str, qtype: RecordType) -> usize {
+    let qname = name(qname);
+    lab.query_log()
+        .iter()
+        .filter(|q| q.qname == qname && q.qtype == qtype)
+        .count()
+}
+
+const CD: Flags = Flags {
+    ad: false,
+    cd: true,
+    dnssec_ok: false,
+};
+const DO: Flags = Flags {
+    ad: false,
+    cd: false,
+    dnssec_ok: true,
+};
+const AD: Flags = Flags {
+    ad: true,
+    cd: false,
+    dnssec_ok: false,
+};
+const PLAIN: Flags = Flags {
+    ad: false,
+    cd: false,
+    dnssec_ok: false,
+};
+
+/// AD for secure answers to clients that ask with AD or DO (RFC 6840
+/// §5.7-5.8), none for insecure ones, SERVFAIL with the validator's
+/// Extended DNS Error for bogus ones.
+#[tokio::test]
+async fn secure_answers_get_ad_and_bogus_ones_servfail_with_their_reason() {
+    let lab = common::lab().await;
+    let daemon = Daemon::start(&lab).await;
+    let secure_ad = daemon.ask("www.a.tld1.", RecordType::A, AD).await;
+    assert_eq!(secure_ad.metadata.response_code, ResponseCode::NoError);
+    assert!(secure_ad.metadata.authentic_data, "AD asked: AD given");
+    let secure_do = daemon.ask("www.a.tld1.", RecordType::A, DO).await;
+    assert!(secure_do.metadata.authentic_data, "DO set: AD given");
+    let secure_plain = daemon.ask("www.a.tld1.", RecordType::A, PLAIN).await;
+    assert!(!secure_plain.metadata.authentic_data, "neither: no AD");
+    let insecure = daemon.ask("www.unsigned.tld1.", RecordType::A, AD).await;
+    assert_eq!(insecure.metadata.response_code, ResponseCode::NoError);
+    assert!(!insecure.metadata.authentic_data, "insecure: no AD");
+    let bogus = daemon.ask("www.expired.tld1.", RecordType::A, AD).await;
+    assert_eq!(bogus.metadata.response_code, ResponseCode::ServFail);
+    assert!(bogus.answers.is_empty());
+    let ede = ede(&bogus).expect("an Extended DNS Error");
+    assert_eq!(ede.code, 7, "Signature Expired: {}", ede.text);
+    daemon.stop().await;
+}
+
+#[tokio::test]
+async fn checking_disabled_gets_bogus_data_and_one_validation_serves_both() {
+    let lab = common::lab().await;
+    let daemon = Daemon::start(&lab).await;
+
+    // Without CD: SERVFAIL saying why (the lab's badsig zone has a
+    // corrupted RRSIG over the A RRset).
+    let refused = daemon.ask("www.badsig.tld1.", RecordType::A, PLAIN).await;
+    assert_eq!(refused.metadata.response_code, ResponseCode::ServFail);
+    assert!(refused.answers.is_empty());
+    assert_eq!(ede(&refused).map(|e| e.code), Some(6), "DNSSEC Bogus");
+    let upstream = asked(&lab, "www.badsig.tld1.", RecordType::A);
+    assert!(upstream > 0, "the zone's servers were asked");
+
+    // With CD: the data, without AD, from what the first question
+    // fetched; no server is asked again.
+    let data = daemon.ask("www.badsig.tld1.", RecordType::A, CD).await;
+    assert_eq!(data.metadata.response_code, ResponseCode::NoError);
+    assert!(data.metadata.checking_disabled, "CD echoed");
+    assert!(!data.metadata.authentic_data, "bogus data is never AD");
+    assert_eq!(types(&data.answers), [RecordType::A]);
+    assert!(
+        data.answers.iter().all(|r| r.ttl <= 60),
+        "bogus data is kept for the bogus TTL only: {:?}",
+        data.answers
+    );
+    // Without CD again: still SERVFAIL, still no upstream query.
+    let again = daemon.ask("www.badsig.tld1.", RecordType::A, PLAIN).await;
+    assert_eq!(again.metadata.response_code, ResponseCode::ServFail);
+    assert_eq!(ede(&again).map(|e| e.code), Some(6));
+    assert_eq!(asked(&lab, "www.badsig.tld1.", RecordType::A), upstream);
+
+    // The other order, another kind of breakage: CD first gets the data of
+    // a zone whose signatures have expired; then a client without CD gets
+    // SERVFAIL from the same validation.
+    let data = daemon.ask("www.expired.tld1.", RecordType::A, CD).await;
+    assert_eq!(data.metadata.response_code, ResponseCode::NoError);
+    assert_eq!(types(&data.answers), [RecordType::A]);
+    assert!(!data.metadata.authentic_data);
+    let upstream = asked(&lab, "www.expired.tld1.", RecordType::A);
+    let refused = daemon.ask("www.expired.tld1.", RecordType::A, PLAIN).await;
+    assert_eq!(refused.metadata.response_code, ResponseCode::ServFail);
+    assert!(refused.answers.is_empty());
+    assert!(ede(&refused).is_some_and(|e| e.code == 6 || e.code == 7));
+    assert_eq!(asked(&lab, "www.expired.tld1.", RecordType::A), upstream);
+
+    // CD on secure data changes nothing but the flag: the data, and AD
+    // when asked (RFC 6840 §5.9 leaves AD to the resolver's own check).
+    let secure = daemon.ask("www.a.tld1.", RecordType::A, CD).await;
+    assert_eq!(secure.metadata.response_code, ResponseCode::NoError);
+    assert_eq!(types(&secure.answers), [RecordType::A]);
+
+    daemon.stop().await;
+}
+
+#[tokio::test]
+async fn dnssec_ok_gets_signatures_and_proofs_fresh_and_from_the_cache() {
+    let lab = common::lab().await;
+    let daemon = Daemon::start(&lab).await;
+
+    for round in ["fresh", "cached"] {
+        let signed = daemon.ask("www.a.tld1.", RecordType::A, DO).await;
+        assert_eq!(signed.metadata.response_code, ResponseCode::NoError);
+        assert!(signed.metadata.authentic_data, "{round}: secure, AD");
+        assert_eq!(
+            types(&signed.answers),
+            [RecordType::A, RecordType::RRSIG],
+            "{round}: the RRSIG follows its RRset"
+        );
+        assert_eq!(covered(&signed.answers[1]), Some(RecordType::A));
+        let RData::DNSSEC(DNSSECRData::RRSIG(sig)) = &signed.answers[1].data else {
+            unreachable!()
+        };
+        assert_eq!(sig.input().signer_name, name("a.tld1."));
+        assert_eq!(signed.answers[0].ttl, signed.answers[1].ttl, "{round}");
+    }
+    assert_eq!(
+        asked(&lab, "www.a.tld1.", RecordType::A),
+        1,
+        "the second answer came from the cache"
+    );
+    // Without DO, no DNSSEC records (RFC 4035 §3.2.1).
+    let plain = daemon.ask("www.a.tld1.", RecordType::A, PLAIN).await;
+    assert_eq!(types(&plain.answers), [RecordType::A]);
+    assert!(!plain.metadata.authentic_data);
+
+    // A CNAME chain: every RRset with its own RRSIG.
+    let chain = daemon.ask("alias.a.tld1.", RecordType::A, DO).await;
+    assert_eq!(chain.metadata.response_code, ResponseCode::NoError);
+    let sigs: Vec<_> = chain.answers.iter().filter_map(covered).collect();
+    assert!(sigs.contains(&RecordType::CNAME), "{:?}", chain.answers);
+    assert!(sigs.contains(&RecordType::A), "{:?}", chain.answers);
+
+    // Negative answers: the proof rides along, and the verdict too when
+    // the answer comes from the cache.
+    for (qname, denial) in [
+        ("nope.a.tld1.", RecordType::NSEC),
+        ("nope.c.tld2.", RecordType::NSEC3),
+    ] {
+        for round in ["fresh", "cached"] {
+            let reply = daemon.ask(qname, RecordType::A, DO).await;
+            assert_eq!(
+                reply.metadata.response_code,
+                ResponseCode::NXDomain,
+                "{qname} {round}"
+            );
+            assert!(reply.metadata.authentic_data, "{qname} {round}: AD");
+            let authority = types(&reply.authorities);
+            assert!(authority.contains(&RecordType::SOA), "{qname} {round}");
+            assert!(
+                authority.contains(&denial),
+                "{qname} {round}: {authority:?}"
+            );
+            let signed: Vec<_> = reply.authorities.iter().filter_map(covered).collect();
+            assert!(signed.contains(&RecordType::SOA), "{qname} {round}");
+            assert!(signed.contains(&denial), "{qname} {round}");
+            // Without DO, the SOA alone.
+            let plain = daemon.ask(qname, RecordType::A, PLAIN).await;
+            assert_eq!(types(&plain.authorities), [RecordType::SOA], "{qname}");
+        }
+        assert_eq!(asked(&lab, qname, RecordType::A), 1, "{qname}: cached");
+    }
+
+    daemon.stop().await;
+}
