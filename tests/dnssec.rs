@@ -39,6 +39,9 @@ async fn signed_answers_and_their_denials_are_secure() {
         // NSEC3, glueless: its server lives in the signed hosting.tld3.
         ("www.c.tld2.", RecordType::A, ResponseCode::NoError),
         ("nope.c.tld2.", RecordType::A, ResponseCode::NXDomain),
+        // RSASHA256, with the lab's committed keys.
+        ("www.rsa.tld1.", RecordType::A, ResponseCode::NoError),
+        ("nope.rsa.tld1.", RecordType::A, ResponseCode::NXDomain),
     ] {
         let outcome = resolve(&resolver, qname, qtype)
             .await
@@ -72,6 +75,7 @@ async fn signed_answers_and_their_denials_are_secure() {
             .all(|s| s.ends_with("a.tld1."))
     );
     assert!(!dnskey_from("c.tld2.").is_empty());
+    assert_eq!(dnskey_from("rsa.tld1."), ["ns.rsa.tld1."]);
     // Every query asked for DNSSEC records.
     assert!(log.iter().all(|q| q.edns));
 

@@ -149,7 +149,8 @@ struct ZoneDef {
     /// Names a second version of a zone (a server that missed an update),
     /// which servers then list by this key instead of the origin.
     variant: Option<Spanned<String>>,
-    /// Signs the zone at start-up: `ecdsa`, `ed25519` (both with NSEC),
+    /// Signs the zone at start-up: `ecdsa`, `ed25519`, `rsa` (RSASHA256
+    /// with the committed keys; all three with NSEC),
     /// `nsec3` or `nsec3-optout` (P-256 keys).
     signed: Option<Spanned<String>>,
     /// Breaks the signed zone on purpose: `bad-rrsig`, `expired`,
@@ -409,12 +410,15 @@ impl Reader {
         let (algorithm, denial) = match text.get_ref().as_str() {
             "ecdsa" => (Algorithm::ECDSAP256SHA256, Denial::Nsec),
             "ed25519" => (Algorithm::ED25519, Denial::Nsec),
+            "rsa" => (Algorithm::RSASHA256, Denial::Nsec),
             "nsec3" => (Algorithm::ECDSAP256SHA256, Denial::Nsec3 { opt_out: false }),
             "nsec3-optout" => (Algorithm::ECDSAP256SHA256, Denial::Nsec3 { opt_out: true }),
             other => {
                 return Err(self.error(
                     Some(text.span()),
-                    format!("unknown signed = `{other}` (ecdsa, ed25519, nsec3, nsec3-optout)"),
+                    format!(
+                        "unknown signed = `{other}` (ecdsa, ed25519, rsa, nsec3, nsec3-optout)"
+                    ),
                 ));
             }
         };

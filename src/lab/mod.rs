@@ -253,6 +253,10 @@ pub const BUILTIN_FILES: &[(&str, &str)] = &[
         include_str!("../../testdata/lab/hop.tld1.zone"),
     ),
     (
+        "rsa.tld1.zone",
+        include_str!("../../testdata/lab/rsa.tld1.zone"),
+    ),
+    (
         "optout.tld2.zone",
         include_str!("../../testdata/lab/optout.tld2.zone"),
     ),

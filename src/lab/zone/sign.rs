@@ -5,7 +5,11 @@
 //! without opt-out) is built and signed. [`SignFault`]s break a zone on
 //! purpose for validator tests.
 //!
-//! Limits: P-256 and Ed25519 keys only (ring cannot generate RSA keys);
+//! Keys: P-256 and Ed25519 keys are generated; ring cannot generate RSA
+//! keys, so the RSA zone is signed with the two keys committed under
+//! `testdata/lab/keys/` (RSASHA256, 2048 bits).
+//!
+//! Limits:
 //! NS RRsets at delegations and glue are never signed (RFC 4035 §2.2);
 //! synthesised DNAME CNAMEs are not signed (RFC 6672 §5.3 lets resolvers
 //! validate the DNAME instead).
@@ -14,15 +18,23 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use hickory_proto::dnssec::crypto::{EcdsaSigningKey, Ed25519SigningKey};
+use hickory_proto::dnssec::crypto::{EcdsaSigningKey, Ed25519SigningKey, RsaSigningKey};
 use hickory_proto::dnssec::rdata::{DNSKEY, DNSSECRData, DS, NSEC, NSEC3, NSEC3PARAM, RRSIG};
 use hickory_proto::dnssec::{Algorithm, DigestType, DnssecSigner, Nsec3HashAlgorithm, SigningKey};
 use hickory_proto::rr::{DNSClass, Name, RData, Record, RecordSet, RecordType};
+use rustls_pki_types::PrivatePkcs8KeyDer;
 use time::OffsetDateTime;
 
 use super::Zone;
 use super::secure::Signatures;
 use crate::validate::nsec3;
+
+/// The RSA key-signing key (PKCS#8 DER, 2048 bits), committed because
+/// ring cannot generate RSA keys (see `testdata/lab/keys/README.md`).
+const RSA_KSK: &[u8] = include_bytes!("../../../testdata/lab/keys/rsa-ksk.pk8");
+
+/// The RSA zone-signing key.
+const RSA_ZSK: &[u8] = include_bytes!("../../../testdata/lab/keys/rsa-zsk.pk8");
 
 /// How long the lab's signatures are valid: 30 days from one hour before
 /// start-up.
@@ -132,6 +144,11 @@ fn signer(origin: &Name, flags: u16, algorithm: Algorithm) -> Result<DnssecSigne
         Algorithm::ECDSAP256SHA256 | Algorithm::ECDSAP384SHA384 => {
             let pkcs8 = EcdsaSigningKey::generate_pkcs8(algorithm).map_err(|e| failed(&e))?;
             Box::new(EcdsaSigningKey::from_pkcs8(&pkcs8, algorithm).map_err(|e| failed(&e))?)
+        }
+        Algorithm::RSASHA256 => {
+            let der = if flags == 257 { RSA_KSK } else { RSA_ZSK };
+            let pkcs8 = PrivatePkcs8KeyDer::from(der);
+            Box::new(RsaSigningKey::from_pkcs8(&pkcs8, algorithm).map_err(|e| failed(&e))?)
         }
         other => return Err(format!("the lab cannot generate {other} keys")),
     };
