@@ -233,6 +233,37 @@ async fn checking_disabled_gets_bogus_data_and_one_validation_serves_both() {
     daemon.stop().await;
 }
 
+/// Every broken zone of the lab: SERVFAIL with the Extended DNS Error that
+/// names the breakage, and the data to a client that set CD.
+#[tokio::test]
+async fn each_broken_zone_is_servfail_with_its_ede_and_data_with_cd() {
+    let lab = common::lab().await;
+    let daemon = Daemon::start(&lab).await;
+    for (qname, code) in [
+        ("www.badsig.tld1.", 6),
+        ("www.expired.tld1.", 7),
+        ("www.dsmismatch.tld1.", 9),
+        ("www.zskonly.tld1.", 10),
+    ] {
+        let refused = daemon.ask(qname, RecordType::A, DO).await;
+        assert_eq!(
+            refused.metadata.response_code,
+            ResponseCode::ServFail,
+            "{qname}"
+        );
+        assert_eq!(ede(&refused).map(|e| e.code), Some(code), "{qname}");
+        let data = daemon.ask(qname, RecordType::A, CD).await;
+        assert_eq!(
+            data.metadata.response_code,
+            ResponseCode::NoError,
+            "{qname}"
+        );
+        assert_eq!(types(&data.answers), [RecordType::A], "{qname}");
+        assert!(!data.metadata.authentic_data, "{qname}");
+    }
+    daemon.stop().await;
+}
+
 #[tokio::test]
 async fn dnssec_ok_gets_signatures_and_proofs_fresh_and_from_the_cache() {
     let lab = common::lab().await;
