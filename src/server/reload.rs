@@ -30,9 +30,11 @@ use super::policy::PolicyCell;
 /// changes.
 pub struct Reloader {
     options: ServeOptions,
-    in_force: Mutex<ServeConfig>,
+    /// The configuration in force (what a reload could not change kept
+    /// as it was).
+    config: Mutex<ServeConfig>,
     policy: Arc<PolicyCell>,
-    engine: Arc<InForceCell>,
+    in_force: Arc<InForceCell>,
 }
 
 /// A reload that took effect.
@@ -45,20 +47,20 @@ pub struct Reloaded {
 
 impl Reloader {
     /// Reloads read `options` (the command line as at start) and change
-    /// `policy` and `engine` (the resolver and the daemon's limits, see
-    /// [`super::Server::in_force`]); `in_force` is what the daemon started
+    /// `policy` and `in_force` (the resolver and the daemon's limits, see
+    /// [`super::Server::in_force`]); `config` is what the daemon started
     /// with.
     pub fn new(
         options: ServeOptions,
-        in_force: ServeConfig,
+        config: ServeConfig,
         policy: Arc<PolicyCell>,
-        engine: Arc<InForceCell>,
+        in_force: Arc<InForceCell>,
     ) -> Self {
         Self {
             options,
-            in_force: Mutex::new(in_force),
+            config: Mutex::new(config),
             policy,
-            engine,
+            in_force,
         }
     }
 
@@ -67,7 +69,7 @@ impl Reloader {
     /// read, parse or check changes nothing: the error says why. Logs the
     /// result either way, naming the changes that wait for the next start.
     pub fn reload(&self) -> Result<Reloaded, ConfigError> {
-        let mut in_force = self.in_force.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut old = self.config.lock().unwrap_or_else(PoisonError::into_inner);
         let config = match config::settings(&self.options) {
             Ok(config) => config,
             Err(error) => {
@@ -75,8 +77,8 @@ impl Reloader {
                 return Err(error);
             }
         };
-        let held = super::reload(&config, &self.policy, &self.engine);
-        let mut restart_needed = restart_needed(&in_force, &config);
+        let held = super::reload(&config, &self.policy, &self.in_force);
+        let mut restart_needed = restart_needed(&old, &config);
         restart_needed.extend(held);
         if !restart_needed.is_empty() {
             tracing::warn!(
@@ -96,15 +98,15 @@ impl Reloader {
         );
         // What was not applied stays as it was, so the next reload compares
         // against what really is in force.
-        *in_force = ServeConfig {
-            listen: in_force.listen.clone(),
-            listen_is_default: in_force.listen_is_default,
-            upstream: in_force.upstream.clone(),
-            udp_sockets: in_force.udp_sockets,
-            reply_cache_size: in_force.reply_cache_size,
-            metrics: in_force.metrics,
-            control_socket: in_force.control_socket.clone(),
-            user: in_force.user.clone(),
+        *old = ServeConfig {
+            listen: old.listen.clone(),
+            listen_is_default: old.listen_is_default,
+            upstream: old.upstream.clone(),
+            udp_sockets: old.udp_sockets,
+            reply_cache_size: old.reply_cache_size,
+            metrics: old.metrics,
+            control_socket: old.control_socket.clone(),
+            user: old.user.clone(),
             ..config
         };
         Ok(Reloaded { restart_needed })
