@@ -28,7 +28,7 @@
 //! - [`proxy`]: PROXY v2 headers from configured proxies (dnsdist).
 //! - [`privileges`]: becoming `user` once the sockets are bound.
 //! - [`control`]: the control socket (`stats`, `reload`, `flush`,
-//!   `dump-cache`); [`reload`]: re-reading the configuration, for SIGHUP
+//!   `dump-cache`); [`reload`](mod@reload): re-reading the configuration, for SIGHUP
 //!   and `reload` alike.
 //!
 //! [`run`] takes its sockets and a shutdown future from the caller, in the
@@ -186,7 +186,7 @@ impl Server {
     }
 
     /// The resolver and the daemon's limits in force, replaceable while
-    /// the server runs (SIGHUP; see [`reload`]).
+    /// the server runs (SIGHUP; see [`reload()`]).
     pub fn in_force(&self) -> Arc<InForceCell> {
         Arc::clone(&self.in_force)
     }

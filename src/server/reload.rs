@@ -1,6 +1,6 @@
 //! Reloading the configuration of a running daemon, for SIGHUP and the
 //! control socket's `reload` alike: re-read the file, check it whole, put
-//! its reloadable part in force ([`super::reload`]), and say which
+//! its reloadable part in force ([`super::reload()`]), and say which
 //! changes wait for the next start. One [`std::sync::Mutex`] around the
 //! configuration in force, held for one synchronous reload, so two reloads
 //! never interleave.
