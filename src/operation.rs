@@ -331,7 +331,7 @@ async fn serve(args: &ServeArgs) -> Result<ExitCode, CliError> {
         args.into(),
         settings.clone(),
         daemon.policy(),
-        daemon.resolver().clone(),
+        daemon.in_force(),
     ));
     let daemon = daemon.with_reloader(Arc::clone(&reload));
     let shutdown = signals::shutdown()?;
@@ -340,7 +340,7 @@ async fn serve(args: &ServeArgs) -> Result<ExitCode, CliError> {
     for (transport, addr) in listeners.local_addrs() {
         println!("rootwalk serve: listening on {addr} ({transport})");
     }
-    server::log_start(&settings, &listeners, daemon.resolver());
+    server::log_start(&settings, &listeners, &daemon.resolver());
     let counters = daemon.run(listeners, shutdown).await?;
     if let Some(reporter) = reporter {
         reporter.abort();
@@ -406,7 +406,8 @@ mod signals {
 
     /// Reloads the config file on every SIGHUP, until aborted, through
     /// `reloader` (see [`crate::server::Reloader::reload`]); says on stdout
-    /// whether it worked.
+    /// whether it worked, and which changed settings wait for the next
+    /// start.
     #[cfg(unix)]
     pub fn reload_on_hup(
         reloader: Arc<crate::server::Reloader>,
@@ -419,7 +420,13 @@ mod signals {
         Ok(Some(tokio::spawn(async move {
             while hup.recv().await.is_some() {
                 match reloader.reload() {
-                    Ok(_) => println!("rootwalk serve: configuration reloaded"),
+                    Ok(reloaded) if reloaded.restart_needed.is_empty() => {
+                        println!("rootwalk serve: configuration reloaded");
+                    }
+                    Ok(reloaded) => println!(
+                        "rootwalk serve: configuration reloaded; {} at the next start",
+                        reloaded.restart_needed.join(", ")
+                    ),
                     Err(error) => println!("rootwalk serve: reload failed: {error}"),
                 }
             }

@@ -1,16 +1,18 @@
 //! `rootwalk serve` as operators run it (issue 15): protocol details (DO
 //! echo, RD=0, ANY, Extended DNS Errors, many questions), local zones and
-//! data, forward and stub zones, and SIGHUP reload. The daemon runs on
-//! 127.0.0.1:0 in front of the in-process lab; every test checks the
-//! answer and which lab server was (or was not) asked.
+//! data, forward and stub zones, and SIGHUP reload (local data, limits,
+//! the caches kept). The daemon runs on 127.0.0.1:0 in front of the
+//! in-process lab; every test checks the answer and which lab server was
+//! (or was not) asked.
 
 mod common;
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::str::FromStr;
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
 use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query, ResponseCode};
@@ -20,8 +22,11 @@ use rootwalk::lab::Lab;
 use rootwalk::resolve::Resolver;
 use rootwalk::server::ede::Ede;
 use rootwalk::server::local::{LocalZones, ZoneKind, parse_local_data};
-use rootwalk::server::{self, Acl, CounterSnapshot, Server};
-use tokio::net::UdpSocket;
+use rootwalk::server::{
+    self, Acl, CounterSnapshot, InForceCell, Listeners, Reloader, ServeOptions, Server,
+};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpStream, UdpSocket};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -40,6 +45,11 @@ impl Daemon {
         let listeners = server::listen::bind(&["127.0.0.1:0".parse().unwrap()], false, 1)
             .await
             .unwrap();
+        Daemon::serve(server, listeners)
+    }
+
+    /// Runs `server` on `listeners` (bound on 127.0.0.1:0).
+    fn serve(server: Server, listeners: Listeners) -> Daemon {
         let addr = listeners.local_addrs()[0].1;
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(server.run(listeners, async {
@@ -552,4 +562,277 @@ async fn sighup_reloads_local_data_and_keeps_the_old_config_when_the_new_is_bad(
     let status = process.child.wait().unwrap();
     assert!(status.success(), "{status:?}");
     let _ = std::fs::remove_file(&path);
+}
+
+/// A configuration file in the temp directory, removed on drop.
+struct ConfigFile(PathBuf);
+
+impl ConfigFile {
+    fn new(text: &str) -> ConfigFile {
+        let path = std::env::temp_dir().join(format!(
+            "rootwalk-reload-{}-{}.toml",
+            std::process::id(),
+            rand::random::<u32>()
+        ));
+        std::fs::write(&path, text).unwrap();
+        ConfigFile(path)
+    }
+
+    fn write(&self, text: &str) {
+        std::fs::write(&self.0, text).unwrap();
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for ConfigFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// A serve file on 127.0.0.1:0 with the tests' resolver timers (as
+/// `common::limits`) and `limits` added to its `[limits]`.
+fn serve_file(limits: &str) -> String {
+    format!(
+        "listen = [\"127.0.0.1:0\"]\nudp-sockets = 1\n[limits]\n\
+         query-timeout-ms = 300\nzone-cut-timeout-ms = 1500\n\
+         unknown-rto-ms = 400\nmin-rto-ms = 400\n{limits}"
+    )
+}
+
+/// The daemon `file` configures, on `lab`, as `rootwalk serve --config`
+/// builds it, with the reloader its SIGHUP handler would use, and the
+/// resolver and limits in force.
+async fn reloadable(lab: &Lab, file: &ConfigFile) -> (Daemon, Arc<Reloader>, Arc<InForceCell>) {
+    let options = ServeOptions {
+        config: Some(file.path().to_path_buf()),
+        ..ServeOptions::default()
+    };
+    let config = server::config::settings(&options).unwrap();
+    let (daemon, listeners) = server::prepare(&config, common::config(lab)).await.unwrap();
+    let in_force = daemon.in_force();
+    let reloader = Arc::new(Reloader::new(
+        options,
+        config,
+        daemon.policy(),
+        Arc::clone(&in_force),
+    ));
+    let daemon = Daemon::serve(daemon.with_reloader(Arc::clone(&reloader)), listeners);
+    (daemon, reloader, in_force)
+}
+
+/// The CNAMEs and addresses of `reply`, in order, as text.
+fn chain_of(reply: &Message) -> Vec<String> {
+    reply.answers.iter().map(|r| r.data.to_string()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reload_puts_new_resolver_limits_in_force_and_keeps_the_caches() {
+    let lab = common::lab().await;
+    let file = ConfigFile::new(&serve_file("max-cname-chain = 12\n"));
+    let (daemon, reloader, in_force) = reloadable(&lab, &file).await;
+    // Two CNAMEs: tour.b.tld1 -> far.a.tld1 -> www.c.tld2.
+    let tour = udp(daemon.addr, &query("tour.b.tld1.", RecordType::A)).await;
+    assert_eq!(tour.metadata.response_code, ResponseCode::NoError);
+    assert_eq!(tour.answers.len(), 3, "{:?}", chain_of(&tour));
+    let www = udp(daemon.addr, &query("www.a.tld1.", RecordType::A)).await;
+    assert_eq!(www.answers.len(), 1);
+
+    file.write(&serve_file("max-cname-chain = 1\n"));
+    let reloaded = reloader.reload().unwrap();
+    assert!(reloaded.restart_needed.is_empty(), "{reloaded:?}");
+    assert_eq!(in_force.current().resolver.limits().max_cname_chain, 1);
+
+    // A name cached before the reload: answered with no upstream query.
+    let asked_before = lab_queries(&lab);
+    let again = udp(daemon.addr, &query("www.a.tld1.", RecordType::A)).await;
+    assert_eq!(again.metadata.response_code, ResponseCode::NoError);
+    assert_eq!(
+        again.answers,
+        www.answers
+            .iter()
+            .map(|r| {
+                let mut r = r.clone();
+                r.ttl = again.answers[0].ttl;
+                r
+            })
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(
+        lab_queries(&lab),
+        asked_before,
+        "answered from the kept cache"
+    );
+
+    // A new two-CNAME chain (chain.a.tld1 -> alias.a.tld1 -> www.a.tld1)
+    // is resolved under the new limit: ns1/ns2.a.tld1 are asked, and the
+    // answer is SERVFAIL.
+    let chain = udp(daemon.addr, &query("chain.a.tld1.", RecordType::A)).await;
+    assert_eq!(
+        chain.metadata.response_code,
+        ResponseCode::ServFail,
+        "{:?}",
+        chain_of(&chain)
+    );
+    let chain_queries = lab
+        .query_log()
+        .iter()
+        .filter(|q| q.qname == name("chain.a.tld1."))
+        .map(|q| q.server_name.to_string())
+        .collect::<Vec<_>>();
+    assert!(
+        !chain_queries.is_empty()
+            && chain_queries
+                .iter()
+                .all(|s| s == "ns1.a.tld1." || s == "ns2.a.tld1."),
+        "{chain_queries:?}"
+    );
+    // The two-CNAME chain cached before the reload is still in the cache,
+    // but no longer within the limit: SERVFAIL, again with no upstream
+    // query (and no stale copy of the old reply).
+    let asked_before = lab_queries(&lab);
+    let tour = udp(daemon.addr, &query("tour.b.tld1.", RecordType::A)).await;
+    assert_eq!(tour.metadata.response_code, ResponseCode::ServFail);
+    assert_eq!(
+        lab_queries(&lab),
+        asked_before,
+        "the chain came from the cache"
+    );
+    // One CNAME is within the new limit.
+    let cross = udp(daemon.addr, &query("cross.a.tld1.", RecordType::A)).await;
+    assert_eq!(cross.metadata.response_code, ResponseCode::NoError);
+    assert_eq!(cross.answers.len(), 2);
+    daemon.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reload_names_the_limits_it_cannot_change_and_keeps_their_old_values() {
+    let lab = common::lab().await;
+    let file = ConfigFile::new(&serve_file("max-ttl-s = 3600\n"));
+    let (daemon, reloader, in_force) = reloadable(&lab, &file).await;
+    let before = in_force.current().resolver.limits().clone();
+    file.write(&format!(
+        "cache-size = \"8M\"\n{}",
+        serve_file("max-ttl-s = 60\nmax-referrals = 7\nmetrics-connections = 3\n")
+    ));
+    let reloaded = reloader.reload().unwrap();
+    assert_eq!(
+        reloaded.restart_needed,
+        ["cache-size", "max-ttl-s", "metrics-connections"]
+    );
+    let now = in_force.current();
+    assert_eq!(now.resolver.limits().cache_bytes, before.cache_bytes);
+    assert_eq!(now.resolver.limits().max_ttl, before.max_ttl);
+    assert_eq!(now.resolver.limits().max_referrals, 7, "applied");
+    assert_eq!(
+        now.limits.metrics_connections,
+        server::ServeLimits::default().metrics_connections
+    );
+    // Reloaded again with the same file: what is in force still differs
+    // from the file, and is named again.
+    let again = reloader.reload().unwrap();
+    assert_eq!(
+        again.restart_needed,
+        ["cache-size", "max-ttl-s", "metrics-connections"]
+    );
+    daemon.stop().await;
+}
+
+/// Opens a TCP connection to `server` and has `qname` answered on it.
+async fn tcp_open(server: SocketAddr, qname: &str) -> TcpStream {
+    let mut stream = TcpStream::connect(server).await.unwrap();
+    let reply = tcp_ask(&mut stream, qname).await.expect("a TCP reply");
+    assert_eq!(reply.metadata.response_code, ResponseCode::NoError);
+    stream
+}
+
+/// Asks `qname` on `stream`; `None` if the connection was closed.
+async fn tcp_ask(stream: &mut TcpStream, qname: &str) -> Option<Message> {
+    let bytes = query(qname, RecordType::A).to_vec().unwrap();
+    let mut framed = (bytes.len() as u16).to_be_bytes().to_vec();
+    framed.extend_from_slice(&bytes);
+    stream.write_all(&framed).await.ok()?;
+    let mut length = [0u8; 2];
+    tokio::time::timeout(REPLY_WAIT, stream.read_exact(&mut length))
+        .await
+        .expect("a TCP reply or a close")
+        .ok()?;
+    let mut reply = vec![0u8; usize::from(u16::from_be_bytes(length))];
+    stream.read_exact(&mut reply).await.ok()?;
+    Some(Message::from_vec(&reply).unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reload_puts_new_daemon_limits_in_force_for_new_connections() {
+    let lab = common::lab().await;
+    let file = ConfigFile::new(&serve_file("tcp-connections-per-client = 4\n"));
+    let (daemon, reloader, _) = reloadable(&lab, &file).await;
+    let mut first = tcp_open(daemon.addr, "www.a.tld1.").await;
+    let mut second = tcp_open(daemon.addr, "www.b.tld1.").await;
+
+    file.write(&serve_file("tcp-connections-per-client = 1\n"));
+    reloader.reload().unwrap();
+    // The connections open stay open until a new one needs their place.
+    assert!(tcp_ask(&mut first, "www.a.tld1.").await.is_some());
+    // The third from 127.0.0.1 is over the new cap of one: the oldest idle
+    // connection of the client, the first, is shed to make room.
+    let mut third = tcp_open(daemon.addr, "www.a.tld1.").await;
+    assert!(
+        tcp_ask(&mut first, "www.a.tld1.").await.is_none(),
+        "the first connection was closed"
+    );
+    assert!(tcp_ask(&mut third, "www.b.tld1.").await.is_some());
+    drop((second.shutdown().await, third));
+    let counters = daemon.stop().await;
+    assert_eq!(counters.tcp_connections, 3);
+    assert_eq!(counters.tcp_shed, 1, "{counters}");
+}
+
+#[test]
+fn sighup_puts_new_limits_in_force_and_names_what_waits_for_a_restart() {
+    if Command::new("kill").arg("-l").output().is_err() {
+        println!("no `kill` command; skipping");
+        return;
+    }
+    let config =
+        |more: &str| format!("listen = [\"127.0.0.1:0\"]\nlab = true\nudp-sockets = 1\n{more}");
+    let file = ConfigFile::new(&config("[limits]\nmax-cname-chain = 12\n"));
+    let daemon = common::daemon::Daemon::start(&["--config", file.path().to_str().unwrap()], &[]);
+    daemon.next_line(); // TCP
+    let ask = |qname: &str| {
+        common::daemon::udp(daemon.addr, &common::daemon::query(qname, RecordType::A))
+    };
+    let hup = || {
+        let status = Command::new("kill")
+            .args(["-HUP", &daemon.pid().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    };
+    assert_eq!(ask("tour.b.tld1.").answers.len(), 3, "two CNAMEs and the A");
+    assert_eq!(ask("www.a.tld1.").answers.len(), 1);
+
+    file.write(&config(
+        "cache-size = \"8M\"\n[limits]\nmax-cname-chain = 1\n",
+    ));
+    hup();
+    assert_eq!(
+        daemon.next_line(),
+        "rootwalk serve: configuration reloaded; cache-size at the next start"
+    );
+    let warning = daemon.stderr_line_with("reloaded;");
+    assert!(
+        warning.contains("cache-size takes effect at the next start"),
+        "{warning}"
+    );
+    let chain = ask("chain.a.tld1.");
+    assert_eq!(chain.metadata.response_code, ResponseCode::ServFail);
+    // RD=0 is answered from the cache only: the cache was kept.
+    let mut rd0 = common::daemon::query("www.a.tld1.", RecordType::A);
+    rd0.metadata.recursion_desired = false;
+    assert_eq!(common::daemon::udp(daemon.addr, &rd0).answers.len(), 1);
+    assert!(daemon.terminate(), "a clean exit");
 }

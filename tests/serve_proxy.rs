@@ -2,12 +2,14 @@
 //! header is read and the ACL applied to the client it names, over UDP and
 //! TCP; a proxy's message without a header is dropped. Then dnsdist (when
 //! installed) in front of two `rootwalk serve` instances with consistent
-//! hashing: answers arrive through it, both backends take a share.
+//! hashing: answers arrive through it, both backends take a share, and a
+//! client outside the backends' ACL is refused on the address dnsdist's
+//! header names, though dnsdist itself is inside it.
 
 mod common;
 
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream, UdpSocket};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpStream, UdpSocket};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -43,6 +45,16 @@ fn with_header(client: &str, server: SocketAddr, datagram: bool, message: &Messa
 /// Sends `bytes` in one datagram; the reply, or `None` within `wait`.
 fn datagram(server: SocketAddr, bytes: &[u8], wait: Duration) -> Option<Message> {
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    datagram_on(&socket, server, bytes, wait)
+}
+
+/// [`datagram`] from `socket`.
+fn datagram_on(
+    socket: &UdpSocket,
+    server: SocketAddr,
+    bytes: &[u8],
+    wait: Duration,
+) -> Option<Message> {
     socket.set_read_timeout(Some(wait)).unwrap();
     socket.send_to(bytes, server).unwrap();
     let mut buffer = vec![0u8; 65_535];
@@ -53,7 +65,21 @@ fn datagram(server: SocketAddr, bytes: &[u8], wait: Duration) -> Option<Message>
 /// Opens a TCP connection, sends `prefix` then `message` framed, reads
 /// one framed reply.
 fn stream(server: SocketAddr, prefix: &[u8], message: &Message) -> Option<Message> {
-    let mut tcp = TcpStream::connect(server).unwrap();
+    let tcp = TcpStream::connect(server).unwrap();
+    stream_on(tcp, prefix, message)
+}
+
+/// A TCP connection to `server` from `source` (port 0: any).
+fn connect_from(source: SocketAddr, server: SocketAddr) -> TcpStream {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+    socket.bind(&source.into()).unwrap();
+    socket.connect(&server.into()).unwrap();
+    socket.into()
+}
+
+/// [`stream`] on `tcp`.
+fn stream_on(mut tcp: TcpStream, prefix: &[u8], message: &Message) -> Option<Message> {
     tcp.set_read_timeout(Some(WAIT)).unwrap();
     let bytes = message.to_vec().unwrap();
     let mut out = prefix.to_vec();
@@ -141,6 +167,12 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// dnsdist's health check of a backend: `localhost.`, which rootwalk
+/// answers from its built-in local zone (from 127.0.0.1, the address the
+/// check's PROXY header names), so a backend is up as soon as it listens,
+/// however slow a walk of the lab would be on a loaded machine.
+const CHECK: &str = "checkName=\"localhost.\"";
+
 fn received(socket: &Path) -> u64 {
     let out = rootwalk(&["control", "--socket", socket.to_str().unwrap(), "stats"]);
     String::from_utf8_lossy(&out.stdout)
@@ -157,6 +189,10 @@ fn dnsdist_in_front_of_two_instances() {
         return;
     }
     let dirs = [TempDir::new("dnsdist-a"), TempDir::new("dnsdist-b")];
+    // The backends allow 127.0.0.1 only: dnsdist's own address (its health
+    // checks, and the source of every proxied message), and the test's
+    // allowed client. 127.0.0.2 is a client outside the ACL. The debug log
+    // says which client each query was judged as.
     let backends: Vec<Daemon> = dirs
         .iter()
         .map(|dir| {
@@ -165,13 +201,16 @@ fn dnsdist_in_front_of_two_instances() {
                 &path,
                 format!(
                     "listen = [\"127.0.0.1:0\"]\nlab = true\nudp-sockets = 1\n\
-                     allow = [\"127.0.0.0/8\"]\nproxy-protocol-from = [\"127.0.0.1/32\"]\n\
+                     allow = [\"127.0.0.1/32\"]\nproxy-protocol-from = [\"127.0.0.1/32\"]\n\
                      control-socket = \"{}\"\n",
                     dir.join("control.sock").display()
                 ),
             )
             .unwrap();
-            Daemon::start(&["--config", path.to_str().unwrap()], &[])
+            Daemon::start(
+                &["--config", path.to_str().unwrap()],
+                &[("RUST_LOG", "warn,rootwalk::server::handler=debug")],
+            )
         })
         .collect();
     let port = free_port();
@@ -181,8 +220,8 @@ fn dnsdist_in_front_of_two_instances() {
         format!(
             "setLocal(\"127.0.0.1:{port}\")\n\
              addACL(\"127.0.0.0/8\")\n\
-             newServer({{address=\"{}\", name=\"a\", useProxyProtocol=true}})\n\
-             newServer({{address=\"{}\", name=\"b\", useProxyProtocol=true}})\n\
+             newServer({{address=\"{}\", name=\"a\", useProxyProtocol=true, {CHECK}}})\n\
+             newServer({{address=\"{}\", name=\"b\", useProxyProtocol=true, {CHECK}}})\n\
              setServerPolicy(chashed)\n",
             backends[0].addr, backends[1].addr
         ),
@@ -210,7 +249,11 @@ fn dnsdist_in_front_of_two_instances() {
         }
         assert!(
             std::time::Instant::now() < deadline,
-            "no answer through dnsdist"
+            "no answer through dnsdist; backends logged {:#?}",
+            backends
+                .iter()
+                .map(Daemon::stderr_lines)
+                .collect::<Vec<_>>()
         );
         std::thread::sleep(Duration::from_millis(200));
     };
@@ -259,4 +302,53 @@ fn dnsdist_in_front_of_two_instances() {
         counts.iter().sum::<u64>() >= names.len() as u64,
         "{counts:?}"
     );
+    refuses_the_client_the_header_names(front, &backends);
+}
+
+/// Through dnsdist at `front`, whose own address 127.0.0.1 the `backends`
+/// allow: a client on 127.0.0.1 is answered, one on 127.0.0.2 refused,
+/// over UDP and TCP, and each backend judged the client dnsdist named in
+/// its PROXY header (address and port), not dnsdist.
+fn refuses_the_client_the_header_names(front: SocketAddr, backends: &[Daemon]) {
+    let from = |last: u8| SocketAddr::new(IpAddr::V4(Ipv4Addr::new(127, 0, 0, last)), 0);
+    let ask = query("www.b.tld1.", RecordType::A);
+    let bytes = ask.to_vec().unwrap();
+    for (last, rcode) in [(1, ResponseCode::NoError), (2, ResponseCode::Refused)] {
+        let socket = UdpSocket::bind(from(last)).unwrap();
+        let client = socket.local_addr().unwrap();
+        let reply = datagram_on(&socket, front, &bytes, WAIT).expect("a reply through dnsdist");
+        assert_eq!(reply.metadata.response_code, rcode, "UDP from {client}");
+        judged_as(backends, client, rcode);
+
+        let tcp = connect_from(from(last), front);
+        let client = tcp.local_addr().unwrap();
+        let reply = stream_on(tcp, b"", &ask).expect("a TCP reply through dnsdist");
+        assert_eq!(reply.metadata.response_code, rcode, "TCP from {client}");
+        judged_as(backends, client, rcode);
+    }
+}
+
+/// Waits (at most [`WAIT`]) for a backend's debug line saying it replied
+/// `rcode` to a query from `client`: the address and port the PROXY header
+/// named.
+fn judged_as(backends: &[Daemon], client: SocketAddr, rcode: ResponseCode) {
+    let wanted = (format!("client={client}"), format!("rcode={rcode}"));
+    let deadline = std::time::Instant::now() + WAIT;
+    let mut seen = Vec::new();
+    loop {
+        for backend in backends {
+            seen.extend(backend.stderr_lines());
+        }
+        if seen
+            .iter()
+            .any(|line| line.contains(&wanted.0) && line.contains(&wanted.1))
+        {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no backend replied {rcode} to {client}: {seen:#?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }

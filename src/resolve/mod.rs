@@ -187,22 +187,26 @@ pub struct Resolver {
     inner: Arc<Inner>,
 }
 
+/// One resolver's settings and its caches. The caches (and the forward
+/// zones, and the validator with its key cache) sit behind `Arc`s of their
+/// own, so [`Resolver::with_limits`] can make another `Inner` with other
+/// limits over the same caches.
 struct Inner {
     hints: RootHints,
     families: AddressFamilies,
     port: u16,
     limits: Limits,
     transport: Transport,
-    rrsets: RrsetCache,
-    negative: NegativeCache,
-    failures: FailureCache,
-    infra: InfraCache,
+    rrsets: Arc<RrsetCache>,
+    negative: Arc<NegativeCache>,
+    failures: Arc<FailureCache>,
+    infra: Arc<InfraCache>,
     /// Bumped on every write of the caches above, by owner name.
-    versions: NameVersions,
+    versions: Arc<NameVersions>,
     /// Forward and stub zones.
-    routes: route::Routes,
+    routes: Arc<route::Routes>,
     /// DNSSEC validation, when on.
-    validator: Option<Validator>,
+    validator: Option<Arc<Validator>>,
 }
 
 impl Resolver {
@@ -218,21 +222,23 @@ impl Resolver {
         } = config;
         let budgets = CacheBudgets::split(limits.cache_bytes);
         let inner = Inner {
-            transport: Transport::new(limits.query_timeout, limits.edns_payload)
-                .with_dnssec_ok(trust_anchors.is_some()),
-            validator: trust_anchors.map(Validator::new),
-            rrsets: RrsetCache::new(budgets.rrset, limits.max_ttl)
+            transport: transport(&limits, trust_anchors.is_some()),
+            validator: trust_anchors.map(|anchors| Arc::new(Validator::new(anchors))),
+            rrsets: Arc::new(
+                RrsetCache::new(budgets.rrset, limits.max_ttl).keeping_stale(limits.max_stale_age),
+            ),
+            negative: Arc::new(
+                NegativeCache::new(
+                    budgets.negative,
+                    limits.max_negative_ttl.min(limits.max_ttl),
+                )
                 .keeping_stale(limits.max_stale_age),
-            negative: NegativeCache::new(
-                budgets.negative,
-                limits.max_negative_ttl.min(limits.max_ttl),
-            )
-            .keeping_stale(limits.max_stale_age),
-            failures: FailureCache::new(budgets.failure),
-            infra: InfraCache::with_timers(budgets.infra, limits.infra),
+            ),
+            failures: Arc::new(FailureCache::new(budgets.failure)),
+            infra: Arc::new(InfraCache::with_timers(budgets.infra, limits.infra)),
             families,
-            versions: NameVersions::default(),
-            routes: route::Routes::new(routes),
+            versions: Arc::default(),
+            routes: Arc::new(route::Routes::new(routes)),
             hints,
             port: upstream_port,
             limits,
@@ -245,6 +251,46 @@ impl Resolver {
     /// The limits in force.
     pub fn limits(&self) -> &Limits {
         &self.inner.limits
+    }
+
+    /// A resolver over the same caches (RRsets, negative answers, failures,
+    /// the infra cache, the validator's keys), forward and stub zones, root
+    /// hints and trust anchors as this one, resolving within `limits`: what
+    /// a configuration reload puts in force for new resolutions, while
+    /// those under way finish within the old limits. The limits the caches
+    /// were built with cannot change while they live; those are kept as
+    /// they are, and their `[limits]` keys (see
+    /// [`crate::config::LIMIT_KEYS`], and `cache-size`) are returned when
+    /// `limits` asked for another value.
+    pub fn with_limits(&self, limits: Limits) -> (Resolver, Vec<&'static str>) {
+        let old = &*self.inner;
+        let kept = cache_bound_changes(&old.limits, &limits);
+        let limits = Limits {
+            cache_bytes: old.limits.cache_bytes,
+            max_ttl: old.limits.max_ttl,
+            max_negative_ttl: old.limits.max_negative_ttl,
+            max_stale_age: old.limits.max_stale_age,
+            infra: old.limits.infra,
+            ..limits
+        };
+        let inner = Inner {
+            hints: old.hints.clone(),
+            families: old.families,
+            port: old.port,
+            transport: transport(&limits, old.validator.is_some()),
+            limits,
+            rrsets: Arc::clone(&old.rrsets),
+            negative: Arc::clone(&old.negative),
+            failures: Arc::clone(&old.failures),
+            infra: Arc::clone(&old.infra),
+            versions: Arc::clone(&old.versions),
+            routes: Arc::clone(&old.routes),
+            validator: old.validator.clone(),
+        };
+        let resolver = Self {
+            inner: Arc::new(inner),
+        };
+        (resolver, kept)
     }
 
     /// How much the caches hold now.
@@ -505,6 +551,43 @@ impl Resolver {
             }
         }
     }
+}
+
+/// The upstream transport `limits` ask for, with DO=1 when validating.
+fn transport(limits: &Limits, validating: bool) -> Transport {
+    Transport::new(limits.query_timeout, limits.edns_payload).with_dnssec_ok(validating)
+}
+
+/// The `[limits]` keys (and `cache-size`) of the limits the caches are
+/// built with whose value differs between `old` and `new`: see
+/// [`Resolver::with_limits`].
+fn cache_bound_changes(old: &Limits, new: &Limits) -> Vec<&'static str> {
+    let (was, now) = (&old.infra, &new.infra);
+    [
+        ("cache-size", old.cache_bytes != new.cache_bytes),
+        ("max-ttl-s", old.max_ttl != new.max_ttl),
+        (
+            "max-negative-ttl-s",
+            old.max_negative_ttl != new.max_negative_ttl,
+        ),
+        ("max-stale-age-s", old.max_stale_age != new.max_stale_age),
+        ("unknown-rto-ms", was.unknown_rto != now.unknown_rto),
+        ("min-rto-ms", was.min_rto != now.min_rto),
+        ("max-rto-ms", was.max_rto != now.max_rto),
+        (
+            "dead-after-timeouts",
+            was.dead_after_timeouts != now.dead_after_timeouts,
+        ),
+        ("hold-down-s", was.hold_down != now.hold_down),
+        ("probe-interval-s", was.probe_interval != now.probe_interval),
+        (
+            "family-hold-down-s",
+            was.family_hold_down != now.family_hold_down,
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(key, changed)| changed.then_some(key))
+    .collect()
 }
 
 /// `ttl` in whole seconds, as a record TTL.

@@ -38,6 +38,7 @@ use tokio::task::AbortHandle;
 use tracing::Instrument;
 
 use super::counters::Counters;
+use super::limits::ServeLimits;
 use crate::resolve::{Checking, Failure, Outcome, Resolver};
 use crate::trace::Observer;
 
@@ -113,15 +114,14 @@ impl State {
     }
 }
 
-/// The questions in flight. Cheap to clone.
+/// The questions in flight. Cheap to clone. Its caps come with each
+/// question (from the [`ServeLimits`] in force), so a reload changes them
+/// for the next one.
 #[derive(Clone)]
 pub struct InFlight {
     state: Arc<Mutex<State>>,
     counters: Arc<Counters>,
     runtime: Handle,
-    max: usize,
-    per_client: usize,
-    max_prefetches: usize,
 }
 
 /// How a client got its answer.
@@ -172,34 +172,26 @@ impl Drop for Waiter<'_> {
 }
 
 impl InFlight {
-    /// Resolutions spawned on `runtime`, at most `max` at once (of which
-    /// at most `max_prefetches` prefetches) and `per_client` per client
-    /// address, counted in `counters`.
-    pub fn new(
-        counters: Arc<Counters>,
-        runtime: Handle,
-        max: usize,
-        per_client: usize,
-        max_prefetches: usize,
-    ) -> Self {
+    /// Resolutions spawned on `runtime`, counted in `counters`.
+    pub fn new(counters: Arc<Counters>, runtime: Handle) -> Self {
         Self {
             state: Arc::default(),
             counters,
             runtime,
-            max: max.max(1),
-            per_client: per_client.max(1),
-            max_prefetches,
         }
     }
 
     /// Resolves `name`/`qtype` (class IN) with `resolver` for `client`,
-    /// joining an identical resolution in flight if there is one. With
-    /// `refresh`, the resolution runs to its end even if every client
-    /// stops waiting (the caller may answer stale and go). Inner `None`
-    /// only if the resolution task died without an answer (a panic).
+    /// joining an identical resolution in flight if there is one, or
+    /// starting one if `limits` leave room (`resolutions` in all,
+    /// `resolutions_per_client` for `client`). With `refresh`, the
+    /// resolution runs to its end even if every client stops waiting (the
+    /// caller may answer stale and go). Inner `None` only if the
+    /// resolution task died without an answer (a panic).
     pub async fn resolve(
         &self,
         resolver: &Resolver,
+        limits: &ServeLimits,
         name: &Name,
         qtype: RecordType,
         client: IpAddr,
@@ -207,7 +199,7 @@ impl InFlight {
     ) -> Result<(Option<Resolved>, Role), Busy> {
         let key = (name.to_lowercase(), qtype, DNSClass::IN);
         let (sender, receiver) = oneshot::channel();
-        let (id, role) = self.join(&key, sender, client, refresh)?;
+        let (id, role) = self.join(&key, sender, limits, client, refresh)?;
         let mut waiter = Waiter {
             in_flight: self,
             key,
@@ -228,6 +220,7 @@ impl InFlight {
         &self,
         key: &Key,
         sender: oneshot::Sender<Resolved>,
+        limits: &ServeLimits,
         client: IpAddr,
         refresh: bool,
     ) -> Result<(u64, Role), Busy> {
@@ -239,7 +232,9 @@ impl InFlight {
             return Ok((entry.id, Role::Follower));
         }
         let held = state.per_client.get(&client).copied().unwrap_or(0);
-        if state.pending.len() >= self.max || held >= self.per_client {
+        if state.pending.len() >= limits.resolutions.max(1)
+            || held >= limits.resolutions_per_client.max(1)
+        {
             return Err(Busy);
         }
         state.next_id += 1;
@@ -264,15 +259,22 @@ impl InFlight {
     /// Starts a prefetch of `name`/`qtype` with `resolver` (see
     /// [`Resolver::prefetch`]), nobody waiting for it; returns whether one
     /// started. Not when the question is already in flight (that
-    /// resolution refreshes it), nor past [`MAX_PREFETCHES`] or the
-    /// resolutions' cap: a prefetch is never worth turning a client away.
-    pub fn prefetch(&self, resolver: &Resolver, name: &Name, qtype: RecordType) -> bool {
+    /// resolution refreshes it), nor past the prefetches' cap
+    /// ([`MAX_PREFETCHES`] by default) or the resolutions' cap of
+    /// `limits`: a prefetch is never worth turning a client away.
+    pub fn prefetch(
+        &self,
+        resolver: &Resolver,
+        limits: &ServeLimits,
+        name: &Name,
+        qtype: RecordType,
+    ) -> bool {
         let key = (name.to_lowercase(), qtype, DNSClass::IN);
         let id = {
             let mut state = lock(&self.state);
             if state.pending.contains_key(&key)
-                || state.pending.len() >= self.max
-                || state.prefetching >= self.max_prefetches
+                || state.pending.len() >= limits.resolutions.max(1)
+                || state.prefetching >= limits.prefetches
             {
                 return false;
             }

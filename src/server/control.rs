@@ -375,7 +375,7 @@ async fn execute(state: &ControlState, command: &ControlCommand) -> Result<Strin
             let mut out = String::from("configuration reloaded\n");
             if !reloaded.restart_needed.is_empty() {
                 out.push_str(&format!(
-                    "warning: {} change only at the next start\n",
+                    "warning: {} take effect at the next start (the old values stay in force)\n",
                     reloaded.restart_needed.join(", ")
                 ));
             }

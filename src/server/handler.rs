@@ -37,7 +37,7 @@ use tracing::{Instrument, Span, debug, field, info_span};
 use super::coalesce::{Busy, InFlight, Role};
 use super::counters::Counters;
 use super::ede::{self, Ede};
-use super::limits::ServeLimits;
+use super::limits::{InForce, InForceCell, ServeLimits};
 use super::packet::{self, ClientQuery, Encoded, Limit, UDP_PAYLOAD_PLAIN, Verdict};
 use super::policy::PolicyCell;
 use super::proxy;
@@ -123,11 +123,12 @@ pub struct Pending {
 
 /// Everything a listener needs to answer: shared by all listener tasks.
 pub struct Handler {
-    resolver: Resolver,
+    /// The resolver and limits in force, read once per query (a reload
+    /// swaps them).
+    in_force: Arc<InForceCell>,
     policy: Arc<PolicyCell>,
     in_flight: InFlight,
     counters: Arc<Counters>,
-    limits: ServeLimits,
 }
 
 impl Handler {
@@ -142,25 +143,34 @@ impl Handler {
         limits: ServeLimits,
         runtime: tokio::runtime::Handle,
     ) -> Self {
-        let in_flight = InFlight::new(
-            Arc::clone(&counters),
-            runtime,
-            limits.resolutions,
-            limits.resolutions_per_client,
-            limits.prefetches,
-        );
+        let in_force = Arc::new(InForceCell::new(InForce { resolver, limits }));
+        Self::sharing(in_force, policy, counters, runtime)
+    }
+
+    /// [`Handler::new`], with the resolver and limits of `in_force` at
+    /// each query: what a reload puts there applies to the next one.
+    pub fn sharing(
+        in_force: Arc<InForceCell>,
+        policy: Arc<PolicyCell>,
+        counters: Arc<Counters>,
+        runtime: tokio::runtime::Handle,
+    ) -> Self {
         Self {
-            resolver,
+            in_force,
             policy,
-            in_flight,
+            in_flight: InFlight::new(Arc::clone(&counters), runtime),
             counters,
-            limits,
         }
     }
 
-    /// The limits in force.
-    pub fn limits(&self) -> &ServeLimits {
-        &self.limits
+    /// The limits in force now.
+    pub fn limits(&self) -> ServeLimits {
+        self.in_force.current().limits.clone()
+    }
+
+    /// The resolver and limits in force now.
+    pub fn in_force(&self) -> Arc<InForce> {
+        self.in_force.current()
     }
 
     /// The live counters.
@@ -218,17 +228,19 @@ impl Handler {
             let reply = packet::local_reply(&query.message, local);
             return Immediate::Done(self.finish(&reply, limit, received));
         }
+        let in_force = self.in_force.current();
         if qtype == RecordType::ANY {
             // RFC 8482: what the cache has, or a synthesised HINFO; never
             // an upstream ANY query (an amplifier's favourite).
             self.counters.cache_hit();
-            let reply = packet::answer_reply(&query.message, &Ok(self.any_from_cache(qname)));
+            let any = Self::any_from_cache(&in_force.resolver, qname);
+            let reply = packet::answer_reply(&query.message, &Ok(any));
             return Immediate::Done(self.finish(&reply, limit, received));
         }
-        match self.resolver.answer_from_cache_stamped(qname, qtype) {
+        match in_force.resolver.answer_from_cache_stamped(qname, qtype) {
             Some((outcome, stamps)) => {
                 self.counters.cache_hit();
-                let until = self.prefetch_if_due(qname, qtype, &outcome);
+                let until = self.prefetch_if_due(&in_force, qname, qtype, &outcome);
                 // A copy serves clients whatever their CD bit: never one
                 // of a bogus answer (data for CD, SERVFAIL for the rest).
                 let copyable = !outcome.security.is_bogus();
@@ -285,15 +297,20 @@ impl Handler {
         async move {
             let question = &query.question;
             let (qname, qtype) = (question.name(), question.query_type());
-            let stale = self
-                .limits
+            let InForce { resolver, limits } = &*self.in_force.current();
+            let stale = limits
                 .serve_expired
-                .then(|| self.resolver.answer_stale(qname, qtype))
+                .then(|| resolver.answer_stale(qname, qtype))
                 .flatten();
             let limit = limit(transport, packet::udp_limit(&query.message));
-            let resolution =
-                self.in_flight
-                    .resolve(&self.resolver, qname, qtype, client.ip(), stale.is_some());
+            let resolution = self.in_flight.resolve(
+                resolver,
+                limits,
+                qname,
+                qtype,
+                client.ip(),
+                stale.is_some(),
+            );
             let joined = match &stale {
                 None => resolution.await,
                 Some(_) => {
@@ -301,7 +318,7 @@ impl Handler {
                     tokio::select! {
                         biased;
                         joined = &mut resolution => joined,
-                        () = tokio::time::sleep(self.limits.client_response_timeout) => {
+                        () = tokio::time::sleep(limits.client_response_timeout) => {
                             debug!("client-response timer fired: answering stale");
                             return self.stale_reply(&query.message, stale, limit, received);
                         }
@@ -381,27 +398,27 @@ impl Handler {
     /// copy of the reply must not be used (so the next hit comes here).
     fn prefetch_if_due(
         &self,
+        in_force: &InForce,
         qname: &Name,
         qtype: RecordType,
         outcome: &Outcome,
     ) -> Option<Instant> {
-        if !self.limits.prefetch {
+        let InForce { resolver, limits } = in_force;
+        if !limits.prefetch {
             return None;
         }
-        let point = self
-            .resolver
-            .refresh_point(outcome, self.limits.prefetch_percent)?;
+        let point = resolver.refresh_point(outcome, limits.prefetch_percent)?;
         if tokio::time::Instant::now() >= point
-            && self.in_flight.prefetch(&self.resolver, qname, qtype)
+            && self.in_flight.prefetch(resolver, limits, qname, qtype)
         {
             debug!("prefetch started");
         }
         Some(point.into_std())
     }
 
-    /// The resolver answering.
-    pub fn resolver(&self) -> &Resolver {
-        &self.resolver
+    /// The resolver answering now.
+    pub fn resolver(&self) -> Resolver {
+        self.in_force.current().resolver.clone()
     }
 
     /// How many times the policy was replaced (see [`PolicyCell`]).
@@ -450,12 +467,12 @@ impl Handler {
     /// The reply to an ANY question (RFC 8482 §4): every RRset the cache
     /// holds at `qname` among [`ANY_TYPES`], its cached negative answer,
     /// or else one synthesised HINFO "RFC8482" record.
-    fn any_from_cache(&self, qname: &Name) -> Outcome {
+    fn any_from_cache(resolver: &Resolver, qname: &Name) -> Outcome {
         let mut answers: Vec<Record> = Vec::new();
         let mut signatures: Vec<Record> = Vec::new();
         let mut negative = None;
         for rtype in ANY_TYPES {
-            match self.resolver.answer_from_cache(qname, rtype) {
+            match resolver.answer_from_cache(qname, rtype) {
                 // Bogus data is left out of an ANY answer altogether.
                 Some(outcome) if outcome.security.is_bogus() => {}
                 Some(outcome) if outcome.rcode == ResponseCode::NXDomain => {

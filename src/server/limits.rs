@@ -4,9 +4,19 @@
 //! beside the code it bounds; [`ServeLimits`] carries the values in force,
 //! settable from the `[limits]` table of the configuration file under the
 //! keys in [`SERVE_LIMIT_KEYS`].
+//!
+//! A reload (SIGHUP, `control reload`) swaps the limits in force whole,
+//! with the resolver that works within the engine's limits: an
+//! [`InForce`] in an [`InForceCell`], as [`super::PolicyCell`] holds the
+//! ACL and local zones. New work reads the cell once; work under way keeps
+//! what it started with. The limits of the metrics endpoint and the
+//! control socket ([`FIXED_AT_START`]) are read once when they start.
 
 use std::ops::RangeInclusive;
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
+
+use crate::resolve::Resolver;
 
 use super::coalesce::{MAX_PREFETCHES, MAX_RESOLUTIONS, MAX_RESOLUTIONS_PER_CLIENT};
 use super::control::{CONTROL_READ_TIMEOUT, MAX_CONTROL_CONNECTIONS};
@@ -94,7 +104,43 @@ pub const SERVE_LIMIT_KEYS: &[(&str, RangeInclusive<u64>)] = &[
     ("max-prefetches", 1..=1_000_000),
 ];
 
+/// The keys of [`SERVE_LIMIT_KEYS`] a reload cannot change: the metrics
+/// endpoint and the control socket size their slots and read deadlines
+/// when they start. Every other daemon limit applies to the next
+/// connection, query or resolution after a reload.
+pub const FIXED_AT_START: &[&str] = &[
+    "metrics-connections",
+    "metrics-read-timeout-ms",
+    "control-connections",
+    "control-read-timeout-ms",
+];
+
 impl ServeLimits {
+    /// What a reload from these limits to `new` puts in force: `new`,
+    /// except the limits of [`FIXED_AT_START`], which keep their values
+    /// here; with the keys of those whose value `new` would change (they
+    /// take effect at the next start).
+    pub fn reloaded(&self, new: &ServeLimits) -> (ServeLimits, Vec<&'static str>) {
+        let kept = [
+            self.metrics_connections != new.metrics_connections,
+            self.metrics_read_timeout != new.metrics_read_timeout,
+            self.control_connections != new.control_connections,
+            self.control_read_timeout != new.control_read_timeout,
+        ]
+        .into_iter()
+        .zip(FIXED_AT_START)
+        .filter_map(|(changed, key)| changed.then_some(*key))
+        .collect();
+        let in_force = ServeLimits {
+            metrics_connections: self.metrics_connections,
+            metrics_read_timeout: self.metrics_read_timeout,
+            control_connections: self.control_connections,
+            control_read_timeout: self.control_read_timeout,
+            ..new.clone()
+        };
+        (in_force, kept)
+    }
+
     /// Whether `key` names one of these limits (else it is the resolver's).
     pub fn knows(key: &str) -> bool {
         SERVE_LIMIT_KEYS.iter().any(|(known, _)| *known == key)
@@ -137,6 +183,44 @@ impl ServeLimits {
     }
 }
 
+/// What a reload may change besides the policy: the resolver new
+/// resolutions use (its limits; its caches are those of every resolver
+/// put in force before it) and the daemon's limits.
+#[derive(Clone)]
+pub struct InForce {
+    /// Resolves, and answers from the caches.
+    pub resolver: Resolver,
+    /// The daemon's limits.
+    pub limits: ServeLimits,
+}
+
+/// The [`InForce`] of a running daemon, swapped whole on reload. One
+/// `RwLock` around one `Arc`, taken for the clone of the `Arc` only, never
+/// across an `.await`.
+pub struct InForceCell {
+    current: RwLock<Arc<InForce>>,
+}
+
+impl InForceCell {
+    /// A cell holding `in_force`.
+    pub fn new(in_force: InForce) -> Self {
+        Self {
+            current: RwLock::new(Arc::new(in_force)),
+        }
+    }
+
+    /// What is in force now.
+    pub fn current(&self) -> Arc<InForce> {
+        Arc::clone(&self.current.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// Puts `in_force` in force for every query, connection and resolution
+    /// started from now on.
+    pub fn replace(&self, in_force: InForce) {
+        *self.current.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(in_force);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,5 +237,21 @@ mod tests {
         }
         assert!(!ServeLimits::knows("max-upstream-queries"));
         assert!(ServeLimits::default().set("tcp-slots", 3).is_err());
+    }
+
+    #[test]
+    fn a_reload_keeps_and_names_exactly_the_limits_fixed_at_start() {
+        let old = ServeLimits::default();
+        for key in FIXED_AT_START {
+            let range = &SERVE_LIMIT_KEYS.iter().find(|(k, _)| k == key).unwrap().1;
+            let mut new = old.clone();
+            new.set(key, *range.end()).unwrap();
+            assert_eq!(old.reloaded(&new), (old.clone(), vec![*key]));
+        }
+        let mut new = old.clone();
+        new.set("tcp-connections-per-client", 1).unwrap();
+        new.set("max-resolutions", 7).unwrap();
+        new.set("client-response-timeout-ms", 100).unwrap();
+        assert_eq!(old.reloaded(&new), (new, Vec::new()));
     }
 }

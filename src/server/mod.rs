@@ -8,7 +8,8 @@
 //!   TCP listener ([`Listeners`]).
 //! - [`udp`], [`tcp`]: one loop per socket; TCP with a connection cap,
 //!   framing, pipelining, per-message and idle deadlines.
-//! - [`limits`]: the daemon's own limits ([`ServeLimits`]).
+//! - [`limits`]: the daemon's own limits ([`ServeLimits`]), and the cell
+//!   holding them with the resolver, swapped on SIGHUP ([`InForceCell`]).
 //! - [`handler`]: one message to one reply inside a `query` span: a
 //!   synchronous part (checks, refusals, cached answers) and, for a cache
 //!   miss, a resolution.
@@ -27,7 +28,7 @@
 //! - [`proxy`]: PROXY v2 headers from configured proxies (dnsdist).
 //! - [`privileges`]: becoming `user` once the sockets are bound.
 //! - [`control`]: the control socket (`stats`, `reload`, `flush`,
-//!   `dump-cache`); [`reload`]: re-reading the configuration, for SIGHUP
+//!   `dump-cache`); [`reload`](mod@reload): re-reading the configuration, for SIGHUP
 //!   and `reload` alike.
 //!
 //! [`run`] takes its sockets and a shutdown future from the caller, in the
@@ -98,12 +99,12 @@ pub use self::config::{ServeConfig, ServeOptions};
 pub use self::counters::{CounterSnapshot, Counters};
 pub use self::error::{ConfigError, ServeError};
 use self::handler::Handler;
-pub use self::limits::ServeLimits;
+pub use self::limits::{InForce, InForceCell, ServeLimits};
 pub use self::listen::Listeners;
 pub use self::local::LocalZones;
 pub use self::policy::{Policy, PolicyCell};
 pub use self::reload::Reloader;
-use crate::config::CacheBudgets;
+use crate::config::{CacheBudgets, Limits};
 use crate::resolve::{Resolver, ResolverConfig};
 
 /// How long shutdown waits for queries already read to be answered before
@@ -113,10 +114,9 @@ pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// The daemon before it runs: what its handler will be made of.
 pub struct Server {
-    resolver: Resolver,
+    in_force: Arc<InForceCell>,
     policy: Arc<PolicyCell>,
     counters: Arc<Counters>,
-    limits: ServeLimits,
     reply_cache: usize,
     reloader: Option<Arc<Reloader>>,
 }
@@ -125,11 +125,14 @@ impl Server {
     /// A server answering with `resolver` and the built-in local zones the
     /// clients `acl` allows, within the default [`ServeLimits`].
     pub fn new(resolver: Resolver, acl: Acl) -> Self {
-        Self {
+        let in_force = InForce {
             resolver,
+            limits: ServeLimits::default(),
+        };
+        Self {
+            in_force: Arc::new(InForceCell::new(in_force)),
             policy: Arc::new(PolicyCell::new(Policy::new(acl))),
             counters: Arc::new(Counters::default()),
-            limits: ServeLimits::default(),
             reply_cache: reply_cache::REPLY_CACHE_ENTRIES,
             reloader: None,
         }
@@ -143,8 +146,9 @@ impl Server {
     }
 
     /// Serves within `limits` instead of the defaults.
-    pub fn with_limits(mut self, limits: ServeLimits) -> Self {
-        self.limits = limits;
+    pub fn with_limits(self, limits: ServeLimits) -> Self {
+        let resolver = self.in_force.current().resolver.clone();
+        self.in_force.replace(InForce { resolver, limits });
         self
     }
 
@@ -181,9 +185,15 @@ impl Server {
         Arc::clone(&self.policy)
     }
 
-    /// The resolver answering.
-    pub fn resolver(&self) -> &Resolver {
-        &self.resolver
+    /// The resolver and the daemon's limits in force, replaceable while
+    /// the server runs (SIGHUP; see [`reload()`]).
+    pub fn in_force(&self) -> Arc<InForceCell> {
+        Arc::clone(&self.in_force)
+    }
+
+    /// The resolver answering now.
+    pub fn resolver(&self) -> Resolver {
+        self.in_force.current().resolver.clone()
     }
 
     /// The live counters, readable while the server runs (SIGUSR1).
@@ -209,18 +219,19 @@ impl Server {
         if udp.is_empty() && tcp.is_empty() {
             return Err(ServeError::NoListeners);
         }
+        // The control socket's commands act on the caches, which every
+        // resolver a reload puts in force shares.
         let control_state = control.as_ref().map(|_| {
             Arc::new(control::ControlState::new(
                 Arc::clone(&self.counters),
-                self.resolver.clone(),
+                self.resolver(),
                 self.reloader.clone(),
             ))
         });
-        let handler = Arc::new(Handler::new(
-            self.resolver,
+        let handler = Arc::new(Handler::sharing(
+            self.in_force,
             self.policy,
             self.counters,
-            self.limits,
             tokio::runtime::Handle::current(),
         ));
         let (stop, stop_rx) = watch::channel(false);
@@ -247,7 +258,7 @@ impl Server {
             loops.spawn(metrics::serve(
                 listener,
                 Arc::clone(handler.counters()),
-                handler.limits().clone(),
+                handler.limits(),
                 stop_rx.clone(),
             ));
         }
@@ -255,7 +266,7 @@ impl Server {
             loops.spawn(control::serve(
                 listener,
                 state,
-                handler.limits().clone(),
+                handler.limits(),
                 stop_rx.clone(),
             ));
         }
@@ -290,11 +301,8 @@ pub async fn prepare(
     config: &ServeConfig,
     mut resolver: ResolverConfig,
 ) -> Result<(Server, Listeners), ServeError> {
-    resolver.limits = config.limits.clone();
+    resolver.limits = resolver_limits(config);
     resolver.routes = config.routes.clone();
-    if let Some(bytes) = config.cache_size {
-        resolver.limits.cache_bytes = bytes;
-    }
     let udp_sockets = config
         .udp_sockets
         .unwrap_or_else(listen::default_udp_sockets);
@@ -372,17 +380,44 @@ pub fn drop_privileges(
     Ok(account)
 }
 
-/// Puts the reloadable part of `config` in force on a running daemon: its
-/// ACL and local zones (`policy`, see [`Server::policy`]) and its forward
-/// and stub zones (`resolver`); the caches are kept. Listen addresses,
-/// cache size, limits and upstream take effect at the next start.
-pub fn reload(config: &ServeConfig, policy: &PolicyCell, resolver: &Resolver) {
+/// The resolver's limits `config` asks for: its `[limits]`, with
+/// `cache-size` when set.
+fn resolver_limits(config: &ServeConfig) -> Limits {
+    Limits {
+        cache_bytes: config.cache_size.unwrap_or(config.limits.cache_bytes),
+        ..config.limits.clone()
+    }
+}
+
+/// Puts the reloadable part of `config` in force on a running daemon,
+/// keeping every cache: its ACL and local zones (`policy`, see
+/// [`Server::policy`]), its forward and stub zones, the resolver's
+/// `[limits]` (a resolver over the same caches, see
+/// [`Resolver::with_limits`]) and the daemon's (`in_force`, see
+/// [`Server::in_force`]). Resolutions, connections and queries under way
+/// finish under what they started with. Returns the keys of the limits
+/// that cannot change while the daemon runs and that `config` changed
+/// (`cache-size`, the cache-bound `[limits]`, the metrics and control
+/// limits): those keep their old values until the next start. Listen
+/// addresses, upstream, trust anchors, sockets and user are the caller's
+/// to compare (see [`reload::Reloader`]).
+pub fn reload(
+    config: &ServeConfig,
+    policy: &PolicyCell,
+    in_force: &InForceCell,
+) -> Vec<&'static str> {
+    let old = in_force.current();
+    let (resolver, mut held) = old.resolver.with_limits(resolver_limits(config));
+    let (limits, fixed) = old.limits.reloaded(&config.serve_limits);
+    held.extend(fixed);
     resolver.set_routes(config.routes.clone());
+    in_force.replace(InForce { resolver, limits });
     policy.replace(Policy {
         acl: config.acl.clone(),
         local: config.local.clone(),
         proxies: config.proxy_from.clone(),
     });
+    held
 }
 
 /// Serves `listeners` with `resolver` for the clients `acl` allows until

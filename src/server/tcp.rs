@@ -114,6 +114,14 @@ impl Slots {
         }
     }
 
+    /// Takes the caps of `limits` for the connections admitted from now
+    /// on. Connections already open stay open: when the caps shrank, each
+    /// new connection sheds at most one idle one, as [`Slots::admit`] does.
+    fn resize(&mut self, limits: &ServeLimits) {
+        self.total = limits.tcp_connections.max(1);
+        self.per_client = limits.tcp_connections_per_client.max(1);
+    }
+
     /// Decides on a connection from `client`, making room if it can.
     fn admit(&mut self, client: IpAddr) -> Admission {
         self.open.retain(|slot| !slot.task.is_finished());
@@ -180,8 +188,7 @@ pub async fn serve(
     handler: Arc<Handler>,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let limits = handler.limits().clone();
-    let mut slots = Slots::new(&limits);
+    let mut slots = Slots::new(&handler.limits());
     let mut connections = JoinSet::new();
     loop {
         let accepted = tokio::select! {
@@ -192,6 +199,11 @@ pub async fn serve(
         match accepted {
             Ok((stream, client)) => {
                 handler.counters().tcp_connection();
+                // The limits in force now (a reload may have changed them)
+                // admit this connection and bound its reads; connections
+                // already open keep theirs.
+                let limits = handler.limits();
+                slots.resize(&limits);
                 match slots.admit(client.ip()) {
                     Admission::Refuse(why) => {
                         debug!(%client, "TCP connection closed at once: {why}");

@@ -244,8 +244,8 @@ impl Copies {
         if !handler.allows(client) {
             return Copied::Unkeyed;
         }
-        let resolver = handler.resolver();
-        match cache.answer(&self.key, &query, resolver, now, &mut self.out) {
+        let in_force = handler.in_force();
+        match cache.answer(&self.key, &query, &in_force.resolver, now, &mut self.out) {
             Some(rcode) => {
                 handler.count_copy(ResponseCode::from_low(rcode), now, client);
                 Copied::Reply
