@@ -263,7 +263,8 @@ fn soa(owner: &str) -> Record {
 /// The upstream replies: referrals with and without glue, answers, CNAME
 /// chains in and out of the zone, negative answers with SOA, a big TXT,
 /// poison, upward referrals, error rcodes, odd classes and TTLs, a flood
-/// of RRsets. Names compress, so pointers are everywhere.
+/// of RRsets, a referral with more glued NS names than one reply may
+/// store. Names compress, so pointers are everywhere.
 pub fn replies() -> Vec<(&'static str, Vec<u8>)> {
     let mut out = Vec::new();
 
@@ -403,6 +404,19 @@ pub fn replies() -> Vec<(&'static str, Vec<u8>)> {
     two_ns.add_additional(a("ns.sub.example.com.", 1));
     two_ns.add_additional(a("ns.other.example.com.", 2));
     out.push(("referral-two-owners-and-soa.bin", wire(&two_ns)));
+
+    // More RRsets than the resolver stores from one reply: one NS RRset
+    // of 80 names, each with its glue.
+    let mut wide = reply(0x0214, "www.example.com.", RecordType::A, false);
+    for i in 0..80 {
+        let server = format!("ns{i}.example.com.");
+        wide.add_authority(ns("example.com.", &server));
+        wide.add_additional(a(&server, 1));
+    }
+    out.push((
+        "referral-80-glued-ns.bin",
+        wire(&edns(wide, 65535, 0, false)),
+    ));
     out
 }
 

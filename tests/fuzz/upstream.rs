@@ -1,5 +1,7 @@
 //! Target B, the upstream path: bytes as a server's reply →
-//! `Message::from_vec` → `scrub(reply, zone, question)` → `classify`.
+//! `Message::from_vec` → `scrub(reply, zone, question)` → `classify` →
+//! stored in the run's caches as the resolver stores it (`store.rs`, which
+//! checks the caches' invariants after each reply).
 //!
 //! The zone asked is chosen from the input's hash among the question
 //! name's ancestors (root included), an owner name from the reply, and an
@@ -24,6 +26,7 @@ use rootwalk::resolve::scrub::{Scrubbed, scrub};
 
 use crate::mutate::fnv;
 use crate::runner::Signature;
+use crate::store;
 
 /// What the scrubber kept, as plain data, so the checks can also be fed
 /// deliberately broken cases.
@@ -224,7 +227,8 @@ pub fn zone_for(qname: &Name, message: &Message, pick: u64) -> Name {
     zone
 }
 
-/// Target B: parse, scrub as a zone, classify, check.
+/// Target B: parse, scrub as a zone, classify, check, store in the
+/// caches and check them.
 pub fn target(bytes: &[u8]) -> Result<Signature, String> {
     let Ok(message) = Message::from_vec(bytes) else {
         return Ok(0);
@@ -241,8 +245,13 @@ pub fn target(bytes: &[u8]) -> Result<Signature, String> {
     let scrubbed = scrub(message, &zone, &question);
     let kind = classify(&scrubbed);
     let kept = Kept::of(&scrubbed);
-    check(&kept, total, &kind).map_err(|e| format!("zone {zone}, question {question}: {e}"))?;
-    Ok(signature(&scrubbed, &kind))
+    let context = |e: String| format!("zone {zone}, question {question}: {e}");
+    check(&kept, total, &kind).map_err(context)?;
+    let stored = store::with_caches(|caches| caches.store(&scrubbed, &kind)).map_err(|e| {
+        store::restart();
+        context(e)
+    })?;
+    Ok(signature(&scrubbed, &kind) | stored.bits() << 24)
 }
 
 /// What the scrub did, in a few bits: the kind, which sections kept
