@@ -8,8 +8,9 @@
 //! unrelated zone, so one reply is judged both as the zone that should
 //! answer it and as zones that may not. The invariants ([`check`]):
 //!
-//! - every kept record's owner is the asked zone or below it (for the
-//!   root zone, every name), and its class is IN;
+//! - every kept record's owner (DS, NSEC, NSEC3 and RRSIG records
+//!   included) is the asked zone or below it (for the root zone, every
+//!   name), and its class is IN;
 //! - the kept answer chain starts at the question name, each CNAME leads
 //!   to the next record's owner, and the final RRset sits at the final
 //!   name; the authority keeps NS of one owner and at most one SOA, at or
@@ -48,6 +49,9 @@ pub struct Kept {
     pub soa: Option<Record>,
     /// The glue.
     pub glue: Vec<Record>,
+    /// DS records (DNSSEC), denial-of-existence records (NSEC, NSEC3) and
+    /// signatures (RRSIG) kept beside the sections above.
+    pub dnssec: Vec<Record>,
     /// How many records were dropped.
     pub dropped: usize,
 }
@@ -64,6 +68,7 @@ impl Kept {
             ns: scrubbed.authority_ns().to_vec(),
             soa: scrubbed.soa().cloned(),
             glue: scrubbed.glue().to_vec(),
+            dnssec: [scrubbed.ds(), scrubbed.denial(), scrubbed.signatures()].concat(),
             dropped: scrubbed.dropped().len(),
         }
     }
@@ -74,6 +79,7 @@ impl Kept {
             .chain(self.ns.iter())
             .chain(self.soa.iter())
             .chain(self.glue.iter())
+            .chain(self.dnssec.iter())
     }
 }
 
