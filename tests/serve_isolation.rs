@@ -323,6 +323,9 @@ fn probe_cached(server: SocketAddr) -> (Vec<String>, Duration) {
         };
         let took = started.elapsed();
         match reply {
+            Some(_) if took > CACHED_DEADLINE => {
+                failed.push(format!("probe {i}: answered late, in {took:?}"));
+            }
             Some(reply) if is_calm_answer(&reply) => slowest = slowest.max(took),
             Some(reply) => failed.push(format!("probe {i}: wrong in {took:?}: {reply:?}")),
             None => failed.push(format!("probe {i}: no answer within {CACHED_DEADLINE:?}")),
