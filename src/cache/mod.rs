@@ -177,6 +177,33 @@ pub fn entry_charge<K: HeapSize, V: HeapSize>(key: &K, value: &V) -> usize {
     malloc_size(node) + TABLE_BYTES_PER_ENTRY + key.heap_size() + value.heap_size()
 }
 
+/// A cache's byte count gone wrong: what [`RrsetCache::audit`] and
+/// [`NegativeCache::audit`] report. Either is a bug in the cache, never
+/// something its input may cause.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AccountingError {
+    /// The bytes a shard counts differ from its entries' charges added up.
+    #[error("shard {shard} counts {counted} bytes, its entries are charged {recounted}")]
+    Miscounted {
+        /// The shard's index.
+        shard: usize,
+        /// What the shard counts.
+        counted: usize,
+        /// What its entries' charges add up to.
+        recounted: usize,
+    },
+    /// A shard holds more than its slice of the budget.
+    #[error("shard {shard} holds {bytes} bytes, over its budget of {budget}")]
+    OverBudget {
+        /// The shard's index.
+        shard: usize,
+        /// The bytes it holds.
+        bytes: usize,
+        /// Its slice of the budget.
+        budget: usize,
+    },
+}
+
 /// One shard: an LRU map and the bytes its entries are charged, kept at
 /// most `budget`. Every change goes through methods that keep the count.
 pub(crate) struct Shard<K: Hash + Eq, V> {
@@ -318,6 +345,32 @@ impl<K: Hash + Eq + HeapSize, V: HeapSize> ShardedLru<K, V> {
     /// The bytes the map may hold (the sum of its shards' slices).
     pub(crate) fn budget(&self) -> usize {
         self.shards.iter().map(|s| lock(s).budget).sum()
+    }
+
+    /// Checks the accounting, each shard under its lock: the bytes it
+    /// counts are the sum of its entries' charges, and within its slice
+    /// of the budget. Walks every entry: for tests and audits, not for
+    /// the query path.
+    pub(crate) fn audit(&self) -> Result<(), AccountingError> {
+        for (shard, guard) in self.shards.iter().enumerate() {
+            let guard = lock(guard);
+            let recounted: usize = guard.map.iter().map(|(k, v)| entry_charge(k, v)).sum();
+            if recounted != guard.bytes {
+                return Err(AccountingError::Miscounted {
+                    shard,
+                    counted: guard.bytes,
+                    recounted,
+                });
+            }
+            if guard.bytes > guard.budget {
+                return Err(AccountingError::OverBudget {
+                    shard,
+                    bytes: guard.bytes,
+                    budget: guard.budget,
+                });
+            }
+        }
+        Ok(())
     }
 
     /// The charges of every entry held, added up one by one: what
@@ -552,6 +605,38 @@ mod tests {
 
     fn k_clone(k: &Bytes) -> Bytes {
         Bytes(k.0.clone())
+    }
+
+    /// The audit passes on a healthy map and names the shard whose count
+    /// went wrong, or that holds more than its slice.
+    #[test]
+    fn the_audit_finds_a_wrong_count_and_an_overfull_shard() {
+        let map: ShardedLru<Bytes, u32> = ShardedLru::new(SHARDS * MIN_SHARD_BYTES);
+        for i in 0..1000u32 {
+            let k = key(i, 50);
+            map.with_shard(&k, |s| s.put(key(i, 50), i));
+        }
+        assert_eq!(map.audit(), Ok(()));
+        let counted = lock(&map.shards[3]).bytes;
+        lock(&map.shards[3]).bytes += 1;
+        assert_eq!(
+            map.audit(),
+            Err(AccountingError::Miscounted {
+                shard: 3,
+                counted: counted + 1,
+                recounted: counted,
+            })
+        );
+        lock(&map.shards[3]).bytes = counted;
+        lock(&map.shards[5]).budget = 0;
+        assert!(matches!(
+            map.audit(),
+            Err(AccountingError::OverBudget {
+                shard: 5,
+                budget: 0,
+                ..
+            })
+        ));
     }
 
     #[test]

@@ -392,6 +392,13 @@ impl NegativeCache {
     pub fn clear(&self) {
         self.entries.clear();
     }
+
+    /// Checks the byte accounting: the bytes counted are the sum of the
+    /// answers' charges and within the budget. Walks the whole cache: for
+    /// tests and fuzzing, not for the query path.
+    pub fn audit(&self) -> Result<(), super::AccountingError> {
+        self.entries.audit()
+    }
 }
 
 /// Longest time a failure is remembered, whatever the caller asks: RFC 9520

@@ -465,6 +465,13 @@ impl RrsetCache {
     pub fn clear(&self) {
         self.entries.clear();
     }
+
+    /// Checks the byte accounting: the bytes counted are the sum of the
+    /// RRsets' charges and within the budget. Walks the whole cache: for
+    /// tests and fuzzing, not for the query path.
+    pub fn audit(&self) -> Result<(), super::AccountingError> {
+        self.entries.audit()
+    }
 }
 
 /// The lookup key of (`name`, `rtype`, `class`), on the stack; `None` for

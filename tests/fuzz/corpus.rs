@@ -10,9 +10,12 @@
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+use hickory_proto::dnssec::rdata::sig::SigInput;
+use hickory_proto::dnssec::rdata::{DNSSECRData, DS, NSEC, RRSIG};
+use hickory_proto::dnssec::{Algorithm, DigestType};
 use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query, ResponseCode};
 use hickory_proto::rr::rdata::{A, AAAA, CNAME, MX, NS, SOA, TXT};
-use hickory_proto::rr::{DNSClass, Name, RData, Record, RecordType};
+use hickory_proto::rr::{DNSClass, Name, RData, Record, RecordType, SerialNumber};
 
 /// Where the corpora live, relative to the crate root.
 pub fn dir(kind: &str) -> PathBuf {
@@ -263,7 +266,9 @@ fn soa(owner: &str) -> Record {
 /// The upstream replies: referrals with and without glue, answers, CNAME
 /// chains in and out of the zone, negative answers with SOA, a big TXT,
 /// poison, upward referrals, error rcodes, odd classes and TTLs, a flood
-/// of RRsets. Names compress, so pointers are everywhere.
+/// of RRsets, a referral with more glued NS names than one reply may
+/// store, and DNSSEC: a referral with DS, a signed answer, an NXDOMAIN with
+/// NSEC. Names compress, so pointers are everywhere.
 pub fn replies() -> Vec<(&'static str, Vec<u8>)> {
     let mut out = Vec::new();
 
@@ -403,7 +408,83 @@ pub fn replies() -> Vec<(&'static str, Vec<u8>)> {
     two_ns.add_additional(a("ns.sub.example.com.", 1));
     two_ns.add_additional(a("ns.other.example.com.", 2));
     out.push(("referral-two-owners-and-soa.bin", wire(&two_ns)));
+
+    // More RRsets than the resolver stores from one reply: one NS RRset
+    // of 80 names, each with its glue.
+    let mut wide = reply(0x0214, "www.example.com.", RecordType::A, false);
+    for i in 0..80 {
+        let server = format!("ns{i}.example.com.");
+        wide.add_authority(ns("example.com.", &server));
+        wide.add_additional(a(&server, 1));
+    }
+    out.push((
+        "referral-80-glued-ns.bin",
+        wire(&edns(wide, 65535, 0, false)),
+    ));
+
+    // DNSSEC (DO=1): what the scrubber keeps beside the other sections.
+    let mut signed_referral = reply(0x0215, "www.example.com.", RecordType::A, false);
+    signed_referral.add_authority(ns("example.com.", "ns1.example.com."));
+    signed_referral.add_authority(ds("example.com."));
+    signed_referral.add_authority(rrsig("example.com.", RecordType::DS, "com."));
+    signed_referral.add_additional(a("ns1.example.com.", 53));
+    out.push((
+        "dnssec-referral-ds.bin",
+        wire(&edns(signed_referral, 1232, 0, true)),
+    ));
+
+    let mut signed_answer = reply(0x0216, "www.example.com.", RecordType::A, true);
+    signed_answer.add_answer(a("www.example.com.", 1));
+    signed_answer.add_answer(rrsig("www.example.com.", RecordType::A, "example.com."));
+    out.push((
+        "dnssec-answer-rrsig.bin",
+        wire(&edns(signed_answer, 1232, 0, true)),
+    ));
+
+    let mut signed_nx = reply(0x0217, "nope.example.com.", RecordType::A, true);
+    signed_nx.metadata.response_code = ResponseCode::NXDomain;
+    signed_nx.add_authority(soa("example.com."));
+    signed_nx.add_authority(rrsig("example.com.", RecordType::SOA, "example.com."));
+    signed_nx.add_authority(nsec("example.com.", "www.example.com."));
+    signed_nx.add_authority(rrsig("example.com.", RecordType::NSEC, "example.com."));
+    out.push((
+        "dnssec-nxdomain-nsec.bin",
+        wire(&edns(signed_nx, 1232, 0, true)),
+    ));
     out
+}
+
+/// A DS record for `owner` (digest bytes made up: nothing here validates).
+fn ds(owner: &str) -> Record {
+    let data = DS::new(
+        4242,
+        Algorithm::ECDSAP256SHA256,
+        DigestType::SHA256,
+        vec![7; 32],
+    );
+    Record::from_rdata(n(owner), 300, RData::DNSSEC(DNSSECRData::DS(data)))
+}
+
+/// An RRSIG over `covered` at `owner` by `signer` (signature made up).
+fn rrsig(owner: &str, covered: RecordType, signer: &str) -> Record {
+    let input = SigInput {
+        type_covered: covered,
+        algorithm: Algorithm::ECDSAP256SHA256,
+        num_labels: n(owner).num_labels(),
+        original_ttl: 300,
+        sig_expiration: SerialNumber::new(2_000_000_000),
+        sig_inception: SerialNumber::new(1_000_000_000),
+        key_tag: 4242,
+        signer_name: n(signer),
+    };
+    let data = RRSIG::from_sig(input, vec![0; 64]);
+    Record::from_rdata(n(owner), 300, RData::DNSSEC(DNSSECRData::RRSIG(data)))
+}
+
+/// An NSEC at `owner` pointing to `next`, for SOA, NS and NSEC.
+fn nsec(owner: &str, next: &str) -> Record {
+    let data = NSEC::new(n(next), [RecordType::SOA, RecordType::NS, RecordType::NSEC]);
+    Record::from_rdata(n(owner), 300, RData::DNSSEC(DNSSECRData::NSEC(data)))
 }
 
 #[cfg(test)]

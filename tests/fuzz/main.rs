@@ -8,7 +8,9 @@
 //! - `client` (`client.rs`): bytes from a client → `packet::judge` → reply
 //!   → `encode` at the UDP and TCP limits, and `Handler::answer_now`;
 //! - `upstream` (`upstream.rs`): bytes as a server's reply → parse →
-//!   `scrub` as some zone → `classify`.
+//!   `scrub` as some zone → `classify` → stored in small `RrsetCache` and
+//!   `NegativeCache`s kept across the run, as the resolver stores replies
+//!   (`store.rs`), their byte accounting audited after each input.
 //!
 //! Environment:
 //!
@@ -28,6 +30,7 @@ mod corpus;
 mod mutate;
 mod props;
 mod runner;
+mod store;
 mod upstream;
 
 use runner::{Report, Target};
@@ -77,9 +80,26 @@ fn fuzz_client_query_path() {
     assert_clean(&fuzz("client", client::target, "query"));
 }
 
+/// The upstream target, and proof that its replies reached the caches:
+/// RRsets taken and refused, negative answers, evictions and the
+/// per-reply cap all happened.
 #[test]
 fn fuzz_upstream_reply_path() {
-    assert_clean(&fuzz("upstream", upstream::target, "reply"));
+    store::reset();
+    let report = fuzz("upstream", upstream::target, "reply");
+    let totals = store::reset();
+    println!("fuzz upstream: {totals}");
+    assert_clean(&report);
+    if report.inputs >= 1000 {
+        assert!(
+            totals.taken > 0
+                && totals.refused > 0
+                && totals.negative > 0
+                && totals.displaced > 0
+                && totals.capped > 0,
+            "the caches were not exercised: {totals}"
+        );
+    }
 }
 
 /// Runs both targets on the file named by `ROOTWALK_FUZZ_REPLAY` (a saved

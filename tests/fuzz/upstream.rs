@@ -1,13 +1,16 @@
 //! Target B, the upstream path: bytes as a server's reply →
-//! `Message::from_vec` → `scrub(reply, zone, question)` → `classify`.
+//! `Message::from_vec` → `scrub(reply, zone, question)` → `classify` →
+//! stored in the run's caches as the resolver stores it (`store.rs`, which
+//! checks the caches' invariants after each reply).
 //!
 //! The zone asked is chosen from the input's hash among the question
 //! name's ancestors (root included), an owner name from the reply, and an
 //! unrelated zone, so one reply is judged both as the zone that should
 //! answer it and as zones that may not. The invariants ([`check`]):
 //!
-//! - every kept record's owner is the asked zone or below it (for the
-//!   root zone, every name), and its class is IN;
+//! - every kept record's owner (DS, NSEC, NSEC3 and RRSIG records
+//!   included) is the asked zone or below it (for the root zone, every
+//!   name), and its class is IN;
 //! - the kept answer chain starts at the question name, each CNAME leads
 //!   to the next record's owner, and the final RRset sits at the final
 //!   name; the authority keeps NS of one owner and at most one SOA, at or
@@ -24,6 +27,7 @@ use rootwalk::resolve::scrub::{Scrubbed, scrub};
 
 use crate::mutate::fnv;
 use crate::runner::Signature;
+use crate::store;
 
 /// What the scrubber kept, as plain data, so the checks can also be fed
 /// deliberately broken cases.
@@ -45,6 +49,9 @@ pub struct Kept {
     pub soa: Option<Record>,
     /// The glue.
     pub glue: Vec<Record>,
+    /// DS records (DNSSEC), denial-of-existence records (NSEC, NSEC3) and
+    /// signatures (RRSIG) kept beside the sections above.
+    pub dnssec: Vec<Record>,
     /// How many records were dropped.
     pub dropped: usize,
 }
@@ -61,6 +68,7 @@ impl Kept {
             ns: scrubbed.authority_ns().to_vec(),
             soa: scrubbed.soa().cloned(),
             glue: scrubbed.glue().to_vec(),
+            dnssec: [scrubbed.ds(), scrubbed.denial(), scrubbed.signatures()].concat(),
             dropped: scrubbed.dropped().len(),
         }
     }
@@ -71,6 +79,7 @@ impl Kept {
             .chain(self.ns.iter())
             .chain(self.soa.iter())
             .chain(self.glue.iter())
+            .chain(self.dnssec.iter())
     }
 }
 
@@ -224,7 +233,8 @@ pub fn zone_for(qname: &Name, message: &Message, pick: u64) -> Name {
     zone
 }
 
-/// Target B: parse, scrub as a zone, classify, check.
+/// Target B: parse, scrub as a zone, classify, check, store in the
+/// caches and check them.
 pub fn target(bytes: &[u8]) -> Result<Signature, String> {
     let Ok(message) = Message::from_vec(bytes) else {
         return Ok(0);
@@ -241,8 +251,13 @@ pub fn target(bytes: &[u8]) -> Result<Signature, String> {
     let scrubbed = scrub(message, &zone, &question);
     let kind = classify(&scrubbed);
     let kept = Kept::of(&scrubbed);
-    check(&kept, total, &kind).map_err(|e| format!("zone {zone}, question {question}: {e}"))?;
-    Ok(signature(&scrubbed, &kind))
+    let context = |e: String| format!("zone {zone}, question {question}: {e}");
+    check(&kept, total, &kind).map_err(context)?;
+    let stored = store::with_caches(|caches| caches.store(&scrubbed, &kind)).map_err(|e| {
+        store::restart();
+        context(e)
+    })?;
+    Ok(signature(&scrubbed, &kind) | stored.bits() << 24)
 }
 
 /// What the scrub did, in a few bits: the kind, which sections kept
