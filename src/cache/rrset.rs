@@ -584,7 +584,14 @@ fn decode(
 /// Bytes an RRset of `records` is charged in a cache (its blob, LRU node
 /// and hash-table share); `None` when they do not form one RRset.
 pub fn rrset_charge(records: &[Record]) -> Option<usize> {
-    let blob = encode(records, &[])?;
+    signed_rrset_charge(records, &[])
+}
+
+/// Bytes an RRset of `records` stored with the RRSIGs `rrsigs` is charged
+/// (see [`RrsetCache::insert_signed`]); `None` when they do not form one
+/// signed RRset.
+pub fn signed_rrset_charge(records: &[Record], rrsigs: &[Record]) -> Option<usize> {
+    let blob = encode(records, rrsigs)?;
     let meta = Meta {
         expires: Instant::now(),
         ttl: 0,

@@ -29,7 +29,9 @@ use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 
 use hickory_proto::rr::{Name, Record, RecordType};
-use rootwalk::cache::{NegativeCache, NegativeKind, RrsetCache, Trust, rrset_charge};
+use rootwalk::cache::{
+    NegativeCache, NegativeKind, RrsetCache, Trust, Validation, signed_rrset_charge,
+};
 use rootwalk::config::{MAX_NEGATIVE_TTL, MAX_RRSETS_PER_REPLY, MAX_TTL};
 use rootwalk::resolve::classify::ResponseKind;
 use rootwalk::resolve::scrub::Scrubbed;
@@ -219,7 +221,15 @@ impl Caches {
             ..Stored::default()
         };
         for (set, trust) in sets.into_iter().take(MAX_RRSETS_PER_REPLY) {
-            if self.store_rrset(scrubbed.zone(), &set, trust, now)? {
+            // The chain is stored with the RRSIGs over it, as the
+            // resolver does; NS sets and glue (Referral, Glue) without.
+            let sigs: Vec<Record> = if trust.is_answer() {
+                let (owner, rtype) = (&set[0].name, set[0].record_type());
+                scrubbed.signatures_of(owner, rtype).cloned().collect()
+            } else {
+                Vec::new()
+            };
+            if self.store_rrset(scrubbed.zone(), &set, &sigs, trust, now)? {
                 stored.taken += 1;
             } else {
                 stored.refused += 1;
@@ -246,6 +256,7 @@ impl Caches {
         &self,
         zone: &Name,
         set: &[Record],
+        sigs: &[Record],
         trust: Trust,
         now: Instant,
     ) -> Result<bool, String> {
@@ -254,10 +265,12 @@ impl Caches {
             return Err(format!("would cache {owner} {rtype}, outside {zone}"));
         }
         let before = self.rrsets.get(owner, rtype, now);
-        let taken = self.rrsets.insert(set, trust, now);
+        let taken = self
+            .rrsets
+            .insert_signed(set, sigs, trust, Validation::Unchecked, now);
         if !taken {
-            let ttl = set.iter().map(|r| r.ttl).min().unwrap_or(0);
-            let too_big = rrset_charge(set).is_none_or(|c| c > self.rrsets.budget());
+            let ttl = set.iter().chain(sigs).map(|r| r.ttl).min().unwrap_or(0);
+            let too_big = signed_rrset_charge(set, sigs).is_none_or(|c| c > self.rrsets.budget());
             let outranked = before.as_ref().is_some_and(|b| b.trust > trust);
             if ttl == 0 || too_big || outranked {
                 return Ok(false);
@@ -281,7 +294,13 @@ impl Caches {
                 .records
                 .iter()
                 .zip(set)
-                .all(|(c, s)| c.data == s.data && c.name == s.name);
+                .all(|(c, s)| c.data == s.data && c.name == s.name)
+            && cached.rrsigs.len() == sigs.len()
+            && cached
+                .rrsigs
+                .iter()
+                .zip(sigs)
+                .all(|(c, s)| c.data == s.data);
         if !same {
             return Err(format!(
                 "took {owner} {rtype} ({} records), gives back {} different ones",
@@ -301,11 +320,16 @@ impl Caches {
         now: Instant,
     ) -> Result<bool, String> {
         let (name, qtype) = (scrubbed.final_name(), scrubbed.qtype());
-        if !self.negative.insert(name, qtype, kind, soa, now) {
+        let proof = scrubbed.proof();
+        let unchecked = Validation::Unchecked;
+        if !self
+            .negative
+            .insert_proved(name, qtype, kind, soa, &proof, unchecked, now)
+        {
             return Ok(false);
         }
         match self.negative.get(name, qtype, now) {
-            Some(cached) if cached.kind == kind => Ok(true),
+            Some(cached) if cached.kind == kind && cached.proof.len() == proof.len() => Ok(true),
             other => Err(format!(
                 "took {kind:?} for {name} {qtype}, gives back {:?}",
                 other.map(|c| c.kind)
