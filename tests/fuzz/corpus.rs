@@ -410,17 +410,28 @@ pub fn replies() -> Vec<(&'static str, Vec<u8>)> {
     out.push(("referral-two-owners-and-soa.bin", wire(&two_ns)));
 
     // More RRsets than the resolver stores from one reply: one NS RRset
-    // of 80 names, each with its glue.
-    let mut wide = reply(0x0214, "www.example.com.", RecordType::A, false);
-    for i in 0..80 {
-        let server = format!("ns{i}.example.com.");
-        wide.add_authority(ns("example.com.", &server));
-        wide.add_additional(a(&server, 1));
-    }
-    out.push((
-        "referral-80-glued-ns.bin",
-        wire(&edns(wide, 65535, 0, false)),
-    ));
+    // of 80 names, each with its glue. The target scrubs a reply as a
+    // zone its bytes pick (`upstream::zone_for`); the ID is chosen so the
+    // pick is `com.`, where this is a referral that hits the cap.
+    let wide_referral = |id: u16| {
+        let mut wide = reply(id, "www.example.com.", RecordType::A, false);
+        for i in 0..80 {
+            let server = format!("ns{i}.example.com.");
+            wide.add_authority(ns("example.com.", &server));
+            wide.add_additional(a(&server, 1));
+        }
+        wire(&edns(wide, 65535, 0, false))
+    };
+    let com = Name::from_str("com.").unwrap();
+    let wide = (0x0214..0x0300)
+        .map(wide_referral)
+        .find(|bytes| {
+            let message = Message::from_vec(bytes).unwrap();
+            let qname = message.queries[0].name().clone();
+            crate::upstream::zone_for(&qname, &message, crate::mutate::fnv(bytes)) == com
+        })
+        .expect("an ID whose zone pick is com.");
+    out.push(("referral-80-glued-ns.bin", wide));
 
     // DNSSEC (DO=1): what the scrubber keeps beside the other sections.
     let mut signed_referral = reply(0x0215, "www.example.com.", RecordType::A, false);
