@@ -213,30 +213,39 @@ fn dnsdist_in_front_of_two_instances() {
             )
         })
         .collect();
-    let port = free_port();
-    let config = dirs[0].join("dnsdist.conf");
-    std::fs::write(
-        &config,
-        format!(
-            "setLocal(\"127.0.0.1:{port}\")\n\
-             addACL(\"127.0.0.0/8\")\n\
-             newServer({{address=\"{}\", name=\"a\", useProxyProtocol=true, {CHECK}}})\n\
-             newServer({{address=\"{}\", name=\"b\", useProxyProtocol=true, {CHECK}}})\n\
-             setServerPolicy(chashed)\n",
-            backends[0].addr, backends[1].addr
-        ),
-    )
-    .unwrap();
-    let child = Command::new("dnsdist")
-        .args(["--supervised", "--disable-syslog", "-C"])
-        .arg(&config)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
+    // dnsdist binds a port found free a moment before; should another
+    // process take it first, dnsdist exits, and is started again on a new
+    // one (a few times at most).
+    let log_path = dirs[0].join("dnsdist.log");
+    let start = || {
+        let port = free_port();
+        let config = dirs[0].join("dnsdist.conf");
+        std::fs::write(
+            &config,
+            format!(
+                "setLocal(\"127.0.0.1:{port}\")\n\
+                 addACL(\"127.0.0.0/8\")\n\
+                 newServer({{address=\"{}\", name=\"a\", useProxyProtocol=true, {CHECK}}})\n\
+                 newServer({{address=\"{}\", name=\"b\", useProxyProtocol=true, {CHECK}}})\n\
+                 setServerPolicy(chashed)\n",
+                backends[0].addr, backends[1].addr
+            ),
+        )
         .unwrap();
-    let _dnsdist = Dnsdist(child);
-    let front: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        let log = std::fs::File::create(&log_path).unwrap();
+        let child = Command::new("dnsdist")
+            .args(["--supervised", "--disable-syslog", "-C"])
+            .arg(&config)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        let front: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        (Dnsdist(child), front)
+    };
+    let (mut dnsdist, mut front) = start();
+    let mut starts = 1;
 
     // dnsdist marks backends up after its first health checks.
     let deadline = std::time::Instant::now() + WAIT;
@@ -247,9 +256,16 @@ fn dnsdist_in_front_of_two_instances() {
         {
             break reply;
         }
+        let said = || std::fs::read_to_string(&log_path).unwrap_or_default();
+        if dnsdist.0.try_wait().ok().flatten().is_some() && starts < 4 {
+            println!("dnsdist exited ({}); starting it again", said());
+            (dnsdist, front) = start();
+            starts += 1;
+        }
         assert!(
             std::time::Instant::now() < deadline,
-            "no answer through dnsdist; backends logged {:#?}",
+            "no answer through dnsdist ({starts} starts); dnsdist said {}; backends logged {:#?}",
+            said(),
             backends
                 .iter()
                 .map(Daemon::stderr_lines)
