@@ -5,6 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use super::dnssec::{DenialFact, DenialKind, DnssecFacts, DsFact, KeyFact, KeyRole, SigFact};
+
 /// Version of the JSON schema; bumped when a field changes meaning or goes.
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -297,8 +299,13 @@ pub struct DnssecNote {
     pub subject: String,
     /// The state the note gives the subject.
     pub status: DnssecStatus,
-    /// The engine's line, e.g. `a.tld1.: secure, DNSKEY 4242 trusted`.
+    /// The engine's line, e.g. `a.tld1.: secure (DS 4242/13/2 -> DNSKEY
+    /// 4242 KSK; ...)`.
     pub text: String,
+    /// The same facts as data (see [`DnssecFacts`]): its fields sit beside
+    /// `subject`, `status` and `text` in the JSON.
+    #[serde(flatten)]
+    pub facts: DnssecFacts,
 }
 
 /// The DNSSEC state of a zone or an RRset, as a note gives it (RFC 4035
@@ -342,6 +349,7 @@ impl DnssecNote {
             subject: subject.to_string(),
             status,
             text: text.to_string(),
+            facts: DnssecFacts::default(),
         }
     }
 

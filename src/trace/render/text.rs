@@ -4,11 +4,17 @@
 //! server's address came from, with warnings; side resolutions indented
 //! under the hop that needed them; a summary with the critical path last.
 //!
-//! When the resolver validated, each hop says what DNSSEC concluded there
-//! (`;; DNSSEC: a.tld1.: DS 12345/13/2 -> DNSKEY to fetch`, then the keys
-//! and the answer's verdict), the first referral out of a signed zone
-//! says once that its NS and glue are not signed (RFC 4035 §2.2), and
-//! the summary gives the verdict, in the spirit of `delv +vtrace`.
+//! When the resolver validated, each hop says what DNSSEC concluded there,
+//! in the spirit of `delv +vtrace`: at a referral the child's DS and the
+//! RRSIG that proved it (`;; DNSSEC: a.tld1.: DS 12345/13/2 -> DNSKEY to
+//! fetch (DS set: RRSIG by key ...)`) or the NSEC proof that there is
+//! none; at a DNSKEY fetch which DS matched which key, which key signed
+//! the set and the other keys (`a.tld1.: secure (DS 12345/13/2 -> DNSKEY
+//! 12345 KSK; DNSKEY set: RRSIG by key 12345 of a.tld1. alg 13, valid
+//! 2026-11-20 to 2026-12-20; other keys: 4242 ZSK)`); at an answer its
+//! RRSIGs or its denial proof. The first referral out of a signed zone
+//! says once that its NS and glue are not signed (RFC 4035 §2.2), and the
+//! summary gives the verdict.
 
 use std::fmt::Write as _;
 
