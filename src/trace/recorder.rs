@@ -256,6 +256,8 @@ mod tests {
                 answers: Vec::new(),
                 authority: Vec::new(),
                 dnssec: None,
+                signatures: Vec::new(),
+                proof: Vec::new(),
             },
             upstream_queries: 0,
             wall_time: Duration::ZERO,

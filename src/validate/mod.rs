@@ -334,6 +334,23 @@ pub fn day(seconds: u32) -> String {
     }
 }
 
+/// `seconds` since the epoch in the RRSIG presentation format
+/// `YYYYMMDDHHmmSS` (RFC 4034 §3.2), as dig prints signature times.
+pub fn rrsig_time(seconds: u32) -> String {
+    match utc(seconds) {
+        Some(at) => format!(
+            "{:04}{:02}{:02}{:02}{:02}{:02}",
+            at.year(),
+            u8::from(at.month()),
+            at.day(),
+            at.hour(),
+            at.minute(),
+            at.second()
+        ),
+        None => seconds.to_string(),
+    }
+}
+
 fn utc(seconds: u32) -> Option<time::OffsetDateTime> {
     time::OffsetDateTime::from_unix_timestamp(i64::from(seconds)).ok()
 }
@@ -388,6 +405,7 @@ mod tests {
         // RFC 4035 Appendix B.1: 20040509183619 is 1084127779.
         assert_eq!(date(1_084_127_779), "2004-05-09 18:36 UTC");
         assert_eq!(day(1_084_127_779), "2004-05-09");
+        assert_eq!(rrsig_time(1_084_127_779), "20040509183619");
         let expired = BogusReason::SignatureExpired {
             key_tag: 7,
             expiration: 0,

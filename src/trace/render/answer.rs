@@ -43,20 +43,32 @@ pub struct AnswerSummary {
 /// DNSSEC verdict, `secure`, `insecure`, `bogus` or `indeterminate`, when
 /// the resolver validated).
 pub fn text(trace: &Trace) -> String {
+    text_with(trace, false)
+}
+
+/// [`text`]; with `dnssec` (dig's `+dnssec`) each answer RRset is followed
+/// by its RRSIGs and a negative answer's SOA by its proof. A bogus answer
+/// given anyway (`+cd`) ends its summary line with `bogus (REASON)`.
+pub fn text_with(trace: &Trace, dnssec: bool) -> String {
     let mut out = String::new();
-    section(&mut out, "ANSWER", &trace.outcome.answers);
-    section(&mut out, "AUTHORITY", &trace.outcome.authority);
+    section(&mut out, "ANSWER", &trace.outcome.answer_section(dnssec));
+    section(
+        &mut out,
+        "AUTHORITY",
+        &trace.outcome.authority_section(dnssec),
+    );
     let s = &trace.summary;
     let status = match &trace.outcome.error {
         Some(error) => format!("{} ({error})", trace.outcome.rcode),
         None => trace.outcome.rcode.clone(),
     };
-    // The verdict word: a bogus reason is already in the error.
+    // The verdict word: a bogus reason is already in the error, unless
+    // the bogus answer was given anyway (checking disabled).
     let dnssec = match trace.outcome.dnssec.as_deref() {
-        Some(verdict) => {
-            let word = verdict.split(':').next().unwrap_or(verdict);
-            format!(", {word}")
-        }
+        Some(verdict) => match verdict.strip_prefix("bogus: ") {
+            Some(reason) if trace.outcome.error.is_none() => format!(", bogus ({reason})"),
+            _ => format!(", {}", verdict.split(':').next().unwrap_or(verdict)),
+        },
         None => String::new(),
     };
     let _ = writeln!(
@@ -91,7 +103,7 @@ pub fn json(trace: &Trace) -> Result<String, RenderError> {
 }
 
 /// A dig-style section: `;; NAME SECTION:` then one record a line.
-pub fn section(out: &mut String, title: &str, records: &[TraceRecord]) {
+pub fn section(out: &mut String, title: &str, records: &[&TraceRecord]) {
     if records.is_empty() {
         return;
     }

@@ -74,6 +74,11 @@
 //! }
 //! Record { name, ttl: int, class, type, data: string }
 //! ```
+//!
+//! When the resolver validated and the zones are signed, the outcome also
+//! carries `signatures?: [Record]` (the RRSIGs over the answer's RRsets,
+//! RRset by RRset) and `proof?: [Record]` (the SOA's RRSIGs, the NSEC or
+//! NSEC3 records and theirs, for a negative answer).
 
 use super::RenderError;
 use crate::trace::tree::Trace;

@@ -29,6 +29,12 @@ const INDENT: &str = "    ";
 
 /// Renders `trace` as text.
 pub fn render(trace: &Trace) -> String {
+    render_with(trace, false)
+}
+
+/// Renders `trace` as text; with `dnssec` (dig's `+dnssec`) the summary's
+/// answer shows each RRset's RRSIGs and a negative answer its proof.
+pub fn render_with(trace: &Trace, dnssec: bool) -> String {
     let mut out = String::new();
     let q = &trace.question;
     let _ = writeln!(out, "; <<>> rootwalk trace <<>> {} {}", q.name, q.qtype);
@@ -43,7 +49,7 @@ pub fn render(trace: &Trace) -> String {
     for resolution in &trace.resolutions {
         resolution_text(&mut out, &ctx, resolution, 0);
     }
-    summary(&mut out, trace);
+    summary(&mut out, trace, dnssec);
     all_servers(&mut out, trace);
     out
 }
@@ -400,7 +406,7 @@ fn warnings(out: &mut String, hop: &Hop, pad: &str) {
     }
 }
 
-fn summary(out: &mut String, trace: &Trace) {
+fn summary(out: &mut String, trace: &Trace, dnssec: bool) {
     let s = &trace.summary;
     let o = &trace.outcome;
     let _ = writeln!(out, ";; SUMMARY");
@@ -421,7 +427,11 @@ fn summary(out: &mut String, trace: &Trace) {
             );
         }
     }
-    for record in o.answers.iter().chain(&o.authority) {
+    for record in o
+        .answer_section(dnssec)
+        .into_iter()
+        .chain(o.authority_section(dnssec))
+    {
         let _ = writeln!(out, "{}", record.dig_line());
     }
     dnssec_summary(out, trace);
