@@ -14,6 +14,8 @@
 //! - An answer: the RRSIGs of each RRset of the chain, and the denial
 //!   proof of a negative or wildcard answer.
 
+use hickory_proto::dnssec::Verifier;
+use hickory_proto::dnssec::rdata::{DNSKEY, DS};
 use hickory_proto::rr::{Name, Record, RecordType};
 
 use super::{Proven, ZoneTrust, has_nsec3, signatures_for};
@@ -21,7 +23,7 @@ use crate::resolve::classify::ResponseKind;
 use crate::resolve::iterator::rrsets;
 use crate::resolve::scrub::Scrubbed;
 use crate::trace::dnssec::{DenialFact, DnssecFacts, DsFact, KeyFact, SigFact};
-use crate::validate::keys::{DsId, KeyProof};
+use crate::validate::keys::{DsId, KeyProof, key_tag};
 use crate::validate::{MAX_DENIAL_RECORDS, MAX_RRSIGS_PER_RRSET, Security, as_dnskey, as_ds};
 
 /// The note of a referral from `child`'s parent (whose trust was
@@ -94,73 +96,20 @@ pub fn keys_note(
     trust: &ZoneTrust,
     proof: &KeyProof,
 ) -> (String, DnssecFacts) {
-    let mut facts = DnssecFacts::default();
-    let entry: Vec<u16> = proof.entry_keys().collect();
-    let signer = proof.signature.as_ref();
-    if let Some(reply) = reply {
-        facts.keys = reply
-            .chain()
-            .iter()
-            .filter(|r| r.name == *zone)
-            .filter_map(as_dnskey)
-            .filter_map(KeyFact::of)
-            .map(|mut key| {
-                key.ds_matched = entry.contains(&key.key_tag);
-                key.signed_key_set = signer.is_some_and(|s| {
-                    s.key_tag == key.key_tag && u8::from(s.algorithm) == key.algorithm
-                });
-                key
-            })
-            .collect();
-    }
-    let role = |tag: u16| {
-        facts
-            .keys
-            .iter()
-            .find(|k| k.key_tag == tag)
-            .map_or("", |k| k.role.as_str())
+    let mut facts = DnssecFacts {
+        keys: reply.map(|r| key_facts(zone, r, proof)).unwrap_or_default(),
+        ..DnssecFacts::default()
     };
     let mut details = Vec::new();
-    let mut ds_facts = Vec::new();
     if let ZoneTrust::Pending { ds, anchor_keys } = pending {
-        for record in ds.iter() {
-            let id = DsId::of(record);
-            let mut fact = DsFact::new(id, anchored);
-            fact.matched = proof
-                .ds
-                .iter()
-                .find(|(used, _)| *used == id)
-                .map(|(_, matched)| *matched);
-            let from = if anchored { "trust anchor " } else { "" };
-            details.push(match fact.matched {
-                Some(true) => format!(
-                    "{from}DS {id} -> DNSKEY {} {}",
-                    id.key_tag,
-                    role(id.key_tag)
-                )
-                .trim_end()
-                .to_string(),
-                Some(false) => format!("{from}DS {id} -> no key"),
-                None => format!("{from}DS {id} not used (algorithm or digest not supported)"),
-            });
-            ds_facts.push(fact);
-        }
-        for tag in &proof.anchor_keys {
-            details.push(
-                format!("trust anchor DNSKEY {tag} {}", role(*tag))
-                    .trim_end()
-                    .to_string(),
-            );
-        }
-        if ds.is_empty() && proof.anchor_keys.is_empty() && !anchor_keys.is_empty() {
-            details.push(format!("{} trust anchor DNSKEY records", anchor_keys.len()));
-        }
+        let (ds, entries) = entry_points(ds, anchor_keys, anchored, proof, &facts.keys);
+        facts.ds = ds;
+        details = entries;
     }
-    facts.ds = ds_facts;
     if let Some(reply) = reply {
         let sigs = signatures_for(reply, zone, RecordType::DNSKEY);
         let mut proven = Proven::default();
-        if let Some(signature) = signer {
+        if let Some(signature) = &proof.signature {
             proven.add(zone, RecordType::DNSKEY, signature);
         }
         details.extend(signed(Some("DNSKEY set"), &sigs, &proven, &mut facts));
@@ -170,11 +119,12 @@ pub fn keys_note(
             .filter(|k| !k.ds_matched)
             .map(ToString::to_string)
             .collect();
-        match (others.is_empty(), entry.is_empty()) {
-            (true, _) if facts.keys.is_empty() => details.push("no DNSKEY served".to_string()),
-            (true, _) => {}
-            (false, true) => details.push(format!("keys: {}", others.join(", "))),
-            (false, false) => details.push(format!("other keys: {}", others.join(", "))),
+        let any_matched = facts.keys.iter().any(|k| k.ds_matched);
+        if facts.keys.is_empty() {
+            details.push("no DNSKEY served".to_string());
+        } else if !others.is_empty() {
+            let which = if any_matched { "other keys" } else { "keys" };
+            details.push(format!("{which}: {}", others.join(", ")));
         }
     }
     let security = match trust {
@@ -184,6 +134,74 @@ pub fn keys_note(
         ZoneTrust::Off | ZoneTrust::Pending { .. } => Security::Indeterminate,
     };
     (line(zone, &security, &details, &mut facts), facts)
+}
+
+/// The keys of `zone`'s DNSKEY reply, each marked with whether a DS (or
+/// anchor) designated it and whether its RRSIG proved the set.
+fn key_facts(zone: &Name, reply: &Scrubbed, proof: &KeyProof) -> Vec<KeyFact> {
+    let entry: Vec<u16> = proof.entry_keys().collect();
+    reply
+        .chain()
+        .iter()
+        .filter(|r| r.name == *zone)
+        .filter_map(as_dnskey)
+        .filter_map(KeyFact::of)
+        .map(|mut key| {
+            key.ds_matched = entry.contains(&key.key_tag);
+            key.signed_key_set = proof.signature.as_ref().is_some_and(|s| {
+                s.key_tag == key.key_tag && u8::from(s.algorithm) == key.algorithm
+            });
+            key
+        })
+        .collect()
+}
+
+/// The DS records (or trust-anchor keys) a zone's keys were checked
+/// against, as facts and as details: `DS 2917/13/2 -> DNSKEY 2917 KSK`,
+/// `-> no key`, or not used.
+fn entry_points(
+    ds: &[DS],
+    anchor_keys: &[DNSKEY],
+    anchored: bool,
+    proof: &KeyProof,
+    keys: &[KeyFact],
+) -> (Vec<DsFact>, Vec<String>) {
+    let role = |tag: u16| {
+        keys.iter()
+            .find(|k| k.key_tag == tag)
+            .map_or_else(String::new, |k| format!(" {}", k.role.as_str()))
+    };
+    let from = if anchored { "trust anchor " } else { "" };
+    let mut facts = Vec::new();
+    let mut details = Vec::new();
+    for record in ds {
+        let id = DsId::of(record);
+        let mut fact = DsFact::new(id, anchored);
+        fact.matched = proof
+            .ds
+            .iter()
+            .find(|(used, _)| *used == id)
+            .map(|(_, matched)| *matched);
+        details.push(match fact.matched {
+            Some(true) => format!("{from}DS {id} -> DNSKEY {}{}", id.key_tag, role(id.key_tag)),
+            Some(false) => format!("{from}DS {id} -> no key"),
+            None => format!("{from}DS {id} not used (algorithm or digest not supported)"),
+        });
+        facts.push(fact);
+    }
+    for key in anchor_keys {
+        let Some(tag) = key_tag(key) else {
+            continue;
+        };
+        details.push(if proof.anchor_keys.contains(&tag) {
+            format!("trust anchor DNSKEY {tag}{}", role(tag))
+        } else if key.algorithm().is_supported() {
+            format!("trust anchor DNSKEY {tag} -> not in the set")
+        } else {
+            format!("trust anchor DNSKEY {tag} not used (algorithm not supported)")
+        });
+    }
+    (facts, details)
 }
 
 /// The note of the verdict `security` on `reply` (an answer, NODATA or

@@ -46,9 +46,7 @@ pub fn short(trace: &super::tree::Trace) -> String {
 /// dig's `+short`, with `dnssec` (`+short +dnssec`) each RRset's RRSIGs
 /// after it.
 pub fn short_with(trace: &super::tree::Trace, dnssec: bool) -> String {
-    trace
-        .outcome
-        .answer_section(dnssec)
+    answer::answer_section(&trace.outcome, dnssec)
         .iter()
         .map(|r| format!("{}\n", r.data))
         .collect()

@@ -427,10 +427,10 @@ fn summary(out: &mut String, trace: &Trace, dnssec: bool) {
             );
         }
     }
-    for record in o
-        .answer_section(dnssec)
+    let answer = super::answer::answer_section(o, dnssec);
+    for record in answer
         .into_iter()
-        .chain(o.authority_section(dnssec))
+        .chain(super::answer::authority_section(o, dnssec))
     {
         let _ = writeln!(out, "{}", record.dig_line());
     }
