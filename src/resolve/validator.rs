@@ -538,6 +538,42 @@ mod tests {
         assert_eq!(worse(Security::Secure, Security::Secure), Security::Secure);
     }
 
+    #[tokio::test]
+    async fn concurrent_key_fetches_of_a_zone_share_one() {
+        let validator = Validator::new(TrustAnchors::iana_root());
+        let zone = Name::from_ascii("Example.").unwrap();
+        let KeyFetch::Lead(lead) = validator.fetch_keys(&zone) else {
+            panic!("the first walk fetches");
+        };
+        let lower = Name::from_ascii("example.").unwrap();
+        let KeyFetch::Follow(waiting) = validator.fetch_keys(&lower) else {
+            panic!("the second waits, whatever the case of the name");
+        };
+        lead.finish(&ZoneTrust::Insecure);
+        assert!(matches!(
+            await_keys(waiting).await,
+            Some(ZoneTrust::Insecure)
+        ));
+        // Done: the next walk leads a fetch of its own.
+        let KeyFetch::Lead(lead) = validator.fetch_keys(&zone) else {
+            panic!("the entry went with the fetch");
+        };
+        let KeyFetch::Follow(waiting) = validator.fetch_keys(&zone) else {
+            panic!("waits");
+        };
+        // An abandoned lead lets the waiting walk go and fetch alone.
+        drop(lead);
+        assert!(await_keys(waiting).await.is_none());
+        // Bounded: past the cap a walk fetches alone, sharing nothing.
+        let leads: Vec<KeyFetch<'_>> = (0..MAX_KEY_FETCHES_SHARED)
+            .map(|i| validator.fetch_keys(&Name::from_ascii(format!("z{i}.")).unwrap()))
+            .collect();
+        assert!(leads.iter().all(|f| matches!(f, KeyFetch::Lead(_))));
+        assert!(matches!(validator.fetch_keys(&zone), KeyFetch::Alone));
+        drop(leads);
+        assert!(matches!(validator.fetch_keys(&zone), KeyFetch::Lead(_)));
+    }
+
     #[test]
     fn the_anchor_zone_starts_pending_and_others_wait_for_their_parent() {
         let anchors = TrustAnchors::iana_root();
