@@ -16,7 +16,7 @@ use crate::config::UpstreamConfig;
 use crate::lab::{Lab, LabConfig, LabPort};
 use crate::question::DigQuestion;
 use crate::resolve::hints::{HintServer, RootHints};
-use crate::resolve::{ResolveError, Resolver, ResolverConfig};
+use crate::resolve::{Checking, ResolveError, Resolver, ResolverConfig};
 use crate::server::{self, Counters, ServeError};
 use crate::trace::NullObserver;
 use crate::trace::recorder::{Context, TraceRecorder};
@@ -170,12 +170,12 @@ async fn resolve(args: &ResolveArgs) -> Result<ExitCode, CliError> {
     let upstream = Upstream::from_config(&(&args.query.upstream).into()).await?;
     let config = start_at(&upstream.config, q.server.as_deref()).await?;
     let resolver = Resolver::new(config);
-    let trace = trace_question(&resolver, &q.name, q.rtype).await;
+    let trace = trace_question_with(&resolver, &q.name, q.rtype, checking(&q)).await;
     let text = if q.short {
-        render::short(&trace)
+        render::short_with(&trace, q.dnssec)
     } else {
         match args.format {
-            ResolveFormat::Text => render::answer::text(&trace),
+            ResolveFormat::Text => render::answer::text_with(&trace, q.dnssec),
             ResolveFormat::Json => render::answer::json(&trace)?,
         }
     };
@@ -184,6 +184,15 @@ async fn resolve(args: &ResolveArgs) -> Result<ExitCode, CliError> {
         .map_err(CliError::Output)?;
     unreachable_hint(&trace, &args.query.upstream);
     Ok(exit_code(&trace))
+}
+
+/// What `+cd` asks for: bogus data given with its verdict, or refused.
+fn checking(q: &DigQuestion) -> Checking {
+    if q.checking_disabled {
+        Checking::Disabled
+    } else {
+        Checking::Enabled
+    }
 }
 
 /// 1 when the resolution failed, else 0.
@@ -509,17 +518,17 @@ async fn trace_walk(
     if let Some(zone) = from {
         start_from_zone(&resolver, zone, &q.name).await?;
     }
-    let mut trace = trace_question(&resolver, &q.name, q.rtype).await;
+    let mut trace = trace_question_with(&resolver, &q.name, q.rtype, checking(q)).await;
     if all_servers {
         let limits = &config.limits;
         let transport = crate::net::Transport::new(limits.query_timeout, limits.edns_payload);
         let prober = crate::check::probe::Prober::new(transport, config.upstream_port);
         crate::check::all_servers::survey(&mut trace, &resolver, &prober).await;
     }
-    let output = if q.short {
-        render::short(&trace).into_bytes()
-    } else {
-        render_trace(&trace, format)?
+    let output = match format {
+        _ if q.short => render::short_with(&trace, q.dnssec).into_bytes(),
+        TraceFormat::Text if q.dnssec => render::text::render_with(&trace, q.dnssec).into_bytes(),
+        _ => render_trace(&trace, format)?,
     };
     std::io::stdout()
         .write_all(&output)
@@ -532,8 +541,22 @@ async fn trace_walk(
 /// returns the trace tree; a failed resolution is a trace too. The
 /// outcome's `dnssec` is the verdict (see [`dnssec_verdict`]).
 pub async fn trace_question(resolver: &Resolver, name: &Name, rtype: RecordType) -> Trace {
+    trace_question_with(resolver, name, rtype, Checking::Enabled).await
+}
+
+/// [`trace_question`] with `checking`: [`Checking::Disabled`] (dig's
+/// `+cd`) gives a bogus answer as an answer, its verdict in the outcome's
+/// `dnssec`, instead of a failure.
+pub async fn trace_question_with(
+    resolver: &Resolver,
+    name: &Name,
+    rtype: RecordType,
+    checking: Checking,
+) -> Trace {
     let recorder = TraceRecorder::new();
-    let result = resolver.resolve(name, rtype, &recorder).await;
+    let result = resolver
+        .resolve_with(name, rtype, &recorder, checking)
+        .await;
     let question = tree::Question {
         name: name.to_string(),
         qtype: rtype.to_string(),
@@ -546,6 +569,8 @@ pub async fn trace_question(resolver: &Resolver, name: &Name, rtype: RecordType)
                 answers: outcome.answers.iter().map(TraceRecord::from).collect(),
                 authority: outcome.authorities.iter().map(TraceRecord::from).collect(),
                 dnssec: None,
+                signatures: outcome.signatures.iter().map(TraceRecord::from).collect(),
+                proof: outcome.proof.iter().map(TraceRecord::from).collect(),
             },
             outcome.stats,
             outcome.security,
@@ -562,6 +587,8 @@ pub async fn trace_question(resolver: &Resolver, name: &Name, rtype: RecordType)
                     answers: Vec::new(),
                     authority: Vec::new(),
                     dnssec: None,
+                    signatures: Vec::new(),
+                    proof: Vec::new(),
                 },
                 failure.stats,
                 security,

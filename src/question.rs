@@ -6,9 +6,12 @@
 //! IPv4 or IPv6 address (RFC 1035 §3.5, RFC 3596 §2.5).
 //!
 //! Switches: `+short` (only the answer data), `+trace` (what `trace` does),
-//! `+norecurse` (accepted: every query rootwalk sends has RD=0). `+tcp` and
-//! `+dnssec` are refused with the reason; any other switch is named in an
-//! error.
+//! `+norecurse` (accepted: every query rootwalk sends has RD=0), `+dnssec`
+//! (show the RRSIGs after each answer RRset and the NSEC/NSEC3 proof of a
+//! negative answer, as `dig +dnssec` does), `+cd` or `+cdflag` (checking
+//! disabled: a bogus answer is shown with its verdict instead of failing,
+//! RFC 4035 §3.2.2), each with its `+no` form. `+tcp` is refused with the
+//! reason; any other switch is named in an error.
 
 use std::net::IpAddr;
 use std::str::FromStr;
@@ -26,6 +29,11 @@ pub struct DigQuestion {
     pub short: bool,
     /// `+trace`: show the walk hop by hop.
     pub trace: bool,
+    /// `+dnssec`: show the DNSSEC records of the answer (RRSIGs, the proof
+    /// of a negative answer).
+    pub dnssec: bool,
+    /// `+cd`: checking disabled, a bogus answer is given with its verdict.
+    pub checking_disabled: bool,
     /// `@server`: the server to start the walk at, as given (an address or
     /// a host name).
     pub server: Option<String>,
@@ -71,7 +79,9 @@ pub enum QuestionError {
     #[error("class `{0}` is not supported: rootwalk resolves class IN only")]
     UnsupportedClass(String),
     /// A `+switch` rootwalk does not know.
-    #[error("unknown option `{0}` (known: +short, +trace, +norecurse; refused: +tcp, +dnssec)")]
+    #[error(
+        "unknown option `{0}` (known: +short, +trace, +norecurse, +dnssec, +cd; refused: +tcp)"
+    )]
     UnknownOption(String),
     /// A `+switch` rootwalk knows but cannot honour.
     #[error("`{option}` is not supported: {why}")]
@@ -101,13 +111,12 @@ pub enum QuestionError {
 pub fn parse(words: &[String], reverse: Option<&str>) -> Result<DigQuestion, QuestionError> {
     let mut name: Option<&str> = None;
     let mut rtype: Option<(&str, RecordType)> = None;
-    let mut short = false;
-    let mut trace = false;
+    let mut switches = Switches::default();
     let mut server: Option<String> = None;
     for word in words {
         let word = word.as_str();
         if let Some(switch) = word.strip_prefix('+') {
-            switch_word(switch, word, &mut short, &mut trace)?;
+            switches.set(switch, word)?;
         } else if let Some(at) = word.strip_prefix('@') {
             if at.is_empty() || server.is_some() {
                 return Err(QuestionError::BadServer(word.to_string()));
@@ -149,44 +158,60 @@ pub fn parse(words: &[String], reverse: Option<&str>) -> Result<DigQuestion, Que
         (None, Some(word)) => (domain_name(word)?, RecordType::A),
         (None, None) => return Err(QuestionError::MissingName),
     };
+    let Switches {
+        short,
+        trace,
+        dnssec,
+        checking_disabled,
+    } = switches;
     Ok(DigQuestion {
         name,
         rtype: rtype.map_or(default_type, |(_, t)| t),
         short,
         trace,
+        dnssec,
+        checking_disabled,
         server,
     })
 }
 
-fn switch_word(
-    switch: &str,
-    word: &str,
-    short: &mut bool,
-    trace: &mut bool,
-) -> Result<(), QuestionError> {
-    match switch.to_ascii_lowercase().as_str() {
-        "short" => *short = true,
-        "noshort" => *short = false,
-        "trace" => *trace = true,
-        "notrace" => *trace = false,
-        // Every query rootwalk sends is iterative already (RD=0).
-        "norecurse" | "norec" => {}
-        "tcp" | "vc" => {
-            return Err(QuestionError::Unsupported {
-                option: word.to_string(),
-                why: "rootwalk asks over UDP and retries over TCP when a reply is truncated; \
-                      a walk over TCP only is not built",
-            });
+/// The `+switches` given, the last word for each winning.
+#[derive(Debug, Default)]
+struct Switches {
+    short: bool,
+    trace: bool,
+    dnssec: bool,
+    checking_disabled: bool,
+}
+
+impl Switches {
+    /// Takes `+switch` (the whole word is `word`).
+    fn set(&mut self, switch: &str, word: &str) -> Result<(), QuestionError> {
+        let lower = switch.to_ascii_lowercase();
+        let (on, name) = match lower.strip_prefix("no") {
+            // `+norecurse` is a switch of its own; `+no` alone is unknown.
+            Some(rest) if !rest.is_empty() && !lower.starts_with("norec") => (false, rest),
+            _ => (true, lower.as_str()),
+        };
+        match name {
+            "short" => self.short = on,
+            "trace" => self.trace = on,
+            "dnssec" => self.dnssec = on,
+            "cd" | "cdflag" => self.checking_disabled = on,
+            // Every query rootwalk sends is iterative already (RD=0).
+            "norecurse" | "norec" => {}
+            "tcp" | "vc" if on => {
+                return Err(QuestionError::Unsupported {
+                    option: word.to_string(),
+                    why: "rootwalk asks over UDP and retries over TCP when a reply is truncated; \
+                          a walk over TCP only is not built",
+                });
+            }
+            "tcp" | "vc" => {}
+            _ => return Err(QuestionError::UnknownOption(word.to_string())),
         }
-        "dnssec" => {
-            return Err(QuestionError::Unsupported {
-                option: word.to_string(),
-                why: "rootwalk does not ask for or show DNSSEC records yet",
-            });
-        }
-        _ => return Err(QuestionError::UnknownOption(word.to_string())),
+        Ok(())
     }
-    Ok(())
 }
 
 /// Whether `word` is a DNS class mnemonic (RFC 1035 §3.2.4) or
@@ -307,11 +332,27 @@ mod tests {
             q("x.test +tcp"),
             Err(QuestionError::Unsupported { .. })
         ));
-        assert!(matches!(
-            q("x.test +dnssec"),
-            Err(QuestionError::Unsupported { .. })
-        ));
         assert_eq!(q("x.test @"), Err(QuestionError::BadServer("@".into())));
+    }
+
+    #[test]
+    fn dnssec_and_checking_disabled_switches() {
+        let got = q("x.test +dnssec +cd").unwrap();
+        assert!(got.dnssec && got.checking_disabled && !got.short);
+        let got = q("x.test +CDFLAG +dnssec +nodnssec").unwrap();
+        assert!(!got.dnssec && got.checking_disabled, "the last word wins");
+        assert!(!q("x.test +cd +nocdflag").unwrap().checking_disabled);
+        let plain = q("x.test").unwrap();
+        assert!(!plain.dnssec && !plain.checking_disabled);
+        assert!(q("x.test +notcp").is_ok(), "TCP off is what rootwalk does");
+        assert_eq!(
+            q("x.test +no"),
+            Err(QuestionError::UnknownOption("+no".into()))
+        );
+        assert_eq!(
+            q("x.test +nobogus"),
+            Err(QuestionError::UnknownOption("+nobogus".into()))
+        );
     }
 
     #[test]

@@ -259,7 +259,6 @@ fn dig_switches_rootwalk_cannot_honour_are_refused_by_name() {
     for (switch, says) in [
         ("+bogus", "unknown option `+bogus`"),
         ("+tcp", "`+tcp` is not supported"),
-        ("+dnssec", "`+dnssec` is not supported"),
         ("CH", "class `CH` is not supported"),
     ] {
         for command in ["resolve", "trace"] {
@@ -387,4 +386,200 @@ fn a_walk_that_reaches_nobody_says_so() {
     assert!(err.contains("nothing upstream is reachable"), "{err}");
     // Hints of one's own: no advice to use the lab.
     assert!(!err.contains("--lab"), "{err}");
+}
+
+/// Runs the binary against `lab` (in-process) through a hints file, its
+/// port and its trust anchor, so the test can ask the same lab for the
+/// keys it made at start-up.
+async fn against(lab: &Lab, args: &[&str]) -> Output {
+    let dir = std::env::temp_dir().join(format!(
+        "rootwalk-cli-dnssec-{}-{}",
+        std::process::id(),
+        rand_suffix()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let hints = dir.join("lab.hints");
+    std::fs::write(&hints, lab.hints_file()).unwrap();
+    let anchor = dir.join("lab.anchor");
+    std::fs::write(&anchor, lab.trust_anchor().to_text()).unwrap();
+    let mut all: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    all.extend([
+        "--root-hints".to_string(),
+        hints.to_string_lossy().into_owned(),
+        "--upstream-port".to_string(),
+        lab.port().to_string(),
+        "--trust-anchor".to_string(),
+        anchor.to_string_lossy().into_owned(),
+    ]);
+    let out = tokio::task::spawn_blocking(move || {
+        let refs: Vec<&str> = all.iter().map(String::as_str).collect();
+        rootwalk(&refs)
+    })
+    .await
+    .unwrap();
+    let _ = std::fs::remove_dir_all(dir);
+    out
+}
+
+fn rand_suffix() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// The tag of `zone`'s zone-signing key as `lab` serves it.
+async fn zsk_of(lab: &Lab, zone: &str) -> u16 {
+    use hickory_proto::rr::{Name, RecordType};
+    use rootwalk::resolve::{Resolver, ResolverConfig};
+    use rootwalk::validate::{as_dnskey, keys::key_tag};
+    let resolver = Resolver::new(ResolverConfig::new(
+        lab.hints(),
+        lab.port(),
+        rootwalk::config::Limits::default(),
+    ));
+    let outcome = resolver
+        .resolve(
+            &zone.parse::<Name>().unwrap(),
+            RecordType::DNSKEY,
+            &rootwalk::trace::NullObserver,
+        )
+        .await
+        .unwrap();
+    let zsks: Vec<u16> = outcome
+        .answers
+        .iter()
+        .filter_map(as_dnskey)
+        .filter(|k| !k.secure_entry_point())
+        .filter_map(key_tag)
+        .collect();
+    assert_eq!(zsks.len(), 1, "{zsks:?}");
+    zsks[0]
+}
+
+/// The fields of an RRSIG line's data (RFC 4034 §3.2).
+fn rrsig_fields(line: &str) -> Vec<String> {
+    let data = line.split('\t').nth(4).unwrap_or("");
+    data.split_whitespace().map(str::to_string).collect()
+}
+
+#[tokio::test]
+async fn resolve_dnssec_prints_each_rrsets_rrsigs_and_the_negative_proof() {
+    let lab = Lab::start(LabConfig {
+        latency: false,
+        ..LabConfig::for_tests()
+    })
+    .await
+    .unwrap();
+    let zsk = zsk_of(&lab, "a.tld1.").await.to_string();
+
+    // An answer: the RRset, then its RRSIG by the zone's ZSK, as dig
+    // prints it (algorithm number, times as YYYYMMDDHHmmSS).
+    let out = against(&lab, &["resolve", "www.a.tld1", "+dnssec"]).await;
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| *l == "www.a.tld1.\t3600\tIN\tA\t192.0.2.10")
+        .unwrap_or_else(|| panic!("{text}"));
+    let sig = lines[at + 1];
+    assert!(sig.starts_with("www.a.tld1.\t3600\tIN\tRRSIG\t"), "{text}");
+    let fields = rrsig_fields(sig);
+    assert_eq!(fields[..4], ["A", "13", "3", "3600"], "{sig}");
+    for time in &fields[4..6] {
+        assert!(
+            time.len() == 14 && time.bytes().all(|b| b.is_ascii_digit()),
+            "{sig}"
+        );
+    }
+    assert!(fields[4] > fields[5], "expiration after inception: {sig}");
+    assert_eq!(fields[6..8], [zsk.as_str(), "a.tld1."], "{sig}");
+    assert!(text.trim_end().ends_with(", secure"), "{text}");
+    // Without the switch, no RRSIG.
+    let plain = against(&lab, &["resolve", "www.a.tld1"]).await;
+    assert!(!stdout(&plain).contains("RRSIG"), "{plain:?}");
+    // +short +dnssec: the data of both.
+    let out = against(&lab, &["resolve", "www.a.tld1", "+short", "+dnssec"]).await;
+    let short = stdout(&out);
+    let short: Vec<&str> = short.lines().collect();
+    assert_eq!(short.len(), 2, "{short:?}");
+    assert_eq!(short[0], "192.0.2.10");
+    assert!(short[1].starts_with("A 13 3 3600 "), "{short:?}");
+
+    // NXDOMAIN: the SOA, its RRSIG, then each NSEC with its RRSIG.
+    let out = against(&lab, &["resolve", "nope.a.tld1", "+dnssec"]).await;
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let text = stdout(&out);
+    let authority: Vec<&str> = text
+        .split(";; AUTHORITY SECTION:\n")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{text}"))
+        .lines()
+        .take_while(|l| !l.is_empty())
+        .collect();
+    let types: Vec<&str> = authority
+        .iter()
+        .map(|l| l.split('\t').nth(3).unwrap_or(""))
+        .collect();
+    assert_eq!(types[..2], ["SOA", "RRSIG"], "{text}");
+    assert_eq!(rrsig_fields(authority[1])[0], "SOA");
+    let nsecs: Vec<usize> = (0..types.len()).filter(|&i| types[i] == "NSEC").collect();
+    assert!(!nsecs.is_empty(), "{text}");
+    for i in nsecs {
+        // Each NSEC is followed by its RRSIG, same owner, by the ZSK.
+        let owner = authority[i].split('\t').next();
+        let sig = authority.get(i + 1).copied().unwrap_or("");
+        assert_eq!(sig.split('\t').next(), owner, "{text}");
+        assert_eq!(rrsig_fields(sig)[0], "NSEC", "{text}");
+        assert_eq!(rrsig_fields(sig)[6], zsk, "{text}");
+    }
+    assert!(text.trim_end().ends_with(", secure"), "{text}");
+    let plain = against(&lab, &["resolve", "nope.a.tld1"]).await;
+    let plain = stdout(&plain);
+    assert!(
+        !plain.contains("RRSIG") && !plain.contains("NSEC"),
+        "{plain}"
+    );
+}
+
+#[test]
+fn resolve_cd_prints_a_bogus_answer_with_its_verdict() {
+    // Without CD: SERVFAIL, exit 1.
+    let out = rootwalk(&["resolve", "www.badsig.tld1", "--lab"]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(
+        stdout(&out).starts_with(";; SERVFAIL (DNSSEC bogus: "),
+        "{out:?}"
+    );
+    // With CD: the data, and the verdict with its reason.
+    let out = rootwalk(&["resolve", "www.badsig.tld1", "+cd", "--lab"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let text = stdout(&out);
+    assert!(
+        text.contains(";; ANSWER SECTION:\nwww.badsig.tld1.\t"),
+        "{text}"
+    );
+    assert!(text.contains("\tIN\tA\t192.0.2.101\n"), "{text}");
+    let last = text.lines().last().unwrap_or("");
+    assert!(
+        last.starts_with(";; NOERROR, ")
+            && last.contains(", bogus (RRSIG by key ")
+            && last.ends_with(" does not verify)"),
+        "{text}"
+    );
+    // +cdflag is dig's spelling; a secure answer stays secure.
+    let out = rootwalk(&["resolve", "www.a.tld1", "+cdflag", "--lab"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(stdout(&out).trim_end().ends_with(", secure"), "{out:?}");
+    // The trace too: the bogus answer is the outcome, the verdict last.
+    let out = rootwalk(&["trace", "www.expired.tld1", "+cd", "+dnssec", "--lab"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let text = stdout(&out);
+    assert!(
+        text.contains(";; Outcome: NOERROR, 1 answer record\n"),
+        "{text}"
+    );
+    assert!(text.contains("\tIN\tRRSIG\tA 13 3 "), "{text}");
+    assert!(text.contains(";; DNSSEC: bogus (RRSIG by key "), "{text}");
+    assert!(text.contains(" expired "), "{text}");
 }

@@ -11,10 +11,14 @@ use rootwalk::config::Limits;
 use rootwalk::lab::Lab;
 use rootwalk::operation::trace_question;
 use rootwalk::resolve::Resolver;
+use rootwalk::trace::NullObserver;
 use rootwalk::trace::render::{self, RenderError};
 use rootwalk::trace::tree::{
-    AddressSource, DnssecStatus, Hop, HopResult, PurposeKind, Resolution, Trace,
+    AddressSource, DenialKind, DnssecNote, DnssecStatus, DsFact, Hop, HopResult, KeyRole,
+    PurposeKind, Resolution, SigFact, Trace,
 };
+use rootwalk::validate::keys::{DsId, key_tag};
+use rootwalk::validate::{as_dnskey, as_ds, date, day};
 
 use AddressSource::{Cache, Glue, Hints, SideResolution};
 
@@ -741,10 +745,16 @@ async fn side_resolutions_count_from_one_and_numbers_agree() {
 
 /// The trace of `name` A by a resolver validating from the lab's anchor.
 async fn validated_trace_of(lab: &Lab, name: &str) -> Trace {
+    validated_trace(lab, name, RecordType::A).await
+}
+
+/// The trace of `name`/`rtype` by a resolver validating from the lab's
+/// anchor.
+async fn validated_trace(lab: &Lab, name: &str, rtype: RecordType) -> Trace {
     let mut config = common::config(lab);
     config.trust_anchors = Some(lab.trust_anchor());
     let name = Name::from_str(name).expect("valid name");
-    trace_question(&Resolver::new(config), &name, RecordType::A).await
+    trace_question(&Resolver::new(config), &name, rtype).await
 }
 
 /// Each DNSSEC note of the hops of `r` (not nested), as (hop zone,
@@ -769,6 +779,84 @@ fn has_note(
     notes
         .iter()
         .any(|(z, s, st)| z == zone && s == subject && *st == status)
+}
+
+/// The note of `r`'s hops (not nested) about `subject` with `status`.
+fn note<'a>(r: &'a Resolution, subject: &str, status: DnssecStatus) -> &'a DnssecNote {
+    r.hops
+        .iter()
+        .flat_map(|h| &h.dnssec)
+        .find(|n| n.subject == subject && n.status == status)
+        .unwrap_or_else(|| panic!("no {status:?} note on {subject}: {:?}", notes(r)))
+}
+
+/// The key-signing and zone-signing key tags of `zone` as the lab serves
+/// its DNSKEY set (asked by a resolver that does not validate). The lab
+/// makes its keys at start-up, so tests compute tags rather than know them.
+async fn lab_keys(lab: &Lab, zone: &str) -> (u16, u16) {
+    let name = Name::from_str(zone).expect("valid name");
+    let outcome = resolver(lab)
+        .resolve(&name, RecordType::DNSKEY, &NullObserver)
+        .await
+        .expect("the zone serves its keys");
+    let keys: Vec<_> = outcome.answers.iter().filter_map(as_dnskey).collect();
+    let tags = |ksk: bool| -> Vec<u16> {
+        keys.iter()
+            .filter(|k| k.secure_entry_point() == ksk)
+            .filter_map(|k| key_tag(k))
+            .collect()
+    };
+    match (tags(true).as_slice(), tags(false).as_slice()) {
+        ([ksk], [zsk]) => (*ksk, *zsk),
+        other => panic!("{zone}: one KSK and one ZSK expected, got {other:?}"),
+    }
+}
+
+/// The DS records of `zone` as its parent serves them.
+async fn lab_ds(lab: &Lab, zone: &str) -> Vec<DsId> {
+    let name = Name::from_str(zone).expect("valid name");
+    let outcome = resolver(lab)
+        .resolve(&name, RecordType::DS, &NullObserver)
+        .await
+        .expect("the parent serves the DS");
+    outcome
+        .answers
+        .iter()
+        .filter_map(as_ds)
+        .map(DsId::of)
+        .collect()
+}
+
+/// `SIG` as a note prints it, with its own dates.
+fn shown(sig: &SigFact) -> String {
+    format!(
+        "RRSIG by key {} of {} alg {}, valid {} to {}",
+        sig.key_tag,
+        sig.signer,
+        sig.algorithm,
+        day(sig.inception),
+        day(sig.expiration)
+    )
+}
+
+/// The one signature of `note` that verified.
+fn verified(note: &DnssecNote) -> &SigFact {
+    let found: Vec<&SigFact> = note
+        .facts
+        .signatures
+        .iter()
+        .filter(|s| s.verified)
+        .collect();
+    match found.as_slice() {
+        [one] => one,
+        _ => panic!("one verified RRSIG expected: {note:?}"),
+    }
+}
+
+fn unix_now() -> u32 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as u32)
 }
 
 #[tokio::test]
@@ -804,10 +892,6 @@ async fn a_secure_trace_shows_the_chain_of_trust_at_each_cut() {
     }
 
     let text = render::text::render(&trace);
-    assert!(
-        text.contains(";; DNSSEC: www.a.tld1. A: secure\n"),
-        "{text}"
-    );
     assert!(text.contains(";; DNSSEC: tld1.: DS "), "{text}");
     assert!(
         text.contains(";; DNSSEC: secure (validated from the trust anchor)\n"),
@@ -834,6 +918,226 @@ async fn a_secure_trace_shows_the_chain_of_trust_at_each_cut() {
             .contains("dnssec")
     );
     assert!(!render::text::render(&plain).contains("DNSSEC"));
+}
+
+#[tokio::test]
+async fn each_cut_says_which_ds_matched_which_key_and_which_key_signed() {
+    let lab = lab().await;
+    let trace = validated_trace_of(&lab, "www.a.tld1.").await;
+    let client = &trace.resolutions[0];
+    let text = render::text::render(&trace);
+    let now = unix_now();
+    let (tld1_ksk, tld1_zsk) = lab_keys(&lab, "tld1.").await;
+    let (ksk, zsk) = lab_keys(&lab, "a.tld1.").await;
+    let ds = lab_ds(&lab, "a.tld1.").await;
+    assert_eq!(ds.iter().map(|d| d.key_tag).collect::<Vec<_>>(), [ksk]);
+    let ds = ds[0];
+
+    // The referral from tld1.: a.tld1.'s DS, proven by tld1.'s ZSK.
+    let referral = note(client, "a.tld1.", DnssecStatus::Pending);
+    assert_eq!(
+        referral.facts.ds,
+        [DsFact::new(ds, false)],
+        "the DS as the parent serves it"
+    );
+    let ds_sig = verified(referral);
+    assert_eq!(
+        (
+            ds_sig.key_tag,
+            ds_sig.signer.as_str(),
+            ds_sig.type_covered.as_str()
+        ),
+        (tld1_zsk, "tld1.", "DS")
+    );
+    assert!(text.contains(&format!(
+        ";; DNSSEC: a.tld1.: DS {ds} -> DNSKEY to fetch (DS set: {})\n",
+        shown(ds_sig)
+    )));
+
+    // The keys of a.tld1.: the DS matched the KSK, which signed the set.
+    let keys = note(client, "a.tld1.", DnssecStatus::Secure);
+    let mut matched = DsFact::new(ds, false);
+    matched.matched = Some(true);
+    assert_eq!(keys.facts.ds, [matched]);
+    let roles: Vec<(u16, KeyRole, bool, bool)> = keys
+        .facts
+        .keys
+        .iter()
+        .map(|k| (k.key_tag, k.role, k.ds_matched, k.signed_key_set))
+        .collect();
+    assert!(
+        roles.contains(&(ksk, KeyRole::Ksk, true, true)),
+        "{roles:?}"
+    );
+    assert!(
+        roles.contains(&(zsk, KeyRole::Zsk, false, false)),
+        "{roles:?}"
+    );
+    let key_sig = verified(keys);
+    assert_eq!(
+        (
+            key_sig.key_tag,
+            key_sig.type_covered.as_str(),
+            key_sig.algorithm
+        ),
+        (ksk, "DNSKEY", 13)
+    );
+    assert!(key_sig.inception <= now && now < key_sig.expiration);
+    let line = format!(
+        ";; DNSSEC: a.tld1.: secure (DS {ds} -> DNSKEY {ksk} KSK; DNSKEY set: {}; other keys: {zsk} ZSK)\n",
+        shown(key_sig)
+    );
+    assert!(text.contains(&line), "{line}\n{text}");
+
+    // The root's keys come from the trust anchor.
+    let root = note(client, ".", DnssecStatus::Secure);
+    assert!(
+        root.facts
+            .ds
+            .iter()
+            .all(|d| d.anchor && d.matched == Some(true)),
+        "{root:?}"
+    );
+    assert!(
+        root.text.starts_with(".: secure (trust anchor DS "),
+        "{}",
+        root.text
+    );
+    let tld1 = note(client, "tld1.", DnssecStatus::Secure);
+    assert_eq!(verified(tld1).key_tag, tld1_ksk);
+
+    // The answer: signed by the ZSK, which the DS never names.
+    let answer = note(client, "www.a.tld1. A", DnssecStatus::Secure);
+    let sig = verified(answer);
+    assert_eq!(
+        (
+            sig.owner.as_str(),
+            sig.type_covered.as_str(),
+            sig.signer.as_str(),
+            sig.key_tag
+        ),
+        ("www.a.tld1.", "A", "a.tld1.", zsk)
+    );
+    let line = format!(";; DNSSEC: www.a.tld1. A: secure ({})\n", shown(sig));
+    assert!(text.contains(&line), "{line}\n{text}");
+
+    // The JSON carries the same facts, field by field.
+    let json = render::json::render(&trace).expect("serializes");
+    for field in [
+        format!(r#""key_tag": {ksk}"#),
+        r#""role": "ksk""#.to_string(),
+        r#""role": "zsk""#.to_string(),
+        r#""signed_key_set": true"#.to_string(),
+        r#""type_covered": "A""#.to_string(),
+        format!(r#""expiration": {}"#, sig.expiration),
+        r#""anchor": true"#.to_string(),
+        r#""matched": true"#.to_string(),
+    ] {
+        assert!(json.contains(&field), "{field}: {json}");
+    }
+    assert_eq!(render::json::parse(&json).expect("parses"), trace);
+}
+
+#[tokio::test]
+async fn negative_answers_name_their_nsec_and_nsec3_proofs() {
+    let lab = lab().await;
+    // NXDOMAIN in a.tld1. (NSEC), NODATA at a name that exists.
+    for (qname, qtype, rcode, lead) in [
+        (
+            "nope.a.tld1.",
+            RecordType::A,
+            "NXDOMAIN",
+            "NXDOMAIN proof: NSEC ",
+        ),
+        (
+            "www.a.tld1.",
+            RecordType::TXT,
+            "NOERROR",
+            "NODATA proof: NSEC ",
+        ),
+    ] {
+        let trace = validated_trace(&lab, qname, qtype).await;
+        assert_eq!(trace.outcome.rcode, rcode, "{qname}");
+        assert_eq!(trace.outcome.dnssec.as_deref(), Some("secure"), "{qname}");
+        let (_, zsk) = lab_keys(&lab, "a.tld1.").await;
+        let subject = format!("{qname} {qtype}");
+        let proof = note(&trace.resolutions[0], &subject, DnssecStatus::Secure);
+        assert!(!proof.facts.denial.is_empty(), "{proof:?}");
+        for record in &proof.facts.denial {
+            assert_eq!(record.kind, DenialKind::Nsec);
+            // Each NSEC verified with the zone's ZSK.
+            let sig = proof
+                .facts
+                .signatures
+                .iter()
+                .find(|s| record.is(s))
+                .unwrap_or_else(|| panic!("no RRSIG over {record:?}"));
+            assert!(sig.verified && sig.key_tag == zsk, "{sig:?}");
+            assert!(
+                proof
+                    .text
+                    .contains(&format!("{record} with {}", shown(sig))),
+                "{}",
+                proof.text
+            );
+        }
+        assert!(
+            proof
+                .text
+                .starts_with(&format!("{subject}: secure ({lead}")),
+            "{}",
+            proof.text
+        );
+        if qtype == RecordType::TXT {
+            // NODATA: the NSEC of the name itself, its bitmap without TXT.
+            let own = &proof.facts.denial[0];
+            assert_eq!(own.owner, "www.a.tld1.");
+            assert!(
+                own.types.contains(&"A".to_string()) && !own.types.contains(&"TXT".to_string())
+            );
+        }
+    }
+
+    // NXDOMAIN in c.tld2. (NSEC3): hashed owners, shown briefly.
+    let trace = validated_trace_of(&lab, "nope.c.tld2.").await;
+    assert_eq!(trace.outcome.rcode, "NXDOMAIN");
+    assert_eq!(trace.outcome.dnssec.as_deref(), Some("secure"));
+    let (_, zsk) = lab_keys(&lab, "c.tld2.").await;
+    let proof = note(
+        &trace.resolutions[0],
+        "nope.c.tld2. A",
+        DnssecStatus::Secure,
+    );
+    assert!(!proof.facts.denial.is_empty(), "{proof:?}");
+    for record in &proof.facts.denial {
+        assert_eq!(record.kind, DenialKind::Nsec3);
+        assert_eq!(record.iterations, Some(0), "RFC 9276");
+        let hash = record.owner.split('.').next().unwrap_or("");
+        assert_eq!(hash.len(), 32, "base32hex SHA-1: {record:?}");
+        assert!(record.next.ends_with(".c.tld2."), "{record:?}");
+        assert!(
+            proof.text.contains(&format!("NSEC3 {}.. -> ", &hash[..8])),
+            "{}",
+            proof.text
+        );
+        let sig = proof
+            .facts
+            .signatures
+            .iter()
+            .find(|s| record.is(s))
+            .expect("signed");
+        assert!(
+            sig.verified && sig.key_tag == zsk && sig.signer == "c.tld2.",
+            "{sig:?}"
+        );
+    }
+    assert!(
+        proof
+            .text
+            .starts_with("nope.c.tld2. A: secure (NXDOMAIN proof: NSEC3 "),
+        "{}",
+        proof.text
+    );
 }
 
 #[tokio::test]
@@ -873,10 +1177,34 @@ async fn a_glueless_signed_name_shows_both_chains() {
             "{zone} {subject} {status:?}: {side_notes:?}"
         );
     }
+    // Each chain names its own keys: Ed25519 (15) in hosting.tld3., P-256
+    // (13) in c.tld2.
+    let (hosting_ksk, hosting_zsk) = lab_keys(&lab, "hosting.tld3.").await;
+    let (c_ksk, c_zsk) = lab_keys(&lab, "c.tld2.").await;
+    let hosting = note(side, "hosting.tld3.", Secure);
+    assert_eq!(
+        (verified(hosting).key_tag, verified(hosting).algorithm),
+        (hosting_ksk, 15)
+    );
+    let ns = note(side, "ns.hosting.tld3. A", Secure);
+    assert_eq!(verified(ns).key_tag, hosting_zsk);
+    let c = note(&trace.resolutions[0], "c.tld2.", Secure);
+    assert_eq!((verified(c).key_tag, verified(c).algorithm), (c_ksk, 13));
+    let www = note(&trace.resolutions[0], "www.c.tld2. A", Secure);
+    assert_eq!(verified(www).key_tag, c_zsk);
     let text = render::text::render(&trace);
     assert!(
-        text.contains("    ;; DNSSEC: ns.hosting.tld3. A: secure\n"),
+        text.contains(&format!(
+            "    ;; DNSSEC: ns.hosting.tld3. A: secure ({})\n",
+            shown(verified(ns))
+        )),
         "indented with its side resolution: {text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "\n;; DNSSEC: c.tld2.: secure (DS {c_ksk}/13/2 -> DNSKEY {c_ksk} KSK; "
+        )),
+        "{text}"
     );
 }
 
@@ -903,6 +1231,30 @@ async fn an_unsigned_delegation_is_insecure() {
     assert!(
         text.contains(";; DNSSEC: insecure (unsigned.tld1. has no DS at its cut"),
         "{text}"
+    );
+    // The proof that there is no DS: tld1.'s NSEC at the cut, NS without
+    // DS in its bitmap, verified with tld1.'s ZSK.
+    let (_, tld1_zsk) = lab_keys(&lab, "tld1.").await;
+    let cut = note(&trace.resolutions[0], "unsigned.tld1.", Insecure);
+    let nsec = cut
+        .facts
+        .denial
+        .iter()
+        .find(|d| d.owner == "unsigned.tld1.")
+        .unwrap_or_else(|| panic!("the NSEC of the cut: {cut:?}"));
+    assert_eq!(nsec.kind, DenialKind::Nsec);
+    assert!(nsec.types.contains(&"NS".to_string()) && !nsec.types.contains(&"DS".to_string()));
+    let sig = cut
+        .facts
+        .signatures
+        .iter()
+        .find(|s| nsec.is(s))
+        .expect("signed");
+    assert!(sig.verified && sig.key_tag == tld1_zsk, "{sig:?}");
+    assert!(
+        cut.text.contains(&format!("; {nsec} with {})", shown(sig))),
+        "{}",
+        cut.text
     );
 }
 
@@ -932,9 +1284,21 @@ async fn a_bad_signature_is_bogus_with_its_reason() {
         text.contains(&format!(";; DNSSEC: bogus ({reason})\n")),
         "{text}"
     );
+    // The note says what failed, then which RRSIG it was.
+    let (_, zsk) = lab_keys(&lab, "badsig.tld1.").await;
+    let bogus = note(
+        &trace.resolutions[0],
+        "www.badsig.tld1. A",
+        DnssecStatus::Bogus,
+    );
+    assert_eq!(bogus.facts.reason.as_deref(), Some(reason));
+    assert_eq!(bogus.facts.ede, Some(6), "RFC 8914 DNSSEC Bogus");
+    let sig = &bogus.facts.signatures[0];
+    assert!(!sig.verified && sig.key_tag == zsk, "{sig:?}");
     assert!(
         text.contains(&format!(
-            ";; DNSSEC: www.badsig.tld1. A: bogus ({reason})\n"
+            ";; DNSSEC: www.badsig.tld1. A: bogus ({reason}; {})\n",
+            shown(sig)
         )),
         "{text}"
     );
@@ -944,11 +1308,153 @@ async fn a_bad_signature_is_bogus_with_its_reason() {
         "{json}"
     );
     assert!(json.contains(r#""status": "bogus""#), "{json}");
+    assert!(json.contains(r#""ede": 6"#), "{json}");
     assert!(
         render::answer::text(&trace).trim_end().ends_with(", bogus"),
         "{}",
         render::answer::text(&trace)
     );
+}
+
+#[tokio::test]
+async fn broken_key_sets_say_what_failed_at_the_cut() {
+    let lab = lab().await;
+    let now = unix_now();
+
+    // Expired signatures: the DNSKEY set's RRSIG by the KSK is past its
+    // expiration, said as a date.
+    let trace = validated_trace_of(&lab, "www.expired.tld1.").await;
+    let (ksk, _) = lab_keys(&lab, "expired.tld1.").await;
+    let keys = note(&trace.resolutions[0], "expired.tld1.", DnssecStatus::Bogus);
+    assert_eq!(keys.facts.ede, Some(7), "Signature Expired: {keys:?}");
+    let sig = keys
+        .facts
+        .signatures
+        .iter()
+        .find(|s| s.key_tag == ksk && s.type_covered == "DNSKEY")
+        .expect("the KSK's RRSIG");
+    assert!(!sig.verified && sig.expiration < now, "{sig:?}");
+    let reason = keys.facts.reason.as_deref().unwrap_or("");
+    let expired = format!("RRSIG by key {ksk} expired {} (now ", date(sig.expiration));
+    assert!(
+        reason.starts_with(&expired) && reason.ends_with(" UTC)"),
+        "{reason}"
+    );
+    assert!(keys.text.contains(&shown(sig)), "{}", keys.text);
+
+    // A DS that matches no key: the DS, "no key", and the keys served.
+    let trace = validated_trace_of(&lab, "www.dsmismatch.tld1.").await;
+    let (ksk, zsk) = lab_keys(&lab, "dsmismatch.tld1.").await;
+    let ds = lab_ds(&lab, "dsmismatch.tld1.").await;
+    assert!(ds.iter().all(|d| d.key_tag != ksk && d.key_tag != zsk));
+    let keys = note(
+        &trace.resolutions[0],
+        "dsmismatch.tld1.",
+        DnssecStatus::Bogus,
+    );
+    assert_eq!(keys.facts.ede, Some(9), "DNSKEY Missing: {keys:?}");
+    assert_eq!(keys.facts.ds.len(), ds.len());
+    assert!(
+        keys.facts.ds.iter().all(|d| d.matched == Some(false)),
+        "{keys:?}"
+    );
+    assert!(
+        keys.facts
+            .keys
+            .iter()
+            .all(|k| !k.ds_matched && !k.signed_key_set)
+    );
+    for piece in [
+        format!("DS {} -> no key", ds[0]),
+        format!("keys: {ksk} KSK, {zsk} ZSK"),
+    ] {
+        assert!(keys.text.contains(&piece), "{piece}: {}", keys.text);
+    }
+
+    // A DNSKEY set signed only by the ZSK: the DS matched the KSK, but the
+    // only RRSIG over the set is the ZSK's.
+    let trace = validated_trace_of(&lab, "www.zskonly.tld1.").await;
+    let (ksk, zsk) = lab_keys(&lab, "zskonly.tld1.").await;
+    let keys = note(&trace.resolutions[0], "zskonly.tld1.", DnssecStatus::Bogus);
+    assert_eq!(keys.facts.ede, Some(10), "RRSIGs Missing: {keys:?}");
+    assert!(
+        keys.facts
+            .ds
+            .iter()
+            .all(|d| d.matched == Some(true) && d.key_tag == ksk)
+    );
+    let signers: Vec<(u16, bool)> = keys
+        .facts
+        .signatures
+        .iter()
+        .map(|s| (s.key_tag, s.verified))
+        .collect();
+    assert_eq!(signers, [(zsk, false)]);
+    for piece in [
+        format!("DS {ksk}/13/2 -> DNSKEY {ksk} KSK"),
+        format!("DNSKEY set: RRSIG by key {zsk} of zskonly.tld1."),
+        format!("other keys: {zsk} ZSK"),
+    ] {
+        assert!(keys.text.contains(&piece), "{piece}: {}", keys.text);
+    }
+    // The answer of a zone whose keys failed says so.
+    let answer = note(
+        &trace.resolutions[0],
+        "www.zskonly.tld1. A",
+        DnssecStatus::Bogus,
+    );
+    assert!(
+        answer
+            .text
+            .contains("the keys of zskonly.tld1. are not trusted"),
+        "{}",
+        answer.text
+    );
+}
+
+#[tokio::test]
+async fn a_cold_validating_resolver_fetches_each_zones_keys_once() {
+    let lab = lab().await;
+    let mut config = common::config(&lab);
+    config.trust_anchors = Some(lab.trust_anchor());
+    let dnskey_queries = |zone: &str| {
+        lab.query_log()
+            .iter()
+            .filter(|q| q.qtype == RecordType::DNSKEY && q.qname.to_string() == zone)
+            .count()
+    };
+    // Priming (. NS) runs beside the first walk, and both need the root's
+    // keys: one fetch serves both.
+    let name = Name::from_str("www.a.tld1.").unwrap();
+    let trace = trace_question(&Resolver::new(config.clone()), &name, RecordType::A).await;
+    assert_eq!(trace.outcome.dnssec.as_deref(), Some("secure"));
+    assert_eq!(dnskey_queries("."), 1, "{:?}", lab.query_log());
+    let root_fetches = all_hops(&trace)
+        .iter()
+        .filter(|h| h.qtype == "DNSKEY" && h.qname == ".")
+        .count();
+    assert_eq!(root_fetches, 1);
+    // The keys are told once, at the hop that fetched them.
+    assert_eq!(
+        notes(&trace.resolutions[0])
+            .iter()
+            .filter(|(_, subject, _)| subject == ".")
+            .count(),
+        1
+    );
+
+    // Two cold questions at once under tld1. share the fetches of the
+    // keys of the root and of tld1.
+    lab.clear_log();
+    let resolver = Resolver::new(config);
+    let unsigned = Name::from_str("www.unsigned.tld1.").unwrap();
+    let (a, b) = tokio::join!(
+        resolver.resolve(&name, RecordType::A, &NullObserver),
+        resolver.resolve(&unsigned, RecordType::A, &NullObserver),
+    );
+    assert!(a.is_ok() && b.is_ok(), "{a:?} {b:?}");
+    assert_eq!(dnskey_queries("."), 1, "{:?}", lab.query_log());
+    assert_eq!(dnskey_queries("tld1."), 1, "{:?}", lab.query_log());
 }
 
 #[tokio::test]
@@ -977,9 +1483,15 @@ async fn dot_colours_zones_and_answers_by_their_dnssec_state() {
     );
     assert!(dot.contains("referral (insecure)"), "{dot}");
 
-    let dot = render::dot::render(&validated_trace_of(&lab, "www.badsig.tld1.").await);
+    let bogus = validated_trace_of(&lab, "www.badsig.tld1.").await;
+    let dot = render::dot::render(&bogus);
+    // The failed node names the reason only (the RRSIGs are in the text).
+    let reason = bogus.outcome.dnssec.as_deref().unwrap_or("");
+    let reason = reason.trim_start_matches("bogus: ");
     assert!(
-        dot.contains("[shape=octagon, color=red, label=\"www.badsig.tld1. A: bogus (RRSIG by key"),
+        dot.contains(&format!(
+            "[shape=octagon, color=red, label=\"www.badsig.tld1. A: bogus ({reason})\"]"
+        )),
         "{dot}"
     );
     // The edge to it: `hop N bogus T ms`, red.
@@ -1003,7 +1515,7 @@ fn the_command_validates_with_the_labs_anchor() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}");
     assert!(
-        text.contains(";; DNSSEC: www.a.tld1. A: secure\n"),
+        text.contains(";; DNSSEC: www.a.tld1. A: secure (RRSIG by key "),
         "{text}"
     );
     assert!(

@@ -26,7 +26,7 @@ use super::kinds::{Code, Finding, ServerRef, Severity};
 use super::probe::{DsView, KeyView, Server};
 use crate::validate::keys::{KeyVerdict, TrustedKeys, ds_matches, key_tag, verify_dnskeys};
 use crate::validate::sig::{check_rrsig, verify_rrset};
-use crate::validate::{BogusReason, SigBudget, as_dnskey, as_ds, as_rrsig, serial_before};
+use crate::validate::{BogusReason, SigBudget, as_dnskey, as_ds, as_rrsig, date, serial_before};
 
 /// Signatures that expire sooner than this (seconds) are reported as
 /// expiring: a week leaves an operator time to find out why the signer
@@ -474,19 +474,6 @@ fn expiring(sigs: &[Record], zone: &Name, rtype: RecordType, now: u32) -> Option
             days(left)
         )
     })
-}
-
-/// `seconds` since the epoch as a UTC date and time.
-fn date(seconds: u32) -> String {
-    match time::OffsetDateTime::from_unix_timestamp(i64::from(seconds)) {
-        Ok(at) => format!(
-            "{} {:02}:{:02} UTC",
-            at.date(),
-            at.time().hour(),
-            at.time().minute()
-        ),
-        Err(_) => format!("at {seconds}"),
-    }
 }
 
 /// A span of `seconds`, in days and hours.

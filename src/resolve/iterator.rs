@@ -19,12 +19,14 @@ use super::race::{Landed, Race};
 use super::request::{Request, Stack};
 use super::scrub::Scrubbed;
 use super::validator::{
-    UNSIGNED_TRUST_TTL, Validator, ZoneTrust, as_validation, from_validation, unix_now, worse,
+    KeyFetch, Proven, UNSIGNED_TRUST_TTL, Validator, ZoneTrust, answer_note, as_validation,
+    await_keys, delegation_note, from_validation, keys_note, unix_now, worse,
 };
 use crate::cache::{CachedRrset, NegativeKind, Stamp, Trust, Validation};
 use crate::config::RouteKind;
 use crate::resolve::ResolveError;
 use crate::trace::{AddrSource, Event, HopId, NullObserver, Observer, Purpose, emit};
+use crate::validate::keys::KeyProof;
 use crate::validate::{BogusReason, Security};
 
 /// One resolution to run: the client's question or a side resolution.
@@ -704,14 +706,16 @@ impl Inner {
             return Ok(Security::Indeterminate);
         }
         let trust = self.settle(req, id, hop, dp).await?;
+        let mut proven = Proven::default();
         let security = match &trust {
-            ZoneTrust::Keys(keys) => req
-                .with_sig_budget(|budget| Validator::judge(keys, reply, kind, unix_now(), budget)),
+            ZoneTrust::Keys(keys) => req.with_sig_budget(|budget| {
+                Validator::judge(keys, reply, kind, unix_now(), budget, &mut proven)
+            }),
             other => other.fixed().unwrap_or(Security::Indeterminate),
         };
-        emit(req.observer, || Event::Dnssec {
-            hop,
-            text: format!("{} {}: {security}", reply.qname(), reply.qtype()),
+        emit(req.observer, || {
+            let (text, facts) = answer_note(&dp.zone, reply, kind, &trust, &security, &proven);
+            Event::Dnssec { hop, text, facts }
         });
         Ok(security)
     }
@@ -732,20 +736,23 @@ impl Inner {
             return Ok(ZoneTrust::Off);
         };
         let parent = self.settle(req, id, hop, dp).await?;
+        let mut proven = Proven::default();
         let trust = req.with_sig_budget(|budget| {
-            validator.child_trust(&parent, child, reply, unix_now(), budget)
+            validator.child_trust(&parent, child, reply, unix_now(), budget, &mut proven)
         });
         validator.remember(child, &trust, UNSIGNED_TRUST_TTL, Instant::now());
-        emit(req.observer, || Event::Dnssec {
-            hop,
-            text: trust.describe(child),
+        emit(req.observer, || {
+            let (text, facts) = delegation_note(child, &parent, &trust, reply, &proven);
+            Event::Dnssec { hop, text, facts }
         });
         Ok(trust)
     }
 
     /// Makes `dp`'s pending trust definite: fetches the zone's DNSKEY RRset
     /// from its servers and checks it against the DS (or anchor) records.
-    /// Other trust is returned as it is.
+    /// Other trust is returned as it is. Walks that need the same zone's
+    /// keys at the same time share one fetch ([`Validator::fetch_keys`]):
+    /// the first fetches, the others wait for its verdict.
     async fn settle(
         &self,
         req: &Request<'_>,
@@ -759,11 +766,35 @@ impl Inner {
         if !matches!(dp.trust, ZoneTrust::Pending { .. }) {
             return Ok(dp.trust.clone());
         }
-        // Another walk of this request (or an earlier one) may have
-        // settled it already.
-        if let Some(known) = validator.start(&dp.zone, Instant::now())
-            && !matches!(known, ZoneTrust::Pending { .. })
-        {
+        // Another walk (of this request or another) may have settled it
+        // already, or be fetching the keys now.
+        let known = |validator: &Validator| {
+            validator
+                .start(&dp.zone, Instant::now())
+                .filter(|known| !matches!(known, ZoneTrust::Pending { .. }))
+        };
+        if let Some(known) = known(validator) {
+            dp.trust = known.clone();
+            return Ok(known);
+        }
+        let lead = match validator.fetch_keys(&dp.zone) {
+            KeyFetch::Lead(lead) => Some(lead),
+            KeyFetch::Follow(receiver) => match await_keys(receiver).await {
+                Some(trust) => {
+                    dp.trust = trust.clone();
+                    return Ok(trust);
+                }
+                // The fetching walk was abandoned: fetch alone.
+                None => None,
+            },
+            KeyFetch::Alone => None,
+        };
+        // A fetch may have ended between the look in the key cache and
+        // the lead.
+        if let Some(known) = known(validator) {
+            if let Some(lead) = lead {
+                lead.finish(&known);
+            }
             dp.trust = known.clone();
             return Ok(known);
         }
@@ -771,17 +802,21 @@ impl Inner {
         let mut race = Race::new(self, req, id, &dp.zone, question);
         // The verdict is told at the hop that fetched the keys.
         let mut keys_hop = hop;
-        let trust = loop {
+        let (trust, reply, proof) = loop {
             let Some(landed) = race.next(dp).await? else {
-                break ZoneTrust::Bogus(BogusReason::DnskeyMissing {
-                    problem: "no server gave the zone's DNSKEY RRset".to_string(),
-                });
+                break (
+                    ZoneTrust::Bogus(BogusReason::DnskeyMissing {
+                        problem: "no server gave the zone's DNSKEY RRset".to_string(),
+                    }),
+                    None,
+                    KeyProof::default(),
+                );
             };
             match classify(&landed.scrubbed) {
                 ResponseKind::Answer => {
                     keys_hop = landed.hop;
                     report_answer(req, landed.hop, landed.scrubbed.chain());
-                    break req.with_sig_budget(|budget| {
+                    let (trust, proof) = req.with_sig_budget(|budget| {
                         Validator::keys_from(
                             &dp.zone,
                             &dp.trust,
@@ -790,11 +825,16 @@ impl Inner {
                             budget,
                         )
                     });
+                    break (trust, Some(landed.scrubbed), proof);
                 }
                 ResponseKind::NoData | ResponseKind::NxDomain => {
-                    break ZoneTrust::Bogus(BogusReason::DnskeyMissing {
-                        problem: "no server gave the zone's DNSKEY RRset".to_string(),
-                    });
+                    break (
+                        ZoneTrust::Bogus(BogusReason::DnskeyMissing {
+                            problem: "no server gave the zone's DNSKEY RRset".to_string(),
+                        }),
+                        None,
+                        KeyProof::default(),
+                    );
                 }
                 _ => {
                     dp.tried.insert(landed.addr);
@@ -812,9 +852,24 @@ impl Inner {
             _ => UNSIGNED_TRUST_TTL,
         };
         validator.remember(&dp.zone, &trust, ttl, Instant::now());
-        emit(req.observer, || Event::Dnssec {
-            hop: keys_hop,
-            text: trust.describe(&dp.zone),
+        if let Some(lead) = lead {
+            lead.finish(&trust);
+        }
+        emit(req.observer, || {
+            let anchored = validator.is_anchor(&dp.zone);
+            let (text, facts) = keys_note(
+                &dp.zone,
+                &dp.trust,
+                anchored,
+                reply.as_ref(),
+                &trust,
+                &proof,
+            );
+            Event::Dnssec {
+                hop: keys_hop,
+                text,
+                facts,
+            }
         });
         dp.trust = trust.clone();
         Ok(trust)

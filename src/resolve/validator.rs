@@ -20,6 +20,13 @@
 //! - What each zone's trust came to is kept in a small key cache, so a
 //!   walk that starts from a cached zone cut knows it; a cached cut whose
 //!   trust is gone is not used as a starting point (the walk starts higher).
+//! - Walks that need the same zone's keys at the same time share one
+//!   DNSKEY fetch ([`Validator::fetch_keys`]): on a cold resolver the
+//!   priming walk and the first question both need the root's keys, and
+//!   concurrent client questions under one zone need its keys together.
+//! - What each judgement saw goes to the trace ([`note`]): which DS matched
+//!   which key, which RRSIG proved each RRset, which NSEC or NSEC3 records
+//!   proved a denial, as one line and as [`crate::trace::dnssec`] facts.
 //!
 //! Limits, stated plainly: every signature check is charged to the
 //! request's [`SigBudget`] (KeyTrap); answers and referrals are judged, the
@@ -28,6 +35,9 @@
 //! its DNAME; negative answers from the cache carry no verdict (they are
 //! served without AD).
 
+mod note;
+
+use std::collections::HashMap;
 use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -35,6 +45,7 @@ use std::time::Duration;
 use hickory_proto::dnssec::rdata::{DNSKEY, DS};
 use hickory_proto::rr::{Name, Record, RecordType};
 use lru::LruCache;
+use tokio::sync::watch;
 use tokio::time::Instant;
 
 use super::classify::ResponseKind;
@@ -42,9 +53,10 @@ use super::iterator::rrsets;
 use super::scrub::{Scrubbed, covered_type};
 use crate::cache::Validation;
 use crate::validate::anchor::TrustAnchors;
-use crate::validate::keys::{KeyVerdict, TrustedKeys, verify_dnskeys};
-use crate::validate::sig::verify_rrset;
-use crate::validate::{BogusReason, Security, SigBudget, as_ds, nsec, nsec3};
+use crate::validate::keys::{KeyProof, KeyVerdict, TrustedKeys, check_dnskeys};
+use crate::validate::sig::{Verified, verify_rrset};
+use crate::validate::{BogusReason, Security, SigBudget, as_ds, as_rrsig, nsec, nsec3};
+pub use note::{answer_note, delegation_note, keys_note};
 
 /// Zones whose trust the key cache remembers (Unbound's `key-cache-size`
 /// holds about this many at its 4 MB default).
@@ -53,6 +65,12 @@ pub const KEY_CACHE_ENTRIES: usize = 10_000;
 /// How long an insecure or bogus verdict on a zone is remembered when no
 /// TTL says otherwise: a zone that gets signed, or fixed, is noticed soon.
 pub const UNSIGNED_TRUST_TTL: Duration = Duration::from_secs(900);
+
+/// Zones whose DNSKEY fetch can be shared at once: walks that need a zone's
+/// keys while another fetches them wait for it rather than ask again
+/// ([`Validator::fetch_keys`]). Past this many fetches in flight a walk
+/// fetches alone, as it would without sharing; the map stays small.
+pub const MAX_KEY_FETCHES_SHARED: usize = 1_024;
 
 /// What the walk knows of a zone cut's DNSSEC status.
 #[derive(Debug, Clone)]
@@ -86,54 +104,89 @@ impl ZoneTrust {
             ZoneTrust::Keys(_) | ZoneTrust::Pending { .. } => None,
         }
     }
+}
 
-    /// A line for the trace: what the zone's trust is.
-    pub fn describe(&self, zone: &Name) -> String {
-        match self {
-            ZoneTrust::Off => format!("{zone}: no trust anchor, not validated"),
-            ZoneTrust::Pending { ds, anchor_keys } => format!(
-                "{zone}: DS {} -> DNSKEY to fetch{}",
-                ds_tags(ds),
-                if anchor_keys.is_empty() {
-                    ""
-                } else {
-                    " (anchor keys)"
-                }
-            ),
-            ZoneTrust::Keys(keys) => format!(
-                "{zone}: secure, DNSKEY {} trusted",
-                keys.keys()
-                    .iter()
-                    .filter_map(|k| k.calculate_key_tag().ok())
-                    .map(|t| t.to_string())
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            ),
-            ZoneTrust::Insecure => format!("{zone}: insecure (no DS at its cut: unsigned)"),
-            ZoneTrust::Bogus(reason) => format!("{zone}: bogus ({reason})"),
-        }
+/// The signatures that verified while a reply was judged, RRset by RRset:
+/// what the trace marks as `verified`. The judgement does not read it.
+#[derive(Debug, Default)]
+pub struct Proven {
+    sigs: Vec<(Name, RecordType, Verified)>,
+}
+
+impl Proven {
+    fn add(&mut self, owner: &Name, rtype: RecordType, verified: &Verified) {
+        self.sigs.push((owner.clone(), rtype, verified.clone()));
+    }
+
+    /// Whether the RRSIG `rrsig` (a record) is one that verified.
+    pub fn verified(&self, rrsig: &Record) -> bool {
+        let Some(input) = as_rrsig(rrsig).map(|s| s.input()) else {
+            return false;
+        };
+        self.sigs.iter().any(|(owner, rtype, v)| {
+            *owner == rrsig.name
+                && *rtype == input.type_covered
+                && v.key_tag == input.key_tag
+                && v.algorithm == input.algorithm
+                && v.inception == input.sig_inception.get()
+                && v.expiration == input.sig_expiration.get()
+        })
     }
 }
 
-/// `key_tag/algorithm/digest type` of each DS, as users read them.
-fn ds_tags(ds: &[DS]) -> String {
-    ds.iter()
-        .map(|d| {
-            format!(
-                "{}/{}/{}",
-                d.key_tag(),
-                u8::from(d.algorithm()),
-                u8::from(d.digest_type())
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-/// The validator of one resolver: its trust anchors and key cache.
+/// The validator of one resolver: its trust anchors, key cache, and the
+/// DNSKEY fetches in flight.
 pub struct Validator {
     anchors: TrustAnchors,
     keys: Mutex<LruCache<Name, (ZoneTrust, Instant)>>,
+    fetches: Mutex<HashMap<Name, watch::Receiver<Option<ZoneTrust>>>>,
+}
+
+/// Who fetches a zone's DNSKEY RRset (see [`Validator::fetch_keys`]).
+pub enum KeyFetch<'v> {
+    /// This walk fetches, and tells the walks waiting through the lead
+    /// ([`FetchLead::finish`]).
+    Lead(FetchLead<'v>),
+    /// Another walk is fetching: wait for its verdict ([`await_keys`]).
+    Follow(watch::Receiver<Option<ZoneTrust>>),
+    /// Too many fetches in flight to share this one: fetch alone.
+    Alone,
+}
+
+/// The walk that fetches a zone's keys for every walk that needs them at
+/// the same time. Dropped without [`FetchLead::finish`] (the walk was
+/// abandoned), it lets the waiting walks go and fetch for themselves.
+pub struct FetchLead<'v> {
+    validator: &'v Validator,
+    zone: Name,
+    sender: watch::Sender<Option<ZoneTrust>>,
+}
+
+impl FetchLead<'_> {
+    /// Tells every waiting walk what the zone's trust came to.
+    pub fn finish(self, trust: &ZoneTrust) {
+        self.sender.send_replace(Some(trust.clone()));
+    }
+}
+
+impl Drop for FetchLead<'_> {
+    fn drop(&mut self) {
+        self.validator
+            .fetches
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&self.zone);
+    }
+}
+
+/// The trust another walk's fetch came to; `None` when that walk was
+/// abandoned before it knew (then fetch alone).
+pub async fn await_keys(mut receiver: watch::Receiver<Option<ZoneTrust>>) -> Option<ZoneTrust> {
+    receiver
+        .wait_for(Option::is_some)
+        .await
+        .ok()
+        .and_then(|trust| trust.clone())
 }
 
 impl Validator {
@@ -143,7 +196,37 @@ impl Validator {
         Self {
             anchors,
             keys: Mutex::new(LruCache::new(capacity)),
+            fetches: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Who fetches `zone`'s DNSKEY RRset: the first walk to ask leads, and
+    /// walks that need the same keys while it fetches wait for its verdict
+    /// instead of asking again (a cold resolver's priming walk and its
+    /// first question both need the root's keys at once). Bounded by
+    /// [`MAX_KEY_FETCHES_SHARED`].
+    pub fn fetch_keys(&self, zone: &Name) -> KeyFetch<'_> {
+        let zone = zone.to_lowercase();
+        let mut fetches = self.fetches.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(receiver) = fetches.get(&zone) {
+            return KeyFetch::Follow(receiver.clone());
+        }
+        if fetches.len() >= MAX_KEY_FETCHES_SHARED {
+            return KeyFetch::Alone;
+        }
+        let (sender, receiver) = watch::channel(None);
+        fetches.insert(zone.clone(), receiver);
+        KeyFetch::Lead(FetchLead {
+            validator: self,
+            zone,
+            sender,
+        })
+    }
+
+    /// Whether a trust anchor is configured for `zone` itself (its DS or
+    /// DNSKEY records come from the anchor, not from a parent).
+    pub fn is_anchor(&self, zone: &Name) -> bool {
+        self.anchors.closest(zone) == Some(zone)
     }
 
     /// The trust a walk from `zone` starts with, if it can start there:
@@ -199,6 +282,7 @@ impl Validator {
         reply: &Scrubbed,
         now: u32,
         budget: &mut SigBudget,
+        proven: &mut Proven,
     ) -> ZoneTrust {
         let keys = match parent_trust {
             ZoneTrust::Keys(keys) => keys,
@@ -209,15 +293,18 @@ impl Validator {
         if !reply.ds().is_empty() {
             let sigs = signatures_for(reply, child, RecordType::DS);
             return match verify_rrset(reply.ds(), &sigs, keys, now, budget) {
-                Ok(_) => ZoneTrust::Pending {
-                    ds: Arc::new(reply.ds().iter().filter_map(as_ds).cloned().collect()),
-                    anchor_keys: Arc::new(Vec::new()),
-                },
+                Ok(verified) => {
+                    proven.add(child, RecordType::DS, &verified);
+                    ZoneTrust::Pending {
+                        ds: Arc::new(reply.ds().iter().filter_map(as_ds).cloned().collect()),
+                        anchor_keys: Arc::new(Vec::new()),
+                    }
+                }
                 Err(reason) => ZoneTrust::Bogus(reason),
             };
         }
         // No DS: the parent must prove it (RFC 4035 §5.2).
-        if let Err(reason) = verify_denial(reply, keys, now, budget) {
+        if let Err(reason) = verify_denial(reply, keys, now, budget, proven) {
             return ZoneTrust::Bogus(reason);
         }
         let zone = keys.zone();
@@ -235,16 +322,17 @@ impl Validator {
         }
     }
 
-    /// The trust `Pending` comes to, given the zone's DNSKEY reply.
+    /// The trust `Pending` comes to, given the zone's DNSKEY reply, and
+    /// what matched on the way (for the trace).
     pub fn keys_from(
         zone: &Name,
         pending: &ZoneTrust,
         reply: &Scrubbed,
         now: u32,
         budget: &mut SigBudget,
-    ) -> ZoneTrust {
+    ) -> (ZoneTrust, KeyProof) {
         let ZoneTrust::Pending { ds, anchor_keys } = pending else {
-            return pending.clone();
+            return (pending.clone(), KeyProof::default());
         };
         let dnskeys: Vec<Record> = reply
             .chain()
@@ -253,11 +341,13 @@ impl Validator {
             .cloned()
             .collect();
         let sigs = signatures_for(reply, zone, RecordType::DNSKEY);
-        match verify_dnskeys(zone, ds, anchor_keys, &dnskeys, &sigs, now, budget) {
+        let check = check_dnskeys(zone, ds, anchor_keys, &dnskeys, &sigs, now, budget);
+        let trust = match check.verdict {
             KeyVerdict::Secure(keys) => ZoneTrust::Keys(Arc::new(keys)),
             KeyVerdict::Insecure => ZoneTrust::Insecure,
             KeyVerdict::Bogus(reason) => ZoneTrust::Bogus(reason),
-        }
+        };
+        (trust, check.proof)
     }
 
     /// The verdict on a reply of a zone with trusted `keys`, classified as
@@ -268,13 +358,14 @@ impl Validator {
         kind: &ResponseKind,
         now: u32,
         budget: &mut SigBudget,
+        proven: &mut Proven,
     ) -> Security {
         match kind {
             ResponseKind::Answer | ResponseKind::Cname { .. } => {
-                judge_chain(keys, reply, now, budget)
+                judge_chain(keys, reply, now, budget, proven)
             }
             ResponseKind::NoData | ResponseKind::NxDomain => {
-                if let Err(reason) = verify_denial(reply, keys, now, budget) {
+                if let Err(reason) = verify_denial(reply, keys, now, budget, proven) {
                     return Security::Bogus(reason);
                 }
                 let zone = keys.zone();
@@ -287,7 +378,7 @@ impl Validator {
                     (false, false) => nsec::prove_nodata(name, reply.qtype(), zone, reply.denial()),
                 };
                 // A chain before the negative answer must verify too.
-                match (proof, judge_chain(keys, reply, now, budget)) {
+                match (proof, judge_chain(keys, reply, now, budget, proven)) {
                     (Security::Bogus(reason), _) | (_, Security::Bogus(reason)) => {
                         Security::Bogus(reason)
                     }
@@ -305,7 +396,13 @@ impl Validator {
 /// Every RRset of the reply's answer chain (a DNAME's synthesised CNAME
 /// judged through its DNAME), each against its RRSIGs, with the wildcard
 /// proof an expanded one needs.
-fn judge_chain(keys: &TrustedKeys, reply: &Scrubbed, now: u32, budget: &mut SigBudget) -> Security {
+fn judge_chain(
+    keys: &TrustedKeys,
+    reply: &Scrubbed,
+    now: u32,
+    budget: &mut SigBudget,
+    proven: &mut Proven,
+) -> Security {
     for rrset in rrsets(reply.chain_to_cache()) {
         let Some(first) = rrset.first() else {
             continue;
@@ -315,8 +412,9 @@ fn judge_chain(keys: &TrustedKeys, reply: &Scrubbed, now: u32, budget: &mut SigB
         match verify_rrset(&rrset, &sigs, keys, now, budget) {
             Err(reason) => return Security::Bogus(reason),
             Ok(verified) => {
+                proven.add(&key.0, key.1, &verified);
                 if let Some(wildcard) = verified.wildcard {
-                    if let Err(reason) = verify_denial(reply, keys, now, budget) {
+                    if let Err(reason) = verify_denial(reply, keys, now, budget, proven) {
                         return Security::Bogus(reason);
                     }
                     let proof = if has_nsec3(reply) {
@@ -346,6 +444,7 @@ fn verify_denial(
     keys: &TrustedKeys,
     now: u32,
     budget: &mut SigBudget,
+    proven: &mut Proven,
 ) -> Result<(), BogusReason> {
     if reply.denial().is_empty() {
         return Err(BogusReason::NsecMissing {
@@ -355,12 +454,13 @@ fn verify_denial(
     for record in reply.denial() {
         let rrset = [record.clone()];
         let sigs = signatures_for(reply, &record.name, record.record_type());
-        verify_rrset(&rrset, &sigs, keys, now, budget)?;
+        let verified = verify_rrset(&rrset, &sigs, keys, now, budget)?;
+        proven.add(&record.name, record.record_type(), &verified);
     }
     Ok(())
 }
 
-fn has_nsec3(reply: &Scrubbed) -> bool {
+pub(super) fn has_nsec3(reply: &Scrubbed) -> bool {
     reply
         .denial()
         .iter()
@@ -368,7 +468,7 @@ fn has_nsec3(reply: &Scrubbed) -> bool {
 }
 
 /// The RRSIGs of the reply over `owner`/`rtype`.
-fn signatures_for(reply: &Scrubbed, owner: &Name, rtype: RecordType) -> Vec<Record> {
+pub(super) fn signatures_for(reply: &Scrubbed, owner: &Name, rtype: RecordType) -> Vec<Record> {
     reply
         .signatures()
         .iter()
@@ -436,6 +536,42 @@ mod tests {
         assert_eq!(worse(Security::Indeterminate, bogus.clone()), bogus);
         assert_eq!(worse(bogus.clone(), Security::Secure), bogus);
         assert_eq!(worse(Security::Secure, Security::Secure), Security::Secure);
+    }
+
+    #[tokio::test]
+    async fn concurrent_key_fetches_of_a_zone_share_one() {
+        let validator = Validator::new(TrustAnchors::iana_root());
+        let zone = Name::from_ascii("Example.").unwrap();
+        let KeyFetch::Lead(lead) = validator.fetch_keys(&zone) else {
+            panic!("the first walk fetches");
+        };
+        let lower = Name::from_ascii("example.").unwrap();
+        let KeyFetch::Follow(waiting) = validator.fetch_keys(&lower) else {
+            panic!("the second waits, whatever the case of the name");
+        };
+        lead.finish(&ZoneTrust::Insecure);
+        assert!(matches!(
+            await_keys(waiting).await,
+            Some(ZoneTrust::Insecure)
+        ));
+        // Done: the next walk leads a fetch of its own.
+        let KeyFetch::Lead(lead) = validator.fetch_keys(&zone) else {
+            panic!("the entry went with the fetch");
+        };
+        let KeyFetch::Follow(waiting) = validator.fetch_keys(&zone) else {
+            panic!("waits");
+        };
+        // An abandoned lead lets the waiting walk go and fetch alone.
+        drop(lead);
+        assert!(await_keys(waiting).await.is_none());
+        // Bounded: past the cap a walk fetches alone, sharing nothing.
+        let leads: Vec<KeyFetch<'_>> = (0..MAX_KEY_FETCHES_SHARED)
+            .map(|i| validator.fetch_keys(&Name::from_ascii(format!("z{i}.")).unwrap()))
+            .collect();
+        assert!(leads.iter().all(|f| matches!(f, KeyFetch::Lead(_))));
+        assert!(matches!(validator.fetch_keys(&zone), KeyFetch::Alone));
+        drop(leads);
+        assert!(matches!(validator.fetch_keys(&zone), KeyFetch::Lead(_)));
     }
 
     #[test]

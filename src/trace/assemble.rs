@@ -341,7 +341,11 @@ impl Drafts {
                 hop.result = HopResult::Answer;
                 hop.answer = records.iter().map(TraceRecord::from).collect();
             }
-            Event::Dnssec { text, .. } => hop.dnssec.push(DnssecNote::parse(text)),
+            Event::Dnssec { text, facts, .. } => {
+                let mut note = DnssecNote::parse(text);
+                note.facts = facts.clone();
+                hop.dnssec.push(note);
+            }
             Event::ServerSkipped {
                 zone,
                 server_name,

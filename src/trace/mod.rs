@@ -8,9 +8,11 @@
 //! - [`recorder`]: [`recorder::TraceRecorder`] keeps the events and builds
 //!   the [`tree::Trace`]: resolutions, hops, nested side resolutions.
 //! - [`render`]: the trace as text (dig +trace-like), JSON or Graphviz DOT.
+//! - [`dnssec`]: the facts behind a DNSSEC note (DS, keys, RRSIGs, NSEC).
 
 mod assemble;
 mod critical;
+pub mod dnssec;
 pub mod recorder;
 pub mod render;
 pub mod tree;
@@ -22,6 +24,7 @@ use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::{Name, Record, RecordType};
 
 use crate::net::Protocol;
+use dnssec::DnssecFacts;
 
 /// Identifies one upstream exchange within a client question.
 pub type HopId = u32;
@@ -199,8 +202,11 @@ pub enum Event {
     Dnssec {
         /// The exchange it concerns.
         hop: HopId,
-        /// One line, e.g. `a.tld1.: secure, DNSKEY 4242 trusted`.
+        /// One line, `SUBJECT: STATUS (DETAILS)`, e.g.
+        /// `a.tld1.: secure (DS 4242/13/2 -> DNSKEY 4242 KSK; ...)`.
         text: String,
+        /// What the line says, as data: DS, keys, RRSIGs, NSEC records.
+        facts: DnssecFacts,
     },
     /// Data came from the cache instead of the network.
     CacheHit {

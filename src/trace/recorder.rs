@@ -256,6 +256,8 @@ mod tests {
                 answers: Vec::new(),
                 authority: Vec::new(),
                 dnssec: None,
+                signatures: Vec::new(),
+                proof: Vec::new(),
             },
             upstream_queries: 0,
             wall_time: Duration::ZERO,
@@ -358,6 +360,7 @@ mod tests {
 
     #[test]
     fn dnssec_notes_go_to_the_hop_they_name_in_order() {
+        use crate::trace::dnssec::{DnssecFacts, KeyFact, KeyRole};
         use crate::trace::tree::DnssecStatus;
         let mut s = Script::default();
         s.start(0, None, "www.x.")
@@ -366,15 +369,29 @@ mod tests {
             // Hop 1 fetched the keys; the verdict is reported for hop 0.
             .push(Event::Dnssec {
                 hop: 0,
-                text: ".: secure, DNSKEY 20326 trusted".into(),
+                text: ".: secure (DS 20326/8/2 -> DNSKEY 20326 KSK)".into(),
+                facts: DnssecFacts {
+                    keys: vec![KeyFact {
+                        key_tag: 20326,
+                        algorithm: 8,
+                        flags: 257,
+                        role: KeyRole::Ksk,
+                        ds_matched: true,
+                        signed_key_set: true,
+                        revoked: false,
+                    }],
+                    ..DnssecFacts::default()
+                },
             })
             .push(Event::Dnssec {
                 hop: 0,
                 text: "x.: DS 1/13/2 -> DNSKEY to fetch".into(),
+                facts: DnssecFacts::default(),
             })
             .push(Event::Dnssec {
                 hop: 7,
                 text: "unknown hop: dropped".into(),
+                facts: DnssecFacts::default(),
             })
             .finish(0);
         let trace = build(&s.0, context());
@@ -389,6 +406,9 @@ mod tests {
             [(".", DnssecStatus::Secure), ("x.", DnssecStatus::Pending)]
         );
         assert!(hops[1].dnssec.is_empty());
+        // The facts go with the note they came with.
+        assert_eq!(hops[0].dnssec[0].facts.keys[0].key_tag, 20326);
+        assert!(hops[0].dnssec[1].facts.keys.is_empty());
         assert!(trace.has_dnssec_notes());
         assert_eq!(trace.zone_security()["x."], DnssecStatus::Pending);
     }

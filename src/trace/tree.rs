@@ -5,6 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use super::dnssec::{DenialFact, DenialKind, DnssecFacts, DsFact, KeyFact, KeyRole, SigFact};
+
 /// Version of the JSON schema; bumped when a field changes meaning or goes.
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -92,6 +94,15 @@ pub struct Outcome {
     /// not validate).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dnssec: Option<String>,
+    /// The RRSIGs over the answer's RRsets, RRset by RRset, as the zones
+    /// sent them (absent when the resolver did not validate, so did not
+    /// ask for them, or the zones are unsigned).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub signatures: Vec<TraceRecord>,
+    /// What proves a negative answer: the SOA's RRSIGs, the NSEC or NSEC3
+    /// records and their RRSIGs (absent as `signatures` is).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub proof: Vec<TraceRecord>,
 }
 
 /// One resource record, split into dig's columns.
@@ -297,8 +308,13 @@ pub struct DnssecNote {
     pub subject: String,
     /// The state the note gives the subject.
     pub status: DnssecStatus,
-    /// The engine's line, e.g. `a.tld1.: secure, DNSKEY 4242 trusted`.
+    /// The engine's line, e.g. `a.tld1.: secure (DS 4242/13/2 -> DNSKEY
+    /// 4242 KSK; ...)`.
     pub text: String,
+    /// The same facts as data (see [`DnssecFacts`]): its fields sit beside
+    /// `subject`, `status` and `text` in the JSON.
+    #[serde(flatten)]
+    pub facts: DnssecFacts,
 }
 
 /// The DNSSEC state of a zone or an RRset, as a note gives it (RFC 4035
@@ -342,6 +358,7 @@ impl DnssecNote {
             subject: subject.to_string(),
             status,
             text: text.to_string(),
+            facts: DnssecFacts::default(),
         }
     }
 
@@ -502,8 +519,11 @@ pub struct PathStep {
 
 impl From<&hickory_proto::rr::Record> for TraceRecord {
     fn from(record: &hickory_proto::rr::Record) -> Self {
+        use hickory_proto::dnssec::rdata::DNSSECRData;
+        use hickory_proto::rr::RData;
         let data = match &record.data {
-            hickory_proto::rr::RData::TXT(txt) => character_strings(&txt.txt_data),
+            RData::TXT(txt) => character_strings(&txt.txt_data),
+            RData::DNSSEC(DNSSECRData::RRSIG(rrsig)) => rrsig_data(rrsig),
             other => other.to_string(),
         };
         Self {
@@ -514,6 +534,27 @@ impl From<&hickory_proto::rr::Record> for TraceRecord {
             data,
         }
     }
+}
+
+/// An RRSIG's data in the presentation format of RFC 4034 §3.2, as dig
+/// prints it: type covered, algorithm number, labels, original TTL,
+/// expiration and inception as `YYYYMMDDHHmmSS`, key tag, signer, and the
+/// signature in base64.
+pub fn rrsig_data(rrsig: &hickory_proto::dnssec::rdata::RRSIG) -> String {
+    use crate::validate::rrsig_time;
+    let input = rrsig.input();
+    format!(
+        "{} {} {} {} {} {} {} {} {}",
+        input.type_covered,
+        u8::from(input.algorithm),
+        input.num_labels,
+        input.original_ttl,
+        rrsig_time(input.sig_expiration.get()),
+        rrsig_time(input.sig_inception.get()),
+        input.key_tag,
+        input.signer_name,
+        data_encoding::BASE64.encode(rrsig.sig())
+    )
 }
 
 /// Character-strings in presentation format, as dig prints a TXT record:
@@ -633,6 +674,22 @@ impl Trace {
 }
 
 impl TraceRecord {
+    /// Whether `other` belongs to the same RRset (owner, class, type).
+    pub fn same_rrset(&self, other: &TraceRecord) -> bool {
+        self.name.eq_ignore_ascii_case(&other.name)
+            && self.class == other.class
+            && self.rtype == other.rtype
+    }
+
+    /// Whether this is an RRSIG over the RRset of `record`: same owner,
+    /// and the type covered (the first field of an RRSIG's presentation
+    /// format, RFC 4034 §3.2) is its type.
+    pub fn signs(&self, record: &TraceRecord) -> bool {
+        self.rtype == "RRSIG"
+            && self.name.eq_ignore_ascii_case(&record.name)
+            && self.data.split_whitespace().next() == Some(record.rtype.as_str())
+    }
+
     /// The record as dig prints it: owner, TTL, class, type, data,
     /// tab-separated.
     pub fn dig_line(&self) -> String {

@@ -9,12 +9,17 @@
 //! [`MAX_KEYS_PER_TAG`] keys tried per DS; revoked keys
 //! (RFC 5011 §2.1) never match; a DS with digest type SHA-1 is used only
 //! when no other supported DS is present (RFC 4509 §3).
+//!
+//! [`check_dnskeys`] also says what it matched ([`KeyProof`]: which DS
+//! designated which key, which RRSIG proved the set), for the trace.
+
+use std::fmt;
 
 use hickory_proto::dnssec::rdata::{DNSKEY, DS};
 use hickory_proto::dnssec::{DigestType, Verifier};
-use hickory_proto::rr::{Name, Record};
+use hickory_proto::rr::{Name, Record, RecordType};
 
-use super::sig::verify_with;
+use super::sig::{Verified, verify_with};
 use super::{
     BogusReason, MAX_DS_RECORDS, MAX_KEYS_PER_TAG, Security, SigBudget, as_dnskey, as_rrsig,
 };
@@ -99,15 +104,78 @@ pub fn ds_matches(zone: &Name, ds: &DS, key: &DNSKEY) -> bool {
         && ds.covers(zone, key).unwrap_or(false)
 }
 
+/// A DS record as users read it: `key tag/algorithm/digest type`
+/// (`20326/8/2`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct DsId {
+    /// The key tag of the key it designates.
+    pub key_tag: u16,
+    /// The key's algorithm number (RFC 8624 §3.1).
+    pub algorithm: u8,
+    /// The digest type number (RFC 8624 §3.3).
+    pub digest_type: u8,
+}
+
+impl DsId {
+    /// The identity of `ds`.
+    pub fn of(ds: &DS) -> Self {
+        Self {
+            key_tag: ds.key_tag(),
+            algorithm: u8::from(ds.algorithm()),
+            digest_type: u8::from(ds.digest_type()),
+        }
+    }
+}
+
+impl fmt::Display for DsId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}/{}/{}",
+            self.key_tag, self.algorithm, self.digest_type
+        )
+    }
+}
+
+/// What the step down a cut matched, whatever the verdict: which DS (or
+/// anchor key) designated a key of the set, and which RRSIG proved the
+/// set. A trace shows it; the verdict does not depend on it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct KeyProof {
+    /// The DS records used (supported, SHA-1 only when nothing better is
+    /// there), in the parent's order, each with whether a key of the set
+    /// matches it (the key has the DS's key tag).
+    pub ds: Vec<(DsId, bool)>,
+    /// Key tags of trust-anchor DNSKEYs found in the set.
+    pub anchor_keys: Vec<u16>,
+    /// The RRSIG over the DNSKEY set, by a DS-matched key, that verified.
+    pub signature: Option<Verified>,
+}
+
+impl KeyProof {
+    /// Key tags of the keys a DS or an anchor designated.
+    pub fn entry_keys(&self) -> impl Iterator<Item = u16> + '_ {
+        self.ds
+            .iter()
+            .filter(|(_, matched)| *matched)
+            .map(|(ds, _)| ds.key_tag)
+            .chain(self.anchor_keys.iter().copied())
+    }
+}
+
+/// A verdict on a DNSKEY RRset and what led to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyCheck {
+    /// The verdict.
+    pub verdict: KeyVerdict,
+    /// What was matched on the way.
+    pub proof: KeyProof,
+}
+
 /// Validates `zone`'s DNSKEY RRset (`dnskeys`, with their RRSIG records in
 /// `rrsigs`) against the parent's DS set `ds_set` and/or DNSKEY trust
-/// anchors `anchor_keys`, at time `now`.
-///
-/// - [`KeyVerdict::Insecure`] when none of the DS (and anchors) uses an
-///   algorithm and digest implemented here (RFC 6840 §5.2).
-/// - Bogus [`BogusReason::DnskeyMissing`] when no DNSKEY matches a usable
-///   DS; [`BogusReason::RrsigsMissing`] when no DS-matched key signed the
-///   set (a set signed only by its ZSK); else the signature's failure.
+/// anchors `anchor_keys`, at time `now`: [`check_dnskeys`] without the
+/// proof.
 pub fn verify_dnskeys(
     zone: &Name,
     ds_set: &[DS],
@@ -117,7 +185,29 @@ pub fn verify_dnskeys(
     now: u32,
     budget: &mut SigBudget,
 ) -> KeyVerdict {
+    check_dnskeys(zone, ds_set, anchor_keys, dnskeys, rrsigs, now, budget).verdict
+}
+
+/// Validates `zone`'s DNSKEY RRset (`dnskeys`, with their RRSIG records in
+/// `rrsigs`) against the parent's DS set `ds_set` and/or DNSKEY trust
+/// anchors `anchor_keys`, at time `now`, and says what matched.
+///
+/// - [`KeyVerdict::Insecure`] when none of the DS (and anchors) uses an
+///   algorithm and digest implemented here (RFC 6840 §5.2).
+/// - Bogus [`BogusReason::DnskeyMissing`] when no DNSKEY matches a usable
+///   DS; [`BogusReason::RrsigsMissing`] when no DS-matched key signed the
+///   set (a set signed only by its ZSK); else the signature's failure.
+pub fn check_dnskeys(
+    zone: &Name,
+    ds_set: &[DS],
+    anchor_keys: &[DNSKEY],
+    dnskeys: &[Record],
+    rrsigs: &[Record],
+    now: u32,
+    budget: &mut SigBudget,
+) -> KeyCheck {
     let zone = zone.to_lowercase();
+    let mut proof = KeyProof::default();
     let mut usable: Vec<&DS> = ds_set
         .iter()
         .take(MAX_DS_RECORDS)
@@ -130,13 +220,17 @@ pub fn verify_dnskeys(
         .iter()
         .filter(|k| k.algorithm().is_supported())
         .collect();
+    let done = |verdict, proof| KeyCheck { verdict, proof };
     if usable.is_empty() && usable_anchors.is_empty() {
         if ds_set.is_empty() && anchor_keys.is_empty() {
-            return KeyVerdict::Bogus(BogusReason::DnskeyMissing {
-                problem: format!("no DS or trust anchor for {zone}"),
-            });
+            return done(
+                KeyVerdict::Bogus(BogusReason::DnskeyMissing {
+                    problem: format!("no DS or trust anchor for {zone}"),
+                }),
+                proof,
+            );
         }
-        return KeyVerdict::Insecure;
+        return done(KeyVerdict::Insecure, proof);
     }
     let keys: Vec<DNSKEY> = dnskeys
         .iter()
@@ -146,11 +240,13 @@ pub fn verify_dnskeys(
         .collect();
     let mut entry: Vec<DNSKEY> = Vec::new();
     for ds in &usable {
-        let matching = keys
+        let matching: Vec<&DNSKEY> = keys
             .iter()
             .filter(|k| k.algorithm() == ds.algorithm() && key_tag(k) == Some(ds.key_tag()))
             .take(MAX_KEYS_PER_TAG)
-            .filter(|k| ds_matches(&zone, ds, k));
+            .filter(|k| ds_matches(&zone, ds, k))
+            .collect();
+        proof.ds.push((DsId::of(ds), !matching.is_empty()));
         for key in matching {
             if !entry.contains(key) {
                 entry.push(key.clone());
@@ -159,27 +255,18 @@ pub fn verify_dnskeys(
     }
     for anchor in usable_anchors {
         if keys.contains(anchor) && !entry.contains(anchor) {
+            proof.anchor_keys.extend(key_tag(anchor));
             entry.push(anchor.clone());
         }
     }
     if entry.is_empty() {
-        let wanted: Vec<String> = usable
-            .iter()
-            .map(|ds| {
-                format!(
-                    "{}/{}/{}",
-                    ds.key_tag(),
-                    u8::from(ds.algorithm()),
-                    u8::from(ds.digest_type())
-                )
-            })
-            .collect();
+        let wanted: Vec<String> = usable.iter().map(|ds| DsId::of(ds).to_string()).collect();
         let have: Vec<String> = keys
             .iter()
             .filter_map(key_tag)
             .map(|t| t.to_string())
             .collect();
-        return KeyVerdict::Bogus(BogusReason::DnskeyMissing {
+        let verdict = KeyVerdict::Bogus(BogusReason::DnskeyMissing {
             problem: format!(
                 "no DNSKEY of {zone} matches DS {} (keys served: {})",
                 if wanted.is_empty() {
@@ -194,6 +281,7 @@ pub fn verify_dnskeys(
                 }
             ),
         });
+        return done(verdict, proof);
     }
     let entry_tags: Vec<u16> = entry.iter().filter_map(key_tag).collect();
     let by_entry: Vec<Record> = rrsigs
@@ -204,15 +292,15 @@ pub fn verify_dnskeys(
     let signed = rrsigs
         .iter()
         .filter_map(as_rrsig)
-        .filter(|s| s.input().type_covered == hickory_proto::rr::RecordType::DNSKEY)
+        .filter(|s| s.input().type_covered == RecordType::DNSKEY)
         .map(|s| s.input().key_tag.to_string())
         .collect::<Vec<_>>();
     if !by_entry
         .iter()
         .filter_map(as_rrsig)
-        .any(|s| s.input().type_covered == hickory_proto::rr::RecordType::DNSKEY)
+        .any(|s| s.input().type_covered == RecordType::DNSKEY)
     {
-        return KeyVerdict::Bogus(BogusReason::RrsigsMissing {
+        let verdict = KeyVerdict::Bogus(BogusReason::RrsigsMissing {
             problem: format!(
                 "no RRSIG over the DNSKEY set of {zone} by a DS-matched key {entry_tags:?} (signed by: {})",
                 if signed.is_empty() {
@@ -222,14 +310,15 @@ pub fn verify_dnskeys(
                 }
             ),
         });
+        return done(verdict, proof);
     }
     match verify_with(dnskeys, &by_entry, &zone, &entry, now, budget) {
-        Ok(verified) => KeyVerdict::Secure(TrustedKeys {
-            zone,
-            keys,
-            ttl: verified.ttl,
-        }),
-        Err(reason) => KeyVerdict::Bogus(reason),
+        Ok(verified) => {
+            let ttl = verified.ttl;
+            proof.signature = Some(verified);
+            done(KeyVerdict::Secure(TrustedKeys { zone, keys, ttl }), proof)
+        }
+        Err(reason) => done(KeyVerdict::Bogus(reason), proof),
     }
 }
 
@@ -297,6 +386,37 @@ mod tests {
         };
         assert_eq!(keys.keys().len(), 2);
         assert_eq!(keys.zone(), &name("example."));
+        // What matched: the DS to the KSK, whose RRSIG proved the set; a
+        // DS left over from a retired key matches nothing.
+        let ksk_tag = key_tag(&ksk.dnskey).unwrap();
+        let retired = key("example.", 257, Algorithm::ECDSAP256SHA256);
+        let check = check_dnskeys(
+            &name("example."),
+            &[
+                ds_of("example.", &ksk.dnskey),
+                ds_of("example.", &retired.dnskey),
+            ],
+            &[],
+            &set,
+            std::slice::from_ref(&sig),
+            NOW,
+            &mut SigBudget::default(),
+        );
+        assert!(matches!(check.verdict, KeyVerdict::Secure(_)));
+        let ds: Vec<(u16, bool)> = check
+            .proof
+            .ds
+            .iter()
+            .map(|(d, m)| (d.key_tag, *m))
+            .collect();
+        assert_eq!(
+            ds,
+            [(ksk_tag, true), (key_tag(&retired.dnskey).unwrap(), false)]
+        );
+        assert_eq!(check.proof.ds[0].0.to_string(), format!("{ksk_tag}/13/2"));
+        let signature = check.proof.signature.as_ref().unwrap();
+        assert_eq!(signature.key_tag, ksk_tag);
+        assert_eq!(signature.algorithm, Algorithm::ECDSAP256SHA256);
         // A DNSKEY anchor does the same job as a DS.
         let verdict = verify_dnskeys(
             &name("example."),
@@ -318,7 +438,7 @@ mod tests {
         let set = keyset("example.", &[&ksk, &zsk]);
         let sig = sign(&set, &ksk, NOW - 60);
         let ds = ds_of("example.", &other.dnskey);
-        let verdict = verify_dnskeys(
+        let check = check_dnskeys(
             &name("example."),
             &[ds],
             &[],
@@ -327,10 +447,14 @@ mod tests {
             NOW,
             &mut SigBudget::default(),
         );
-        let KeyVerdict::Bogus(reason) = verdict else {
-            panic!("{verdict:?}")
+        let KeyVerdict::Bogus(reason) = check.verdict else {
+            panic!("{:?}", check.verdict)
         };
         assert_eq!(reason.ede_code(), 9, "{reason}");
+        // The DS was used and matched nothing; no signature proved the set.
+        assert_eq!(check.proof.ds.len(), 1);
+        assert!(!check.proof.ds[0].1);
+        assert_eq!(check.proof.signature, None);
     }
 
     #[test]

@@ -141,7 +141,7 @@ pub enum BogusReason {
         problem: &'static str,
     },
     /// Every RRSIG's expiration is in the past.
-    #[error("RRSIG by key {key_tag} expired at {expiration} (now {now})")]
+    #[error("RRSIG by key {key_tag} expired {} (now {})", date(*.expiration), date(*.now))]
     SignatureExpired {
         /// The RRSIG's key tag.
         key_tag: u16,
@@ -151,7 +151,7 @@ pub enum BogusReason {
         now: u32,
     },
     /// Every RRSIG's inception is in the future.
-    #[error("RRSIG by key {key_tag} is valid only from {inception} (now {now})")]
+    #[error("RRSIG by key {key_tag} is valid only from {} (now {})", date(*.inception), date(*.now))]
     SignatureNotYetValid {
         /// The RRSIG's key tag.
         key_tag: u16,
@@ -311,6 +311,50 @@ pub fn serial_before(a: u32, b: u32) -> bool {
     a != b && b.wrapping_sub(a) < 0x8000_0000
 }
 
+/// `seconds` since the epoch (an RRSIG time) as a UTC date and time to
+/// the minute, e.g. `2026-12-20 12:00 UTC`.
+pub fn date(seconds: u32) -> String {
+    match utc(seconds) {
+        Some(at) => format!(
+            "{} {:02}:{:02} UTC",
+            at.date(),
+            at.time().hour(),
+            at.time().minute()
+        ),
+        None => format!("at {seconds}"),
+    }
+}
+
+/// `seconds` since the epoch as a UTC day, e.g. `2026-12-20`: how a trace
+/// shows a signature's validity window.
+pub fn day(seconds: u32) -> String {
+    match utc(seconds) {
+        Some(at) => at.date().to_string(),
+        None => format!("at {seconds}"),
+    }
+}
+
+/// `seconds` since the epoch in the RRSIG presentation format
+/// `YYYYMMDDHHmmSS` (RFC 4034 §3.2), as dig prints signature times.
+pub fn rrsig_time(seconds: u32) -> String {
+    match utc(seconds) {
+        Some(at) => format!(
+            "{:04}{:02}{:02}{:02}{:02}{:02}",
+            at.year(),
+            u8::from(at.month()),
+            at.day(),
+            at.hour(),
+            at.minute(),
+            at.second()
+        ),
+        None => seconds.to_string(),
+    }
+}
+
+fn utc(seconds: u32) -> Option<time::OffsetDateTime> {
+    time::OffsetDateTime::from_unix_timestamp(i64::from(seconds)).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -352,6 +396,25 @@ mod tests {
         assert!(budget.spend().is_ok());
         assert_eq!(budget.remaining(), 0);
         assert_eq!(budget.spend(), Err(BogusReason::BudgetSpent { limit: 2 }));
+    }
+
+    #[test]
+    fn dates_are_utc() {
+        assert_eq!(date(0), "1970-01-01 00:00 UTC");
+        assert_eq!(day(0), "1970-01-01");
+        // RFC 4035 Appendix B.1: 20040509183619 is 1084127779.
+        assert_eq!(date(1_084_127_779), "2004-05-09 18:36 UTC");
+        assert_eq!(day(1_084_127_779), "2004-05-09");
+        assert_eq!(rrsig_time(1_084_127_779), "20040509183619");
+        let expired = BogusReason::SignatureExpired {
+            key_tag: 7,
+            expiration: 0,
+            now: 86_400,
+        };
+        assert_eq!(
+            expired.to_string(),
+            "RRSIG by key 7 expired 1970-01-01 00:00 UTC (now 1970-01-02 00:00 UTC)"
+        );
     }
 
     #[test]

@@ -10,8 +10,8 @@
 //! paid from the request's [`SigBudget`]; revoked keys (RFC 5011 §2.1) are
 //! never used; only class IN.
 
-use hickory_proto::dnssec::Verifier;
 use hickory_proto::dnssec::rdata::{DNSKEY, RRSIG};
+use hickory_proto::dnssec::{Algorithm, Verifier};
 use hickory_proto::rr::{DNSClass, Name, Record, RecordType};
 
 use super::keys::{TrustedKeys, key_tag};
@@ -19,7 +19,8 @@ use super::{
     BogusReason, MAX_KEYS_PER_TAG, MAX_RRSIGS_PER_RRSET, SigBudget, as_rrsig, serial_before,
 };
 
-/// A validated RRset: which key proved it, until when, and whether it was
+/// A validated RRset: which key proved it (the RRSIG's key tag, algorithm
+/// and window: what a trace shows), until when, and whether it was
 /// synthesised from a wildcard.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verified {
@@ -29,6 +30,8 @@ pub struct Verified {
     pub ttl: u32,
     /// Key tag of the key whose signature verified.
     pub key_tag: u16,
+    /// The RRSIG's algorithm (the key's).
+    pub algorithm: Algorithm,
     /// The RRSIG's inception (seconds since the epoch).
     pub inception: u32,
     /// The RRSIG's expiration.
@@ -216,6 +219,7 @@ fn verified(rrset: &[&Record], record: &Record, rrsig: &RRSIG, owner: &Name, now
     Verified {
         ttl,
         key_tag: input.key_tag,
+        algorithm: input.algorithm,
         inception: input.sig_inception.get(),
         expiration,
         wildcard,

@@ -219,11 +219,19 @@ impl Graph {
                 self.edge(&addr, &keys, &format!("label={}{colour}", label("DNSKEY")));
             }
             HopResult::Unknown if verdict.is_some_and(|v| v.status == DnssecStatus::Bogus) => {
-                let text = verdict.map(|v| v.text.as_str()).unwrap_or("bogus");
+                // The reason only: the RRSIGs behind it are in the text
+                // and JSON renderings.
+                let text = verdict.map_or_else(
+                    || "bogus".to_string(),
+                    |v| match &v.facts.reason {
+                        Some(reason) => format!("{}: bogus ({reason})", v.subject),
+                        None => v.text.clone(),
+                    },
+                );
                 let failed = format!("failed hop {}", hop.id);
                 self.node(
                     &failed,
-                    &format!("shape=octagon, color={BOGUS}, label={}", quote(text)),
+                    &format!("shape=octagon, color={BOGUS}, label={}", quote(&text)),
                 );
                 self.edge(
                     &addr,

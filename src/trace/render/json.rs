@@ -4,7 +4,7 @@
 //!
 //! The document is [`Trace`] serialized with serde; field names are stable
 //! within a schema version (fields are only added within one: `dnssec`
-//! came in version 1). Times are integer microseconds (`*_us`), so the
+//! came in version 1, the facts of its notes later in version 1). Times are integer microseconds (`*_us`), so the
 //! document round-trips exactly. Optional fields are left out when absent.
 //!
 //! ```text
@@ -58,11 +58,27 @@
 //!   dnssec?: [{                         // only when the resolver validated
 //!     subject: string,                  // a zone "a.tld1." or an RRset "www.a.tld1. A"
 //!     status: "secure" | "insecure" | "bogus" | "pending" | "indeterminate",
-//!     text: string                      // the engine's line, e.g. "a.tld1.: DS 12345/13/2 -> DNSKEY to fetch"
+//!     text: string,                     // the engine's line, e.g. "a.tld1.: DS 12345/13/2 -> DNSKEY to fetch (...)"
+//!     reason?: string, ede?: int,       // bogus: why, and the RFC 8914 code
+//!     ds?: [{ key_tag, algorithm, digest_type: int,
+//!             anchor?: true,            // a trust anchor, not the parent's DS
+//!             matched?: bool }],        // a key of the zone matches it (absent before the keys are fetched)
+//!     keys?: [{ key_tag, algorithm, flags: int, role: "ksk" | "zsk",
+//!               ds_matched, signed_key_set: bool, revoked?: true }],
+//!     signatures?: [{ owner, type_covered, signer: string, key_tag, algorithm: int,
+//!                     inception, expiration: int,  // seconds since the epoch
+//!                     verified: bool }],           // the RRSIG that proved its RRset
+//!     denial?: [{ kind: "nsec" | "nsec3", owner, next: string, types: [string],
+//!                 opt_out?: bool, iterations?: int }]  // NSEC3 only
 //!   }]
 //! }
 //! Record { name, ttl: int, class, type, data: string }
 //! ```
+//!
+//! When the resolver validated and the zones are signed, the outcome also
+//! carries `signatures?: [Record]` (the RRSIGs over the answer's RRsets,
+//! RRset by RRset) and `proof?: [Record]` (the SOA's RRSIGs, the NSEC or
+//! NSEC3 records and theirs, for a negative answer).
 
 use super::RenderError;
 use crate::trace::tree::Trace;

@@ -40,9 +40,13 @@ pub fn count(n: impl Into<u64>, one: &str, many: &str) -> String {
 
 /// dig's `+short`: the data of each answer record, one a line.
 pub fn short(trace: &super::tree::Trace) -> String {
-    trace
-        .outcome
-        .answers
+    short_with(trace, false)
+}
+
+/// dig's `+short`, with `dnssec` (`+short +dnssec`) each RRset's RRSIGs
+/// after it.
+pub fn short_with(trace: &super::tree::Trace, dnssec: bool) -> String {
+    answer::answer_section(&trace.outcome, dnssec)
         .iter()
         .map(|r| format!("{}\n", r.data))
         .collect()

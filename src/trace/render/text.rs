@@ -4,11 +4,17 @@
 //! server's address came from, with warnings; side resolutions indented
 //! under the hop that needed them; a summary with the critical path last.
 //!
-//! When the resolver validated, each hop says what DNSSEC concluded there
-//! (`;; DNSSEC: a.tld1.: DS 12345/13/2 -> DNSKEY to fetch`, then the keys
-//! and the answer's verdict), the first referral out of a signed zone
-//! says once that its NS and glue are not signed (RFC 4035 §2.2), and
-//! the summary gives the verdict, in the spirit of `delv +vtrace`.
+//! When the resolver validated, each hop says what DNSSEC concluded there,
+//! in the spirit of `delv +vtrace`: at a referral the child's DS and the
+//! RRSIG that proved it (`;; DNSSEC: a.tld1.: DS 12345/13/2 -> DNSKEY to
+//! fetch (DS set: RRSIG by key ...)`) or the NSEC proof that there is
+//! none; at a DNSKEY fetch which DS matched which key, which key signed
+//! the set and the other keys (`a.tld1.: secure (DS 12345/13/2 -> DNSKEY
+//! 12345 KSK; DNSKEY set: RRSIG by key 12345 of a.tld1. alg 13, valid
+//! 2026-11-20 to 2026-12-20; other keys: 4242 ZSK)`); at an answer its
+//! RRSIGs or its denial proof. The first referral out of a signed zone
+//! says once that its NS and glue are not signed (RFC 4035 §2.2), and the
+//! summary gives the verdict.
 
 use std::fmt::Write as _;
 
@@ -23,6 +29,12 @@ const INDENT: &str = "    ";
 
 /// Renders `trace` as text.
 pub fn render(trace: &Trace) -> String {
+    render_with(trace, false)
+}
+
+/// Renders `trace` as text; with `dnssec` (dig's `+dnssec`) the summary's
+/// answer shows each RRset's RRSIGs and a negative answer its proof.
+pub fn render_with(trace: &Trace, dnssec: bool) -> String {
     let mut out = String::new();
     let q = &trace.question;
     let _ = writeln!(out, "; <<>> rootwalk trace <<>> {} {}", q.name, q.qtype);
@@ -37,7 +49,7 @@ pub fn render(trace: &Trace) -> String {
     for resolution in &trace.resolutions {
         resolution_text(&mut out, &ctx, resolution, 0);
     }
-    summary(&mut out, trace);
+    summary(&mut out, trace, dnssec);
     all_servers(&mut out, trace);
     out
 }
@@ -394,7 +406,7 @@ fn warnings(out: &mut String, hop: &Hop, pad: &str) {
     }
 }
 
-fn summary(out: &mut String, trace: &Trace) {
+fn summary(out: &mut String, trace: &Trace, dnssec: bool) {
     let s = &trace.summary;
     let o = &trace.outcome;
     let _ = writeln!(out, ";; SUMMARY");
@@ -415,7 +427,11 @@ fn summary(out: &mut String, trace: &Trace) {
             );
         }
     }
-    for record in o.answers.iter().chain(&o.authority) {
+    let answer = super::answer::answer_section(o, dnssec);
+    for record in answer
+        .into_iter()
+        .chain(super::answer::authority_section(o, dnssec))
+    {
         let _ = writeln!(out, "{}", record.dig_line());
     }
     dnssec_summary(out, trace);
