@@ -182,3 +182,68 @@ async fn without_trust_anchors_nothing_is_validated_and_do_is_not_set() {
         "no DNSKEY fetched"
     );
 }
+
+/// A request that runs out of signature checks (KeyTrap defence) fails,
+/// but that is its own limit, not the zone's fault: nothing is cached as
+/// bogus, and a request with a budget to spare, over the same caches,
+/// validates the same names as secure, and the unsigned zone as insecure.
+#[tokio::test]
+async fn a_spent_signature_budget_fails_only_its_own_request() {
+    let lab = common::lab().await;
+    let mut config = common::config(&lab);
+    config.trust_anchors = Some(lab.trust_anchor());
+    let full = config.limits.clone();
+    config.limits.max_sig_verifications = 2;
+    let starved = Resolver::new(config);
+    for qname in ["www.a.tld1.", "www.unsigned.tld1."] {
+        let failure = resolve(&starved, qname, RecordType::A)
+            .await
+            .expect_err("two signature checks are not enough");
+        let ResolveError::Bogus(reason) = &failure.error else {
+            panic!("{qname}: {}", failure.error);
+        };
+        assert!(reason.to_string().contains("budget"), "{qname}: {reason}");
+    }
+    let (rich, _) = starved.with_limits(full);
+    let secure = resolve(&rich, "www.a.tld1.", RecordType::A)
+        .await
+        .expect("the zone is fine");
+    assert_eq!(secure.security, Security::Secure);
+    let insecure = resolve(&rich, "www.unsigned.tld1.", RecordType::A)
+        .await
+        .expect("the zone is fine");
+    assert_eq!(insecure.security, Security::Insecure);
+}
+
+/// Bogus data a client with CD asked for stays in the cache, but the
+/// resolver itself never acts on it: a bogus NS RRset is no zone cut, so
+/// the next walk below it asks the parent for the delegation again.
+#[tokio::test]
+async fn a_bogus_ns_rrset_is_never_a_zone_cut() {
+    let lab = common::lab().await;
+    let resolver = validating(&lab);
+    let ns = resolver
+        .resolve_with(
+            &name("badsig.tld1."),
+            RecordType::NS,
+            &NullObserver,
+            Checking::Disabled,
+        )
+        .await
+        .expect("with checking disabled: the NS RRset");
+    assert!(ns.security.is_bogus(), "{:?}", ns.security);
+    assert!(!ns.answers.is_empty());
+    let before = lab.query_log().len();
+    let failure = resolve(&resolver, "www.badsig.tld1.", RecordType::A)
+        .await
+        .expect_err("the zone is bogus");
+    assert!(matches!(failure.error, ResolveError::Bogus(_)));
+    let parent_asked = lab.query_log()[before..]
+        .iter()
+        .any(|q| q.server_name.to_string().ends_with("nic.tld1.") && q.qname.num_labels() >= 2);
+    assert!(
+        parent_asked,
+        "the walk started above the bogus cut: {:?}",
+        &lab.query_log()[before..]
+    );
+}

@@ -225,10 +225,23 @@ async fn checking_disabled_gets_bogus_data_and_one_validation_serves_both() {
     assert_eq!(asked(&lab, "www.expired.tld1.", RecordType::A), upstream);
 
     // CD on secure data changes nothing but the flag: the data, and AD
-    // when asked (RFC 6840 §5.9 leaves AD to the resolver's own check).
+    // when asked with DO (RFC 6840 §5.9 leaves AD to the resolver's own
+    // check, which ran).
     let secure = daemon.ask("www.a.tld1.", RecordType::A, CD).await;
     assert_eq!(secure.metadata.response_code, ResponseCode::NoError);
     assert_eq!(types(&secure.answers), [RecordType::A]);
+    let cd_do = Flags { cd: true, ..DO };
+    let secure = daemon.ask("www.a.tld1.", RecordType::A, cd_do).await;
+    assert!(
+        secure.metadata.authentic_data,
+        "secure, DO: AD even with CD"
+    );
+    assert_eq!(types(&secure.answers), [RecordType::A, RecordType::RRSIG]);
+    // CD and DO on bogus data: the data with its (bad) RRSIG, never AD.
+    let bogus = daemon.ask("www.badsig.tld1.", RecordType::A, cd_do).await;
+    assert_eq!(bogus.metadata.response_code, ResponseCode::NoError);
+    assert_eq!(types(&bogus.answers), [RecordType::A, RecordType::RRSIG]);
+    assert!(!bogus.metadata.authentic_data);
 
     daemon.stop().await;
 }

@@ -33,7 +33,6 @@ use std::borrow::Borrow;
 use std::hash::{Hash, Hasher};
 use std::time::Duration;
 
-use hickory_proto::dnssec::rdata::DNSSECRData;
 use hickory_proto::rr::{DNSClass, Name, RData, Record, RecordType};
 use hickory_proto::serialize::binary::Restrict;
 use hickory_proto::serialize::binary::{
@@ -535,13 +534,7 @@ fn encode(records: &[Record], rrsigs: &[Record]) -> Option<Blob> {
     Some(Blob(blob.into_boxed_slice()))
 }
 
-/// The type an RRSIG record covers; `None` for any other record.
-fn covered(record: &Record) -> Option<RecordType> {
-    match &record.data {
-        RData::DNSSEC(DNSSECRData::RRSIG(sig)) => Some(sig.input().type_covered),
-        _ => None,
-    }
-}
+use crate::validate::covered_type as covered;
 
 /// The records of `blob` and the RRSIGs stored with them, owned by `owner`
 /// (its key's name, in the case asked), each with `ttl`; `None` if the
@@ -611,6 +604,8 @@ mod tests {
 
     use hickory_proto::rr::RData;
     use hickory_proto::rr::rdata::{A, NS};
+
+    use hickory_proto::dnssec::rdata::DNSSECRData;
 
     use super::*;
 

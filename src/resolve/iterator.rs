@@ -628,6 +628,13 @@ impl Inner {
                 ResponseKind::Referral { .. } => Security::Indeterminate,
                 _ => self.judge(req, id, hop, &mut dp, &scrubbed, &kind).await?,
             };
+            if let Security::Bogus(reason) = &security
+                && budget_spent(reason)
+            {
+                // This request's limit, not the data's fault: nothing is
+                // cached, so another client's question validates afresh.
+                return Err(ResolveError::Bogus(reason.clone()));
+            }
             let validation = as_validation(&security);
             match &kind {
                 ResponseKind::Referral { zone } => {
@@ -740,7 +747,13 @@ impl Inner {
         let trust = req.with_sig_budget(|budget| {
             validator.child_trust(&parent, child, reply, unix_now(), budget, &mut proven)
         });
-        validator.remember(child, &trust, UNSIGNED_TRUST_TTL, Instant::now());
+        if let ZoneTrust::Bogus(reason) = &trust
+            && budget_spent(reason)
+        {
+            // Not the zone's fault: not remembered.
+            return Err(ResolveError::Bogus(reason.clone()));
+        }
+        validator.remember(child, &trust, self.trust_ttl(&trust), Instant::now());
         emit(req.observer, || {
             let (text, facts) = delegation_note(child, &parent, &trust, reply, &proven);
             Event::Dnssec { hop, text, facts }
@@ -845,11 +858,19 @@ impl Inner {
         // The DNSKEY question may have used up addresses; the zone's own
         // question gets them all again.
         dp.tried.clear();
+        if let ZoneTrust::Bogus(reason) = &trust
+            && budget_spent(reason)
+        {
+            // This request ran out of signature checks: the zone is not to
+            // blame. Nothing is remembered, and the lead is dropped
+            // unfinished, so walks waiting on it fetch for themselves.
+            return Err(ResolveError::Bogus(reason.clone()));
+        }
         let ttl = match &trust {
             ZoneTrust::Keys(keys) => {
                 Duration::from_secs(u64::from(keys.ttl())).min(self.limits.max_ttl)
             }
-            _ => UNSIGNED_TRUST_TTL,
+            other => self.trust_ttl(other),
         };
         validator.remember(&dp.zone, &trust, ttl, Instant::now());
         if let Some(lead) = lead {
@@ -873,6 +894,16 @@ impl Inner {
         });
         dp.trust = trust.clone();
         Ok(trust)
+    }
+
+    /// How long a zone's trust other than its keys is remembered: a bogus
+    /// verdict for the bogus TTL (a fixed zone is believed again soon), an
+    /// unsigned or unanchored one for [`UNSIGNED_TRUST_TTL`].
+    fn trust_ttl(&self, trust: &ZoneTrust) -> Duration {
+        match trust {
+            ZoneTrust::Bogus(_) => self.limits.bogus_ttl,
+            _ => UNSIGNED_TRUST_TTL,
+        }
     }
 
     /// Stores one RRset with the RRSIGs over it and, if it was stored,
@@ -937,13 +968,17 @@ impl Inner {
             .into_iter()
             .map(|s| (Signed::from_reply(s, reply), answer, validation));
         // The authority NS set and glue are not validated (RFC 4035 §2.2:
-        // a referral's are not even signed); they find servers only.
-        let ns = (!reply.authority_ns().is_empty()).then(|| {
+        // a referral's are not even signed); they find servers only. From
+        // a reply that failed validation they are not trusted for that
+        // either.
+        let trusted = validation != Validation::Bogus;
+        let ns = (trusted && !reply.authority_ns().is_empty()).then(|| {
             let set = Signed::unsigned(reply.authority_ns().to_vec());
             (set, authority, unchecked)
         });
         let glue = rrsets(reply.glue())
             .into_iter()
+            .filter(|_| trusted)
             .map(|s| (Signed::unsigned(s), Trust::Glue, unchecked));
         self.store_reply(chain.chain(ns).chain(glue));
     }
@@ -996,6 +1031,12 @@ impl Signed {
         };
         Self { rrset, sigs }
     }
+}
+
+/// Whether a bogus verdict only says the request ran out of signature
+/// checks (KeyTrap defence): a limit of the request, never cached.
+fn budget_spent(reason: &BogusReason) -> bool {
+    matches!(reason, BogusReason::BudgetSpent { .. })
 }
 
 fn report_answer(req: &Request<'_>, hop: HopId, records: &[Record]) {

@@ -454,8 +454,10 @@ impl Resolver {
         qname: &Name,
         qtype: RecordType,
         observer: &dyn Observer,
+        checking: Checking,
     ) -> Result<Outcome, Failure> {
-        let request = Request::refreshing(&self.inner.limits, observer);
+        let request = Request::refreshing(&self.inner.limits, observer)
+            .checking_disabled(checking == Checking::Disabled);
         self.run(qname, qtype, request).await
     }
 
@@ -528,7 +530,7 @@ impl Resolver {
                 rcode: done.rcode,
                 answers: cap(done.answers),
                 signatures: cap(done.signatures),
-                proof: done.proof,
+                proof: cap(done.proof),
                 authorities: done.soa.into_iter().collect(),
                 stats: stats(&request),
                 security: done.security,

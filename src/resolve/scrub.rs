@@ -39,7 +39,6 @@
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 
-use hickory_proto::dnssec::rdata::DNSSECRData;
 use hickory_proto::op::{Message, Query, ResponseCode};
 use hickory_proto::rr::{DNSClass, Name, RData, Record, RecordType};
 
@@ -224,13 +223,7 @@ impl Scrubbed {
     }
 }
 
-/// The type an RRSIG record covers, if `record` is an RRSIG.
-pub fn covered_type(record: &Record) -> Option<RecordType> {
-    match &record.data {
-        RData::DNSSEC(DNSSECRData::RRSIG(rrsig)) => Some(rrsig.input().type_covered),
-        _ => None,
-    }
-}
+pub use crate::validate::covered_type;
 
 /// RFC 2181 §8: a TTL with the top bit set is treated as zero (it was
 /// meant as a negative number, or it is an attack on the cache).
@@ -589,6 +582,8 @@ fn answer_chain(
 
 #[cfg(test)]
 pub(crate) mod tests {
+    use hickory_proto::dnssec::rdata::DNSSECRData;
+
     use super::*;
     use crate::resolve::classify;
     use hickory_proto::op::{MessageType, OpCode};

@@ -32,8 +32,9 @@
 //! request's [`SigBudget`] (KeyTrap); answers and referrals are judged, the
 //! glue and referral NS sets are never signed (RFC 4035 §2.2) and are used
 //! for finding servers only; a DNAME's synthesised CNAME is judged through
-//! its DNAME; negative answers from the cache carry no verdict (they are
-//! served without AD).
+//! its DNAME. Verdicts are cached with the RRsets and negative answers
+//! they judged; a bogus one for the bogus TTL, except a spent signature
+//! budget, which is the request's limit and is never cached.
 
 mod note;
 

@@ -317,14 +317,18 @@ impl InFlight {
                 id,
             };
             let observer = UpstreamCounter(Arc::clone(&counters));
+            // Bogus data comes back with its verdict, and each waiter's
+            // reply decides by its own CD bit (RFC 4035 §3.2.2): one
+            // resolution serves both kinds of client, a prefetch that
+            // clients joined included.
+            let checking = Checking::Disabled;
             let result = if prefetch {
-                resolver.prefetch(&owned.0, owned.1, &observer).await
-            } else {
-                // Bogus data comes back with its verdict, and each waiter's
-                // reply decides by its own CD bit (RFC 4035 §3.2.2): one
-                // resolution serves both kinds of client.
                 resolver
-                    .resolve_with(&owned.0, owned.1, &observer, Checking::Disabled)
+                    .prefetch(&owned.0, owned.1, &observer, checking)
+                    .await
+            } else {
+                resolver
+                    .resolve_with(&owned.0, owned.1, &observer, checking)
                     .await
             };
             let result: Resolved = Arc::new(result);

@@ -345,10 +345,22 @@ impl Handler {
             }
             let (reply, reason) = match resolved {
                 Some(result) => {
-                    if let Err(failure) = result.as_ref()
+                    // A failure, or bogus data this client may not have,
+                    // gives way to expired data (it is never bogus).
+                    let failed = match result.as_ref() {
+                        Err(failure) => Some(failure.error.to_string()),
+                        Ok(outcome) if !query.message.metadata.checking_disabled => {
+                            match &outcome.security {
+                                Security::Bogus(reason) => Some(reason.to_string()),
+                                _ => None,
+                            }
+                        }
+                        Ok(_) => None,
+                    };
+                    if let Some(reason) = failed
                         && stale.is_some()
                     {
-                        debug!(reason = %failure.error, "resolution failed: answering stale");
+                        debug!(reason, "resolution failed: answering stale");
                         return self.stale_reply(&query.message, stale, limit, received);
                     }
                     let reason = match &*result {

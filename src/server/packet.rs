@@ -6,15 +6,14 @@
 //! reply could feed a reflection loop); anything else with a readable header
 //! gets an answer, FORMERR when the rest does not parse.
 
-use hickory_proto::dnssec::rdata::DNSSECRData;
 use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query, ResponseCode};
-use hickory_proto::rr::{DNSClass, RData, Record, RecordType};
+use hickory_proto::rr::{DNSClass, Record, RecordType};
 use hickory_proto::serialize::binary::{BinDecodable, BinDecoder};
 
 use super::ede::Ede;
 use super::local::LocalAnswer;
 use crate::resolve::{Failure, Outcome, ResolveError};
-use crate::validate::Security;
+use crate::validate::{Security, covered_type};
 
 /// Length of the fixed DNS header (RFC 1035 §4.1.1).
 pub const HEADER_LEN: usize = 12;
@@ -239,14 +238,6 @@ fn with_signatures(records: &[Record], signatures: &[Record]) -> Vec<Record> {
         }
     }
     out
-}
-
-/// The type an RRSIG covers; `None` for any other record.
-fn covered_type(record: &Record) -> Option<RecordType> {
-    match &record.data {
-        RData::DNSSEC(DNSSECRData::RRSIG(sig)) => Some(sig.input().type_covered),
-        _ => None,
-    }
 }
 
 /// The Extended DNS Error a stale answer with `rcode` carries (RFC 8767

@@ -273,6 +273,11 @@ pub fn as_rrsig(record: &Record) -> Option<&RRSIG> {
     }
 }
 
+/// The type an RRSIG record covers; `None` for any other record.
+pub fn covered_type(record: &Record) -> Option<hickory_proto::rr::RecordType> {
+    as_rrsig(record).map(|sig| sig.input().type_covered)
+}
+
 /// The DNSKEY in `record`, if it is one.
 pub fn as_dnskey(record: &Record) -> Option<&DNSKEY> {
     match &record.data {
