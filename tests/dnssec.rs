@@ -247,3 +247,22 @@ async fn a_bogus_ns_rrset_is_never_a_zone_cut() {
         &lab.query_log()[before..]
     );
 }
+
+/// QNAME minimisation asks `ent.a.tld1. A` on the way to
+/// `host.ent.a.tld1.`; that NODATA is never judged, so validating it is
+/// not cached: the client's own question for it is asked and validated.
+#[tokio::test]
+async fn an_unjudged_minimised_reply_never_answers_a_client() {
+    let lab = common::lab().await;
+    let resolver = validating(&lab);
+    let deep = resolve(&resolver, "host.ent.a.tld1.", RecordType::A)
+        .await
+        .expect("the name exists");
+    assert_eq!(deep.security, Security::Secure);
+    let ent = resolve(&resolver, "ent.a.tld1.", RecordType::A)
+        .await
+        .expect("an empty non-terminal: NODATA");
+    assert_eq!(ent.rcode, ResponseCode::NoError);
+    assert!(ent.answers.is_empty());
+    assert_eq!(ent.security, Security::Secure, "judged, not taken unjudged");
+}

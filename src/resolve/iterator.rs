@@ -611,8 +611,11 @@ impl Inner {
             if minimised && minimise.ask_again(&kind) {
                 // The server answered for its zone; only the name was
                 // short. NXDOMAIN is not cached: relaxed mode does not
-                // trust it (RFC 9156 §2.3).
+                // trust it (RFC 9156 §2.3). Validating, nothing is: the
+                // reply was not judged, and unjudged data from a signed
+                // zone must not answer a client later.
                 match kind {
+                    _ if self.validator.is_some() => {}
                     ResponseKind::NoData => {
                         self.cache_negative(&scrubbed, NegativeKind::NoData, Validation::Unchecked)
                     }
