@@ -57,11 +57,22 @@ pub enum Validation {
     Secure,
     /// Proven to sit below an unsigned delegation ("Insecure").
     Insecure,
-    /// Should be signed and the signatures fail ("Bogus").
-    Bogus,
+    /// Should be signed and the signatures fail ("Bogus"), with the
+    /// Extended DNS Error code that says why (RFC 8914 §4: 6 DNSSEC Bogus,
+    /// 7 Signature Expired, 9 DNSKEY Missing...), so an answer from the
+    /// cache names the same breakage as the first. One byte (the codes
+    /// defined so far are below 32), so an entry's metadata stays 24 bytes.
+    Bogus(u8),
     /// Whether it should be signed could not be found out
     /// ("Indeterminate").
     Indeterminate,
+}
+
+impl Validation {
+    /// Whether this is [`Validation::Bogus`].
+    pub fn is_bogus(self) -> bool {
+        matches!(self, Validation::Bogus(_))
+    }
 }
 
 /// One stored RRset in one allocation, which is also the map key:
@@ -147,6 +158,10 @@ impl HeapSize for Meta {
         0
     }
 }
+
+/// An entry's metadata stays within 24 bytes: it is paid once per cached
+/// RRset.
+const _: () = assert!(std::mem::size_of::<Meta>() <= 24);
 
 /// An RRset read from the cache.
 #[derive(Debug, Clone, PartialEq)]

@@ -494,7 +494,7 @@ impl Inner {
     fn usable(&self, name: &Name, rtype: RecordType, now: Instant) -> Option<CachedRrset> {
         self.rrsets
             .get(name, rtype, now)
-            .filter(|cached| cached.validation != Validation::Bogus)
+            .filter(|cached| !cached.validation.is_bogus())
     }
 
     /// Fills in addresses the cache knows for servers that have none.
@@ -912,7 +912,7 @@ impl Inner {
     /// Stores one RRset with the RRSIGs over it and, if it was stored,
     /// marks its owner changed. Bogus data is kept only for the bogus TTL.
     fn store(&self, set: &Signed, trust: Trust, validation: Validation, now: Instant) {
-        let stored = if validation == Validation::Bogus {
+        let stored = if validation.is_bogus() {
             let cap = super::capped_secs(self.limits.bogus_ttl);
             let capped = |records: &[Record]| -> Vec<Record> {
                 let mut records = records.to_vec();
@@ -974,7 +974,7 @@ impl Inner {
         // a referral's are not even signed); they find servers only. From
         // a reply that failed validation they are not trusted for that
         // either.
-        let trusted = validation != Validation::Bogus;
+        let trusted = !validation.is_bogus();
         let ns = (trusted && !reply.authority_ns().is_empty()).then(|| {
             let set = Signed::unsigned(reply.authority_ns().to_vec());
             (set, authority, unchecked)
@@ -995,7 +995,7 @@ impl Inner {
         self.store_reply(chain);
         if let Some(soa) = reply.soa() {
             let mut soa = soa.clone();
-            if validation == Validation::Bogus {
+            if validation.is_bogus() {
                 soa.ttl = soa.ttl.min(super::capped_secs(self.limits.bogus_ttl));
             }
             let (name, qtype) = (reply.final_name(), reply.qtype());

@@ -18,7 +18,7 @@ use hickory_proto::rr::{Name, RData, Record, RecordType};
 use tokio::time::Instant;
 
 use super::{Outcome, Resolver, Stats, capped_secs};
-use crate::cache::{NegativeKind, Validation};
+use crate::cache::NegativeKind;
 
 impl Resolver {
     /// The answer to `qname`/`qtype` from the caches with expired data
@@ -64,7 +64,7 @@ impl Resolver {
                     .get_stale(&name, rtype, now)
                     .filter(|cached| cached.trust.is_answer())
                     // Data that failed validation is never served stale.
-                    .filter(|cached| cached.validation != Validation::Bogus)
+                    .filter(|cached| !cached.validation.is_bogus())
             };
             if let Some(cached) = answer(qtype) {
                 add(cached.records, cached.expired, &mut answers);
@@ -82,7 +82,7 @@ impl Resolver {
             let negative = inner
                 .negative
                 .get_stale(&name, qtype, now)
-                .filter(|negative| negative.validation != Validation::Bogus)?;
+                .filter(|negative| !negative.validation.is_bogus())?;
             let rcode = match negative.kind {
                 NegativeKind::NxDomain => ResponseCode::NXDomain,
                 NegativeKind::NoData => ResponseCode::NoError,

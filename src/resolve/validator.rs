@@ -497,7 +497,8 @@ pub fn as_validation(security: &Security) -> Validation {
     match security {
         Security::Secure => Validation::Secure,
         Security::Insecure => Validation::Insecure,
-        Security::Bogus(_) => Validation::Bogus,
+        // 6 (DNSSEC Bogus) should a code ever not fit in a byte.
+        Security::Bogus(reason) => Validation::Bogus(u8::try_from(reason.ede_code()).unwrap_or(6)),
         Security::Indeterminate => Validation::Indeterminate,
     }
 }
@@ -507,7 +508,9 @@ pub fn from_validation(validation: Validation) -> Security {
     match validation {
         Validation::Secure => Security::Secure,
         Validation::Insecure => Security::Insecure,
-        Validation::Bogus => Security::Bogus(BogusReason::CachedBogus),
+        Validation::Bogus(ede) => Security::Bogus(BogusReason::CachedBogus {
+            ede: u16::from(ede),
+        }),
         Validation::Indeterminate | Validation::Unchecked => Security::Indeterminate,
     }
 }

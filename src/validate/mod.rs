@@ -189,9 +189,12 @@ pub enum BogusReason {
     },
     /// The data failed validation earlier and is kept as bogus for a
     /// while (the resolver's bogus TTL); the first failure's reason was
-    /// reported then.
-    #[error("failed DNSSEC validation earlier; kept as bogus")]
-    CachedBogus,
+    /// reported then, and its Extended DNS Error code is kept.
+    #[error("failed DNSSEC validation earlier (EDE {ede}); kept as bogus")]
+    CachedBogus {
+        /// The Extended DNS Error code of the first failure.
+        ede: u16,
+    },
     /// The request's [`SigBudget`] is spent (KeyTrap defence).
     #[error("signature budget of {limit} verifications spent")]
     BudgetSpent {
@@ -209,8 +212,8 @@ impl BogusReason {
         match self {
             BogusReason::SignatureInvalid { .. }
             | BogusReason::RrsigMismatch { .. }
-            | BogusReason::BudgetSpent { .. }
-            | BogusReason::CachedBogus => 6,
+            | BogusReason::BudgetSpent { .. } => 6,
+            BogusReason::CachedBogus { ede } => *ede,
             BogusReason::SignatureExpired { .. } => 7,
             BogusReason::SignatureNotYetValid { .. } => 8,
             BogusReason::DnskeyMissing { .. } => 9,

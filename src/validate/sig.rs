@@ -189,7 +189,7 @@ fn rank(reason: &BogusReason) -> u8 {
     match reason {
         BogusReason::RrsigsMissing { .. }
         | BogusReason::NsecMissing { .. }
-        | BogusReason::CachedBogus => 0,
+        | BogusReason::CachedBogus { .. } => 0,
         BogusReason::RrsigMismatch { .. } => 1,
         BogusReason::SignatureExpired { .. } | BogusReason::SignatureNotYetValid { .. } => 2,
         BogusReason::DnskeyMissing { .. } => 3,
