@@ -20,11 +20,12 @@
 //! record): that is [`TransportError::BadOpt`], not noise to wait past.
 
 use std::cell::RefCell;
-use std::io::ErrorKind;
+use std::io::Read as _;
 use std::net::SocketAddr;
 
 use hickory_proto::op::{Message, Query};
-use socket2::{Domain, Socket, Type};
+use socket2::{Domain, SockRef, Socket, Type};
+use tokio::io::Interest;
 use tokio::net::UdpSocket;
 use tokio::time::Instant;
 
@@ -51,15 +52,10 @@ pub(super) struct UdpReply {
 enum Read {
     /// The reply.
     Reply(Message, usize),
-    /// Nothing to read after all (another wake-up took it, or a spurious
-    /// one): wait again.
-    Nothing,
     /// A datagram that does not answer the query, of this many bytes.
     Ignored(usize),
     /// A reply broken only in its additional section (see the module doc).
     BadOpt(usize),
-    /// The socket failed.
-    Failed(std::io::Error),
 }
 
 pub(super) async fn exchange(
@@ -76,29 +72,30 @@ pub(super) async fn exchange(
 
     let mut ignored = 0;
     loop {
-        match tokio::time::timeout_at(deadline, socket.readable()).await {
+        // Readable or in error, as tokio's own `recv` waits: an ICMP port
+        // unreachable leaves no datagram, only an error on the socket,
+        // which the next `recv` reports (connection refused).
+        let read = socket.async_io(Interest::READABLE | Interest::ERROR, || {
+            read_one(&socket, id, question, edns)
+        });
+        match tokio::time::timeout_at(deadline, read).await {
             Err(_) => return Err(TransportError::Timeout(started.elapsed())),
             Ok(Err(e)) => return Err(TransportError::from_io(e)),
-            Ok(Ok(())) => {}
-        }
-        match read_one(&socket, id, question, edns) {
-            Read::Reply(message, bytes) => {
+            Ok(Ok(Read::Reply(message, bytes))) => {
                 return Ok(UdpReply {
                     message,
                     bytes,
                     ignored,
                 });
             }
-            Read::Nothing => {}
-            Read::Ignored(len) => {
+            Ok(Ok(Read::Ignored(len))) => {
                 tracing::debug!(%server, len, "ignored a reply that does not match the query");
                 ignored += 1;
             }
-            Read::BadOpt(len) => {
+            Ok(Ok(Read::BadOpt(len))) => {
                 tracing::debug!(%server, len, "reply decodes only without its additional section");
                 return Err(TransportError::BadOpt(started.elapsed()));
             }
-            Read::Failed(e) => return Err(TransportError::from_io(e)),
         }
     }
 }
@@ -112,23 +109,21 @@ pub(super) fn connected_socket(server: SocketAddr) -> std::io::Result<UdpSocket>
     UdpSocket::from_std(socket.into())
 }
 
-/// Reads one datagram, if there is one, into the thread's buffer and
-/// judges it.
-fn read_one(socket: &UdpSocket, id: u16, question: &Query, edns: bool) -> Read {
+/// Reads one datagram into the thread's buffer and judges it; the socket's
+/// error (or `WouldBlock`) when there is none.
+fn read_one(socket: &UdpSocket, id: u16, question: &Query, edns: bool) -> std::io::Result<Read> {
     RECEIVE.with_borrow_mut(|buf| {
-        let len = match socket.try_recv(buf) {
-            Ok(len) => len,
-            Err(e) if e.kind() == ErrorKind::WouldBlock => return Read::Nothing,
-            Err(e) => return Read::Failed(e),
-        };
+        // recv(2) itself, not `try_recv`: tokio's `try_recv` does not call
+        // it when only error readiness is set.
+        let len = (&*SockRef::from(socket)).read(buf)?;
         let datagram = &buf[..len];
-        match Message::from_vec(datagram) {
+        Ok(match Message::from_vec(datagram) {
             Ok(message) if is_answer(&message, id, question) => Read::Reply(message, len),
             Err(_) if edns && breaks_only_in_additionals(datagram, id, question) => {
                 Read::BadOpt(len)
             }
             _ => Read::Ignored(len),
-        }
+        })
     })
 }
 
@@ -213,6 +208,23 @@ mod tests {
         let wire = query.to_vec().unwrap();
         let deadline = Instant::now() + Duration::from_secs(5);
         exchange(server, &wire, 4242, q, false, deadline).await
+    }
+
+    #[tokio::test]
+    async fn a_closed_port_is_refused_not_waited_for() {
+        // A port nobody listens on: the kernel answers with ICMP port
+        // unreachable, which leaves an error on the socket, no datagram.
+        let closed = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let server = closed.local_addr().unwrap();
+        drop(closed);
+        let started = std::time::Instant::now();
+        let outcome = ask(server, &question("www.example.")).await;
+        assert!(
+            matches!(outcome, Err(TransportError::Refused)),
+            "{:?}",
+            outcome.err()
+        );
+        assert!(started.elapsed() < Duration::from_secs(4));
     }
 
     #[tokio::test]
