@@ -1,15 +1,31 @@
 //! One UDP exchange: fresh socket, connected to the server, wait for the
 //! matching reply and ignore the rest.
 //!
+//! The socket is made non-blocking in the one `socket` call and connected
+//! without a `bind`: connecting an unbound UDP socket binds it to a port the
+//! kernel picks at random from its ephemeral range, exactly as binding to
+//! port 0 does (RFC 5452 §9.2 source port randomness), one system call
+//! fewer. Each query gets a socket of its own; none is reused, so no port
+//! carries more than one query.
+//!
+//! Replies are read into the thread's receive buffer ([`RECEIVE`]), only
+//! between a readiness wake-up and the decoding of what was read, with no
+//! `.await` in between: an exchange allocates and clears no 64 KB buffer
+//! of its own, yet still reads any datagram up to [`RECV_BUFFER`] bytes.
+//!
 //! One exception to "ignore the rest": when the query carried EDNS and a
 //! datagram with QR=1 and the query's ID does not decode, but does once its
 //! additional section is cut off (ARCOUNT set to 0) and then answers the
 //! question, the server mangled its OPT record (or another additional
 //! record): that is [`TransportError::BadOpt`], not noise to wait past.
 
-use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::cell::RefCell;
+use std::io::Read as _;
+use std::net::SocketAddr;
 
 use hickory_proto::op::{Message, Query};
+use socket2::{Domain, SockRef, Socket, Type};
+use tokio::io::Interest;
 use tokio::net::UdpSocket;
 use tokio::time::Instant;
 
@@ -18,10 +34,28 @@ use super::{TransportError, is_answer};
 /// Largest datagram we read; EDNS payloads above this are not advertised.
 const RECV_BUFFER: usize = 65_535;
 
+thread_local! {
+    /// The receive buffer of the thread an exchange's wake-up runs on. It
+    /// is borrowed for one `recv` and the decoding of its bytes, never
+    /// across an `.await`, so exchanges on the same thread never share it
+    /// at the same time.
+    static RECEIVE: RefCell<Box<[u8]>> = RefCell::new(vec![0u8; RECV_BUFFER].into_boxed_slice());
+}
+
 pub(super) struct UdpReply {
     pub message: Message,
     pub bytes: usize,
     pub ignored: u32,
+}
+
+/// What one datagram read from the socket amounts to.
+enum Read {
+    /// The reply.
+    Reply(Message, usize),
+    /// A datagram that does not answer the query, of this many bytes.
+    Ignored(usize),
+    /// A reply broken only in its additional section (see the module doc).
+    BadOpt(usize),
 }
 
 pub(super) async fn exchange(
@@ -33,49 +67,64 @@ pub(super) async fn exchange(
     deadline: Instant,
 ) -> Result<UdpReply, TransportError> {
     let started = Instant::now();
-    let local: SocketAddr = if server.is_ipv4() {
-        (Ipv4Addr::UNSPECIFIED, 0).into()
-    } else {
-        (Ipv6Addr::UNSPECIFIED, 0).into()
-    };
-    let socket = UdpSocket::bind(local)
-        .await
-        .map_err(TransportError::from_io)?;
-    // A connected socket only delivers datagrams from the server's address
-    // and port: the kernel does the source check for us.
-    socket
-        .connect(server)
-        .await
-        .map_err(TransportError::from_io)?;
+    let socket = connected_socket(server).map_err(TransportError::from_io)?;
     socket.send(wire).await.map_err(TransportError::from_io)?;
 
-    let mut buf = vec![0u8; RECV_BUFFER];
     let mut ignored = 0;
     loop {
-        let received = tokio::time::timeout_at(deadline, socket.recv(&mut buf)).await;
-        let len = match received {
+        // Readable or in error, as tokio's own `recv` waits: an ICMP port
+        // unreachable leaves no datagram, only an error on the socket,
+        // which the next `recv` reports (connection refused).
+        let read = socket.async_io(Interest::READABLE | Interest::ERROR, || {
+            read_one(&socket, id, question, edns)
+        });
+        match tokio::time::timeout_at(deadline, read).await {
             Err(_) => return Err(TransportError::Timeout(started.elapsed())),
             Ok(Err(e)) => return Err(TransportError::from_io(e)),
-            Ok(Ok(len)) => len,
-        };
-        match Message::from_vec(&buf[..len]) {
-            Ok(message) if is_answer(&message, id, question) => {
+            Ok(Ok(Read::Reply(message, bytes))) => {
                 return Ok(UdpReply {
                     message,
-                    bytes: len,
+                    bytes,
                     ignored,
                 });
             }
-            Err(_) if edns && breaks_only_in_additionals(&buf[..len], id, question) => {
-                tracing::debug!(%server, len, "reply decodes only without its additional section");
-                return Err(TransportError::BadOpt(started.elapsed()));
-            }
-            _ => {
+            Ok(Ok(Read::Ignored(len))) => {
                 tracing::debug!(%server, len, "ignored a reply that does not match the query");
                 ignored += 1;
             }
+            Ok(Ok(Read::BadOpt(len))) => {
+                tracing::debug!(%server, len, "reply decodes only without its additional section");
+                return Err(TransportError::BadOpt(started.elapsed()));
+            }
         }
     }
+}
+
+/// A non-blocking UDP socket connected to `server`: the kernel then
+/// delivers only datagrams from the server's address and port, and picks
+/// the random source port at the connect.
+pub(super) fn connected_socket(server: SocketAddr) -> std::io::Result<UdpSocket> {
+    let socket = Socket::new(Domain::for_address(server), Type::DGRAM.nonblocking(), None)?;
+    socket.connect(&server.into())?;
+    UdpSocket::from_std(socket.into())
+}
+
+/// Reads one datagram into the thread's buffer and judges it; the socket's
+/// error (or `WouldBlock`) when there is none.
+fn read_one(socket: &UdpSocket, id: u16, question: &Query, edns: bool) -> std::io::Result<Read> {
+    RECEIVE.with_borrow_mut(|buf| {
+        // recv(2) itself, not `try_recv`: tokio's `try_recv` does not call
+        // it when only error readiness is set.
+        let len = (&*SockRef::from(socket)).read(buf)?;
+        let datagram = &buf[..len];
+        Ok(match Message::from_vec(datagram) {
+            Ok(message) if is_answer(&message, id, question) => Read::Reply(message, len),
+            Err(_) if edns && breaks_only_in_additionals(datagram, id, question) => {
+                Read::BadOpt(len)
+            }
+            _ => Read::Ignored(len),
+        })
+    })
 }
 
 /// Offset of ARCOUNT in the DNS header.
@@ -102,4 +151,122 @@ pub(super) fn breaks_only_in_additionals(datagram: &[u8], id: u16, question: &Qu
     cut[ARCOUNT_AT] = 0;
     cut[ARCOUNT_AT + 1] = 0;
     Message::from_vec(&cut).is_ok_and(|message| is_answer(&message, id, question))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hickory_proto::op::{MessageType, OpCode};
+    use hickory_proto::rr::rdata::A;
+    use hickory_proto::rr::{Name, RData, Record, RecordType};
+    use std::net::Ipv4Addr;
+    use std::str::FromStr;
+    use std::time::Duration;
+
+    /// A loopback server that answers the first query it gets with each
+    /// of `replies(query)` in turn, then stops.
+    fn answer_once(replies: impl FnOnce(&Message) -> Vec<Vec<u8>> + Send + 'static) -> SocketAddr {
+        let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        socket
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let addr = socket.local_addr().unwrap();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 512];
+            if let Ok((len, from)) = socket.recv_from(&mut buf) {
+                let query = Message::from_vec(&buf[..len]).unwrap();
+                for reply in replies(&query) {
+                    socket.send_to(&reply, from).unwrap();
+                }
+            }
+        });
+        addr
+    }
+
+    /// The response to `query` with `count` A records for its name.
+    fn response(query: &Message, id: u16, count: u32) -> Vec<u8> {
+        let mut m = Message::new(id, MessageType::Response, OpCode::Query);
+        let question = query.queries[0].clone();
+        for i in 0..count {
+            m.answers.push(Record::from_rdata(
+                question.name().clone(),
+                60,
+                RData::A(A(Ipv4Addr::from(0xc000_0200 + i))),
+            ));
+        }
+        m.add_query(question);
+        m.to_vec().unwrap()
+    }
+
+    fn question(name: &str) -> Query {
+        Query::query(Name::from_str(name).unwrap(), RecordType::A)
+    }
+
+    async fn ask(server: SocketAddr, q: &Query) -> Result<UdpReply, TransportError> {
+        let mut query = Message::new(4242, MessageType::Query, OpCode::Query);
+        query.add_query(q.clone());
+        let wire = query.to_vec().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        exchange(server, &wire, 4242, q, false, deadline).await
+    }
+
+    #[tokio::test]
+    async fn a_closed_port_is_refused_not_waited_for() {
+        // A port nobody listens on: the kernel answers with ICMP port
+        // unreachable, which leaves an error on the socket, no datagram.
+        let closed = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let server = closed.local_addr().unwrap();
+        drop(closed);
+        let started = std::time::Instant::now();
+        let outcome = ask(server, &question("www.example.")).await;
+        assert!(
+            matches!(outcome, Err(TransportError::Refused)),
+            "{:?}",
+            outcome.err()
+        );
+        assert!(started.elapsed() < Duration::from_secs(4));
+    }
+
+    #[tokio::test]
+    async fn each_socket_gets_a_port_of_its_own_from_the_kernel() {
+        let server: SocketAddr = "127.0.0.1:53".parse().unwrap();
+        let ports: Vec<u16> = (0..8)
+            .map(|_| {
+                connected_socket(server)
+                    .unwrap()
+                    .local_addr()
+                    .unwrap()
+                    .port()
+            })
+            .collect();
+        assert!(ports.iter().all(|&p| p != 0), "{ports:?}");
+        let mut distinct = ports.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        assert!(distinct.len() > 1, "one port for every socket: {ports:?}");
+    }
+
+    #[tokio::test]
+    async fn a_reply_larger_than_any_edns_size_is_read_whole_after_noise() {
+        // A forgery with another ID first, then the real reply: 300 A
+        // records, about 4.8 KB.
+        let server = answer_once(|query| vec![response(query, 1, 1), response(query, 4242, 300)]);
+        let reply = ask(server, &question("big.example.")).await.unwrap();
+        assert_eq!(reply.ignored, 1);
+        assert_eq!(reply.message.answers.len(), 300);
+        assert!(reply.bytes > 4_000, "{}", reply.bytes);
+    }
+
+    #[tokio::test]
+    async fn exchanges_on_one_thread_each_get_their_own_reply() {
+        let one = answer_once(|query| vec![response(query, 4242, 1)]);
+        let three = answer_once(|query| vec![response(query, 4242, 3)]);
+        let (q1, q3) = (question("one.example."), question("three.example."));
+        let (a, b) = tokio::join!(ask(one, &q1), ask(three, &q3));
+        let (a, b) = (a.unwrap(), b.unwrap());
+        assert_eq!(a.message.queries[0].name(), q1.name());
+        assert_eq!(a.message.answers.len(), 1);
+        assert_eq!(b.message.queries[0].name(), q3.name());
+        assert_eq!(b.message.answers.len(), 3);
+    }
 }

@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# Where `rootwalk serve` spends its CPU: perf profiles of the daemon under
+# dnsperf, one for cache misses and one for cached answers, each reduced to
+# its top symbols as text.
+#
+# Usage: benches/profile-serve.sh NAME   (as root: the lab needs port 53)
+# writes benches/profiles/miss-NAME.txt and benches/profiles/cached-NAME.txt
+# (or OUT_DIR/...).
+#
+# It needs `perf` (apt-get install linux-perf) and `dnsperf`. It builds
+# rootwalk in release mode unless ROOTWALK_BIN is given; the release
+# profile keeps line tables, so perf names the functions (for inlined
+# frames and full call graphs, build with CARGO_PROFILE_RELEASE_DEBUG=true).
+#
+# Steps: start the lab on port 53 with no reply delay, start rootwalk serve
+# (validating with the lab's anchor unless ROOTWALK_SERVE_ARGS says
+# --no-dnssec), warm it with two wildcard names, then
+#   1. misses: perf record -g on the daemon while dnsperf asks NAMES
+#      distinct names under *.wild.a.tld1 once each;
+#   2. cached: perf record -g while dnsperf asks the 20 cached questions of
+#      serve-vs-unbound.sh at RATE q/s for DURATION seconds;
+# and keep `perf report --no-children --sort dso,symbol` (self time) top
+# TOP entries of each.
+#
+# Settings: NAMES=80000 CLIENTS=8 OUTSTANDING=100 RATE=30000 DURATION=10
+#   TOP=15 ROOTWALK_PORT=5391 ROOTWALK_BIN=path ROOTWALK_SERVE_ARGS=...
+#   OUT_DIR=benches/profiles KEEP=1 (keep perf.data and logs)
+set -euo pipefail
+
+name=${1:?usage: benches/profile-serve.sh NAME (e.g. before or after)}
+NAMES=${NAMES:-80000}
+CLIENTS=${CLIENTS:-8}
+OUTSTANDING=${OUTSTANDING:-100}
+RATE=${RATE:-30000}
+DURATION=${DURATION:-10}
+TOP=${TOP:-15}
+ROOTWALK_PORT=${ROOTWALK_PORT:-5391}
+START_WAIT_S=15
+
+say() { printf '%s\n' "$*" >&2; }
+die() { say "profile-serve: $*"; exit 2; }
+
+for tool in perf dnsperf; do
+    command -v "$tool" >/dev/null 2>&1 || die "missing: $tool (apt-get install linux-perf dnsperf)"
+done
+[[ $(id -u) -eq 0 ]] || die "run as root: the lab must listen on port 53"
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+OUT_DIR=${OUT_DIR:-$repo/benches/profiles}
+if [[ -z ${ROOTWALK_BIN:-} ]]; then
+    say "building rootwalk (release)..."
+    cargo build --release --locked --quiet --manifest-path "$repo/Cargo.toml"
+    ROOTWALK_BIN="$repo/target/release/rootwalk"
+fi
+[[ -x $ROOTWALK_BIN ]] || die "no rootwalk binary at $ROOTWALK_BIN"
+mkdir -p "$OUT_DIR"
+
+run=$(mktemp -d /tmp/profile-serve.XXXXXX)
+pids=()
+cleanup() {
+    local pid
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+    if [[ ${KEEP:-0} == 1 ]]; then say "run directory kept: $run"; else rm -rf "$run"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+wait_for() {
+    local file=$1 pattern=$2 what=$3
+    for _ in $(seq $((START_WAIT_S * 10))); do
+        grep -q "$pattern" "$file" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    say "--- $file:"; cat "$file" >&2 || true
+    die "$what did not start"
+}
+
+mkdir "$run/lab"
+cp "$repo"/testdata/lab/*.zone "$run/lab/"
+sed 's/^latency_ms = .*/latency_ms = 0/' "$repo/testdata/lab/manifest.toml" >"$run/lab/manifest.toml"
+"$ROOTWALK_BIN" lab --port 53 --manifest "$run/lab/manifest.toml" --hints-out "$run/lab.hints" \
+    --anchor-out "$run/lab.anchor" >"$run/lab.log" 2>&1 &
+pids+=($!)
+wait_for "$run/lab.hints" "root-servers" "the lab (is port 53 free?)"
+
+read -r -a user_extra <<<"${ROOTWALK_SERVE_ARGS:-}"
+anchor=(--trust-anchor "$run/lab.anchor")
+[[ " ${user_extra[*]} " == *" --no-dnssec "* ]] && anchor=()
+"$ROOTWALK_BIN" serve --root-hints "$run/lab.hints" --listen "127.0.0.1:$ROOTWALK_PORT" \
+    --cache-size 1G "${anchor[@]}" "${user_extra[@]}" >"$run/rootwalk.log" 2>&1 &
+pid=$!
+pids+=("$pid")
+wait_for "$run/rootwalk.log" "listening on 127.0.0.1:$ROOTWALK_PORT (UDP)" "rootwalk serve"
+
+printf 'warm1.wild.a.tld1 A\nwarm2.wild.a.tld1 A\n' >"$run/warm.txt"
+awk -v n="$NAMES" 'BEGIN { for (i = 1; i <= n; i++) printf "p%d.wild.a.tld1 A\n", i }' >"$run/names.txt"
+printf '%s\n' "www.a.tld1 A" "www.a.tld1 AAAA" "v6.a.tld1 AAAA" "a.tld1 MX" "chain.a.tld1 A" \
+    "cross.a.tld1 A" "far.a.tld1 A" "host.wild.a.tld1 A" "www.b.tld1 A" "tour.b.tld1 A" \
+    "www.c.tld2 A" "www.c.tld2 MX" "www.d.tld1 A" "www.e.tld3 A" "www.hosting.tld3 A" \
+    "www.leaf.sub.deep.tld3 A" "nope.a.tld1 A" "nope.b.tld1 A" "nope.c.tld2 A" \
+    "nope.hosting.tld3 A" >"$run/cached.txt"
+dnsperf -s 127.0.0.1 -p "$ROOTWALK_PORT" -d "$run/warm.txt" -n 1 -c 1 -q 1 >/dev/null 2>&1
+dnsperf -s 127.0.0.1 -p "$ROOTWALK_PORT" -d "$run/cached.txt" -n 2 -c 1 -q 10 >/dev/null 2>&1
+
+# Profiles the daemon while the dnsperf command given runs; writes the top
+# entries to OUT_DIR/KIND-NAME.txt.
+profile() {
+    local kind=$1
+    shift
+    local perf_pid out="$OUT_DIR/$kind-$name.txt"
+    perf record -q -g -p "$pid" -o "$run/$kind.data" >"$run/$kind.perf.log" 2>&1 &
+    perf_pid=$!
+    sleep 0.5
+    "$@" >"$run/$kind.dnsperf.txt" 2>&1
+    kill -INT "$perf_pid"
+    wait "$perf_pid" 2>/dev/null || true
+    {
+        printf '# %s: perf record -g -p PID of rootwalk serve %s while: %s\n' "$kind" "${ROOTWALK_SERVE_ARGS:-}" "$*"
+        printf '# binary %s; load %s\n' "$ROOTWALK_BIN" "$(cut -d' ' -f1-3 /proc/loadavg)"
+        grep -E 'Queries (completed|lost)|Queries per second' "$run/$kind.dnsperf.txt" | sed 's/^ */# dnsperf: /'
+        printf '# perf report --no-children --sort dso,symbol (self time), top %d\n' "$TOP"
+        perf report -i "$run/$kind.data" --no-children --sort dso,symbol --stdio -g none 2>/dev/null |
+            grep -v '^#' | grep -v '^$' | sed 's/[ -]*$//' | awk -v n="$TOP" 'NR <= n'
+        printf '# by dso\n'
+        perf report -i "$run/$kind.data" --no-children --sort dso --stdio -g none 2>/dev/null |
+            grep -v '^#' | grep -v '^$' | sed 's/[ -]*$//' | awk 'NR <= 6'
+    } >"$out"
+    say "wrote $out"
+}
+
+profile miss dnsperf -s 127.0.0.1 -p "$ROOTWALK_PORT" -d "$run/names.txt" -n 1 -c "$CLIENTS" -q "$OUTSTANDING" -t 5
+profile cached dnsperf -s 127.0.0.1 -p "$ROOTWALK_PORT" -d "$run/cached.txt" -l "$DURATION" -Q "$RATE" -c "$CLIENTS"
