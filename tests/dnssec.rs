@@ -266,3 +266,34 @@ async fn an_unjudged_minimised_reply_never_answers_a_client() {
     assert!(ent.answers.is_empty());
     assert_eq!(ent.security, Security::Secure, "judged, not taken unjudged");
 }
+
+/// An empty non-terminal learnt by a minimised question is remembered
+/// (judged first when validating), so the next name below it costs one
+/// upstream query, not two: `wild.a.tld1.` is asked once, whatever the
+/// number of wildcard names asked under it.
+#[tokio::test]
+async fn a_known_empty_non_terminal_is_not_asked_again() {
+    for validate in [true, false] {
+        let lab = common::lab().await;
+        let resolver = if validate {
+            validating(&lab)
+        } else {
+            common::resolver(&lab)
+        };
+        let mut queries = Vec::new();
+        for qname in ["x1.wild.a.tld1.", "x2.wild.a.tld1.", "x3.wild.a.tld1."] {
+            let outcome = resolve(&resolver, qname, RecordType::A)
+                .await
+                .unwrap_or_else(|f| panic!("{qname}: {}", f.error));
+            assert_eq!(outcome.answers.len(), 1, "{qname}");
+            if validate {
+                assert_eq!(outcome.security, Security::Secure, "{qname}");
+            }
+            queries.push(outcome.stats.upstream_queries);
+        }
+        let ent = name("wild.a.tld1.");
+        let asked = lab.query_log().iter().filter(|q| q.qname == ent).count();
+        assert_eq!(asked, 1, "validate {validate}: the ENT asked once");
+        assert_eq!(queries[1..], [1, 1], "validate {validate}: {queries:?}");
+    }
+}

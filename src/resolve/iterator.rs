@@ -497,6 +497,23 @@ impl Inner {
             .filter(|cached| !cached.validation.is_bogus())
     }
 
+    /// Whether the caches know `name` exists and is no zone cut: an A
+    /// RRset or a NODATA for A at it (what a minimised question for it
+    /// learns), neither bogus, and no NS RRset.
+    fn exists_without_cut(&self, name: &Name) -> bool {
+        let now = Instant::now();
+        if self.rrsets.get(name, RecordType::NS, now).is_some() {
+            return false;
+        }
+        let nodata = self
+            .negative
+            .get(name, RecordType::A, now)
+            .is_some_and(|negative| {
+                negative.kind == NegativeKind::NoData && !negative.validation.is_bogus()
+            });
+        nodata || self.usable(name, RecordType::A, now).is_some()
+    }
+
     /// Fills in addresses the cache knows for servers that have none.
     fn add_cached_addresses(&self, dp: &mut DelegationPoint, now: Instant) {
         for server in dp.servers.iter_mut().filter(|s| s.addrs.is_empty()) {
@@ -529,7 +546,15 @@ impl Inner {
             minimise.stop();
         }
         loop {
-            let question = minimise.question(&full_question);
+            let mut question = minimise.question(&full_question);
+            // A shortened name the caches know to exist and hold no cut
+            // (its A RRset, or its NODATA: an empty non-terminal) was
+            // asked before: the next label is asked at once. Each step
+            // adds a label, so this ends at the full name.
+            while question.name() != qname && self.exists_without_cut(question.name()) {
+                minimise.ask_again(&ResponseKind::NoData);
+                question = minimise.question(&full_question);
+            }
             let minimised = question.name() != qname;
             // Validating, a zone whose keys are pending has its DNSKEY RRset
             // fetched beside its first question, not after the answer: one
@@ -611,16 +636,26 @@ impl Inner {
             if minimised && minimise.ask_again(&kind) {
                 // The server answered for its zone; only the name was
                 // short. NXDOMAIN is not cached: relaxed mode does not
-                // trust it (RFC 9156 §2.3). Validating, nothing is: the
-                // reply was not judged, and unjudged data from a signed
-                // zone must not answer a client later.
-                match kind {
-                    _ if self.validator.is_some() => {}
-                    ResponseKind::NoData => {
-                        self.cache_negative(&scrubbed, NegativeKind::NoData, Validation::Unchecked)
+                // trust it (RFC 9156 §2.3). Validating, the rest is judged
+                // first (it may answer a client later, and lets the next
+                // walk skip this name), and not cached when bogus.
+                let validation = match kind {
+                    ResponseKind::NoData | ResponseKind::Answer | ResponseKind::Cname { .. }
+                        if self.validator.is_some() =>
+                    {
+                        match self.judge(req, id, hop, &mut dp, &scrubbed, &kind).await? {
+                            Security::Bogus(_) => None,
+                            other => Some(as_validation(&other)),
+                        }
                     }
-                    ResponseKind::Answer | ResponseKind::Cname { .. } => {
-                        self.cache_answer(&scrubbed, Validation::Unchecked)
+                    _ => Some(Validation::Unchecked),
+                };
+                match (kind, validation) {
+                    (ResponseKind::NoData, Some(validation)) => {
+                        self.cache_negative(&scrubbed, NegativeKind::NoData, validation)
+                    }
+                    (ResponseKind::Answer | ResponseKind::Cname { .. }, Some(validation)) => {
+                        self.cache_answer(&scrubbed, validation)
                     }
                     _ => {}
                 }
