@@ -37,22 +37,17 @@ TOP=${TOP:-15}
 ROOTWALK_PORT=${ROOTWALK_PORT:-5391}
 START_WAIT_S=15
 
-say() { printf '%s\n' "$*" >&2; }
-die() { say "profile-serve: $*"; exit 2; }
+SCRIPT=profile-serve
+# shellcheck source=benches/lib.sh
+source "$(dirname "$0")/lib.sh"
 
 for tool in perf dnsperf; do
     command -v "$tool" >/dev/null 2>&1 || die "missing: $tool (apt-get install linux-perf dnsperf)"
 done
 [[ $(id -u) -eq 0 ]] || die "run as root: the lab must listen on port 53"
 
-repo=$(cd "$(dirname "$0")/.." && pwd)
 OUT_DIR=${OUT_DIR:-$repo/benches/profiles}
-if [[ -z ${ROOTWALK_BIN:-} ]]; then
-    say "building rootwalk (release)..."
-    cargo build --release --locked --quiet --manifest-path "$repo/Cargo.toml"
-    ROOTWALK_BIN="$repo/target/release/rootwalk"
-fi
-[[ -x $ROOTWALK_BIN ]] || die "no rootwalk binary at $ROOTWALK_BIN"
+find_rootwalk
 mkdir -p "$OUT_DIR"
 
 run=$(mktemp -d /tmp/profile-serve.XXXXXX)
@@ -65,16 +60,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-wait_for() {
-    local file=$1 pattern=$2 what=$3
-    for _ in $(seq $((START_WAIT_S * 10))); do
-        grep -q "$pattern" "$file" 2>/dev/null && return 0
-        sleep 0.1
-    done
-    say "--- $file:"; cat "$file" >&2 || true
-    die "$what did not start"
-}
 
 mkdir "$run/lab"
 cp "$repo"/testdata/lab/*.zone "$run/lab/"

@@ -63,8 +63,9 @@ METRICS_PORT=${METRICS_PORT:-5393}
 # How long to wait for a server to come up.
 START_WAIT_S=15
 
-say() { printf '%s\n' "$*" >&2; }
-die() { say "serve-vs-unbound-costs: $*"; exit 2; }
+SCRIPT=serve-vs-unbound-costs
+# shellcheck source=benches/lib.sh
+source "$(dirname "$0")/lib.sh"
 
 missing=()
 for tool in unbound unbound-checkconf unbound-control dnsperf; do
@@ -75,14 +76,8 @@ if ((${#missing[@]})); then
 fi
 [[ $(id -u) -eq 0 ]] || die "run as root: the lab must listen on port 53 (Unbound only queries port 53)"
 
-repo=$(cd "$(dirname "$0")/.." && pwd)
-if [[ -z ${ROOTWALK_BIN:-} ]]; then
-    say "building rootwalk (release)..."
-    cargo build --release --locked --quiet --manifest-path "$repo/Cargo.toml"
-    ROOTWALK_BIN="$repo/target/release/rootwalk"
-fi
+find_rootwalk
 LAB_BIN=${LAB_BIN:-$ROOTWALK_BIN}
-[[ -x $ROOTWALK_BIN ]] || die "no rootwalk binary at $ROOTWALK_BIN"
 [[ -x $LAB_BIN ]] || die "no lab binary at $LAB_BIN"
 
 run=$(mktemp -d /tmp/serve-vs-unbound-costs.XXXXXX)
@@ -105,17 +100,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-# Waits until FILE contains PATTERN, or fails naming WHAT.
-wait_for() {
-    local file=$1 pattern=$2 what=$3
-    for _ in $(seq $((START_WAIT_S * 10))); do
-        grep -q "$pattern" "$file" 2>/dev/null && return 0
-        sleep 0.1
-    done
-    say "--- $file:"; cat "$file" >&2 || true
-    die "$what did not start"
-}
 
 # --- the lab ----------------------------------------------------------------
 lab_extra=()

@@ -45,8 +45,9 @@ METRICS_PORT=${METRICS_PORT:-5393}
 # How long to wait for a server to come up.
 START_WAIT_S=15
 
-say() { printf '%s\n' "$*" >&2; }
-die() { say "serve-vs-unbound: $*"; exit 2; }
+SCRIPT=serve-vs-unbound
+# shellcheck source=benches/lib.sh
+source "$(dirname "$0")/lib.sh"
 
 missing=()
 for tool in unbound unbound-checkconf dnsperf; do
@@ -57,13 +58,7 @@ if ((${#missing[@]})); then
 fi
 [[ $(id -u) -eq 0 ]] || die "run as root: the lab must listen on port 53 (Unbound only queries port 53)"
 
-repo=$(cd "$(dirname "$0")/.." && pwd)
-if [[ -z ${ROOTWALK_BIN:-} ]]; then
-    say "building rootwalk (release)..."
-    cargo build --release --locked --quiet --manifest-path "$repo/Cargo.toml"
-    ROOTWALK_BIN="$repo/target/release/rootwalk"
-fi
-[[ -x $ROOTWALK_BIN ]] || die "no rootwalk binary at $ROOTWALK_BIN"
+find_rootwalk
 
 run=$(mktemp -d /tmp/serve-vs-unbound.XXXXXX)
 pids=()
@@ -83,17 +78,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-# Waits until FILE contains PATTERN, or fails naming LOG.
-wait_for() {
-    local file=$1 pattern=$2 what=$3
-    for _ in $(seq $((START_WAIT_S * 10))); do
-        grep -q "$pattern" "$file" 2>/dev/null && return 0
-        sleep 0.1
-    done
-    say "--- $file:"; cat "$file" >&2 || true
-    die "$what did not start"
-}
 
 # --- the lab, rootwalk, Unbound -------------------------------------------
 # A rootwalk that validates DNSSEC is given the lab's own trust anchor
