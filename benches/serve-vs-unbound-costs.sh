@@ -199,28 +199,7 @@ upstream_queries() {
 # --- the questions ----------------------------------------------------------
 printf 'warm1.wild.a.tld1 A\nwarm2.wild.a.tld1 A\n' >"$run/warm-names.txt"
 awk -v n="$NAMES" 'BEGIN { for (i = 1; i <= n; i++) printf "m%d.wild.a.tld1 A\n", i }' >"$run/names.txt"
-cat >"$run/cached.txt" <<'EOF'
-www.a.tld1 A
-www.a.tld1 AAAA
-v6.a.tld1 AAAA
-a.tld1 MX
-chain.a.tld1 A
-cross.a.tld1 A
-far.a.tld1 A
-host.wild.a.tld1 A
-www.b.tld1 A
-tour.b.tld1 A
-www.c.tld2 A
-www.c.tld2 MX
-www.d.tld1 A
-www.e.tld3 A
-www.hosting.tld3 A
-www.leaf.sub.deep.tld3 A
-nope.a.tld1 A
-nope.b.tld1 A
-nope.c.tld2 A
-nope.hosting.tld3 A
-EOF
+cp "$repo/benches/cached-questions.txt" "$run/cached.txt"
 
 # Sends FILE through the server on PORT, each name REPEAT times, one at a
 # time; fails if anything is lost.

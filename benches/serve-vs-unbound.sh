@@ -133,28 +133,8 @@ wait_for "$run/unbound.log" "start of service" "unbound"
 unbound_version=$(unbound -V 2>/dev/null | awk '/^Version/ {print $2; exit}')
 
 # --- the questions: every kind of cached answer the lab offers ------------
-cat >"$run/queries.txt" <<'EOF'
-www.a.tld1 A
-www.a.tld1 AAAA
-v6.a.tld1 AAAA
-a.tld1 MX
-chain.a.tld1 A
-cross.a.tld1 A
-far.a.tld1 A
-host.wild.a.tld1 A
-www.b.tld1 A
-tour.b.tld1 A
-www.c.tld2 A
-www.c.tld2 MX
-www.d.tld1 A
-www.e.tld3 A
-www.hosting.tld3 A
-www.leaf.sub.deep.tld3 A
-nope.a.tld1 A
-nope.b.tld1 A
-nope.c.tld2 A
-nope.hosting.tld3 A
-EOF
+# (benches/cached-questions.txt, shared with the other serve scripts)
+cp "$repo/benches/cached-questions.txt" "$run/queries.txt"
 nqueries=$(wc -l <"$run/queries.txt")
 
 # Sends the list through SERVER's cache twice; fails if anything is lost.
