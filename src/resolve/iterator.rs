@@ -80,10 +80,7 @@ impl Terminal {
     /// The same answer with every TTL at most `cap` seconds (bogus data is
     /// kept, and told, only for the bogus TTL).
     fn capped(self, cap: u32) -> Self {
-        let cap_all = |mut records: Vec<Record>| {
-            records.iter_mut().for_each(|r| r.ttl = r.ttl.min(cap));
-            records
-        };
+        let cap_all = |records| super::cap_ttls(records, cap);
         let cap_one = |soa: Option<Record>| {
             soa.map(|mut soa| {
                 soa.ttl = soa.ttl.min(cap);
@@ -949,12 +946,8 @@ impl Inner {
     fn store(&self, set: &Signed, trust: Trust, validation: Validation, now: Instant) {
         let stored = if validation.is_bogus() {
             let cap = super::capped_secs(self.limits.bogus_ttl);
-            let capped = |records: &[Record]| -> Vec<Record> {
-                let mut records = records.to_vec();
-                records.iter_mut().for_each(|r| r.ttl = r.ttl.min(cap));
-                records
-            };
-            let (rrset, sigs) = (capped(&set.rrset), capped(&set.sigs));
+            let rrset = super::cap_ttls(set.rrset.clone(), cap);
+            let sigs = super::cap_ttls(set.sigs.clone(), cap);
             self.rrsets
                 .insert_signed(&rrset, &sigs, trust, validation, now)
         } else {

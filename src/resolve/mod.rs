@@ -516,15 +516,7 @@ impl Resolver {
             Err(_) => Err(ResolveError::Timeout(limit)),
         };
         // As the cache would give them: capped at MAX_TTL.
-        let cap = |records: Vec<Record>| -> Vec<Record> {
-            records
-                .into_iter()
-                .map(|mut r| {
-                    r.ttl = r.ttl.min(capped_secs(inner.limits.max_ttl));
-                    r
-                })
-                .collect()
-        };
+        let cap = |records| cap_ttls(records, capped_secs(inner.limits.max_ttl));
         match result {
             Ok(done) => Ok(Outcome {
                 rcode: done.rcode,
@@ -590,6 +582,12 @@ fn cache_bound_changes(old: &Limits, new: &Limits) -> Vec<&'static str> {
     .into_iter()
     .filter_map(|(key, changed)| changed.then_some(key))
     .collect()
+}
+
+/// `records` with every TTL at most `cap` seconds.
+pub(crate) fn cap_ttls(mut records: Vec<Record>, cap: u32) -> Vec<Record> {
+    records.iter_mut().for_each(|r| r.ttl = r.ttl.min(cap));
+    records
 }
 
 /// `ttl` in whole seconds, as a record TTL.
