@@ -2,8 +2,9 @@
 //! bounded, and a resolution nobody waits for any more is stopped.
 //!
 //! The first client to ask a question (name lowercased, type, class) starts
-//! a resolution in a task of its own, on the runtime [`InFlight`] was given
-//! (not the receive loop's, so cold work never stalls cached answers);
+//! a resolution in a task of its own, on the runtime it asked from: a UDP
+//! query's on its receive thread (see [`super::udp`] for how cached
+//! answers stay prompt beside it), a TCP query's on the shared runtime;
 //! clients asking the same while it runs join its list of waiters and all
 //! get the one result. Each waiter holds a [`Waiter`] guard: when the last
 //! one goes away unanswered (its TCP connection closed, its task dropped),
@@ -121,7 +122,6 @@ impl State {
 pub struct InFlight {
     state: Arc<Mutex<State>>,
     counters: Arc<Counters>,
-    runtime: Handle,
 }
 
 /// How a client got its answer.
@@ -172,12 +172,11 @@ impl Drop for Waiter<'_> {
 }
 
 impl InFlight {
-    /// Resolutions spawned on `runtime`, counted in `counters`.
-    pub fn new(counters: Arc<Counters>, runtime: Handle) -> Self {
+    /// Resolutions counted in `counters`.
+    pub fn new(counters: Arc<Counters>) -> Self {
         Self {
             state: Arc::default(),
             counters,
-            runtime,
         }
     }
 
@@ -269,6 +268,11 @@ impl InFlight {
         name: &Name,
         qtype: RecordType,
     ) -> bool {
+        // Outside a runtime (a caller answering from the cache alone)
+        // there is nowhere to run it.
+        if Handle::try_current().is_err() {
+            return false;
+        }
         let key = (name.to_lowercase(), qtype, DNSClass::IN);
         let id = {
             let mut state = lock(&self.state);
@@ -338,7 +342,15 @@ impl InFlight {
                 let _ = waiter.send(Arc::clone(&result));
             }
         };
-        let task = self.runtime.spawn(work.in_current_span());
+        // On the runtime of the task that asked: a UDP query's resolution
+        // runs on its receive thread, as Unbound's do (see `super::udp`).
+        // Outside any runtime the question is forgotten at once, and its
+        // waiter gets no answer rather than waiting for ever.
+        let Ok(runtime) = Handle::try_current() else {
+            lock(&self.state).remove(key, id, &self.counters);
+            return;
+        };
+        let task = runtime.spawn(work.in_current_span());
         let mut state = lock(&self.state);
         match state.pending.get_mut(key) {
             Some(entry) if entry.id == id => entry.task = Some(task.abort_handle()),

@@ -134,17 +134,16 @@ pub struct Handler {
 impl Handler {
     /// A handler answering with `resolver` and its local zones the clients
     /// the `policy` in force allows, within `limits`, counting in
-    /// `counters`; its resolutions run on `runtime` (never on a listener's
-    /// receive loop).
+    /// `counters`; its resolutions run on the runtime of the task that
+    /// starts them (see [`super::coalesce`]).
     pub fn new(
         resolver: Resolver,
         policy: Arc<PolicyCell>,
         counters: Arc<Counters>,
         limits: ServeLimits,
-        runtime: tokio::runtime::Handle,
     ) -> Self {
         let in_force = Arc::new(InForceCell::new(InForce { resolver, limits }));
-        Self::sharing(in_force, policy, counters, runtime)
+        Self::sharing(in_force, policy, counters)
     }
 
     /// [`Handler::new`], with the resolver and limits of `in_force` at
@@ -153,12 +152,11 @@ impl Handler {
         in_force: Arc<InForceCell>,
         policy: Arc<PolicyCell>,
         counters: Arc<Counters>,
-        runtime: tokio::runtime::Handle,
     ) -> Self {
         Self {
             in_force,
             policy,
-            in_flight: InFlight::new(Arc::clone(&counters), runtime),
+            in_flight: InFlight::new(Arc::clone(&counters)),
             counters,
         }
     }

@@ -51,10 +51,12 @@
 //! identical question costs a copy and a few patched bytes, for as long as
 //! no TTL has run out and the resolver has written nothing under the names
 //! it came from. Only a miss becomes a task, which joins or starts a
-//! coalesced resolution; the resolution itself runs on the runtime that
-//! called [`Server::run`] (the binary's multi-thread runtime), never on a
-//! receive thread, so a CPU-heavy resolution cannot stall cached answers.
-//! The receive thread's task only waits for the result and sends it.
+//! coalesced resolution; a resolution started from UDP runs on that
+//! receive thread too, so a miss wakes one thread, not two, and the loop
+//! is polled every [`udp::UDP_EVENT_INTERVAL`] task polls, so a CPU-heavy
+//! burst of resolutions cannot stall cached answers for long. TCP
+//! connections and their resolutions run on the runtime that called
+//! [`Server::run`] (the binary's multi-thread runtime).
 //!
 //! # Hostile clients
 //!
@@ -202,9 +204,10 @@ impl Server {
     }
 
     /// Serves `listeners` until `shutdown` completes, then drains (at most
-    /// [`DRAIN_TIMEOUT`]) and returns the final counters. Resolutions run
-    /// on the runtime `run` is called on (in the binary, the multi-thread
-    /// one), never on the UDP receive threads.
+    /// [`DRAIN_TIMEOUT`]) and returns the final counters. TCP queries and
+    /// their resolutions run on the runtime `run` is called on (in the
+    /// binary, the multi-thread one); UDP queries and theirs on the receive
+    /// thread of their socket.
     pub async fn run(
         self,
         listeners: Listeners,
@@ -228,12 +231,7 @@ impl Server {
                 self.reloader.clone(),
             ))
         });
-        let handler = Arc::new(Handler::sharing(
-            self.in_force,
-            self.policy,
-            self.counters,
-            tokio::runtime::Handle::current(),
-        ));
+        let handler = Arc::new(Handler::sharing(self.in_force, self.policy, self.counters));
         let (stop, stop_rx) = watch::channel(false);
         let mut loops = JoinSet::new();
         // Each UDP thread keeps its own copies, in an equal slice of the

@@ -294,22 +294,16 @@ pub fn target(bytes: &[u8]) -> Result<Signature, String> {
 /// A handler over a resolver that is never asked anything: its cache is
 /// empty, so `answer_now` settles or hands over without the network.
 fn handler() -> &'static Handler {
-    static HANDLER: OnceLock<(tokio::runtime::Runtime, Handler)> = OnceLock::new();
-    let (_, handler) = HANDLER.get_or_init(|| {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .expect("a runtime for the handler");
+    static HANDLER: OnceLock<Handler> = OnceLock::new();
+    HANDLER.get_or_init(|| {
         let config = ResolverConfig::new(RootHints::iana(), 53, Limits::default());
-        let handler = Handler::new(
+        Handler::new(
             Resolver::new(config),
             Arc::new(PolicyCell::new(Policy::new(Acl::loopback()))),
             Arc::new(Counters::default()),
             ServeLimits::default(),
-            runtime.handle().clone(),
-        );
-        (runtime, handler)
-    });
-    handler
+        )
+    })
 }
 
 /// The same bytes as a listener hands them over, from an allowed or a
