@@ -293,6 +293,12 @@ impl Resolver {
         (resolver, kept)
     }
 
+    /// What the validator's memo of verified signatures holds and has
+    /// spared; `None` when not validating.
+    pub fn sig_memo_stats(&self) -> Option<crate::validate::memo::SigMemoStats> {
+        self.inner.validator.as_ref().map(|v| v.memo_stats())
+    }
+
     /// How much the caches hold now.
     pub fn cache_sizes(&self) -> CacheSizes {
         let inner = &*self.inner;
