@@ -187,3 +187,199 @@ fn entry(key: &DNSKEY, signed: &[u8], signature: &[u8]) -> Option<Box<[u8]>> {
     bytes.extend_from_slice(signed);
     Some(bytes.into_boxed_slice())
 }
+
+#[cfg(test)]
+mod tests {
+    use hickory_proto::dnssec::rdata::{DNSSECRData, RRSIG};
+    use hickory_proto::dnssec::{Algorithm, PublicKeyBuf};
+    use hickory_proto::rr::rdata::A;
+    use hickory_proto::rr::{RData, Record};
+
+    use super::*;
+    use crate::validate::keys::TrustedKeys;
+    use crate::validate::sig::tests::{NOW, TestKey, key, name, sign};
+    use crate::validate::sig::verify_rrset_memo;
+    use crate::validate::{BogusReason, SigBudget, as_rrsig};
+
+    fn a(owner: &str, last: u8) -> Vec<Record> {
+        vec![Record::from_rdata(
+            name(owner),
+            300,
+            RData::A(A::new(192, 0, 2, last)),
+        )]
+    }
+
+    fn zsk() -> (TestKey, TrustedKeys) {
+        let zsk = key("example.", 256, Algorithm::ECDSAP256SHA256);
+        let keys = TrustedKeys::new(name("example."), vec![zsk.dnskey.clone()], 3600);
+        (zsk, keys)
+    }
+
+    /// The signed data and signature of `rrsig` over `rrset`, as the
+    /// verifier is given them.
+    fn signed(rrset: &[Record], rrsig: &Record) -> (Vec<u8>, Vec<u8>) {
+        let sig = as_rrsig(rrsig).unwrap();
+        let tbs = hickory_proto::dnssec::TBS::from_input(
+            &rrset[0].name,
+            hickory_proto::rr::DNSClass::IN,
+            sig.input(),
+            rrset.iter(),
+        )
+        .unwrap();
+        (tbs.as_ref().to_vec(), sig.sig().to_vec())
+    }
+
+    fn verify(
+        memo: &SigMemo,
+        rrset: &[Record],
+        sig: &Record,
+        keys: &TrustedKeys,
+        now: u32,
+    ) -> Result<(), BogusReason> {
+        let sigs = std::slice::from_ref(sig);
+        verify_rrset_memo(
+            rrset,
+            sigs,
+            keys,
+            now,
+            &mut SigBudget::default(),
+            Some(memo),
+        )
+        .map(|_| ())
+    }
+
+    #[test]
+    fn a_verified_signature_is_served_from_the_memo_the_second_time() {
+        let (zsk, keys) = zsk();
+        let www = a("www.example.", 1);
+        let sig = sign(&www, &zsk, NOW - 60);
+        let memo = SigMemo::default();
+        let mut budget = SigBudget::default();
+        for _ in 0..3 {
+            let sigs = std::slice::from_ref(&sig);
+            verify_rrset_memo(&www, sigs, &keys, NOW, &mut budget, Some(&memo)).unwrap();
+        }
+        let stats = memo.stats();
+        assert_eq!((stats.verifications, stats.hits), (1, 2));
+        assert_eq!(stats.entries, 1);
+        // Hits are paid from the budget like verifications.
+        assert_eq!(
+            budget.remaining(),
+            crate::validate::MAX_SIG_VERIFICATIONS - 3
+        );
+    }
+
+    #[test]
+    fn other_data_another_signature_or_another_key_misses() {
+        let (zsk, keys) = zsk();
+        let www = a("www.example.", 1);
+        let sig = sign(&www, &zsk, NOW - 60);
+        let memo = SigMemo::default();
+        verify(&memo, &www, &sig, &keys, NOW).unwrap();
+        // One RDATA byte changed under the same signature: verified, and bogus.
+        let other = a("www.example.", 2);
+        let err = verify(&memo, &other, &sig, &keys, NOW).unwrap_err();
+        assert!(matches!(err, BogusReason::SignatureInvalid { .. }), "{err}");
+        assert_eq!(memo.stats().verifications, 2);
+        // Another owner name: another signed data.
+        let mut moved = www.clone();
+        moved[0].name = name("ftp.example.");
+        let mut moved_sig = sig.clone();
+        moved_sig.name = name("ftp.example.");
+        assert!(verify(&memo, &moved, &moved_sig, &keys, NOW).is_err());
+        assert_eq!(memo.stats().verifications, 3);
+        // A corrupted signature over the same data misses, and fails.
+        let rrsig = as_rrsig(&sig).unwrap();
+        let mut bytes = rrsig.sig().to_vec();
+        bytes[10] ^= 0xff;
+        let bad = Record::from_rdata(
+            sig.name.clone(),
+            sig.ttl,
+            RData::DNSSEC(DNSSECRData::RRSIG(RRSIG::from_sig(
+                rrsig.input().clone(),
+                bytes,
+            ))),
+        );
+        assert!(verify(&memo, &www, &bad, &keys, NOW).is_err());
+        assert_eq!(memo.stats().verifications, 4);
+        // Another valid RRSIG (another inception) is verified once itself.
+        let fresh = sign(&www, &zsk, NOW - 30);
+        verify(&memo, &www, &fresh, &keys, NOW).unwrap();
+        verify(&memo, &www, &fresh, &keys, NOW).unwrap();
+        assert_eq!(memo.stats().verifications, 5);
+        // Another key, with the same bytes as the good one but another
+        // algorithm, or other bytes: both verified, both refused.
+        let (data, signature) = signed(&www, &sig);
+        assert!(memo.verify(&zsk.dnskey, &data, &signature));
+        let hits = memo.stats().hits;
+        let bytes = zsk.dnskey.public_key().public_bytes().to_vec();
+        let p384 = DNSKEY::new(
+            true,
+            false,
+            false,
+            PublicKeyBuf::new(bytes, Algorithm::ECDSAP384SHA384),
+        );
+        assert!(!memo.verify(&p384, &data, &signature));
+        let (stranger, _) = self::zsk();
+        assert!(!memo.verify(&stranger.dnskey, &data, &signature));
+        let stats = memo.stats();
+        assert_eq!((stats.hits, stats.verifications), (hits, 7));
+        // Failures are not remembered.
+        assert_eq!(stats.entries, 2);
+    }
+
+    #[test]
+    fn a_remembered_signature_still_expires() {
+        let (zsk, keys) = zsk();
+        let www = a("www.example.", 1);
+        // Valid for 7 days from now - 60 s.
+        let sig = sign(&www, &zsk, NOW - 60);
+        let memo = SigMemo::default();
+        verify(&memo, &www, &sig, &keys, NOW).unwrap();
+        let later = NOW + 8 * 86_400;
+        let err = verify(&memo, &www, &sig, &keys, later).unwrap_err();
+        assert!(matches!(err, BogusReason::SignatureExpired { .. }), "{err}");
+        let earlier = NOW - 3600;
+        let err = verify(&memo, &www, &sig, &keys, earlier).unwrap_err();
+        assert!(
+            matches!(err, BogusReason::SignatureNotYetValid { .. }),
+            "{err}"
+        );
+        let stats = memo.stats();
+        assert_eq!((stats.verifications, stats.hits), (1, 0));
+    }
+
+    #[test]
+    fn the_memo_stays_within_its_bytes_and_forgets_the_least_recently_used() {
+        let (zsk, keys) = zsk();
+        let budget = 4096;
+        let memo = SigMemo::new(budget);
+        let sets: Vec<(Vec<Record>, Record)> = (0..64)
+            .map(|i| {
+                let rrset = a(&format!("h{i}.example."), 1);
+                let sig = sign(&rrset, &zsk, NOW - 60);
+                (rrset, sig)
+            })
+            .collect();
+        for (rrset, sig) in &sets {
+            verify(&memo, rrset, sig, &keys, NOW).unwrap();
+            assert!(memo.stats().bytes <= budget);
+        }
+        let stats = memo.stats();
+        assert!(stats.entries > 1 && stats.entries < sets.len(), "{stats:?}");
+        // The last one is held, the first was evicted.
+        let (last, last_sig) = &sets[sets.len() - 1];
+        verify(&memo, last, last_sig, &keys, NOW).unwrap();
+        assert_eq!(memo.stats().hits, 1);
+        let (first, first_sig) = &sets[0];
+        verify(&memo, first, first_sig, &keys, NOW).unwrap();
+        assert_eq!(memo.stats().hits, 1);
+        assert_eq!(memo.stats().verifications, 65);
+        // A memo of no bytes keeps nothing and still verifies.
+        let none = SigMemo::new(0);
+        verify(&none, first, first_sig, &keys, NOW).unwrap();
+        verify(&none, first, first_sig, &keys, NOW).unwrap();
+        let stats = none.stats();
+        assert_eq!((stats.entries, stats.bytes, stats.verifications), (0, 0, 2));
+    }
+}
