@@ -76,8 +76,15 @@ fn sig_memo(c: &mut Criterion) {
         b.iter(|| {
             let mut budget = SigBudget::default();
             let memo = Some(&never);
-            black_box(verify_rrset_memo(&nsec, &sigs, &keys, now, &mut budget, memo))
-                .expect("verifies");
+            black_box(verify_rrset_memo(
+                &nsec,
+                &sigs,
+                &keys,
+                now,
+                &mut budget,
+                memo,
+            ))
+            .expect("verifies");
         })
     });
     let memo = SigMemo::new(SIG_MEMO_BYTES);
@@ -85,8 +92,15 @@ fn sig_memo(c: &mut Criterion) {
         b.iter(|| {
             let mut budget = SigBudget::default();
             let memo = Some(&memo);
-            black_box(verify_rrset_memo(&nsec, &sigs, &keys, now, &mut budget, memo))
-                .expect("verifies");
+            black_box(verify_rrset_memo(
+                &nsec,
+                &sigs,
+                &keys,
+                now,
+                &mut budget,
+                memo,
+            ))
+            .expect("verifies");
         })
     });
     group.finish();

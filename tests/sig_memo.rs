@@ -53,3 +53,31 @@ async fn names_under_a_signed_wildcard_verify_its_proof_once() {
     assert_eq!(after.hits, before.hits + 2, "{after:?}");
     assert_eq!(after.entries, before.entries);
 }
+
+#[tokio::test]
+async fn sig_memo_bytes_zero_turns_the_memo_off() {
+    let lab = common::lab().await;
+    let mut limits = common::limits();
+    limits.set("sig-memo-bytes", 0).unwrap();
+    let mut config = common::config_with(&lab, limits);
+    config.trust_anchors = Some(lab.trust_anchor());
+    let resolver = Resolver::new(config);
+    for qname in ["one.wild.a.tld1.", "two.wild.a.tld1."] {
+        let outcome = resolver
+            .resolve(&name(qname), RecordType::A, &NullObserver)
+            .await
+            .unwrap_or_else(|f| panic!("{}", f.error));
+        assert_eq!(outcome.security, Security::Secure);
+    }
+    let stats = resolver.sig_memo_stats().unwrap();
+    assert_eq!((stats.hits, stats.entries, stats.bytes), (0, 0, 0));
+    // Without the memo the second name's two signatures are verified again.
+    let on = validating(&lab);
+    for qname in ["one.wild.a.tld1.", "two.wild.a.tld1."] {
+        on.resolve(&name(qname), RecordType::A, &NullObserver)
+            .await
+            .unwrap_or_else(|f| panic!("{}", f.error));
+    }
+    let remembered = on.sig_memo_stats().unwrap();
+    assert_eq!(stats.verifications, remembered.verifications + 2);
+}
