@@ -171,6 +171,15 @@ pub const MAX_TARGET_FAILURES: u32 = 3;
 /// [`crate::validate::MAX_SIG_VERIFICATIONS`].
 pub const MAX_SIG_VERIFICATIONS: u32 = crate::validate::MAX_SIG_VERIFICATIONS;
 
+/// Bytes the validator's memo of verified signatures may hold
+/// (`sig-memo-bytes`): see [`crate::validate::memo::SIG_MEMO_BYTES`]. A
+/// signature whose exact bytes verified before is not verified with
+/// cryptography again; 0 turns the memo off.
+pub const SIG_MEMO_BYTES: usize = crate::validate::memo::SIG_MEMO_BYTES;
+
+/// Largest `sig-memo-bytes`: 1 GiB; more is almost certainly a typo.
+pub const MAX_SIG_MEMO_BYTES: usize = 1 << 30;
+
 /// Which address families upstream queries may use: `-4`/`-6` on the
 /// command line, `do-ip4`/`do-ip6` in the serve file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -266,6 +275,8 @@ pub struct Limits {
     pub infra: InfraTimers,
     /// See [`MAX_SIG_VERIFICATIONS`].
     pub max_sig_verifications: u32,
+    /// See [`SIG_MEMO_BYTES`].
+    pub sig_memo_bytes: usize,
     /// See [`MAX_NEGATIVE_TTL`].
     pub max_negative_ttl: Duration,
     /// See [`MAX_RRSETS_PER_REPLY`].
@@ -298,6 +309,7 @@ impl Default for Limits {
             max_target_failures: MAX_TARGET_FAILURES,
             infra: InfraTimers::default(),
             max_sig_verifications: MAX_SIG_VERIFICATIONS,
+            sig_memo_bytes: SIG_MEMO_BYTES,
             max_negative_ttl: MAX_NEGATIVE_TTL,
             max_rrsets_per_reply: MAX_RRSETS_PER_REPLY,
             max_stale_age: MAX_STALE_AGE,
@@ -374,6 +386,10 @@ pub const LIMIT_KEYS: &[LimitKey] = &[
     LimitKey {
         key: "max-sig-verifications",
         range: 1..=10_000,
+    },
+    LimitKey {
+        key: "sig-memo-bytes",
+        range: 0..=MAX_SIG_MEMO_BYTES as u64,
     },
     LimitKey {
         key: "zone-cut-timeout-ms",
@@ -474,6 +490,9 @@ impl Limits {
             "edns-payload" => self.edns_payload = u16::try_from(value).unwrap_or(EDNS_PAYLOAD),
             "max-minimise-steps" => self.max_minimise_steps = small(value),
             "max-sig-verifications" => self.max_sig_verifications = small(value),
+            "sig-memo-bytes" => {
+                self.sig_memo_bytes = usize::try_from(value).unwrap_or(SIG_MEMO_BYTES)
+            }
             "zone-cut-timeout-ms" => self.zone_cut_timeout = Duration::from_millis(value),
             "max-tries-per-address" => self.max_tries_per_address = small(value),
             "max-in-flight-per-cut" => self.max_in_flight_per_cut = small(value),

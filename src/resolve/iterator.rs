@@ -744,14 +744,14 @@ impl Inner {
         reply: &Scrubbed,
         kind: &ResponseKind,
     ) -> Result<Security, ResolveError> {
-        if self.validator.is_none() {
+        let Some(validator) = &self.validator else {
             return Ok(Security::Indeterminate);
-        }
+        };
         let trust = self.settle(req, id, hop, dp).await?;
         let mut proven = Proven::default();
         let security = match &trust {
             ZoneTrust::Keys(keys) => req.with_sig_budget(|budget| {
-                Validator::judge(keys, reply, kind, unix_now(), budget, &mut proven)
+                validator.judge(keys, reply, kind, unix_now(), budget, &mut proven)
             }),
             other => other.fixed().unwrap_or(Security::Indeterminate),
         };
@@ -865,7 +865,7 @@ impl Inner {
                     keys_hop = landed.hop;
                     report_answer(req, landed.hop, landed.scrubbed.chain());
                     let (trust, proof) = req.with_sig_budget(|budget| {
-                        Validator::keys_from(
+                        validator.keys_from(
                             &dp.zone,
                             &dp.trust,
                             &landed.scrubbed,

@@ -223,7 +223,9 @@ impl Resolver {
         let budgets = CacheBudgets::split(limits.cache_bytes);
         let inner = Inner {
             transport: transport(&limits, trust_anchors.is_some()),
-            validator: trust_anchors.map(|anchors| Arc::new(Validator::new(anchors))),
+            validator: trust_anchors.map(|anchors| {
+                Arc::new(Validator::with_memo_bytes(anchors, limits.sig_memo_bytes))
+            }),
             rrsets: Arc::new(
                 RrsetCache::new(budgets.rrset, limits.max_ttl).keeping_stale(limits.max_stale_age),
             ),
@@ -271,6 +273,7 @@ impl Resolver {
             max_negative_ttl: old.limits.max_negative_ttl,
             max_stale_age: old.limits.max_stale_age,
             infra: old.limits.infra,
+            sig_memo_bytes: old.limits.sig_memo_bytes,
             ..limits
         };
         let inner = Inner {
@@ -291,6 +294,12 @@ impl Resolver {
             inner: Arc::new(inner),
         };
         (resolver, kept)
+    }
+
+    /// What the validator's memo of verified signatures holds and has
+    /// spared; `None` when not validating.
+    pub fn sig_memo_stats(&self) -> Option<crate::validate::memo::SigMemoStats> {
+        self.inner.validator.as_ref().map(|v| v.memo_stats())
     }
 
     /// How much the caches hold now.
@@ -565,6 +574,7 @@ fn cache_bound_changes(old: &Limits, new: &Limits) -> Vec<&'static str> {
             old.max_negative_ttl != new.max_negative_ttl,
         ),
         ("max-stale-age-s", old.max_stale_age != new.max_stale_age),
+        ("sig-memo-bytes", old.sig_memo_bytes != new.sig_memo_bytes),
         ("unknown-rto-ms", was.unknown_rto != now.unknown_rto),
         ("min-rto-ms", was.min_rto != now.min_rto),
         ("max-rto-ms", was.max_rto != now.max_rto),

@@ -24,6 +24,11 @@
 //!   DNSKEY fetch ([`Validator::fetch_keys`]): on a cold resolver the
 //!   priming walk and the first question both need the root's keys, and
 //!   concurrent client questions under one zone need its keys together.
+//! - Signatures that verified are remembered in a bounded memo
+//!   ([`SigMemo`], [`SIG_MEMO_BYTES`]) shared by every resolution: under a
+//!   signed wildcard each miss brings the same NSEC RRset and the same
+//!   signed wildcard data, and they are verified with cryptography once.
+//!   Every other check still runs on each; only byte-identical inputs hit.
 //! - What each judgement saw goes to the trace ([`note`]): which DS matched
 //!   which key, which RRSIG proved each RRset, which NSEC or NSEC3 records
 //!   proved a denial, as one line and as [`crate::trace::dnssec`] facts.
@@ -55,7 +60,8 @@ use super::scrub::{Scrubbed, covered_type};
 use crate::cache::Validation;
 use crate::validate::anchor::TrustAnchors;
 use crate::validate::keys::{KeyProof, KeyVerdict, TrustedKeys, check_dnskeys};
-use crate::validate::sig::{Verified, verify_rrset};
+use crate::validate::memo::{SIG_MEMO_BYTES, SigMemo, SigMemoStats};
+use crate::validate::sig::{Verified, verify_rrset_memo};
 use crate::validate::{BogusReason, Security, SigBudget, as_ds, as_rrsig, nsec, nsec3};
 pub use note::{answer_note, delegation_note, keys_note};
 
@@ -135,12 +141,13 @@ impl Proven {
     }
 }
 
-/// The validator of one resolver: its trust anchors, key cache, and the
-/// DNSKEY fetches in flight.
+/// The validator of one resolver: its trust anchors, key cache, the
+/// DNSKEY fetches in flight, and the memo of signatures that verified.
 pub struct Validator {
     anchors: TrustAnchors,
     keys: Mutex<LruCache<Name, (ZoneTrust, Instant)>>,
     fetches: Mutex<HashMap<Name, watch::Receiver<Option<ZoneTrust>>>>,
+    memo: SigMemo,
 }
 
 /// Who fetches a zone's DNSKEY RRset (see [`Validator::fetch_keys`]).
@@ -191,14 +198,27 @@ pub async fn await_keys(mut receiver: watch::Receiver<Option<ZoneTrust>>) -> Opt
 }
 
 impl Validator {
-    /// A validator trusting `anchors`.
+    /// A validator trusting `anchors`, with a signature memo of
+    /// [`SIG_MEMO_BYTES`].
     pub fn new(anchors: TrustAnchors) -> Self {
+        Self::with_memo_bytes(anchors, SIG_MEMO_BYTES)
+    }
+
+    /// A validator trusting `anchors`, whose memo of verified signatures
+    /// ([`SigMemo`]) holds at most `memo_bytes` (0: none kept).
+    pub fn with_memo_bytes(anchors: TrustAnchors, memo_bytes: usize) -> Self {
         let capacity = NonZeroUsize::new(KEY_CACHE_ENTRIES).unwrap_or(NonZeroUsize::MIN);
         Self {
             anchors,
             keys: Mutex::new(LruCache::new(capacity)),
             fetches: Mutex::new(HashMap::new()),
+            memo: SigMemo::new(memo_bytes),
         }
+    }
+
+    /// What the memo of verified signatures holds and has spared.
+    pub fn memo_stats(&self) -> SigMemoStats {
+        self.memo.stats()
     }
 
     /// Who fetches `zone`'s DNSKEY RRset: the first walk to ask leads, and
@@ -293,7 +313,7 @@ impl Validator {
         };
         if !reply.ds().is_empty() {
             let sigs = signatures_for(reply, child, RecordType::DS);
-            return match verify_rrset(reply.ds(), &sigs, keys, now, budget) {
+            return match verify_rrset_memo(reply.ds(), &sigs, keys, now, budget, Some(&self.memo)) {
                 Ok(verified) => {
                     proven.add(child, RecordType::DS, &verified);
                     ZoneTrust::Pending {
@@ -305,7 +325,7 @@ impl Validator {
             };
         }
         // No DS: the parent must prove it (RFC 4035 §5.2).
-        if let Err(reason) = verify_denial(reply, keys, now, budget, proven) {
+        if let Err(reason) = self.verify_denial(reply, keys, now, budget, proven) {
             return ZoneTrust::Bogus(reason);
         }
         let zone = keys.zone();
@@ -326,6 +346,7 @@ impl Validator {
     /// The trust `Pending` comes to, given the zone's DNSKEY reply, and
     /// what matched on the way (for the trace).
     pub fn keys_from(
+        &self,
         zone: &Name,
         pending: &ZoneTrust,
         reply: &Scrubbed,
@@ -342,7 +363,8 @@ impl Validator {
             .cloned()
             .collect();
         let sigs = signatures_for(reply, zone, RecordType::DNSKEY);
-        let check = check_dnskeys(zone, ds, anchor_keys, &dnskeys, &sigs, now, budget);
+        let memo = Some(&self.memo);
+        let check = check_dnskeys(zone, ds, anchor_keys, &dnskeys, &sigs, now, budget, memo);
         let trust = match check.verdict {
             KeyVerdict::Secure(keys) => ZoneTrust::Keys(Arc::new(keys)),
             KeyVerdict::Insecure => ZoneTrust::Insecure,
@@ -354,6 +376,7 @@ impl Validator {
     /// The verdict on a reply of a zone with trusted `keys`, classified as
     /// `kind` (referrals and lame replies are judged elsewhere).
     pub fn judge(
+        &self,
         keys: &TrustedKeys,
         reply: &Scrubbed,
         kind: &ResponseKind,
@@ -363,10 +386,10 @@ impl Validator {
     ) -> Security {
         match kind {
             ResponseKind::Answer | ResponseKind::Cname { .. } => {
-                judge_chain(keys, reply, now, budget, proven)
+                self.judge_chain(keys, reply, now, budget, proven)
             }
             ResponseKind::NoData | ResponseKind::NxDomain => {
-                if let Err(reason) = verify_denial(reply, keys, now, budget, proven) {
+                if let Err(reason) = self.verify_denial(reply, keys, now, budget, proven) {
                     return Security::Bogus(reason);
                 }
                 let zone = keys.zone();
@@ -379,7 +402,7 @@ impl Validator {
                     (false, false) => nsec::prove_nodata(name, reply.qtype(), zone, reply.denial()),
                 };
                 // A chain before the negative answer must verify too.
-                match (proof, judge_chain(keys, reply, now, budget, proven)) {
+                match (proof, self.judge_chain(keys, reply, now, budget, proven)) {
                     (Security::Bogus(reason), _) | (_, Security::Bogus(reason)) => {
                         Security::Bogus(reason)
                     }
@@ -392,73 +415,75 @@ impl Validator {
             ResponseKind::Referral { .. } | ResponseKind::Lame(_) => Security::Indeterminate,
         }
     }
-}
 
-/// Every RRset of the reply's answer chain (a DNAME's synthesised CNAME
-/// judged through its DNAME), each against its RRSIGs, with the wildcard
-/// proof an expanded one needs.
-fn judge_chain(
-    keys: &TrustedKeys,
-    reply: &Scrubbed,
-    now: u32,
-    budget: &mut SigBudget,
-    proven: &mut Proven,
-) -> Security {
-    for rrset in rrsets(reply.chain_to_cache()) {
-        let Some(first) = rrset.first() else {
-            continue;
-        };
-        let key = (first.name.clone(), first.record_type());
-        let sigs = signatures_for(reply, &key.0, key.1);
-        match verify_rrset(&rrset, &sigs, keys, now, budget) {
-            Err(reason) => return Security::Bogus(reason),
-            Ok(verified) => {
-                proven.add(&key.0, key.1, &verified);
-                if let Some(wildcard) = verified.wildcard {
-                    if let Err(reason) = verify_denial(reply, keys, now, budget, proven) {
-                        return Security::Bogus(reason);
-                    }
-                    let proof = if has_nsec3(reply) {
-                        nsec3::prove_wildcard(&key.0, &wildcard, keys.zone(), reply.denial())
-                    } else {
-                        nsec::prove_wildcard(&key.0, &wildcard, keys.zone(), reply.denial())
-                    };
-                    match proof {
-                        Security::Secure => {}
-                        Security::Bogus(reason) => return Security::Bogus(reason),
-                        _ => {
-                            return Security::Bogus(BogusReason::NsecMissing {
-                                problem: "no proof that the wildcard was the closest match",
-                            });
+    /// Every RRset of the reply's answer chain (a DNAME's synthesised CNAME
+    /// judged through its DNAME), each against its RRSIGs, with the wildcard
+    /// proof an expanded one needs.
+    fn judge_chain(
+        &self,
+        keys: &TrustedKeys,
+        reply: &Scrubbed,
+        now: u32,
+        budget: &mut SigBudget,
+        proven: &mut Proven,
+    ) -> Security {
+        for rrset in rrsets(reply.chain_to_cache()) {
+            let Some(first) = rrset.first() else {
+                continue;
+            };
+            let key = (first.name.clone(), first.record_type());
+            let sigs = signatures_for(reply, &key.0, key.1);
+            match verify_rrset_memo(&rrset, &sigs, keys, now, budget, Some(&self.memo)) {
+                Err(reason) => return Security::Bogus(reason),
+                Ok(verified) => {
+                    proven.add(&key.0, key.1, &verified);
+                    if let Some(wildcard) = verified.wildcard {
+                        if let Err(reason) = self.verify_denial(reply, keys, now, budget, proven) {
+                            return Security::Bogus(reason);
+                        }
+                        let proof = if has_nsec3(reply) {
+                            nsec3::prove_wildcard(&key.0, &wildcard, keys.zone(), reply.denial())
+                        } else {
+                            nsec::prove_wildcard(&key.0, &wildcard, keys.zone(), reply.denial())
+                        };
+                        match proof {
+                            Security::Secure => {}
+                            Security::Bogus(reason) => return Security::Bogus(reason),
+                            _ => {
+                                return Security::Bogus(BogusReason::NsecMissing {
+                                    problem: "no proof that the wildcard was the closest match",
+                                });
+                            }
                         }
                     }
                 }
             }
         }
+        Security::Secure
     }
-    Security::Secure
-}
 
-/// Checks the signatures of every NSEC/NSEC3 RRset of the reply.
-fn verify_denial(
-    reply: &Scrubbed,
-    keys: &TrustedKeys,
-    now: u32,
-    budget: &mut SigBudget,
-    proven: &mut Proven,
-) -> Result<(), BogusReason> {
-    if reply.denial().is_empty() {
-        return Err(BogusReason::NsecMissing {
-            problem: "no NSEC or NSEC3 records in the reply",
-        });
+    /// Checks the signatures of every NSEC/NSEC3 RRset of the reply.
+    fn verify_denial(
+        &self,
+        reply: &Scrubbed,
+        keys: &TrustedKeys,
+        now: u32,
+        budget: &mut SigBudget,
+        proven: &mut Proven,
+    ) -> Result<(), BogusReason> {
+        if reply.denial().is_empty() {
+            return Err(BogusReason::NsecMissing {
+                problem: "no NSEC or NSEC3 records in the reply",
+            });
+        }
+        for record in reply.denial() {
+            let rrset = [record.clone()];
+            let sigs = signatures_for(reply, &record.name, record.record_type());
+            let verified = verify_rrset_memo(&rrset, &sigs, keys, now, budget, Some(&self.memo))?;
+            proven.add(&record.name, record.record_type(), &verified);
+        }
+        Ok(())
     }
-    for record in reply.denial() {
-        let rrset = [record.clone()];
-        let sigs = signatures_for(reply, &record.name, record.record_type());
-        let verified = verify_rrset(&rrset, &sigs, keys, now, budget)?;
-        proven.add(&record.name, record.record_type(), &verified);
-    }
-    Ok(())
 }
 
 pub(super) fn has_nsec3(reply: &Scrubbed) -> bool {

@@ -19,6 +19,7 @@ use hickory_proto::dnssec::rdata::{DNSKEY, DS};
 use hickory_proto::dnssec::{DigestType, Verifier};
 use hickory_proto::rr::{Name, Record, RecordType};
 
+use super::memo::SigMemo;
 use super::sig::{Verified, verify_with};
 use super::{
     BogusReason, MAX_DS_RECORDS, MAX_KEYS_PER_TAG, Security, SigBudget, as_dnskey, as_rrsig,
@@ -185,18 +186,31 @@ pub fn verify_dnskeys(
     now: u32,
     budget: &mut SigBudget,
 ) -> KeyVerdict {
-    check_dnskeys(zone, ds_set, anchor_keys, dnskeys, rrsigs, now, budget).verdict
+    check_dnskeys(
+        zone,
+        ds_set,
+        anchor_keys,
+        dnskeys,
+        rrsigs,
+        now,
+        budget,
+        None,
+    )
+    .verdict
 }
 
 /// Validates `zone`'s DNSKEY RRset (`dnskeys`, with their RRSIG records in
 /// `rrsigs`) against the parent's DS set `ds_set` and/or DNSKEY trust
-/// anchors `anchor_keys`, at time `now`, and says what matched.
+/// anchors `anchor_keys`, at time `now`, and says what matched. `memo`,
+/// when given, spares verifying a signature that verified before
+/// ([`SigMemo`]).
 ///
 /// - [`KeyVerdict::Insecure`] when none of the DS (and anchors) uses an
 ///   algorithm and digest implemented here (RFC 6840 §5.2).
 /// - Bogus [`BogusReason::DnskeyMissing`] when no DNSKEY matches a usable
 ///   DS; [`BogusReason::RrsigsMissing`] when no DS-matched key signed the
 ///   set (a set signed only by its ZSK); else the signature's failure.
+#[allow(clippy::too_many_arguments)] // the DS/anchor inputs, the RRset, and the request's state
 pub fn check_dnskeys(
     zone: &Name,
     ds_set: &[DS],
@@ -205,6 +219,7 @@ pub fn check_dnskeys(
     rrsigs: &[Record],
     now: u32,
     budget: &mut SigBudget,
+    memo: Option<&SigMemo>,
 ) -> KeyCheck {
     let zone = zone.to_lowercase();
     let mut proof = KeyProof::default();
@@ -312,7 +327,7 @@ pub fn check_dnskeys(
         });
         return done(verdict, proof);
     }
-    match verify_with(dnskeys, &by_entry, &zone, &entry, now, budget) {
+    match verify_with(dnskeys, &by_entry, &zone, &entry, now, budget, memo) {
         Ok(verified) => {
             let ttl = verified.ttl;
             proof.signature = Some(verified);
@@ -401,6 +416,7 @@ mod tests {
             std::slice::from_ref(&sig),
             NOW,
             &mut SigBudget::default(),
+            None,
         );
         assert!(matches!(check.verdict, KeyVerdict::Secure(_)));
         let ds: Vec<(u16, bool)> = check
@@ -446,6 +462,7 @@ mod tests {
             &[sig],
             NOW,
             &mut SigBudget::default(),
+            None,
         );
         let KeyVerdict::Bogus(reason) = check.verdict else {
             panic!("{:?}", check.verdict)

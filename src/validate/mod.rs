@@ -12,6 +12,9 @@
 //! - [`sig`]: one RRset against its RRSIGs with a trusted key set: the
 //!   checks of RFC 4035 §5.3.1 hickory leaves to us, then the signature
 //!   (Unbound's `val_sigcrypt.c`).
+//! - [`memo`]: the signatures that verified, remembered in a bounded memo
+//!   so the same bytes are not verified with cryptography again; the only
+//!   state here, shared by the resolver's resolutions.
 //! - [`nsec`], [`nsec3`]: proofs of non-existence (RFC 4035 §5.4,
 //!   RFC 5155 §8) from NSEC and NSEC3 records whose own signatures the
 //!   caller has already checked with [`sig::verify_rrset`].
@@ -45,6 +48,7 @@
 
 pub mod anchor;
 pub mod keys;
+pub mod memo;
 pub mod nsec;
 pub mod nsec3;
 pub mod sig;

@@ -9,12 +9,19 @@
 //! [`MAX_KEYS_PER_TAG`] keys per RRSIG are tried, every verification is
 //! paid from the request's [`SigBudget`]; revoked keys (RFC 5011 §2.1) are
 //! never used; only class IN.
+//!
+//! With a [`SigMemo`] ([`verify_rrset_memo`]), a signature whose exact
+//! bytes verified before is not verified again with cryptography; every
+//! check above still runs, and the verification is still paid from the
+//! budget, so what a request may do and what it concludes never depend on
+//! what earlier requests left in the memo.
 
 use hickory_proto::dnssec::rdata::{DNSKEY, RRSIG};
-use hickory_proto::dnssec::{Algorithm, Verifier};
+use hickory_proto::dnssec::{Algorithm, TBS, Verifier};
 use hickory_proto::rr::{DNSClass, Name, Record, RecordType};
 
 use super::keys::{TrustedKeys, key_tag};
+use super::memo::SigMemo;
 use super::{
     BogusReason, MAX_KEYS_PER_TAG, MAX_RRSIGS_PER_RRSET, SigBudget, as_rrsig, serial_before,
 };
@@ -97,11 +104,25 @@ pub fn verify_rrset(
     now: u32,
     budget: &mut SigBudget,
 ) -> Result<Verified, BogusReason> {
-    verify_with(records, rrsigs, keys.zone(), keys.keys(), now, budget)
+    verify_with(records, rrsigs, keys.zone(), keys.keys(), now, budget, None)
 }
 
-/// [`verify_rrset`] with an explicit zone and key list (the DNSKEY set's
-/// own check uses only the DS-matched keys).
+/// [`verify_rrset`], asking `memo` (when given) before verifying a
+/// signature with cryptography and remembering the ones that verify. The
+/// verdict is the same as without it.
+pub fn verify_rrset_memo(
+    records: &[Record],
+    rrsigs: &[Record],
+    keys: &TrustedKeys,
+    now: u32,
+    budget: &mut SigBudget,
+    memo: Option<&SigMemo>,
+) -> Result<Verified, BogusReason> {
+    verify_with(records, rrsigs, keys.zone(), keys.keys(), now, budget, memo)
+}
+
+/// [`verify_rrset_memo`] with an explicit zone and key list (the DNSKEY
+/// set's own check uses only the DS-matched keys).
 pub(crate) fn verify_with(
     records: &[Record],
     rrsigs: &[Record],
@@ -109,6 +130,7 @@ pub(crate) fn verify_with(
     keys: &[DNSKEY],
     now: u32,
     budget: &mut SigBudget,
+    memo: Option<&SigMemo>,
 ) -> Result<Verified, BogusReason> {
     let Some(first) = records.first() else {
         return Err(BogusReason::RrsigsMissing {
@@ -168,13 +190,16 @@ pub(crate) fn verify_with(
                 });
                 continue;
             }
+            // A memo hit is paid like a verification: the budget bounds
+            // the lookups too, and a request's verdict cannot depend on
+            // the memo's contents.
             budget.spend()?;
-            match key.verify_rrsig(owner, DNSClass::IN, rrsig, rrset.iter().copied()) {
-                Ok(()) => return Ok(verified(&rrset, record, rrsig, owner, now)),
-                Err(_) => keep(BogusReason::SignatureInvalid {
-                    key_tag: input.key_tag,
-                }),
+            if signature_verifies(key, owner, rrsig, &rrset, memo) {
+                return Ok(verified(&rrset, record, rrsig, owner, now));
             }
+            keep(BogusReason::SignatureInvalid {
+                key_tag: input.key_tag,
+            });
         }
     }
     Err(worst
@@ -182,6 +207,26 @@ pub(crate) fn verify_with(
         .unwrap_or(BogusReason::RrsigsMissing {
             problem: format!("no usable RRSIG over {owner} {rtype}"),
         }))
+}
+
+/// Whether `rrsig` over `rrset` verifies with `key`: the signed data is
+/// built as RFC 4034 §3.1.8.1 says (as hickory's `verify_rrsig` builds
+/// it), then checked by `memo` when there is one, else with cryptography.
+fn signature_verifies(
+    key: &DNSKEY,
+    owner: &Name,
+    rrsig: &RRSIG,
+    rrset: &[&Record],
+    memo: Option<&SigMemo>,
+) -> bool {
+    let Ok(signed) = TBS::from_input(owner, DNSClass::IN, rrsig.input(), rrset.iter().copied())
+    else {
+        return false;
+    };
+    match memo {
+        Some(memo) => memo.verify(key, signed.as_ref(), rrsig.sig()),
+        None => key.verify(signed.as_ref(), rrsig.sig()).is_ok(),
+    }
 }
 
 /// How far an RRSIG got before failing: the furthest is reported.
