@@ -19,8 +19,8 @@ use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use hickory_proto::rr::rdata::{A, TXT};
-use hickory_proto::rr::{Name, RData, Record, RecordType};
 use hickory_proto::rr::rdata::{NS, SOA};
+use hickory_proto::rr::{Name, RData, Record, RecordType};
 use rootwalk::cache::{NegativeCache, NegativeKind, RrsetCache, Trust};
 use rootwalk::config::CACHE_BYTES;
 use tokio::time::Instant;
@@ -163,7 +163,11 @@ fn miss_path(c: &mut Criterion) {
     let names = |text: &str| Name::from_ascii(text).unwrap_or_else(|_| Name::root());
     for (qname, cut, ent) in [
         ("n4711.wild.a.tld1.", "a.tld1.", "wild.a.tld1."),
-        ("h.g.n4711.wild.b.tld1.", "n4711.wild.b.tld1.", "g.n4711.wild.b.tld1."),
+        (
+            "h.g.n4711.wild.b.tld1.",
+            "n4711.wild.b.tld1.",
+            "g.n4711.wild.b.tld1.",
+        ),
     ] {
         let (qname, cut, ent) = (names(qname), names(cut), names(ent));
         let (rrsets, negative) = miss_caches(&cut, &ent, now);
