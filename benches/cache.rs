@@ -130,10 +130,11 @@ fn answer_look(rrsets: &RrsetCache, negative: &NegativeCache, qname: &Name, now:
     rrsets.get_answer(qname, RecordType::A, now).is_some()
         || rrsets.get_answer(qname, RecordType::CNAME, now).is_some()
         || negative.get(qname, RecordType::A, now).is_some()
-        || (1..qname.num_labels()).any(|labels| {
-            let owner = qname.trim_to(usize::from(labels));
-            rrsets.get_answer(&owner, RecordType::DNAME, now).is_some()
-        })
+        || rrsets
+            .enclosing(qname, RecordType::DNAME, now)
+            .without_name()
+            .without_root()
+            .any(|(_, dname)| dname.trust.is_answer())
 }
 
 /// The stale look: the type, a CNAME, a negative answer, expired or not.
@@ -145,16 +146,8 @@ fn stale_look(rrsets: &RrsetCache, negative: &NegativeCache, qname: &Name, now: 
 
 /// The closest cached zone cut at or above `qname`.
 fn closest_cut(rrsets: &RrsetCache, qname: &Name, now: Instant) -> Option<Name> {
-    let mut name = qname.clone();
-    loop {
-        if rrsets.get(&name, RecordType::NS, now).is_some() {
-            return Some(name);
-        }
-        if name.is_root() {
-            return None;
-        }
-        name = name.base_name();
-    }
+    let mut cuts = rrsets.enclosing(qname, RecordType::NS, now).rev();
+    cuts.next().map(|(cut, _)| cut)
 }
 
 fn miss_path(c: &mut Criterion) {
