@@ -832,7 +832,7 @@ mod tests {
         let walk = || cache.enclosing(&qname, RecordType::NS, now);
         assert_eq!(owners(walk()), [".", "TLD.", "A.TLD.", "C.B.A.TLD."]);
         assert_eq!(
-            walk().rev().next().map(|(owner, _)| owner.to_string()),
+            walk().next_back().map(|(owner, _)| owner.to_string()),
             Some("C.B.A.TLD.".to_string()),
             "the closest cut is the deepest"
         );
