@@ -3,6 +3,14 @@
 //! (decoding it into hickory `Record`s), for one A record, 8 and 64 A
 //! records, and a 224-record TXT RRset of ~60 KB.
 //!
+//! The "miss path" group times the cache lookups one cache miss costs
+//! the daemon: a new name under the lab's wildcard, with the zone cut two
+//! labels up and the empty non-terminal between them cached. Each of the
+//! daemon's looks (the first look on the receive loop, the stale look,
+//! the resolver's own look) asks for the type, a CNAME, a negative answer
+//! at the name or above it (RFC 8020) and a DNAME above it; then the walk
+//! finds the closest cached zone cut.
+//!
 //! Run: `cargo bench --bench cache`.
 
 use std::hint::black_box;
@@ -11,8 +19,9 @@ use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use hickory_proto::rr::rdata::{A, TXT};
+use hickory_proto::rr::rdata::{NS, SOA};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
-use rootwalk::cache::{RrsetCache, Trust};
+use rootwalk::cache::{NegativeCache, NegativeKind, RrsetCache, Trust};
 use rootwalk::config::CACHE_BYTES;
 use tokio::time::Instant;
 
@@ -85,5 +94,98 @@ fn cache(c: &mut Criterion) {
     lookup.finish();
 }
 
-criterion_group!(benches, cache);
+/// The caches of a daemon that has seen the lab's wildcard zone: the cut
+/// `cut` with its NS set and the server's address, a NODATA for A at the
+/// empty non-terminal `ent`, and a thousand other names beside them.
+fn miss_caches(cut: &Name, ent: &Name, now: Instant) -> (RrsetCache, NegativeCache) {
+    let rrsets = RrsetCache::new(CACHE_BYTES, DAY).keeping_stale(DAY);
+    let negative = NegativeCache::new(CACHE_BYTES / 8, DAY).keeping_stale(DAY);
+    let server = Name::from_ascii("ns1.").unwrap_or_else(|_| Name::root());
+    let server = server.append_domain(cut).unwrap_or_else(|_| Name::root());
+    let ns = Record::from_rdata(cut.clone(), 3600, RData::NS(NS(server.clone())));
+    rrsets.insert(&[ns], Trust::Referral, now);
+    rrsets.insert(&rrset(&server, 1), Trust::Glue, now);
+    let soa = SOA::new(
+        server.clone(),
+        server.clone(),
+        1,
+        7200,
+        3600,
+        1_209_600,
+        300,
+    );
+    let soa = Record::from_rdata(cut.clone(), 300, RData::SOA(soa));
+    negative.insert(ent, RecordType::A, NegativeKind::NoData, &soa, now);
+    for i in 0..1000 {
+        rrsets.insert(&rrset(&owner(i), 1), Trust::AuthAnswer, now);
+        let gone = Name::from_ascii(format!("gone{i}.tld2.")).unwrap_or_else(|_| Name::root());
+        negative.insert(&gone, RecordType::A, NegativeKind::NxDomain, &soa, now);
+    }
+    (rrsets, negative)
+}
+
+/// One look for `qname`/A as the iterator's `lookup_cache` makes it on a
+/// miss: the type, a CNAME, a negative answer, a DNAME above.
+fn answer_look(rrsets: &RrsetCache, negative: &NegativeCache, qname: &Name, now: Instant) -> bool {
+    rrsets.get_answer(qname, RecordType::A, now).is_some()
+        || rrsets.get_answer(qname, RecordType::CNAME, now).is_some()
+        || negative.get(qname, RecordType::A, now).is_some()
+        || rrsets
+            .enclosing(qname, RecordType::DNAME, now)
+            .without_name()
+            .without_root()
+            .any(|(_, dname)| dname.trust.is_answer())
+}
+
+/// The stale look: the type, a CNAME, a negative answer, expired or not.
+fn stale_look(rrsets: &RrsetCache, negative: &NegativeCache, qname: &Name, now: Instant) -> bool {
+    rrsets.get_stale(qname, RecordType::A, now).is_some()
+        || rrsets.get_stale(qname, RecordType::CNAME, now).is_some()
+        || negative.get_stale(qname, RecordType::A, now).is_some()
+}
+
+/// The closest cached zone cut at or above `qname`.
+fn closest_cut(rrsets: &RrsetCache, qname: &Name, now: Instant) -> Option<Name> {
+    let mut cuts = rrsets.enclosing(qname, RecordType::NS, now).rev();
+    cuts.next().map(|(cut, _)| cut)
+}
+
+fn miss_path(c: &mut Criterion) {
+    let now = Instant::now();
+    let mut group = c.benchmark_group("miss path");
+    let names = |text: &str| Name::from_ascii(text).unwrap_or_else(|_| Name::root());
+    for (qname, cut, ent) in [
+        ("n4711.wild.a.tld1.", "a.tld1.", "wild.a.tld1."),
+        (
+            "h.g.n4711.wild.b.tld1.",
+            "n4711.wild.b.tld1.",
+            "g.n4711.wild.b.tld1.",
+        ),
+    ] {
+        let (qname, cut, ent) = (names(qname), names(cut), names(ent));
+        let (rrsets, negative) = miss_caches(&cut, &ent, now);
+        let labels = qname.num_labels();
+        assert_eq!(closest_cut(&rrsets, &qname, now), Some(cut.clone()));
+        group.bench_function(BenchmarkId::new("answer look", labels), |b| {
+            b.iter(|| answer_look(&rrsets, &negative, black_box(&qname), now))
+        });
+        group.bench_function(BenchmarkId::new("closest cut", labels), |b| {
+            b.iter(|| closest_cut(&rrsets, black_box(&qname), now))
+        });
+        // The daemon's first look, the stale look, the resolver's look,
+        // the closest cut.
+        group.bench_function(BenchmarkId::new("all looks", labels), |b| {
+            b.iter(|| {
+                let qname = black_box(&qname);
+                answer_look(&rrsets, &negative, qname, now);
+                stale_look(&rrsets, &negative, qname, now);
+                answer_look(&rrsets, &negative, qname, now);
+                closest_cut(&rrsets, qname, now)
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, cache, miss_path);
 criterion_main!(benches);

@@ -23,7 +23,7 @@ use hickory_proto::serialize::binary::NameEncoding;
 use hickory_proto::serialize::binary::{BinDecodable, BinDecoder, BinEncodable, BinEncoder};
 use tokio::time::Instant;
 
-use super::wire::{KeyBuf, owner_of};
+use super::wire::{Ancestors, KeyBuf, owner_of};
 use super::{HeapSize, NameScope, ShardedLru, Validation, remaining_secs};
 
 /// Which negative answer a zone gave (RFC 2308 §1, §2).
@@ -261,7 +261,8 @@ impl NegativeCache {
     }
 
     /// NXDOMAIN for `name`, NODATA for the pair, NXDOMAIN above: live, or
-    /// also expired within `max_stale` when `stale`.
+    /// also expired within `max_stale` when `stale`. One key is built for
+    /// the name; the ancestors are looked up by slices of it.
     fn find(
         &self,
         name: &Name,
@@ -269,32 +270,39 @@ impl NegativeCache {
         now: Instant,
         stale: bool,
     ) -> Option<CachedNegative> {
-        self.lookup(name, None, now, stale)
-            .or_else(|| self.lookup(name, Some(rtype), now, stale))
-            .or_else(|| self.nxdomain_above(name, now, stale))
+        let mut walk = Ancestors::new(name)?;
+        let labels = walk.labels();
+        walk.set_tail(&NXDOMAIN_TYPE.to_be_bytes())?;
+        if let Some(found) = self.lookup(walk.key(labels)?, now, stale) {
+            return Some(found);
+        }
+        walk.set_tail(&u16::from(rtype).to_be_bytes())?;
+        if let Some(found) = self.lookup(walk.key(labels)?, now, stale) {
+            return Some(found);
+        }
+        walk.set_tail(&NXDOMAIN_TYPE.to_be_bytes())?;
+        self.nxdomain_above(&walk, now, stale)
     }
 
-    /// An NXDOMAIN cached for a proper ancestor of `name`, the closest
-    /// first (RFC 8020 §2: a name that does not exist has no descendants).
-    /// The root never is one: it always exists.
-    fn nxdomain_above(&self, name: &Name, now: Instant, stale: bool) -> Option<CachedNegative> {
-        (1..name.num_labels())
-            .rev()
-            .find_map(|labels| self.lookup(&name.trim_to(usize::from(labels)), None, now, stale))
-    }
-
-    /// The NXDOMAIN (`rtype` `None`) or NODATA entry of `name`: live, or
-    /// also expired within `max_stale` when `stale`. One expired longer
-    /// is dropped.
-    fn lookup(
+    /// An NXDOMAIN cached for a proper ancestor of the name `walk` was
+    /// made for, the closest first (RFC 8020 §2: a name that does not
+    /// exist has no descendants). The root never is one: it always exists.
+    /// `walk`'s tail must be the NXDOMAIN type.
+    fn nxdomain_above(
         &self,
-        name: &Name,
-        rtype: Option<RecordType>,
+        walk: &Ancestors,
         now: Instant,
         stale: bool,
     ) -> Option<CachedNegative> {
-        let key = key(name, rtype)?;
-        let key = key.as_slice();
+        (1..walk.labels())
+            .rev()
+            .find_map(|labels| self.lookup(walk.key(labels)?, now, stale))
+    }
+
+    /// The entry under `key` (an NXDOMAIN or a NODATA): live, or also
+    /// expired within `max_stale` when `stale`. One expired longer is
+    /// dropped.
+    fn lookup(&self, key: &[u8], now: Instant, stale: bool) -> Option<CachedNegative> {
         self.entries.with_shard(key, |shard| {
             let expires = shard.peek(key)?.expires;
             let ttl = remaining_secs(expires, now);
@@ -711,6 +719,88 @@ mod tests {
             cache
                 .get(&name("x.gone.example."), RecordType::A, Instant::now())
                 .is_none()
+        );
+    }
+
+    /// The RFC 8020 walk looks each ancestor up by a slice of the name's
+    /// key: an NXDOMAIN at any depth is found, the closest first, without
+    /// regard to case; the name's own NODATA does not stand in for it; the
+    /// root is never taken for an NXDOMAIN, even with one stored for it.
+    #[test]
+    fn nxdomain_above_is_found_at_every_depth() {
+        let cache = NegativeCache::new(BUDGET, DAY);
+        let now = Instant::now();
+        let qname = name("a.B.c.D.e.example.");
+        for (at, ttl) in [("e.EXAMPLE.", 100), ("C.d.e.example.", 200)] {
+            let proof = soa("example.", ttl, ttl);
+            assert!(cache.insert(
+                &name(at),
+                RecordType::A,
+                NegativeKind::NxDomain,
+                &proof,
+                now
+            ));
+        }
+        let hit = cache.get(&qname, RecordType::A, now).unwrap();
+        assert_eq!(
+            (hit.kind, hit.soa.ttl),
+            (NegativeKind::NxDomain, 200),
+            "closest first"
+        );
+        let hit = cache
+            .get(&name("x.d.E.example."), RecordType::MX, now)
+            .unwrap();
+        assert_eq!(hit.soa.ttl, 100);
+        assert!(
+            cache
+                .get(&name("d.e.exampl."), RecordType::A, now)
+                .is_none()
+        );
+        assert!(cache.get(&name("example."), RecordType::A, now).is_none());
+        assert!(
+            cache
+                .get(&name("xe.example."), RecordType::A, now)
+                .is_none()
+        );
+        // A literal wildcard counts as a label: it is below the NXDOMAIN.
+        assert!(
+            cache
+                .get(&name("*.e.example."), RecordType::A, now)
+                .is_some()
+        );
+
+        let root = NegativeCache::new(BUDGET, DAY);
+        let proof = soa("example.", 300, 300);
+        assert!(root.insert(
+            &Name::root(),
+            RecordType::A,
+            NegativeKind::NxDomain,
+            &proof,
+            now
+        ));
+        assert!(root.get(&name("example."), RecordType::A, now).is_none());
+        assert!(
+            root.get(&name("a.b.example."), RecordType::A, now)
+                .is_none()
+        );
+        // A NODATA at an ancestor says nothing of the names below it.
+        let nodata = NegativeCache::new(BUDGET, DAY);
+        assert!(nodata.insert(
+            &name("b.example."),
+            RecordType::A,
+            NegativeKind::NoData,
+            &proof,
+            now
+        ));
+        assert!(
+            nodata
+                .get(&name("a.b.example."), RecordType::A, now)
+                .is_none()
+        );
+        assert!(
+            nodata
+                .get(&name("b.example."), RecordType::A, now)
+                .is_some()
         );
     }
 

@@ -29,7 +29,7 @@
 //! tell how much of its life is left ([`RrsetCache::expiry`], for
 //! prefetching).
 
-use std::borrow::Borrow;
+use std::borrow::{Borrow, Cow};
 use std::hash::{Hash, Hasher};
 use std::time::Duration;
 
@@ -40,7 +40,7 @@ use hickory_proto::serialize::binary::{
 };
 use tokio::time::Instant;
 
-use super::wire::{KeyBuf, MAX_NAME_WIRE, owner_of};
+use super::wire::{Ancestors, KeyBuf, MAX_NAME_WIRE, owner_of};
 use super::{HeapSize, NameScope, ShardedLru, Trust, remaining_secs};
 
 /// What DNSSEC validation said of a cached RRset (RFC 4035 §4.3). Rides
@@ -362,6 +362,36 @@ impl RrsetCache {
         now.saturating_duration_since(expires) >= self.max_stale
     }
 
+    /// The live RRsets of class IN and type `rtype` at `name` and at
+    /// each of its ancestors, from the root down ([`Iterator::rev`] for
+    /// the deepest first), each with its owner (`name`'s last labels, in
+    /// the case asked). Unlike a [`RrsetCache::get`] per ancestor, the key
+    /// is built once and an ancestor with nothing cached costs no hickory
+    /// `Name`. For the closest cached zone cut, and a DNAME above a name.
+    pub fn enclosing<'a>(
+        &'a self,
+        name: &'a Name,
+        rtype: RecordType,
+        now: Instant,
+    ) -> Enclosing<'a> {
+        let walk = Ancestors::new(name).and_then(|mut walk| {
+            let [t0, t1] = u16::from(rtype).to_be_bytes();
+            let [c0, c1] = u16::from(DNSClass::IN).to_be_bytes();
+            walk.set_tail(&[t0, t1, c0, c1])?;
+            Some(walk)
+        });
+        let back = walk.as_ref().map_or(0, |walk| walk.labels() + 1);
+        Enclosing {
+            cache: self,
+            name,
+            rtype,
+            now,
+            walk,
+            front: 0,
+            back,
+        }
+    }
+
     /// The entry for (`name`, `rtype`, `class`): live only, or (`stale`)
     /// also expired within `max_stale`. An entry past keeping is dropped;
     /// an expired one not given is left as it is, its LRU place untouched.
@@ -374,7 +404,28 @@ impl RrsetCache {
         stale: bool,
     ) -> Option<CachedRrset> {
         let key = key(name, rtype, class)?;
-        let key = key.as_slice();
+        self.read_key(
+            key.as_slice(),
+            || Cow::Borrowed(name),
+            rtype,
+            class,
+            now,
+            stale,
+        )
+        .map(|(_, found)| found)
+    }
+
+    /// [`RrsetCache::read`] by key, with the owner: `owner` spells the
+    /// key's name for the records read, and is called only on a hit.
+    fn read_key<'n>(
+        &self,
+        key: &[u8],
+        owner: impl FnOnce() -> Cow<'n, Name>,
+        rtype: RecordType,
+        class: DNSClass,
+        now: Instant,
+        stale: bool,
+    ) -> Option<(Cow<'n, Name>, CachedRrset)> {
         self.entries.with_shard(key, |shard| {
             let expires = shard.peek(key)?.expires;
             let ttl = remaining_secs(expires, now);
@@ -389,15 +440,19 @@ impl RrsetCache {
             }
             let (blob, meta) = shard.get_key_value(key)?;
             let meta = *meta;
-            match decode(blob, name, rtype, class, ttl) {
-                Some((records, rrsigs)) => Some(CachedRrset {
-                    records,
-                    trust: meta.trust,
-                    ttl,
-                    validation: meta.validation,
-                    rrsigs,
-                    expired: ttl == 0,
-                }),
+            let owner = owner();
+            match decode(blob, &owner, rtype, class, ttl) {
+                Some((records, rrsigs)) => Some((
+                    owner,
+                    CachedRrset {
+                        records,
+                        trust: meta.trust,
+                        ttl,
+                        validation: meta.validation,
+                        rrsigs,
+                        expired: ttl == 0,
+                    },
+                )),
                 None => {
                     // Encoded by `insert`, so this does not happen; were it
                     // to, the entry is useless and goes.
@@ -485,6 +540,83 @@ impl RrsetCache {
     /// tests and fuzzing, not for the query path.
     pub fn audit(&self) -> Result<(), super::AccountingError> {
         self.entries.audit()
+    }
+}
+
+/// The live RRsets of one type at a name and its ancestors: see
+/// [`RrsetCache::enclosing`]. Each step is one lookup.
+pub struct Enclosing<'a> {
+    cache: &'a RrsetCache,
+    name: &'a Name,
+    rtype: RecordType,
+    now: Instant,
+    /// `None` for a name too long to be a DNS name: nothing to walk.
+    walk: Option<Ancestors>,
+    /// Label counts still to look at: `front..back` (0 is the root).
+    front: usize,
+    back: usize,
+}
+
+impl Enclosing<'_> {
+    /// Without the name itself: its proper ancestors only.
+    pub fn without_name(mut self) -> Self {
+        let labels = self.walk.as_ref().map_or(0, Ancestors::labels);
+        self.back = self.back.min(labels);
+        self
+    }
+
+    /// Without the root.
+    pub fn without_root(mut self) -> Self {
+        self.front = self.front.max(1);
+        self
+    }
+
+    /// The RRset at the ancestor with `labels` labels, with its owner.
+    fn at(&self, labels: usize) -> Option<(Name, CachedRrset)> {
+        let walk = self.walk.as_ref()?;
+        let owner = || {
+            if labels == walk.labels() {
+                Cow::Borrowed(self.name)
+            } else {
+                Cow::Owned(self.name.trim_to(labels))
+            }
+        };
+        let (owner, found) = self.cache.read_key(
+            walk.key(labels)?,
+            owner,
+            self.rtype,
+            DNSClass::IN,
+            self.now,
+            false,
+        )?;
+        Some((owner.into_owned(), found))
+    }
+}
+
+impl Iterator for Enclosing<'_> {
+    type Item = (Name, CachedRrset);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        while self.front < self.back {
+            let labels = self.front;
+            self.front += 1;
+            if let Some(found) = self.at(labels) {
+                return Some(found);
+            }
+        }
+        None
+    }
+}
+
+impl DoubleEndedIterator for Enclosing<'_> {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        while self.front < self.back {
+            self.back -= 1;
+            if let Some(found) = self.at(self.back) {
+                return Some(found);
+            }
+        }
+        None
     }
 }
 
@@ -674,6 +806,58 @@ mod tests {
         };
         let data = RRSIG::from_sig(input, vec![7; 64]);
         Record::from_rdata(name(owner), ttl, RData::DNSSEC(DNSSECRData::RRSIG(data)))
+    }
+
+    /// The RRsets at a name and its ancestors, each looked up by a slice
+    /// of the name's key: the owners are the name's last labels in the
+    /// case asked, root first (`rev` for the deepest first), the bounds
+    /// drop the name and the root, other types and names are not seen.
+    #[test]
+    fn enclosing_walks_every_ancestor_by_suffix() {
+        let cache = RrsetCache::new(BUDGET, DAY);
+        let now = Instant::now();
+        for owner in [".", "tld.", "a.tld.", "c.b.a.tld."] {
+            assert!(cache.insert(&[ns(owner, 300, "ns.tld.")], Trust::Referral, now));
+        }
+        assert!(cache.insert(&[a("b.a.tld.", 300, 1)], Trust::AuthAnswer, now));
+        assert!(cache.insert(&[ns("x.b.a.tld.", 300, "ns.tld.")], Trust::Referral, now));
+        let qname = name("C.B.A.TLD.");
+        let owners = |walk: Enclosing<'_>| {
+            walk.map(|(owner, found)| {
+                assert_eq!(found.records[0].name, owner);
+                owner.to_string()
+            })
+            .collect::<Vec<_>>()
+        };
+        let walk = || cache.enclosing(&qname, RecordType::NS, now);
+        assert_eq!(owners(walk()), [".", "TLD.", "A.TLD.", "C.B.A.TLD."]);
+        assert_eq!(
+            walk().next_back().map(|(owner, _)| owner.to_string()),
+            Some("C.B.A.TLD.".to_string()),
+            "the closest cut is the deepest"
+        );
+        assert_eq!(owners(walk().without_name()), [".", "TLD.", "A.TLD."]);
+        assert_eq!(
+            owners(walk().without_root().without_name()),
+            ["TLD.", "A.TLD."]
+        );
+        let deeper = name("e.d.c.b.a.tld.");
+        let below = cache.enclosing(&deeper, RecordType::NS, now).rev();
+        assert_eq!(
+            below
+                .map(|(owner, _)| owner.to_string())
+                .collect::<Vec<_>>(),
+            ["c.b.a.tld.", "a.tld.", "tld.", "."]
+        );
+        let only_a = cache.enclosing(&qname, RecordType::A, now);
+        assert_eq!(owners(only_a), ["B.A.TLD."]);
+        let root = Name::root();
+        assert_eq!(owners(cache.enclosing(&root, RecordType::NS, now)), ["."]);
+        let none = cache.enclosing(&root, RecordType::NS, now).without_root();
+        assert_eq!(owners(none), Vec::<String>::new());
+        // Expired entries are not given.
+        let later = now + Duration::from_secs(300);
+        assert_eq!(cache.enclosing(&qname, RecordType::NS, later).count(), 0);
     }
 
     #[tokio::test(start_paused = true)]

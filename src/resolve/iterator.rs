@@ -370,14 +370,17 @@ impl Inner {
     /// holding one: a lower one would be occluded, RFC 6672 §2.4), the
     /// CNAME it synthesises for `name` and its target.
     fn cached_dname(&self, name: &Name, now: Instant) -> Option<(CachedRrset, Record, Name)> {
-        (1..name.num_labels()).find_map(|labels| {
-            let owner = name.trim_to(usize::from(labels));
-            let mut cached = self.rrsets.get_answer(&owner, RecordType::DNAME, now)?;
-            // A DNAME RRset holds one record (RFC 6672 §2.4).
-            cached.records.truncate(1);
-            let (cname, target) = super::dname::synthesise(cached.records.first()?, name)?;
-            Some((cached, cname, target))
-        })
+        self.rrsets
+            .enclosing(name, RecordType::DNAME, now)
+            .without_name()
+            .without_root()
+            .filter(|(_, cached)| cached.trust.is_answer())
+            .find_map(|(_, mut cached)| {
+                // A DNAME RRset holds one record (RFC 6672 §2.4).
+                cached.records.truncate(1);
+                let (cname, target) = super::dname::synthesise(cached.records.first()?, name)?;
+                Some((cached, cname, target))
+            })
     }
 
     /// Walks from the closest known zone cut to a terminal reply.
@@ -451,39 +454,35 @@ impl Inner {
         qname: &Name,
     ) -> Option<DelegationPoint> {
         let now = Instant::now();
-        let mut name = qname.clone();
-        loop {
-            if let Some(ns) = self.usable(&name, RecordType::NS, now) {
-                let mut dp = DelegationPoint::from_records(
-                    name.clone(),
-                    &ns.records,
-                    &[],
-                    AddrSource::Cache,
-                    None,
-                );
-                self.add_cached_addresses(&mut dp, now);
-                // Validating, a cut whose trust is not known is no place to
-                // start: the walk starts higher and learns it on the way.
-                let trust = match &self.validator {
-                    None => Some(ZoneTrust::Off),
-                    Some(validator) => validator.start(&name, now),
-                };
-                if let Some(trust) = trust
-                    && (dp.has_addresses() || !dp.needs_glue_only())
-                {
-                    dp.trust = trust;
-                    emit(req.observer, || Event::CacheHit {
-                        resolution: id,
-                        what: format!("zone cut {name}"),
-                    });
-                    return Some(dp);
-                }
+        // The deepest cut first; one key for all of them.
+        let cuts = self.rrsets.enclosing(qname, RecordType::NS, now).rev();
+        for (name, ns) in cuts.filter(|(_, ns)| !ns.validation.is_bogus()) {
+            let mut dp = DelegationPoint::from_records(
+                name.clone(),
+                &ns.records,
+                &[],
+                AddrSource::Cache,
+                None,
+            );
+            self.add_cached_addresses(&mut dp, now);
+            // Validating, a cut whose trust is not known is no place to
+            // start: the walk starts higher and learns it on the way.
+            let trust = match &self.validator {
+                None => Some(ZoneTrust::Off),
+                Some(validator) => validator.start(&name, now),
+            };
+            if let Some(trust) = trust
+                && (dp.has_addresses() || !dp.needs_glue_only())
+            {
+                dp.trust = trust;
+                emit(req.observer, || Event::CacheHit {
+                    resolution: id,
+                    what: format!("zone cut {name}"),
+                });
+                return Some(dp);
             }
-            if name.is_root() {
-                return None;
-            }
-            name = name.base_name();
         }
+        None
     }
 
     /// A cached RRset the resolver may use to find servers: live and not

@@ -31,6 +31,25 @@ use hickory_proto::serialize::txt::Parser;
 /// hours, as Unbound's default local zones.
 pub const LOCAL_TTL: u32 = 10_800;
 
+/// Longest name in wire form (RFC 1035 §2.3.4).
+const MAX_WIRE: usize = 255;
+
+/// `name` lowercased in wire form (root label included) in `out`; `None`
+/// when longer than a DNS name may be.
+fn lower_wire<'o>(name: &Name, out: &'o mut [u8; MAX_WIRE]) -> Option<&'o [u8]> {
+    let mut len = 0;
+    for label in name.iter() {
+        let end = len + 1 + label.len();
+        *out.get_mut(len)? = u8::try_from(label.len()).ok()?;
+        let room = out.get_mut(len + 1..end)?;
+        room.copy_from_slice(label);
+        room.make_ascii_lowercase();
+        len = end;
+    }
+    *out.get_mut(len)? = 0;
+    out.get(..=len)
+}
+
 /// TTL of a `local-data` record written without one: an hour, as
 /// Unbound's default.
 pub const LOCAL_DATA_DEFAULT_TTL: u32 = 3_600;
@@ -92,6 +111,11 @@ pub struct LocalAnswer {
 #[derive(Debug, Clone, Default)]
 pub struct LocalZones {
     zones: HashMap<Name, ZoneKind>,
+    /// Each zone of `zones` under its name lowercased in wire form: a
+    /// question's ancestors are suffixes of its wire form, so finding its
+    /// zone builds no `Name` per ancestor (every question asks, and most
+    /// are in no local zone).
+    by_wire: HashMap<Box<[u8]>, Name>,
     data: HashMap<Name, Vec<Record>>,
 }
 
@@ -116,11 +140,13 @@ impl LocalZones {
                 }
             }
         }
+        local.index();
         for record in data {
             if local.zone_of(&record.name).is_none() {
                 local
                     .zones
                     .insert(record.name.clone(), ZoneKind::Transparent);
+                local.index();
             }
             local
                 .data
@@ -227,16 +253,29 @@ impl LocalZones {
 
     /// The most specific zone at or above `name`.
     fn zone_of(&self, name: &Name) -> Option<(&Name, ZoneKind)> {
-        let mut at = name.clone();
+        let mut wire = [0; MAX_WIRE];
+        let wire = lower_wire(name, &mut wire)?;
+        let mut at = 0;
         loop {
-            if let Some((zone, kind)) = self.zones.get_key_value(&at) {
-                return Some((zone, *kind));
+            let suffix = wire.get(at..)?;
+            if let Some(zone) = self.by_wire.get(suffix) {
+                return self.zones.get_key_value(zone).map(|(z, k)| (z, *k));
             }
-            if at.is_root() {
-                return None;
+            match suffix.first() {
+                Some(&0) | None => return None,
+                Some(&length) => at += 1 + usize::from(length),
             }
-            at = at.base_name();
         }
+    }
+
+    /// Rebuilds [`LocalZones::by_wire`] from the zones.
+    fn index(&mut self) {
+        let mut wire = [0; MAX_WIRE];
+        self.by_wire = self
+            .zones
+            .keys()
+            .filter_map(|zone| Some((lower_wire(zone, &mut wire)?.into(), zone.clone())))
+            .collect();
     }
 
     /// Whether some local data lies strictly below `name`.
@@ -377,6 +416,38 @@ mod tests {
 
     fn n(text: &str) -> Name {
         Name::from_ascii(text).unwrap()
+    }
+
+    /// A question's zone is found by the suffixes of its wire form: the
+    /// most specific zone, any case, at label boundaries only, a zone added
+    /// for local data too.
+    #[test]
+    fn the_zone_of_a_name_is_its_deepest_local_zone() {
+        let data = parse_local_data("host.Corp.Example. 60 IN A 192.0.2.1").unwrap();
+        let zones = [
+            (n("example."), ZoneKind::Refuse),
+            (n("lab.EXAMPLE."), ZoneKind::Static),
+        ];
+        let local = LocalZones::new(false, &zones, data);
+        let zone = |name: &str| local.zone_of(&n(name)).map(|(z, k)| (z.to_string(), k));
+        let is = |zone: &str, kind| Some((zone.to_string(), kind));
+        assert_eq!(
+            zone("a.b.LAB.example."),
+            is("lab.EXAMPLE.", ZoneKind::Static)
+        );
+        assert_eq!(zone("lab.example."), is("lab.EXAMPLE.", ZoneKind::Static));
+        assert_eq!(zone("xlab.example."), is("example.", ZoneKind::Refuse));
+        assert_eq!(zone("EXAMPLE."), is("example.", ZoneKind::Refuse));
+        assert_eq!(zone("host.corp.example."), is("example.", ZoneKind::Refuse));
+        assert_eq!(zone("example.net."), None);
+        assert_eq!(zone("."), None);
+        let data = parse_local_data("host.corp.tld1. 60 IN A 192.0.2.1").unwrap();
+        let local = LocalZones::new(false, &[], data);
+        let zone = local
+            .zone_of(&n("HOST.corp.tld1."))
+            .map(|(z, k)| (z.to_string(), k));
+        assert_eq!(zone, is("host.corp.tld1.", ZoneKind::Transparent));
+        assert!(local.zone_of(&n("x.corp.tld1.")).is_none());
     }
 
     #[test]
