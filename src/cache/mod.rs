@@ -41,8 +41,8 @@ pub mod rrset;
 pub mod versions;
 mod wire;
 
+use foldhash::fast::RandomState;
 use std::borrow::Borrow;
-use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hash};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
@@ -317,7 +317,7 @@ impl<K: Hash + Eq + HeapSize, V: HeapSize> ShardedLru<K, V> {
             .collect();
         Self {
             shards,
-            hasher: RandomState::new(),
+            hasher: RandomState::default(),
         }
     }
 

@@ -9,7 +9,7 @@
 //! written since (a write to another name of the same bucket only costs a
 //! needless rebuild). Lock-free: one atomic load per name to check.
 
-use std::collections::hash_map::RandomState;
+use foldhash::fast::RandomState;
 use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -37,7 +37,7 @@ impl Default for NameVersions {
     fn default() -> Self {
         Self {
             buckets: (0..VERSION_BUCKETS).map(|_| AtomicU64::new(0)).collect(),
-            hasher: RandomState::new(),
+            hasher: RandomState::default(),
         }
     }
 }

@@ -32,6 +32,7 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
+use foldhash::fast::RandomState;
 use hickory_proto::rr::{DNSClass, Name, RecordType};
 use tokio::runtime::Handle;
 use tokio::sync::oneshot;
@@ -85,8 +86,10 @@ struct Entry {
 /// The questions in flight and what each client holds.
 #[derive(Default)]
 struct State {
-    pending: HashMap<Key, Entry>,
-    per_client: HashMap<IpAddr, usize>,
+    /// Hashed with foldhash, seeded at random (as the caches' maps are):
+    /// the names are the clients' choice.
+    pending: HashMap<Key, Entry, RandomState>,
+    per_client: HashMap<IpAddr, usize, RandomState>,
     /// Prefetches in flight.
     prefetching: usize,
     next_id: u64,
