@@ -1,9 +1,9 @@
 //! A delegation point: the zone cut the walk is at, its name servers and
 //! what is known of each server's addresses.
 
-use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use hickory_proto::rr::{Name, RData, Record};
 
 use super::hints::RootHints;

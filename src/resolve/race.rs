@@ -32,11 +32,11 @@
 //! is the walk's business: [`Race::next`] hands over each usable reply in
 //! turn and goes on racing when the walk asks for another.
 
-use std::collections::HashSet;
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::time::Duration;
 
+use foldhash::{HashSet, HashSetExt};
 use futures_util::StreamExt;
 use futures_util::future::{AbortHandle, Abortable, Aborted};
 use futures_util::stream::FuturesUnordered;

@@ -36,9 +36,9 @@
 //! a resolution may ([`crate::config::MAX_CNAME_CHAIN`], or the limit given
 //! to [`scrub_with`]).
 
-use std::collections::{HashMap, HashSet};
 use std::fmt;
 
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use hickory_proto::op::{Message, Query, ResponseCode};
 use hickory_proto::rr::{DNSClass, Name, RData, Record, RecordType};
 
