@@ -39,8 +39,9 @@ use super::counters::Counters;
 use super::ede::{self, Ede};
 use super::limits::{InForce, InForceCell, ServeLimits};
 use super::packet::{self, ClientQuery, Encoded, Limit, UDP_PAYLOAD_PLAIN, Verdict};
-use super::policy::PolicyCell;
+use super::policy::{Policy, PolicyCell};
 use super::proxy;
+use super::swap::Snapshot;
 use crate::cache::Stamp;
 use crate::resolve::{Outcome, Resolver, Stats};
 use crate::validate::Security;
@@ -121,6 +122,44 @@ pub struct Pending {
     span: Span,
 }
 
+/// What one message is answered under: the policy and the resolver and
+/// limits in force, read once for it (by [`Snapshots::current`] on a UDP
+/// receive thread, from the cells otherwise).
+#[derive(Clone, Copy)]
+pub struct Current<'a> {
+    /// Who may ask, what is answered locally, which peers are proxies.
+    pub policy: &'a Policy,
+    /// The policy's generation (see [`PolicyCell`]): it dates reply
+    /// copies made under it.
+    pub policy_generation: u64,
+    /// The resolver and the daemon's limits.
+    pub in_force: &'a InForce,
+}
+
+/// A receive thread's own snapshots of the policy and of what is in force
+/// (see [`super::swap`]): reading them for a datagram costs two atomic
+/// loads and writes nothing shared, and a reload is read at the thread's
+/// next datagram.
+pub struct Snapshots {
+    policy_cell: Arc<PolicyCell>,
+    policy: Snapshot<Policy>,
+    in_force_cell: Arc<InForceCell>,
+    in_force: Snapshot<InForce>,
+}
+
+impl Snapshots {
+    /// What the next message is answered under.
+    pub fn current(&mut self) -> Current<'_> {
+        self.policy.refresh(&self.policy_cell);
+        self.in_force.refresh(&self.in_force_cell);
+        Current {
+            policy: self.policy.value(),
+            policy_generation: self.policy.generation(),
+            in_force: self.in_force.value(),
+        }
+    }
+}
+
 /// Everything a listener needs to answer: shared by all listener tasks.
 pub struct Handler {
     /// The resolver and limits in force, read once per query (a reload
@@ -171,6 +210,17 @@ impl Handler {
         self.in_force.current()
     }
 
+    /// Snapshots of the policy and of what is in force, for one receive
+    /// thread to keep and read at each datagram.
+    pub fn snapshots(&self) -> Snapshots {
+        Snapshots {
+            policy_cell: Arc::clone(&self.policy),
+            policy: self.policy.snapshot(),
+            in_force_cell: Arc::clone(&self.in_force),
+            in_force: self.in_force.snapshot(),
+        }
+    }
+
     /// The live counters.
     pub fn counters(&self) -> &Arc<Counters> {
         &self.counters
@@ -193,8 +243,27 @@ impl Handler {
     }
 
     /// Everything that needs no upstream query, without waiting: the checks,
-    /// the refusals, and answers the cache has whole.
+    /// the refusals, and answers the cache has whole; under the policy and
+    /// limits in force now.
     pub fn answer_now(&self, bytes: &[u8], client: SocketAddr, transport: Transport) -> Immediate {
+        let policy = self.policy.current();
+        let in_force = self.in_force.current();
+        let current = Current {
+            policy: &policy,
+            policy_generation: self.policy.generation(),
+            in_force: &in_force,
+        };
+        self.answer_now_under(current, bytes, client, transport)
+    }
+
+    /// [`Handler::answer_now`] under `current`, which the caller read.
+    pub fn answer_now_under(
+        &self,
+        current: Current<'_>,
+        bytes: &[u8],
+        client: SocketAddr,
+        transport: Transport,
+    ) -> Immediate {
         let received = Instant::now();
         self.counters.received();
         let span = info_span!(
@@ -204,7 +273,9 @@ impl Handler {
             qtype = field::Empty
         );
         let _entered = span.enter();
-        let policy = self.policy.current();
+        let Current {
+            policy, in_force, ..
+        } = current;
         let query = match packet::judge(bytes, policy.acl.allows(client.ip())) {
             Verdict::Drop => {
                 debug!(len = bytes.len(), "dropped: no readable query header");
@@ -226,7 +297,6 @@ impl Handler {
             let reply = packet::local_reply(&query.message, local);
             return Immediate::Done(self.finish(&reply, limit, received));
         }
-        let in_force = self.in_force.current();
         if qtype == RecordType::ANY {
             // RFC 8482: what the cache has, or a synthesised HINFO; never
             // an upstream ANY query (an amplifier's favourite).
@@ -238,7 +308,7 @@ impl Handler {
         match in_force.resolver.answer_from_cache_stamped(qname, qtype) {
             Some((outcome, stamps)) => {
                 self.counters.cache_hit();
-                let until = self.prefetch_if_due(&in_force, qname, qtype, &outcome);
+                let until = self.prefetch_if_due(in_force, qname, qtype, &outcome);
                 // A copy serves clients whatever their CD bit: never one
                 // of a bogus answer (data for CD, SERVFAIL for the rest).
                 let copyable = !outcome.security.is_bogus();
@@ -445,7 +515,16 @@ impl Handler {
         bytes: &'a [u8],
         peer: SocketAddr,
     ) -> Option<(&'a [u8], SocketAddr)> {
-        let policy = self.policy.current();
+        self.unwrap_proxy_under(&self.policy.current(), bytes, peer)
+    }
+
+    /// [`Handler::unwrap_proxy`] under `policy`, which the caller read.
+    pub fn unwrap_proxy_under<'a>(
+        &self,
+        policy: &Policy,
+        bytes: &'a [u8],
+        peer: SocketAddr,
+    ) -> Option<(&'a [u8], SocketAddr)> {
         if !policy.proxies.allows(peer.ip()) {
             return Some((bytes, peer));
         }

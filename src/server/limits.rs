@@ -13,7 +13,6 @@
 //! control socket ([`FIXED_AT_START`]) are read once when they start.
 
 use std::ops::RangeInclusive;
-use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
 use crate::resolve::Resolver;
@@ -22,6 +21,7 @@ use super::coalesce::{MAX_PREFETCHES, MAX_RESOLUTIONS, MAX_RESOLUTIONS_PER_CLIEN
 use super::control::{CONTROL_READ_TIMEOUT, MAX_CONTROL_CONNECTIONS};
 use super::handler::{CLIENT_RESPONSE_TIMEOUT, PREFETCH, PREFETCH_PERCENT, SERVE_EXPIRED};
 use super::metrics::{MAX_METRICS_CONNECTIONS, METRICS_READ_TIMEOUT};
+use super::swap::SwapCell;
 use super::tcp::{
     MAX_TCP_CONNECTIONS, MAX_TCP_CONNECTIONS_PER_CLIENT, TCP_IDLE_TIMEOUT, TCP_MESSAGE_TIMEOUT,
 };
@@ -194,32 +194,10 @@ pub struct InForce {
     pub limits: ServeLimits,
 }
 
-/// The [`InForce`] of a running daemon, swapped whole on reload. One
-/// `RwLock` around one `Arc`, taken for the clone of the `Arc` only, never
-/// across an `.await`.
-pub struct InForceCell {
-    current: RwLock<Arc<InForce>>,
-}
-
-impl InForceCell {
-    /// A cell holding `in_force`.
-    pub fn new(in_force: InForce) -> Self {
-        Self {
-            current: RwLock::new(Arc::new(in_force)),
-        }
-    }
-
-    /// What is in force now.
-    pub fn current(&self) -> Arc<InForce> {
-        Arc::clone(&self.current.read().unwrap_or_else(PoisonError::into_inner))
-    }
-
-    /// Puts `in_force` in force for every query, connection and resolution
-    /// started from now on.
-    pub fn replace(&self, in_force: InForce) {
-        *self.current.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(in_force);
-    }
-}
+/// The [`InForce`] of a running daemon, swapped whole on reload: what
+/// [`SwapCell::replace`] puts there applies to every query, connection and
+/// resolution started after it.
+pub type InForceCell = SwapCell<InForce>;
 
 #[cfg(test)]
 mod tests {

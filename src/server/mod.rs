@@ -20,7 +20,9 @@
 //! - [`coalesce`]: identical questions in flight share one resolution;
 //!   resolutions are bounded and stop when nobody waits for them.
 //! - [`local`]: local zones and data, answered before the cache;
-//!   [`policy`]: the ACL and local zones in force, swapped on SIGHUP;
+//!   [`policy`]: the ACL and local zones in force, swapped on SIGHUP
+//!   ([`swap`]: the cell both are swapped in, and the receive threads'
+//!   snapshots of it);
 //!   [`ede`]: the Extended DNS Error a SERVFAIL carries.
 //! - [`acl`]: who may ask; [`config`]: the TOML file and flags;
 //!   [`counters`]: what happened, printed at exit; [`metrics`]: the
@@ -86,6 +88,7 @@ pub mod privileges;
 pub mod proxy;
 pub mod reload;
 pub mod reply_cache;
+pub mod swap;
 pub mod tcp;
 pub mod udp;
 

@@ -1,12 +1,9 @@
 //! What the daemon may change while it runs (SIGHUP): who may ask and
-//! what it answers itself. One `RwLock` around one `Arc`, taken for the
-//! clone of the `Arc` only, never across an `.await`.
-
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, PoisonError, RwLock};
+//! what it answers itself, in a [`SwapCell`] ([`PolicyCell`]).
 
 use super::acl::Acl;
 use super::local::LocalZones;
+use super::swap::SwapCell;
 
 /// The reloadable part of the daemon's configuration.
 #[derive(Debug, Clone)]
@@ -31,37 +28,8 @@ impl Policy {
     }
 }
 
-/// The policy in force, swapped whole on reload.
-#[derive(Debug)]
-pub struct PolicyCell {
-    current: RwLock<Arc<Policy>>,
-    /// Bumped by every [`PolicyCell::replace`], so reply copies made under
-    /// an older policy are dropped.
-    generation: AtomicU64,
-}
-
-impl PolicyCell {
-    /// A cell holding `policy`.
-    pub fn new(policy: Policy) -> Self {
-        Self {
-            current: RwLock::new(Arc::new(policy)),
-            generation: AtomicU64::new(0),
-        }
-    }
-
-    /// The policy in force now.
-    pub fn current(&self) -> Arc<Policy> {
-        Arc::clone(&self.current.read().unwrap_or_else(PoisonError::into_inner))
-    }
-
-    /// Puts `policy` in force for every query read from now on.
-    pub fn replace(&self, policy: Policy) {
-        *self.current.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(policy);
-        self.generation.fetch_add(1, Ordering::Release);
-    }
-
-    /// How many times the policy was replaced.
-    pub fn generation(&self) -> u64 {
-        self.generation.load(Ordering::Acquire)
-    }
-}
+/// The policy in force, swapped whole on reload. Its generation (see
+/// [`SwapCell::generation`]) also dates the UDP threads' reply copies: a
+/// reload (new local zones or routes) throws away every copy made under
+/// an older policy.
+pub type PolicyCell = SwapCell<Policy>;

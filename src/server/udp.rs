@@ -41,7 +41,7 @@ use tracing::{debug, warn};
 
 use super::DRAIN_TIMEOUT;
 use super::error::ServeError;
-use super::handler::{Handler, Immediate, Transport};
+use super::handler::{Current, Handler, Immediate, Transport};
 use super::packet::{HEADER_LEN, UDP_PAYLOAD_MAX};
 use super::reply_cache::{Key, ReplyCache, ReplyLimits, read_query};
 use crate::cache::Stamp;
@@ -120,6 +120,7 @@ pub async fn serve(
     let mut tasks = JoinSet::new();
     let mut inbox = Inbox::new();
     let mut copies = Copies::new(reply_cache);
+    let mut snapshots = handler.snapshots();
     'serving: loop {
         let mut batch = 0;
         while batch < UDP_BATCH {
@@ -137,13 +138,18 @@ pub async fn serve(
                 let Some((datagram, peer)) = inbox.datagram(slot) else {
                     continue;
                 };
+                // Read once per datagram, without writing to anything
+                // another thread reads: a reload applies from the next one.
+                let current = snapshots.current();
                 // Replies go to `peer`; `client` is who asked (the client a
                 // proxy's PROXY v2 header names).
-                let Some((bytes, client)) = handler.unwrap_proxy(datagram, peer) else {
+                let Some((bytes, client)) =
+                    handler.unwrap_proxy_under(current.policy, datagram, peer)
+                else {
                     continue;
                 };
                 let received = Instant::now();
-                let keyed = match copies.answer(&handler, bytes, client, received) {
+                let keyed = match copies.answer(&handler, current, bytes, client, received) {
                     Copied::Reply => {
                         send(&socket, &copies.out, peer).await;
                         continue;
@@ -151,7 +157,8 @@ pub async fn serve(
                     Copied::Keyed => true,
                     Copied::Unkeyed => false,
                 };
-                let pending = match handler.answer_now(bytes, client, Transport::Udp) {
+                let immediate = handler.answer_now_under(current, bytes, client, Transport::Udp);
+                let pending = match immediate {
                     Immediate::Done(Some(reply)) => {
                         send(&socket, &reply, peer).await;
                         continue;
@@ -414,15 +421,16 @@ impl Copies {
     }
 
     /// Answers `bytes` from `client` with a kept copy if there is one, and
-    /// counts it.
+    /// counts it; under `current`, what the loop read for this datagram.
     fn answer(
         &mut self,
         handler: &Handler,
+        current: Current<'_>,
         bytes: &[u8],
         client: SocketAddr,
         now: Instant,
     ) -> Copied {
-        let generation = handler.policy_generation();
+        let generation = current.policy_generation;
         if generation != self.generation {
             *self = Copies::new(self.limits);
             self.generation = generation;
@@ -438,11 +446,11 @@ impl Copies {
             // (RFC 3225 §3): such queries take the full path.
             return Copied::Unkeyed;
         }
-        if !handler.allows(client) {
+        if !current.policy.acl.allows(client.ip()) {
             return Copied::Unkeyed;
         }
-        let in_force = handler.in_force();
-        match cache.answer(&self.key, &query, &in_force.resolver, now, &mut self.out) {
+        let resolver = &current.in_force.resolver;
+        match cache.answer(&self.key, &query, resolver, now, &mut self.out) {
             Some(rcode) => {
                 handler.count_copy(ResponseCode::from_low(rcode), now, client);
                 Copied::Reply
