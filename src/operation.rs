@@ -539,7 +539,7 @@ async fn trace_walk(
 
 /// Resolves `name`/`rtype` with `resolver` under a [`TraceRecorder`] and
 /// returns the trace tree; a failed resolution is a trace too. The
-/// outcome's `dnssec` is the verdict (see [`dnssec_verdict`]).
+/// outcome's `dnssec` is the verdict (see `dnssec_verdict`).
 pub async fn trace_question(resolver: &Resolver, name: &Name, rtype: RecordType) -> Trace {
     trace_question_with(resolver, name, rtype, Checking::Enabled).await
 }

@@ -4,7 +4,7 @@
 //! unit-tested here. One cause is one finding: the lame addresses stale
 //! glue causes and the addressless name servers of a glueless cycle are
 //! listed under that finding, not reported again. The glue rules live in
-//! [`super::glue`], the finding types in [`super::kinds`].
+//! `super::glue`, the finding types in [`super::kinds`].
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;

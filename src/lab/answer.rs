@@ -89,7 +89,7 @@ const MALFORMED_OPT: [u8; 15] = [
     0x00, 0x0a, 0x00, 0x08, // option COOKIE, length 8, and no data
 ];
 
-/// Appends [`MALFORMED_OPT`] to the encoded message `wire` as one more
+/// Appends `MALFORMED_OPT` to the encoded message `wire` as one more
 /// additional record (ARCOUNT + 1): the `badopt` fault. A message shorter
 /// than a header is left alone.
 pub fn append_malformed_opt(wire: &mut Vec<u8>) {

@@ -29,7 +29,7 @@
 //!   signed wildcard each miss brings the same NSEC RRset and the same
 //!   signed wildcard data, and they are verified with cryptography once.
 //!   Every other check still runs on each; only byte-identical inputs hit.
-//! - What each judgement saw goes to the trace ([`note`]): which DS matched
+//! - What each judgement saw goes to the trace (`note`): which DS matched
 //!   which key, which RRSIG proved each RRset, which NSEC or NSEC3 records
 //!   proved a denial, as one line and as [`crate::trace::dnssec`] facts.
 //!

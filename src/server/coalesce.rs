@@ -6,7 +6,7 @@
 //! query's on its receive thread (see [`super::udp`] for how cached
 //! answers stay prompt beside it), a TCP query's on the shared runtime;
 //! clients asking the same while it runs join its list of waiters and all
-//! get the one result. Each waiter holds a [`Waiter`] guard: when the last
+//! get the one result. Each waiter holds a `Waiter` guard: when the last
 //! one goes away unanswered (its TCP connection closed, its task dropped),
 //! the resolution is aborted, so work never outlives every client that
 //! wanted it.

@@ -353,7 +353,7 @@ impl LocalZones {
 /// (RFC 1918, this network, link local, the documentation networks,
 /// broadcast, IPv6 unique local, link local and documentation). The IPv6
 /// unspecified address and 100.64.0.0/10 and 172.16.0.0/12 are added by
-/// [`LocalZones::add_builtin`].
+/// `LocalZones::add_builtin`.
 pub const BUILTIN_EMPTY: &[&str] = &[
     "onion.",
     "test.",

@@ -4,7 +4,7 @@
 //!
 //! The loop drains the socket with non-blocking reads, up to
 //! [`UDP_BATCH`] datagrams before it lets other tasks run; on Linux each
-//! read is one `recvmmsg` of up to [`RECV_SLOTS`] datagrams, and a short
+//! read is one `recvmmsg` of up to `RECV_SLOTS` datagrams, and a short
 //! one ends the draining at once (no further call just to be told the
 //! socket is empty: at a steady rate that is one system call in four per
 //! answer). A repeated
