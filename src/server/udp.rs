@@ -15,8 +15,9 @@
 //! under a cap on datagrams in work, and its resolution runs on this
 //! thread too (see [`super::coalesce`]): the query to the upstream server,
 //! its reply and the answer to the client all wake this thread and no
-//! other, as in Unbound, where handing each resolution to another thread
-//! cost a fifth more CPU per cache miss (measured: 62 against 50 µs).
+//! other, as Unbound's threads do. Handing each resolution to a shared
+//! runtime and back, as this daemon once did, cost a fifth more CPU per
+//! cache miss (measured: 62 against 50 µs).
 //!
 //! Cold work must not stall cached answers, though: a burst of resolutions
 //! of huge answers is tens of milliseconds of decoding on this thread. The
@@ -64,7 +65,7 @@ pub const UDP_BATCH: usize = 64;
 /// (about 3 µs more CPU per cache miss at 4 than at 61, measured); higher
 /// lets a burst of heavy resolutions hold cached answers back (at 61, 6 of
 /// 80 cached probes waited over 500 ms in `tests/serve_isolation.rs`; at
-/// 4 the slowest waited 50–60 ms, in a debug build).
+/// 4 the slowest waited 50–150 ms, in a debug build on a loaded machine).
 pub const UDP_EVENT_INTERVAL: u32 = 4;
 
 /// Largest datagram read; anything bigger is cut by the kernel and then
