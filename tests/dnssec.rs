@@ -8,20 +8,12 @@ use std::str::FromStr;
 
 use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::{Name, RecordType};
-use rootwalk::lab::Lab;
 use rootwalk::resolve::{Checking, Failure, Outcome, ResolveError, Resolver};
 use rootwalk::trace::NullObserver;
 use rootwalk::validate::Security;
 
 fn name(text: &str) -> Name {
     Name::from_str(text).unwrap()
-}
-
-/// A validating resolver trusting the lab's root key.
-fn validating(lab: &Lab) -> Resolver {
-    let mut config = common::config(lab);
-    config.trust_anchors = Some(lab.trust_anchor());
-    Resolver::new(config)
 }
 
 async fn resolve(resolver: &Resolver, qname: &str, qtype: RecordType) -> Result<Outcome, Failure> {
@@ -31,7 +23,7 @@ async fn resolve(resolver: &Resolver, qname: &str, qtype: RecordType) -> Result<
 #[tokio::test]
 async fn signed_answers_and_their_denials_are_secure() {
     let lab = common::lab().await;
-    let resolver = validating(&lab);
+    let resolver = common::validating(&lab);
     for (qname, qtype, rcode) in [
         ("www.a.tld1.", RecordType::A, ResponseCode::NoError),
         ("nope.a.tld1.", RecordType::A, ResponseCode::NXDomain),
@@ -90,7 +82,7 @@ async fn signed_answers_and_their_denials_are_secure() {
 #[tokio::test]
 async fn an_unsigned_delegation_is_insecure_not_bogus() {
     let lab = common::lab().await;
-    let resolver = validating(&lab);
+    let resolver = common::validating(&lab);
     for qname in [
         "www.unsigned.tld1.",
         // A secure CNAME into the unsigned zone: the whole is insecure.
@@ -111,7 +103,7 @@ async fn an_unsigned_delegation_is_insecure_not_bogus() {
 #[tokio::test]
 async fn bogus_zones_are_refused_with_their_reason() {
     let lab = common::lab().await;
-    let resolver = validating(&lab);
+    let resolver = common::validating(&lab);
     for (qname, ede) in [
         ("www.badsig.tld1.", 6),
         ("www.expired.tld1.", 7),
@@ -135,7 +127,7 @@ async fn bogus_zones_are_refused_with_their_reason() {
 #[tokio::test]
 async fn checking_disabled_gets_bogus_data_with_its_verdict_once() {
     let lab = common::lab().await;
-    let resolver = validating(&lab);
+    let resolver = common::validating(&lab);
     let qname = name("www.badsig.tld1.");
     let outcome = resolver
         .resolve_with(&qname, RecordType::A, &NullObserver, Checking::Disabled)
@@ -221,7 +213,7 @@ async fn a_spent_signature_budget_fails_only_its_own_request() {
 #[tokio::test]
 async fn a_bogus_ns_rrset_is_never_a_zone_cut() {
     let lab = common::lab().await;
-    let resolver = validating(&lab);
+    let resolver = common::validating(&lab);
     let ns = resolver
         .resolve_with(
             &name("badsig.tld1."),
@@ -254,7 +246,7 @@ async fn a_bogus_ns_rrset_is_never_a_zone_cut() {
 #[tokio::test]
 async fn an_unjudged_minimised_reply_never_answers_a_client() {
     let lab = common::lab().await;
-    let resolver = validating(&lab);
+    let resolver = common::validating(&lab);
     let deep = resolve(&resolver, "host.ent.a.tld1.", RecordType::A)
         .await
         .expect("the name exists");
@@ -276,7 +268,7 @@ async fn a_known_empty_non_terminal_is_not_asked_again() {
     for validate in [true, false] {
         let lab = common::lab().await;
         let resolver = if validate {
-            validating(&lab)
+            common::validating(&lab)
         } else {
             common::resolver(&lab)
         };

@@ -8,7 +8,6 @@ mod common;
 use std::str::FromStr;
 
 use hickory_proto::rr::{Name, RecordType};
-use rootwalk::lab::Lab;
 use rootwalk::resolve::Resolver;
 use rootwalk::trace::NullObserver;
 use rootwalk::validate::Security;
@@ -17,17 +16,10 @@ fn name(text: &str) -> Name {
     Name::from_str(text).unwrap()
 }
 
-/// A validating resolver trusting the lab's root key.
-fn validating(lab: &Lab) -> Resolver {
-    let mut config = common::config(lab);
-    config.trust_anchors = Some(lab.trust_anchor());
-    Resolver::new(config)
-}
-
 #[tokio::test]
 async fn names_under_a_signed_wildcard_verify_its_proof_once() {
     let lab = common::lab().await;
-    let resolver = validating(&lab);
+    let resolver = common::validating(&lab);
     let first = resolver
         .resolve(&name("one.wild.a.tld1."), RecordType::A, &NullObserver)
         .await
@@ -72,7 +64,7 @@ async fn sig_memo_bytes_zero_turns_the_memo_off() {
     let stats = resolver.sig_memo_stats().unwrap();
     assert_eq!((stats.hits, stats.entries, stats.bytes), (0, 0, 0));
     // Without the memo the second name's two signatures are verified again.
-    let on = validating(&lab);
+    let on = common::validating(&lab);
     for qname in ["one.wild.a.tld1.", "two.wild.a.tld1."] {
         on.resolve(&name(qname), RecordType::A, &NullObserver)
             .await

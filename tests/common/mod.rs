@@ -70,3 +70,10 @@ pub fn config(lab: &Lab) -> ResolverConfig {
 pub fn resolver(lab: &Lab) -> Resolver {
     Resolver::new(config(lab))
 }
+
+/// [`resolver`], validating: it trusts the lab's root key.
+pub fn validating(lab: &Lab) -> Resolver {
+    let mut config = config(lab);
+    config.trust_anchors = Some(lab.trust_anchor());
+    Resolver::new(config)
+}
