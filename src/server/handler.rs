@@ -205,11 +205,6 @@ impl Handler {
         self.in_force.current().limits.clone()
     }
 
-    /// The resolver and limits in force now.
-    pub fn in_force(&self) -> Arc<InForce> {
-        self.in_force.current()
-    }
-
     /// Snapshots of the policy and of what is in force, for one receive
     /// thread to keep and read at each datagram.
     pub fn snapshots(&self) -> Snapshots {
@@ -246,11 +241,13 @@ impl Handler {
     /// the refusals, and answers the cache has whole; under the policy and
     /// limits in force now.
     pub fn answer_now(&self, bytes: &[u8], client: SocketAddr, transport: Transport) -> Immediate {
-        let policy = self.policy.current();
+        // A snapshot reads the generation before the value (see
+        // `super::swap`), so the generation never dates a newer policy.
+        let policy = self.policy.snapshot();
         let in_force = self.in_force.current();
         let current = Current {
-            policy: &policy,
-            policy_generation: self.policy.generation(),
+            policy: policy.value(),
+            policy_generation: policy.generation(),
             in_force: &in_force,
         };
         self.answer_now_under(current, bytes, client, transport)
@@ -501,25 +498,12 @@ impl Handler {
         self.in_force.current().resolver.clone()
     }
 
-    /// How many times the policy was replaced (see [`PolicyCell`]).
-    pub fn policy_generation(&self) -> u64 {
-        self.policy.generation()
-    }
-
     /// The DNS message in `bytes` from `peer` and the client it is from:
     /// after a PROXY v2 header when `peer` is a configured proxy (the client
     /// it names), else the bytes as they are and `peer`. `None` when a proxy
-    /// sent no usable header: the message is dropped (and counted).
+    /// sent no usable header: the message is dropped (and counted). Under
+    /// `policy`, which the caller read.
     pub fn unwrap_proxy<'a>(
-        &self,
-        bytes: &'a [u8],
-        peer: SocketAddr,
-    ) -> Option<(&'a [u8], SocketAddr)> {
-        self.unwrap_proxy_under(&self.policy.current(), bytes, peer)
-    }
-
-    /// [`Handler::unwrap_proxy`] under `policy`, which the caller read.
-    pub fn unwrap_proxy_under<'a>(
         &self,
         policy: &Policy,
         bytes: &'a [u8],
@@ -546,11 +530,6 @@ impl Handler {
     /// PROXY v2 header.
     pub fn is_proxy(&self, peer: SocketAddr) -> bool {
         self.policy.current().proxies.allows(peer.ip())
-    }
-
-    /// Whether `client` may ask, under the policy in force.
-    pub fn allows(&self, client: SocketAddr) -> bool {
-        self.policy.current().acl.allows(client.ip())
     }
 
     /// The reply to an ANY question (RFC 8482 §4): every RRset the cache

@@ -144,8 +144,7 @@ pub async fn serve(
                 let current = snapshots.current();
                 // Replies go to `peer`; `client` is who asked (the client a
                 // proxy's PROXY v2 header names).
-                let Some((bytes, client)) =
-                    handler.unwrap_proxy_under(current.policy, datagram, peer)
+                let Some((bytes, client)) = handler.unwrap_proxy(current.policy, datagram, peer)
                 else {
                     continue;
                 };
