@@ -836,3 +836,68 @@ fn sighup_puts_new_limits_in_force_and_names_what_waits_for_a_restart() {
     assert_eq!(common::daemon::udp(daemon.addr, &rd0).answers.len(), 1);
     assert!(daemon.terminate(), "a clean exit");
 }
+
+/// The daemon's UDP sockets, listening and upstream, are registered with
+/// epoll for reading only: a socket registered for writing too is
+/// signalled each time a datagram it sent leaves its send buffer, one
+/// needless `epoll_wait` (or wake-up) per reply and per upstream query.
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn udp_sockets_wait_for_reading_only() {
+    use common::sockets::{EPOLLIN, EPOLLOUT, epoll_masks, udp_sockets};
+
+    let lab = common::lab().await;
+    let daemon = Daemon::start(Server::new(common::resolver(&lab), Acl::loopback())).await;
+    let checked = |what: &str, inode: u64| {
+        let masks = epoll_masks(inode);
+        for mask in &masks {
+            assert_eq!(
+                mask & EPOLLIN,
+                EPOLLIN,
+                "{what}: not registered for reading"
+            );
+            assert_eq!(mask & EPOLLOUT, 0, "{what}: registered for writing");
+        }
+        !masks.is_empty()
+    };
+    let listening: Vec<_> = udp_sockets()
+        .into_iter()
+        .filter(|s| s.local == daemon.addr)
+        .collect();
+    assert!(!listening.is_empty(), "the daemon's socket is not listed");
+    for socket in &listening {
+        assert!(
+            checked("listening", socket.inode),
+            "listening socket in no epoll set"
+        );
+    }
+
+    // Upstream: with every lab server silent, each query's socket stays
+    // open until its timer runs out; look at those the daemon opens.
+    let lab_servers: Vec<SocketAddr> = lab
+        .servers()
+        .iter()
+        .map(|(_, ip)| SocketAddr::new(*ip, lab.port()))
+        .collect();
+    for addr in &lab_servers {
+        lab.set_silent(addr.ip(), true);
+    }
+    let client = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let asked = query("www.a.tld1.", RecordType::A).to_vec().unwrap();
+    client.send_to(&asked, daemon.addr).await.unwrap();
+    let mut seen = 0;
+    for _ in 0..500 {
+        for socket in udp_sockets() {
+            if lab_servers.contains(&socket.remote) && checked("upstream", socket.inode) {
+                seen += 1;
+            }
+        }
+        if seen > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert!(seen > 0, "no upstream socket seen in an epoll set");
+    assert!(lab_queries(&lab) > 0);
+    daemon.stop().await;
+}

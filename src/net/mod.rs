@@ -23,6 +23,8 @@
 mod tcp;
 mod udp;
 
+pub use udp::{Readable, register_for_reading};
+
 use std::net::SocketAddr;
 use std::time::Duration;
 

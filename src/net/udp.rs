@@ -20,13 +20,12 @@
 //! record): that is [`TransportError::BadOpt`], not noise to wait past.
 
 use std::cell::RefCell;
-use std::io::Read as _;
 use std::net::SocketAddr;
 
 use hickory_proto::op::{Message, Query};
-use socket2::{Domain, SockRef, Socket, Type};
+use socket2::{Domain, Socket, Type};
 use tokio::io::Interest;
-use tokio::net::UdpSocket;
+use tokio::io::unix::AsyncFd;
 use tokio::time::Instant;
 
 use super::{TransportError, is_answer};
@@ -68,15 +67,20 @@ pub(super) async fn exchange(
 ) -> Result<UdpReply, TransportError> {
     let started = Instant::now();
     let socket = connected_socket(server).map_err(TransportError::from_io)?;
-    socket.send(wire).await.map_err(TransportError::from_io)?;
+    // A fresh socket's send buffer is empty: a send that would block
+    // (`WouldBlock`) means the host is out of buffers, and fails this try.
+    socket
+        .get_ref()
+        .send(wire)
+        .map_err(TransportError::from_io)?;
 
     let mut ignored = 0;
     loop {
         // Readable or in error, as tokio's own `recv` waits: an ICMP port
         // unreachable leaves no datagram, only an error on the socket,
         // which the next `recv` reports (connection refused).
-        let read = socket.async_io(Interest::READABLE | Interest::ERROR, || {
-            read_one(&socket, id, question, edns)
+        let read = socket.async_io(Interest::READABLE | Interest::ERROR, |socket| {
+            read_one(socket, id, question, edns)
         });
         match tokio::time::timeout_at(deadline, read).await {
             Err(_) => return Err(TransportError::Timeout(started.elapsed())),
@@ -103,19 +107,43 @@ pub(super) async fn exchange(
 /// A non-blocking UDP socket connected to `server`: the kernel then
 /// delivers only datagrams from the server's address and port, and picks
 /// the random source port at the connect.
-pub(super) fn connected_socket(server: SocketAddr) -> std::io::Result<UdpSocket> {
+pub(super) fn connected_socket(server: SocketAddr) -> std::io::Result<Readable> {
     let socket = Socket::new(Domain::for_address(server), Type::DGRAM.nonblocking(), None)?;
     socket.connect(&server.into())?;
-    UdpSocket::from_std(socket.into())
+    register_for_reading(socket.into())
+}
+
+/// A UDP socket registered with the runtime's reactor for reading (and
+/// errors, which epoll always reports) but not for writing.
+pub type Readable = AsyncFd<std::net::UdpSocket>;
+
+/// Registers `socket` (non-blocking) with the current runtime's reactor to
+/// be woken when it can be read or has an error, never when it can be
+/// written. A socket registered for writing is signalled each time a
+/// datagram it sent leaves its send buffer (on loopback, during the very
+/// `send`; elsewhere when the interface has sent it), which costs its
+/// thread an `epoll_wait`, or a wake-up, that finds nothing to do: one per
+/// query sent and one per reply, for sockets whose sends almost never find
+/// the buffer full. Unbound's sockets likewise wait for reading only.
+pub fn register_for_reading(socket: std::net::UdpSocket) -> std::io::Result<Readable> {
+    // SAFETY: the `AsyncFd` owns the socket, so its descriptor stays open
+    // and the same for the registration's whole life, and a
+    // `std::net::UdpSocket` always reports that one descriptor.
+    unsafe { AsyncFd::register_with_interest(socket, Interest::READABLE) }.map_err(Into::into)
 }
 
 /// Reads one datagram into the thread's buffer and judges it; the socket's
 /// error (or `WouldBlock`) when there is none.
-fn read_one(socket: &UdpSocket, id: u16, question: &Query, edns: bool) -> std::io::Result<Read> {
+fn read_one(
+    socket: &std::net::UdpSocket,
+    id: u16,
+    question: &Query,
+    edns: bool,
+) -> std::io::Result<Read> {
     RECEIVE.with_borrow_mut(|buf| {
-        // recv(2) itself, not `try_recv`: tokio's `try_recv` does not call
-        // it when only error readiness is set.
-        let len = (&*SockRef::from(socket)).read(buf)?;
+        // recv(2) itself, called when the socket is readable or in error:
+        // an error (ICMP port unreachable) is what this call returns.
+        let len = socket.recv(buf)?;
         let datagram = &buf[..len];
         Ok(match Message::from_vec(datagram) {
             Ok(message) if is_answer(&message, id, question) => Read::Reply(message, len),
@@ -234,6 +262,7 @@ mod tests {
             .map(|_| {
                 connected_socket(server)
                     .unwrap()
+                    .get_ref()
                     .local_addr()
                     .unwrap()
                     .port()

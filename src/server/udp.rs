@@ -35,7 +35,7 @@ use std::time::{Duration, Instant};
 
 use hickory_proto::op::ResponseCode;
 
-use tokio::net::UdpSocket;
+use tokio::io::Interest;
 use tokio::sync::{Semaphore, oneshot, watch};
 use tokio::task::JoinSet;
 use tracing::{debug, warn};
@@ -72,6 +72,23 @@ pub const UDP_EVENT_INTERVAL: u32 = 4;
 /// fails to parse.
 const RECEIVE_BUFFER: usize = 65_535;
 
+/// A listening socket as the loop holds it: registered with the reactor
+/// for reading only (see [`crate::net::register_for_reading`]: no wake-up
+/// for each reply leaving the send buffer). A send that finds the buffer
+/// full pauses instead ([`SEND_BLOCKED_PAUSE`]).
+type Socket = crate::net::Readable;
+
+/// How long a reply waits when the socket's send buffer is full before it
+/// is tried again, up to [`SEND_BLOCKED_PAUSES`] times; then it is lost,
+/// as UDP may lose it. A full send buffer on a DNS server's socket means
+/// the machine is out of buffer memory or the interface is saturated,
+/// and the loop has nothing better to do than wait briefly.
+pub const SEND_BLOCKED_PAUSE: Duration = Duration::from_millis(1);
+
+/// Pauses one reply may take for a full send buffer (see
+/// [`SEND_BLOCKED_PAUSE`]).
+pub const SEND_BLOCKED_PAUSES: u32 = 3;
+
 /// Pause after a receive error, so a persistent one cannot spin the loop.
 const RECEIVE_ERROR_PAUSE: Duration = Duration::from_millis(10);
 
@@ -95,7 +112,7 @@ pub fn start(
         .name("rootwalk-udp".into())
         .spawn(move || {
             runtime.block_on(async move {
-                match UdpSocket::from_std(socket) {
+                match crate::net::register_for_reading(socket) {
                     Ok(socket) => serve(socket, handler, reply_cache, shutdown).await,
                     Err(error) => warn!("cannot register a UDP socket: {error}"),
                 }
@@ -111,7 +128,7 @@ pub fn start(
 /// `shutdown` turns true, then waits for the datagrams in work, at most
 /// [`DRAIN_TIMEOUT`].
 pub async fn serve(
-    socket: UdpSocket,
+    socket: Socket,
     handler: Arc<Handler>,
     reply_cache: ReplyLimits,
     mut shutdown: watch::Receiver<bool>,
@@ -205,8 +222,11 @@ pub async fn serve(
         tokio::select! {
             biased;
             _ = super::stopped(&mut shutdown) => break 'serving,
-            readable = socket.readable() => {
-                if let Err(error) = readable {
+            readable = socket.readable() => match readable {
+                // The next receive call reads, and clears the readiness
+                // once the socket is empty.
+                Ok(mut ready) => ready.retain_ready(),
+                Err(error) => {
                     debug!("UDP socket not readable: {error}");
                     tokio::time::sleep(RECEIVE_ERROR_PAUSE).await;
                 }
@@ -274,14 +294,12 @@ impl Inbox {
     /// readiness is cleared (same thread) or which a newer readiness tick
     /// protects from the clearing (another thread).
     #[cfg(target_os = "linux")]
-    fn receive(&mut self, socket: &UdpSocket) -> std::io::Result<Received> {
+    fn receive(&mut self, socket: &Socket) -> std::io::Result<Received> {
         use std::os::fd::AsRawFd;
-        use tokio::io::Interest;
 
-        let fd = socket.as_raw_fd();
         let mut short = None;
-        let result = socket.try_io(Interest::READABLE, || {
-            let count = self.recvmmsg(fd)?;
+        let result = socket.try_io(Interest::READABLE, |socket| {
+            let count = self.recvmmsg(socket.as_raw_fd())?;
             if count < RECV_SLOTS {
                 short = Some(count);
                 return Err(ErrorKind::WouldBlock.into());
@@ -346,8 +364,10 @@ impl Inbox {
     /// Elsewhere: one datagram per call, and the socket counts as drained
     /// only when a call finds it empty.
     #[cfg(not(target_os = "linux"))]
-    fn receive(&mut self, socket: &UdpSocket) -> std::io::Result<Received> {
-        let (len, peer) = socket.try_recv_from(&mut self.buffers[..RECEIVE_BUFFER])?;
+    fn receive(&mut self, socket: &Socket) -> std::io::Result<Received> {
+        let (len, peer) = socket.try_io(Interest::READABLE, |socket| {
+            socket.recv_from(&mut self.buffers[..RECEIVE_BUFFER])
+        })?;
         self.lengths[0] = len;
         self.peers[0] = Some(peer);
         Ok(Received {
@@ -480,13 +500,18 @@ fn dnssec_ok(bytes: &[u8], name_len: usize) -> bool {
 /// Sends one reply, without waiting when the socket can take it; a failure
 /// (the client's port unreachable, a full buffer) loses only this reply,
 /// as UDP may.
-async fn send(socket: &UdpSocket, reply: &[u8], client: SocketAddr) {
-    let sent = match socket.try_send_to(reply, client) {
-        Err(error) if error.kind() == ErrorKind::WouldBlock => socket.send_to(reply, client).await,
-        other => other,
-    };
-    if let Err(error) = sent {
-        debug!(%client, "UDP send failed: {error}");
+async fn send(socket: &Socket, reply: &[u8], client: SocketAddr) {
+    for pause in 0..=SEND_BLOCKED_PAUSES {
+        match socket.get_ref().send_to(reply, client) {
+            Err(error) if error.kind() == ErrorKind::WouldBlock && pause < SEND_BLOCKED_PAUSES => {
+                tokio::time::sleep(SEND_BLOCKED_PAUSE).await;
+            }
+            Err(error) => {
+                debug!(%client, "UDP send failed: {error}");
+                return;
+            }
+            Ok(_) => return,
+        }
     }
 }
 
@@ -509,13 +534,14 @@ fn report(joined: Result<(), tokio::task::JoinError>) {
 mod tests {
     use super::*;
 
-    /// A non-blocking tokio socket on `bind` and a std client sending to it.
-    fn pair(bind: &str) -> Option<(UdpSocket, std::net::UdpSocket, SocketAddr)> {
+    /// A non-blocking socket on `bind`, registered as the loop registers
+    /// its own, and a std client sending to it.
+    fn pair(bind: &str) -> Option<(Socket, std::net::UdpSocket, SocketAddr)> {
         let server = std::net::UdpSocket::bind(bind).ok()?;
         server.set_nonblocking(true).ok()?;
         let to = server.local_addr().ok()?;
         let client = std::net::UdpSocket::bind((to.ip(), 0)).ok()?;
-        Some((UdpSocket::from_std(server).ok()?, client, to))
+        Some((crate::net::register_for_reading(server).ok()?, client, to))
     }
 
     #[tokio::test]
@@ -527,14 +553,14 @@ mod tests {
             let from = if i % 2 == 0 { &client } else { &other };
             from.send_to(&vec![i as u8; 10 + i], to).unwrap();
         }
-        server.readable().await.unwrap();
+        server.readable().await.unwrap().retain_ready();
         let mut inbox = Inbox::new();
         let mut seen = Vec::new();
         let mut calls = 0;
         while seen.len() < sent && calls < 10 {
             calls += 1;
             let Ok(received) = inbox.receive(&server) else {
-                server.readable().await.unwrap();
+                server.readable().await.unwrap().retain_ready();
                 continue;
             };
             for slot in 0..received.count {
@@ -558,7 +584,7 @@ mod tests {
     async fn a_short_batch_clears_readiness_and_the_next_datagram_wakes_the_reader() {
         let (server, client, to) = pair("127.0.0.1:0").unwrap();
         client.send_to(b"one", to).unwrap();
-        server.readable().await.unwrap();
+        server.readable().await.unwrap().retain_ready();
         let mut inbox = Inbox::new();
         let first = inbox.receive(&server).unwrap();
         assert_eq!((first.count, first.drained), (1, true));
@@ -572,7 +598,8 @@ mod tests {
         tokio::time::timeout(std::time::Duration::from_secs(5), server.readable())
             .await
             .unwrap()
-            .unwrap();
+            .unwrap()
+            .retain_ready();
         let second = inbox.receive(&server).unwrap();
         assert_eq!(second.count, 1);
         assert_eq!(inbox.datagram(0).unwrap().0, b"two");
@@ -585,7 +612,7 @@ mod tests {
             return;
         };
         client.send_to(b"v6", to).unwrap();
-        server.readable().await.unwrap();
+        server.readable().await.unwrap().retain_ready();
         let mut inbox = Inbox::new();
         let received = inbox.receive(&server).unwrap();
         assert_eq!(received.count, 1);

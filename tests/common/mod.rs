@@ -5,6 +5,8 @@
 #![allow(dead_code)] // each test crate uses a different part
 
 pub mod daemon;
+#[cfg(target_os = "linux")]
+pub mod sockets;
 
 use std::time::Duration;
 
