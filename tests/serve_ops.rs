@@ -860,10 +860,20 @@ async fn udp_sockets_wait_for_reading_only() {
         }
         !masks.is_empty()
     };
-    let listening: Vec<_> = udp_sockets()
-        .into_iter()
-        .filter(|s| s.local == daemon.addr)
-        .collect();
+    // `/proc/net/udp` is read a page at a time, and a socket can slip
+    // between two pages while other tests open and close theirs: look a
+    // few times.
+    let mut listening = Vec::new();
+    for _ in 0..100 {
+        listening = udp_sockets()
+            .into_iter()
+            .filter(|s| s.local == daemon.addr)
+            .collect();
+        if !listening.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     assert!(!listening.is_empty(), "the daemon's socket is not listed");
     for socket in &listening {
         assert!(

@@ -17,7 +17,9 @@ pub struct UdpSocketInfo {
     pub inode: u64,
 }
 
-/// Every IPv4 UDP socket `/proc/net/udp` lists.
+/// Every IPv4 UDP socket `/proc/net/udp` lists. The kernel writes the
+/// list a page at a time, so while sockets open and close a socket can be
+/// missed: callers look again before concluding one is absent.
 pub fn udp_sockets() -> Vec<UdpSocketInfo> {
     let table = std::fs::read_to_string("/proc/net/udp").unwrap_or_default();
     table
