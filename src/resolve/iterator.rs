@@ -501,11 +501,12 @@ impl Inner {
         if self.rrsets.get(name, RecordType::NS, now).is_some() {
             return false;
         }
+        // The kind and verdict are enough: its SOA and proof are not read.
         let nodata = self
             .negative
-            .get(name, RecordType::A, now)
-            .is_some_and(|negative| {
-                negative.kind == NegativeKind::NoData && !negative.validation.is_bogus()
+            .get_kind(name, RecordType::A, now)
+            .is_some_and(|(kind, validation)| {
+                kind == NegativeKind::NoData && !validation.is_bogus()
             });
         nodata || self.usable(name, RecordType::A, now).is_some()
     }
