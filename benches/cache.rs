@@ -27,7 +27,6 @@ use hickory_proto::rr::rdata::{NS, SOA};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 use rootwalk::cache::{NegativeCache, NegativeKind, RrsetCache, Trust};
 use rootwalk::config::{CACHE_BYTES, Limits};
-use rootwalk::resolve::delegation::addresses_of;
 use rootwalk::resolve::hints::RootHints;
 use rootwalk::resolve::{Resolver, ResolverConfig};
 use tokio::time::Instant;
@@ -172,10 +171,10 @@ fn closest_delegation(rrsets: &RrsetCache, qname: &Name, now: Instant) -> Vec<Ip
         };
         for rtype in [RecordType::A, RecordType::AAAA] {
             if let Some(cached) = rrsets
-                .get(&server.0, rtype, now)
+                .addresses(&server.0, rtype, now)
                 .filter(|cached| !cached.validation.is_bogus())
             {
-                addrs.extend(addresses_of(&server.0, &cached.records));
+                addrs.extend(cached.addrs);
             }
         }
     }
@@ -195,8 +194,8 @@ fn exists_without_cut(
         return false;
     }
     let nodata = negative
-        .get(name, RecordType::A, now)
-        .is_some_and(|found| found.kind == NegativeKind::NoData && !found.validation.is_bogus());
+        .get_kind(name, RecordType::A, now)
+        .is_some_and(|(kind, validation)| kind == NegativeKind::NoData && !validation.is_bogus());
     nodata
         || rrsets
             .get(name, RecordType::A, now)

@@ -511,12 +511,18 @@ impl Inner {
         nodata || self.usable(name, RecordType::A, now).is_some()
     }
 
-    /// Fills in addresses the cache knows for servers that have none.
+    /// Fills in addresses the cache knows for servers that have none: the
+    /// live A and AAAA RRsets at each name, not bogus (as [`Inner::usable`]
+    /// judges), read as addresses only, no records built.
     fn add_cached_addresses(&self, dp: &mut DelegationPoint, now: Instant) {
         for server in dp.servers.iter_mut().filter(|s| s.addrs.is_empty()) {
             for rtype in [RecordType::A, RecordType::AAAA] {
-                if let Some(cached) = self.usable(&server.name, rtype, now) {
-                    let found = super::delegation::addresses_of(&server.name, &cached.records);
+                if let Some(cached) = self
+                    .rrsets
+                    .addresses(&server.name, rtype, now)
+                    .filter(|cached| !cached.validation.is_bogus())
+                {
+                    let found = cached.addrs.into_iter();
                     server.addrs.extend(found.map(|a| (a, AddrSource::Cache)));
                 }
             }
