@@ -9,12 +9,16 @@
 //! daemon's looks (the first look on the receive loop, the stale look,
 //! the resolver's own look) asks for the type, a CNAME, a negative answer
 //! at the name or above it (RFC 8020) and a DNAME above it; then the walk
-//! finds the closest cached zone cut.
+//! finds the closest cached zone cut, with the cached addresses of its
+//! servers, and asks whether the empty non-terminal below it exists
+//! without a cut (so the minimised walk skips it). "resolver looks" times
+//! the resolver's own cache-only and stale looks on empty caches: what a
+//! miss costs them besides the lookups (their CNAME-loop checks).
 //!
 //! Run: `cargo bench --bench cache`.
 
 use std::hint::black_box;
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
@@ -22,7 +26,9 @@ use hickory_proto::rr::rdata::{A, TXT};
 use hickory_proto::rr::rdata::{NS, SOA};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 use rootwalk::cache::{NegativeCache, NegativeKind, RrsetCache, Trust};
-use rootwalk::config::CACHE_BYTES;
+use rootwalk::config::{CACHE_BYTES, Limits};
+use rootwalk::resolve::hints::RootHints;
+use rootwalk::resolve::{Resolver, ResolverConfig};
 use tokio::time::Instant;
 
 const DAY: Duration = Duration::from_secs(86_400);
@@ -150,6 +156,52 @@ fn closest_cut(rrsets: &RrsetCache, qname: &Name, now: Instant) -> Option<Name> 
     cuts.next().map(|(cut, _)| cut)
 }
 
+/// The closest cached zone cut and the cached addresses of its servers,
+/// as the iterator's `closest_delegation` reads them (A and AAAA per
+/// server name, not bogus).
+fn closest_delegation(rrsets: &RrsetCache, qname: &Name, now: Instant) -> Vec<IpAddr> {
+    let mut addrs = Vec::new();
+    let mut cuts = rrsets.enclosing(qname, RecordType::NS, now).rev();
+    let Some((_, ns)) = cuts.next() else {
+        return addrs;
+    };
+    for record in &ns.records {
+        let RData::NS(server) = &record.data else {
+            continue;
+        };
+        for rtype in [RecordType::A, RecordType::AAAA] {
+            if let Some(cached) = rrsets
+                .addresses(&server.0, rtype, now)
+                .filter(|cached| !cached.validation.is_bogus())
+            {
+                addrs.extend(cached.addrs);
+            }
+        }
+    }
+    addrs
+}
+
+/// Whether the caches know `name` exists and is no zone cut, as the
+/// iterator's `exists_without_cut` asks it: no NS RRset, and a NODATA for
+/// A or an A RRset, neither bogus.
+fn exists_without_cut(
+    rrsets: &RrsetCache,
+    negative: &NegativeCache,
+    name: &Name,
+    now: Instant,
+) -> bool {
+    if rrsets.get(name, RecordType::NS, now).is_some() {
+        return false;
+    }
+    let nodata = negative
+        .get_kind(name, RecordType::A, now)
+        .is_some_and(|(kind, validation)| kind == NegativeKind::NoData && !validation.is_bogus());
+    nodata
+        || rrsets
+            .get(name, RecordType::A, now)
+            .is_some_and(|found| !found.validation.is_bogus())
+}
+
 fn miss_path(c: &mut Criterion) {
     let now = Instant::now();
     let mut group = c.benchmark_group("miss path");
@@ -172,18 +224,43 @@ fn miss_path(c: &mut Criterion) {
         group.bench_function(BenchmarkId::new("closest cut", labels), |b| {
             b.iter(|| closest_cut(&rrsets, black_box(&qname), now))
         });
+        assert_eq!(closest_delegation(&rrsets, &qname, now).len(), 1);
+        group.bench_function(BenchmarkId::new("closest delegation", labels), |b| {
+            b.iter(|| closest_delegation(&rrsets, black_box(&qname), now))
+        });
+        assert!(exists_without_cut(&rrsets, &negative, &ent, now));
+        group.bench_function(BenchmarkId::new("exists without cut", labels), |b| {
+            b.iter(|| exists_without_cut(&rrsets, &negative, black_box(&ent), now))
+        });
         // The daemon's first look, the stale look, the resolver's look,
-        // the closest cut.
+        // the closest cut with its addresses, the skipped empty
+        // non-terminal.
         group.bench_function(BenchmarkId::new("all looks", labels), |b| {
             b.iter(|| {
                 let qname = black_box(&qname);
                 answer_look(&rrsets, &negative, qname, now);
                 stale_look(&rrsets, &negative, qname, now);
                 answer_look(&rrsets, &negative, qname, now);
-                closest_cut(&rrsets, qname, now)
+                closest_delegation(&rrsets, qname, now);
+                exists_without_cut(&rrsets, &negative, black_box(&ent), now)
             })
         });
     }
+    // The resolver's own looks on empty caches: each misses at once, so
+    // what is timed is mostly the work around the lookups.
+    let resolver = Resolver::new(ResolverConfig::new(
+        RootHints::iana(),
+        53,
+        Limits::default(),
+    ));
+    let qname = names("n4711.wild.a.tld1.");
+    group.bench_function("resolver looks", |b| {
+        b.iter(|| {
+            let qname = black_box(&qname);
+            resolver.answer_from_cache(qname, RecordType::A).is_none()
+                && resolver.answer_stale(qname, RecordType::A).is_none()
+        })
+    });
     group.finish();
 }
 

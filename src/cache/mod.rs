@@ -51,7 +51,8 @@ use lru::LruCache;
 pub use infra::{INFRA_TTL, InfraCache, InfraTimers, LAME_TTL, MAX_RTO, MAX_RTT, UNKNOWN_RTO};
 pub use negative::{CachedNegative, FailureCache, MAX_FAILURE_TTL, NegativeCache, NegativeKind};
 pub use rrset::{
-    CachedRrset, Enclosing, Expiry, RrsetCache, Validation, rrset_charge, signed_rrset_charge,
+    CachedAddresses, CachedRrset, Enclosing, Expiry, RrsetCache, Validation, rrset_charge,
+    signed_rrset_charge,
 };
 pub use versions::{NameVersions, Stamp};
 

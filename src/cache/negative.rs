@@ -260,9 +260,25 @@ impl NegativeCache {
         self.find(name, rtype, now, true)
     }
 
+    /// Which negative answer [`NegativeCache::get`] would give for
+    /// (`name`, `rtype`), and what validation said of it, without reading
+    /// its SOA and proof: the same walk (NXDOMAIN at the name, NODATA for
+    /// the pair, NXDOMAIN above), the same entries found, dropped and made
+    /// recently used. For a caller that only needs to know whether the
+    /// name exists, which is cheaper than decoding records it would drop.
+    pub fn get_kind(
+        &self,
+        name: &Name,
+        rtype: RecordType,
+        now: Instant,
+    ) -> Option<(NegativeKind, Validation)> {
+        self.find_with(name, rtype, now, false, |entry, _| {
+            Some((entry.kind, entry.validation))
+        })
+    }
+
     /// NXDOMAIN for `name`, NODATA for the pair, NXDOMAIN above: live, or
-    /// also expired within `max_stale` when `stale`. One key is built for
-    /// the name; the ancestors are looked up by slices of it.
+    /// also expired within `max_stale` when `stale`.
     fn find(
         &self,
         name: &Name,
@@ -270,39 +286,63 @@ impl NegativeCache {
         now: Instant,
         stale: bool,
     ) -> Option<CachedNegative> {
+        self.find_with(name, rtype, now, stale, |entry, ttl| {
+            entry.read(ttl, ttl == 0)
+        })
+    }
+
+    /// The walk of [`NegativeCache::find`], `read` making the answer of
+    /// the entry found (given the entry and its seconds remaining; `None`
+    /// when it cannot be read, and the entry is dropped). One key is built
+    /// for the name; the ancestors are looked up by slices of it.
+    fn find_with<T>(
+        &self,
+        name: &Name,
+        rtype: RecordType,
+        now: Instant,
+        stale: bool,
+        read: impl Fn(&Entry, u32) -> Option<T>,
+    ) -> Option<T> {
         let mut walk = Ancestors::new(name)?;
         let labels = walk.labels();
         walk.set_tail(&NXDOMAIN_TYPE.to_be_bytes())?;
-        if let Some(found) = self.lookup(walk.key(labels)?, now, stale) {
+        if let Some(found) = self.lookup(walk.key(labels)?, now, stale, &read) {
             return Some(found);
         }
         walk.set_tail(&u16::from(rtype).to_be_bytes())?;
-        if let Some(found) = self.lookup(walk.key(labels)?, now, stale) {
+        if let Some(found) = self.lookup(walk.key(labels)?, now, stale, &read) {
             return Some(found);
         }
         walk.set_tail(&NXDOMAIN_TYPE.to_be_bytes())?;
-        self.nxdomain_above(&walk, now, stale)
+        self.nxdomain_above(&walk, now, stale, &read)
     }
 
     /// An NXDOMAIN cached for a proper ancestor of the name `walk` was
     /// made for, the closest first (RFC 8020 §2: a name that does not
     /// exist has no descendants). The root never is one: it always exists.
     /// `walk`'s tail must be the NXDOMAIN type.
-    fn nxdomain_above(
+    fn nxdomain_above<T>(
         &self,
         walk: &Ancestors,
         now: Instant,
         stale: bool,
-    ) -> Option<CachedNegative> {
+        read: &impl Fn(&Entry, u32) -> Option<T>,
+    ) -> Option<T> {
         (1..walk.labels())
             .rev()
-            .find_map(|labels| self.lookup(walk.key(labels)?, now, stale))
+            .find_map(|labels| self.lookup(walk.key(labels)?, now, stale, read))
     }
 
-    /// The entry under `key` (an NXDOMAIN or a NODATA): live, or also
-    /// expired within `max_stale` when `stale`. One expired longer is
-    /// dropped.
-    fn lookup(&self, key: &[u8], now: Instant, stale: bool) -> Option<CachedNegative> {
+    /// The entry under `key` (an NXDOMAIN or a NODATA) as `read` makes it:
+    /// live, or also expired within `max_stale` when `stale`. One expired
+    /// longer is dropped.
+    fn lookup<T>(
+        &self,
+        key: &[u8],
+        now: Instant,
+        stale: bool,
+        read: &impl Fn(&Entry, u32) -> Option<T>,
+    ) -> Option<T> {
         self.entries.with_shard(key, |shard| {
             let expires = shard.peek(key)?.expires;
             let ttl = remaining_secs(expires, now);
@@ -316,7 +356,7 @@ impl NegativeCache {
                 }
             }
             let entry = shard.get(key)?;
-            match entry.read(ttl, ttl == 0) {
+            match read(entry, ttl) {
                 Some(found) => Some(found),
                 None => {
                     // Encoded by `insert`, so this does not happen; were
@@ -825,6 +865,123 @@ mod tests {
             cache
                 .get(&name("gone.example.net."), RecordType::TXT, now)
                 .is_none()
+        );
+    }
+
+    /// `get_kind` walks as `get` does and says what it would: NXDOMAIN at
+    /// the name before the NODATA for the pair, the NODATA only for its
+    /// own type, an NXDOMAIN above (never the root's, never a NODATA
+    /// above), the verdict carried, nothing once expired.
+    #[tokio::test(start_paused = true)]
+    async fn get_kind_answers_as_get_does() {
+        let cache = NegativeCache::new(BUDGET, DAY);
+        let proof = soa("example.", 300, 300);
+        let stored = [
+            (
+                "gone.example.",
+                RecordType::A,
+                NegativeKind::NxDomain,
+                Validation::Secure,
+            ),
+            (
+                "both.example.",
+                RecordType::A,
+                NegativeKind::NoData,
+                Validation::Insecure,
+            ),
+            (
+                "both.example.",
+                RecordType::MX,
+                NegativeKind::NoData,
+                Validation::Unchecked,
+            ),
+            (
+                "ent.example.",
+                RecordType::A,
+                NegativeKind::NoData,
+                Validation::Bogus(6),
+            ),
+            (
+                ".",
+                RecordType::A,
+                NegativeKind::NxDomain,
+                Validation::Unchecked,
+            ),
+        ];
+        for (owner, rtype, kind, validation) in stored {
+            let owner = if owner == "." {
+                Name::root()
+            } else {
+                name(owner)
+            };
+            assert!(cache.insert_proved(
+                &owner,
+                rtype,
+                kind,
+                &proof,
+                &[],
+                validation,
+                Instant::now()
+            ));
+        }
+        // NODATA after NXDOMAIN ended it; an NXDOMAIN stored after a NODATA
+        // at the same name is found first.
+        assert!(cache.insert(
+            &name("both.example."),
+            RecordType::TXT,
+            NegativeKind::NxDomain,
+            &proof,
+            Instant::now()
+        ));
+        let questions = [
+            (
+                "gone.example.",
+                RecordType::A,
+                Some((NegativeKind::NxDomain, Validation::Secure)),
+            ),
+            (
+                "GONE.example.",
+                RecordType::MX,
+                Some((NegativeKind::NxDomain, Validation::Secure)),
+            ),
+            (
+                "a.b.gone.example.",
+                RecordType::AAAA,
+                Some((NegativeKind::NxDomain, Validation::Secure)),
+            ),
+            (
+                "both.example.",
+                RecordType::A,
+                Some((NegativeKind::NxDomain, Validation::Unchecked)),
+            ),
+            (
+                "ent.example.",
+                RecordType::A,
+                Some((NegativeKind::NoData, Validation::Bogus(6))),
+            ),
+            ("ent.example.", RecordType::AAAA, None),
+            ("x.ent.example.", RecordType::A, None),
+            ("example.", RecordType::A, None),
+            ("other.", RecordType::A, None),
+        ];
+        let now = Instant::now();
+        for (qname, rtype, want) in questions {
+            let qname = name(qname);
+            let got = cache.get_kind(&qname, rtype, now);
+            assert_eq!(got, want, "{qname} {rtype}");
+            let full = cache
+                .get(&qname, rtype, now)
+                .map(|n| (n.kind, n.validation));
+            assert_eq!(got, full, "as get: {qname} {rtype}");
+        }
+        tokio::time::advance(Duration::from_secs(300)).await;
+        assert_eq!(
+            cache.get_kind(&name("gone.example."), RecordType::A, Instant::now()),
+            None
+        );
+        assert_eq!(
+            cache.get_kind(&name("x.gone.example."), RecordType::A, Instant::now()),
+            None
         );
     }
 

@@ -31,6 +31,7 @@
 
 use std::borrow::{Borrow, Cow};
 use std::hash::{Hash, Hasher};
+use std::net::IpAddr;
 use std::time::Duration;
 
 use hickory_proto::rr::{DNSClass, Name, RData, Record, RecordType};
@@ -182,6 +183,20 @@ pub struct CachedRrset {
     /// Whether its TTL has run out (only [`RrsetCache::get_stale`] gives
     /// such an entry; then `ttl` and the records' TTLs are 0).
     pub expired: bool,
+}
+
+/// The addresses of a cached A or AAAA RRset: see
+/// [`RrsetCache::addresses`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct CachedAddresses {
+    /// One per record, in the RRset's order.
+    pub addrs: Vec<IpAddr>,
+    /// Credibility of the data when it was stored.
+    pub trust: Trust,
+    /// Seconds remaining before the entry expires (never 0).
+    pub ttl: u32,
+    /// What DNSSEC validation said of it.
+    pub validation: Validation,
 }
 
 /// When a cached RRset expires and the TTL it was stored with.
@@ -426,6 +441,33 @@ impl RrsetCache {
         now: Instant,
         stale: bool,
     ) -> Option<(Cow<'n, Name>, CachedRrset)> {
+        self.read_entry(key, now, stale, |blob, meta, ttl| {
+            let owner = owner();
+            let (records, rrsigs) = decode(blob, &owner, rtype, class, ttl)?;
+            let found = CachedRrset {
+                records,
+                trust: meta.trust,
+                ttl,
+                validation: meta.validation,
+                rrsigs,
+                expired: ttl == 0,
+            };
+            Some((owner, found))
+        })
+    }
+
+    /// The entry under `key` as `read` makes it (given the blob, its
+    /// metadata and the seconds remaining): live only, or (`stale`) also
+    /// expired within `max_stale`. An entry past keeping is dropped; an
+    /// expired one not given is left as it is, its LRU place untouched.
+    /// One `read` cannot read is dropped too.
+    fn read_entry<T>(
+        &self,
+        key: &[u8],
+        now: Instant,
+        stale: bool,
+        read: impl FnOnce(&Blob, Meta, u32) -> Option<T>,
+    ) -> Option<T> {
         self.entries.with_shard(key, |shard| {
             let expires = shard.peek(key)?.expires;
             let ttl = remaining_secs(expires, now);
@@ -439,20 +481,8 @@ impl RrsetCache {
                 }
             }
             let (blob, meta) = shard.get_key_value(key)?;
-            let meta = *meta;
-            let owner = owner();
-            match decode(blob, &owner, rtype, class, ttl) {
-                Some((records, rrsigs)) => Some((
-                    owner,
-                    CachedRrset {
-                        records,
-                        trust: meta.trust,
-                        ttl,
-                        validation: meta.validation,
-                        rrsigs,
-                        expired: ttl == 0,
-                    },
-                )),
+            match read(blob, *meta, ttl) {
+                Some(found) => Some(found),
                 None => {
                     // Encoded by `insert`, so this does not happen; were it
                     // to, the entry is useless and goes.
@@ -460,6 +490,53 @@ impl RrsetCache {
                     None
                 }
             }
+        })
+    }
+
+    /// The addresses in the live A or AAAA RRset (`rtype`) of class IN at
+    /// `name`, with its trust and verdict: what [`RrsetCache::get`] gives,
+    /// read straight from the stored rdata, with no `Record` built and no
+    /// owner name copied for each. For finding a name server's addresses,
+    /// which needs nothing else of the records. An A record with empty
+    /// rdata (RFC 2136's "any", which `get` gives as such) has no address;
+    /// any other type gives `None`.
+    pub fn addresses(
+        &self,
+        name: &Name,
+        rtype: RecordType,
+        now: Instant,
+    ) -> Option<CachedAddresses> {
+        let width = match rtype {
+            RecordType::A => 4,
+            RecordType::AAAA => 16,
+            _ => return None,
+        };
+        let key = key(name, rtype, DNSClass::IN)?;
+        self.read_entry(key.as_slice(), now, false, |blob, meta, ttl| {
+            let mut addrs = Vec::with_capacity(blob.record_count());
+            let mut rest = blob.records();
+            for _ in 0..blob.record_count() {
+                let (length, tail) = rest.split_first_chunk::<2>()?;
+                let length = usize::from(u16::from_be_bytes(*length));
+                let (rdata, tail) = tail.split_at_checked(length)?;
+                rest = tail;
+                // An address is exactly 4 or 16 bytes, as `get`'s decoder
+                // insists; empty rdata is no address, other lengths no
+                // record of the type at all.
+                let addr = match length {
+                    0 => continue,
+                    4 if width == 4 => IpAddr::from(<[u8; 4]>::try_from(rdata).ok()?),
+                    16 if width == 16 => IpAddr::from(<[u8; 16]>::try_from(rdata).ok()?),
+                    _ => return None,
+                };
+                addrs.push(addr);
+            }
+            Some(CachedAddresses {
+                addrs,
+                trust: meta.trust,
+                ttl,
+                validation: meta.validation,
+            })
         })
     }
 
@@ -1447,6 +1524,90 @@ mod tests {
         assert_eq!(cache.bytes(), cache.entries.recount());
         cache.clear();
         assert_eq!(cache.bytes(), 0);
+    }
+
+    /// `addresses` reads what `get` decodes: every record's address in
+    /// order (not the RRSIGs stored after them), the trust and verdict of
+    /// the set, no address for empty rdata, nothing for another type or
+    /// name, nothing once expired even while kept for `get_stale`.
+    #[tokio::test(start_paused = true)]
+    async fn addresses_are_what_get_gives() {
+        use hickory_proto::rr::rdata::AAAA;
+        use std::net::Ipv6Addr;
+        let cache = RrsetCache::new(BUDGET, DAY).keeping_stale(DAY);
+        let now = Instant::now();
+        let v4 = [a("ns.Example.", 300, 1), a("ns.Example.", 300, 2)];
+        let sig = [rrsig("ns.Example.", RecordType::A, 300)];
+        assert!(cache.insert_signed(&v4, &sig, Trust::Glue, Validation::Bogus(6), now));
+        let v6: Vec<Record> = [1, 2, 3]
+            .map(|last| Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, last))
+            .into_iter()
+            .map(|ip| Record::from_rdata(name("ns.example."), 200, RData::AAAA(AAAA(ip))))
+            .collect();
+        assert!(cache.insert(&v6, Trust::AuthAnswer, now));
+        let any = Record::from_rdata(name("any.example."), 300, RData::Update0(RecordType::A));
+        assert!(cache.insert(&[any, a("any.example.", 300, 9)], Trust::Glue, now));
+
+        let server = name("NS.example.");
+        for (owner, rtype) in [
+            (&server, RecordType::A),
+            (&server, RecordType::AAAA),
+            (&name("any.example."), RecordType::A),
+            (&name("other.example."), RecordType::A),
+        ] {
+            let got = cache.addresses(owner, rtype, now);
+            let want = cache.get(owner, rtype, now).map(|set| CachedAddresses {
+                addrs: set
+                    .records
+                    .iter()
+                    .filter_map(|record| match &record.data {
+                        RData::A(a) => Some(IpAddr::V4(a.0)),
+                        RData::AAAA(a) => Some(IpAddr::V6(a.0)),
+                        _ => None,
+                    })
+                    .collect(),
+                trust: set.trust,
+                ttl: set.ttl,
+                validation: set.validation,
+            });
+            assert_eq!(got, want, "{owner} {rtype}");
+        }
+        let found = cache.addresses(&server, RecordType::A, now).unwrap();
+        assert_eq!(
+            (found.addrs.len(), found.trust, found.validation),
+            (2, Trust::Glue, Validation::Bogus(6))
+        );
+        assert_eq!(found.addrs[1], IpAddr::from([192, 0, 2, 2]));
+        assert_eq!(
+            cache
+                .addresses(&server, RecordType::AAAA, now)
+                .unwrap()
+                .addrs
+                .len(),
+            3
+        );
+        let any = cache
+            .addresses(&name("any.example."), RecordType::A, now)
+            .unwrap();
+        assert_eq!(any.addrs, [IpAddr::from([192, 0, 2, 9])]);
+        assert!(cache.addresses(&server, RecordType::NS, now).is_none());
+
+        tokio::time::advance(Duration::from_secs(200)).await;
+        assert!(
+            cache
+                .addresses(&server, RecordType::AAAA, Instant::now())
+                .is_none()
+        );
+        assert!(
+            cache
+                .get_stale(&server, RecordType::AAAA, Instant::now())
+                .is_some()
+        );
+        assert!(
+            cache
+                .addresses(&server, RecordType::A, Instant::now())
+                .is_some()
+        );
     }
 
     /// RFC 8767: an expired RRset is no longer given by `get`, but

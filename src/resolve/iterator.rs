@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use std::pin::Pin;
 use std::time::Duration;
 
-use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
+use foldhash::{HashMap, HashMapExt};
 use hickory_proto::op::{Query, ResponseCode};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 use tokio::time::Instant;
@@ -105,7 +105,10 @@ struct Chain {
     records: Vec<Record>,
     /// The RRSIGs over `records`.
     signatures: Vec<Record>,
-    seen: HashSet<Name>,
+    /// A list, not a hash set: the chain length limit keeps it to a few
+    /// names, which a scan compares (`Name`'s `==` ignores case, RFC 4343)
+    /// more cheaply than a set hashes a lowercased copy of each.
+    seen: Vec<Name>,
 }
 
 impl Chain {
@@ -114,16 +117,17 @@ impl Chain {
             name: qname,
             records: Vec::new(),
             signatures: Vec::new(),
-            seen: HashSet::new(),
+            seen: Vec::new(),
         }
     }
 
     /// Whether the chain may go on to ask for `self.name`: not seen before
     /// (a loop) and no more than `max_links` CNAMEs so far.
     fn check(&mut self, max_links: u32) -> Result<(), ResolveError> {
-        if !self.seen.insert(self.name.to_lowercase()) {
+        if self.seen.contains(&self.name) {
             return Err(ResolveError::CnameLoop(self.name.clone()));
         }
+        self.seen.push(self.name.clone());
         self.check_length(max_links)
     }
 
@@ -501,21 +505,28 @@ impl Inner {
         if self.rrsets.get(name, RecordType::NS, now).is_some() {
             return false;
         }
+        // The kind and verdict are enough: its SOA and proof are not read.
         let nodata = self
             .negative
-            .get(name, RecordType::A, now)
-            .is_some_and(|negative| {
-                negative.kind == NegativeKind::NoData && !negative.validation.is_bogus()
+            .get_kind(name, RecordType::A, now)
+            .is_some_and(|(kind, validation)| {
+                kind == NegativeKind::NoData && !validation.is_bogus()
             });
         nodata || self.usable(name, RecordType::A, now).is_some()
     }
 
-    /// Fills in addresses the cache knows for servers that have none.
+    /// Fills in addresses the cache knows for servers that have none: the
+    /// live A and AAAA RRsets at each name, not bogus (as [`Inner::usable`]
+    /// judges), read as addresses only, no records built.
     fn add_cached_addresses(&self, dp: &mut DelegationPoint, now: Instant) {
         for server in dp.servers.iter_mut().filter(|s| s.addrs.is_empty()) {
             for rtype in [RecordType::A, RecordType::AAAA] {
-                if let Some(cached) = self.usable(&server.name, rtype, now) {
-                    let found = super::delegation::addresses_of(&server.name, &cached.records);
+                if let Some(cached) = self
+                    .rrsets
+                    .addresses(&server.name, rtype, now)
+                    .filter(|cached| !cached.validation.is_bogus())
+                {
+                    let found = cached.addrs.into_iter();
                     server.addrs.extend(found.map(|a| (a, AddrSource::Cache)));
                 }
             }
@@ -1198,6 +1209,35 @@ mod tests {
                 (n("other.a.tld1."), RecordType::A, 1),
             ]
         );
+    }
+
+    /// A name asked again, in any case, is a loop; a chain of new names
+    /// goes on until it holds more than `max_links` CNAMEs.
+    #[test]
+    fn chain_checks_loops_without_case_and_its_length() {
+        let mut chain = Chain::new(n("a.a.tld1."));
+        assert!(chain.check(2).is_ok());
+        for (from, to) in [("a.a.tld1.", "b.a.tld1."), ("b.a.tld1.", "c.a.tld1.")] {
+            chain.records.push(cname(from, to));
+            chain.name = n(to);
+            assert!(chain.check(2).is_ok(), "{to}");
+        }
+        let mut looped = Chain::new(n("a.a.tld1."));
+        assert!(looped.check(8).is_ok());
+        looped.name = n("b.a.tld1.");
+        assert!(looped.check(8).is_ok());
+        looped.name = Name::from_ascii("A.a.TLD1.").unwrap();
+        assert!(matches!(looped.check(8), Err(ResolveError::CnameLoop(_))));
+        // Not fully qualified is another name, as it was to the hash set.
+        looped.name = Name::from_ascii("b.a.tld1").unwrap();
+        assert!(looped.check(8).is_ok());
+
+        chain.records.push(cname("c.a.tld1.", "d.a.tld1."));
+        chain.name = n("d.a.tld1.");
+        assert!(matches!(
+            chain.check(2),
+            Err(ResolveError::CnameChainTooLong(2))
+        ));
     }
 
     /// 3,000 CNAMEs and 3,000 addresses in two owners: exact groups (the

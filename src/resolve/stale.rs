@@ -10,7 +10,6 @@
 //! client-response timer. DNAME redirections are not followed here (a
 //! question under one gets no stale answer).
 
-use std::collections::HashSet;
 use std::time::Duration;
 
 use hickory_proto::op::ResponseCode;
@@ -49,15 +48,18 @@ impl Resolver {
             }));
         };
         let mut name = qname.clone();
-        let mut seen = HashSet::new();
+        // A few names at most (the chain length limit): a scan with
+        // `Name`'s case-insensitive `==` costs less than hashing copies.
+        let mut seen: Vec<Name> = Vec::new();
         let outcome = loop {
             let links = answers
                 .iter()
                 .filter(|r| r.record_type() == RecordType::CNAME)
                 .count();
-            if !seen.insert(name.to_lowercase()) || links > inner.limits.max_cname_chain as usize {
+            if seen.contains(&name) || links > inner.limits.max_cname_chain as usize {
                 return None;
             }
+            seen.push(name.clone());
             let answer = |rtype| {
                 inner
                     .rrsets
