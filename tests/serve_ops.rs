@@ -860,27 +860,31 @@ async fn udp_sockets_wait_for_reading_only() {
         }
         !masks.is_empty()
     };
-    // `/proc/net/udp` is read a page at a time, and a socket can slip
-    // between two pages while other tests open and close theirs: look a
-    // few times.
-    let mut listening = Vec::new();
-    for _ in 0..100 {
-        listening = udp_sockets()
+    // The receive threads register their sockets as they start; and
+    // `/proc/net/udp` is read a page at a time, so a socket can slip
+    // between two pages while other tests open and close theirs: look
+    // until every listening socket is seen registered, a bounded number
+    // of times.
+    let mut registered = false;
+    for _ in 0..200 {
+        let listening: Vec<_> = udp_sockets()
             .into_iter()
             .filter(|s| s.local == daemon.addr)
             .collect();
-        if !listening.is_empty() {
+        let mut all = !listening.is_empty();
+        for socket in &listening {
+            all &= checked("listening", socket.inode);
+        }
+        if all {
+            registered = true;
             break;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    assert!(!listening.is_empty(), "the daemon's socket is not listed");
-    for socket in &listening {
-        assert!(
-            checked("listening", socket.inode),
-            "listening socket in no epoll set"
-        );
-    }
+    assert!(
+        registered,
+        "the daemon's listening socket was never seen in an epoll set"
+    );
 
     // Upstream: with every lab server silent, each query's socket stays
     // open until its timer runs out; look at those the daemon opens.
