@@ -8,7 +8,7 @@
 pub mod secure;
 pub mod sign;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, RwLock};
 
 use hickory_proto::rr::rdata::CNAME;
@@ -196,11 +196,14 @@ impl Zone {
 
     /// The A and AAAA records at `name`, below zone cuts too (glue).
     pub fn addresses(&self, name: &Name) -> Vec<Record> {
+        self.address_records(name).cloned().collect()
+    }
+
+    /// The A and AAAA records at `name`, borrowed.
+    fn address_records(&self, name: &Name) -> impl Iterator<Item = &Record> {
         self.records_at(name)
             .iter()
             .filter(|r| matches!(r.record_type(), RecordType::A | RecordType::AAAA))
-            .cloned()
-            .collect()
     }
 
     /// Answers `qname`/`qtype` from this zone. `qname` must be inside it.
@@ -425,9 +428,13 @@ impl Zone {
     }
 
     /// Addresses of the NS, MX and SRV targets among `records` that lie in
-    /// this zone.
+    /// this zone, each once, in the order first met. The lab serves hostile
+    /// zones with thousands of NS or MX records, so the records already
+    /// taken are remembered in a set (keyed as records compare: owner
+    /// without case, class, data) rather than searched for each new one.
     fn addresses_of_targets(&self, records: &[Record]) -> Vec<Record> {
         let mut out: Vec<Record> = Vec::new();
+        let mut taken = HashSet::new();
         for record in records {
             let target = match &record.data {
                 RData::NS(ns) => &ns.0,
@@ -438,9 +445,9 @@ impl Zone {
             if !self.origin.zone_of(target) {
                 continue;
             }
-            for address in self.addresses(target) {
-                if !out.contains(&address) {
-                    out.push(address);
+            for address in self.address_records(target) {
+                if taken.insert((&address.name, address.dns_class, &address.data)) {
+                    out.push(address.clone());
                 }
             }
         }
@@ -490,6 +497,7 @@ fn select(records: &[Record], name: &Name, qtype: RecordType) -> Found {
 mod tests {
     use std::str::FromStr;
 
+    use hickory_proto::rr::rdata::{MX, NS, SRV};
     use hickory_proto::serialize::txt::Parser;
 
     use super::*;
@@ -532,6 +540,75 @@ sib      IN NS  ns1.a.test.
 
     fn types(records: &[Record]) -> Vec<RecordType> {
         records.iter().map(Record::record_type).collect()
+    }
+
+    #[test]
+    fn addresses_of_targets_come_once_each_in_the_order_first_met() {
+        let text = "\
+$TTL 3600
+@        IN SOA ns1.t.test. host.t.test. 1 3600 600 86400 300
+@        IN NS  ns1.t.test.
+ns1      IN A   192.0.2.1
+mail     IN A   192.0.2.25
+mail     IN AAAA 2001:db8::25
+mail     IN A   192.0.2.26
+srv      IN AAAA 2001:db8::53
+";
+        let (_, sets) = Parser::new(text, None, Some(name("t.test.")))
+            .parse()
+            .unwrap();
+        let records = sets
+            .values()
+            .flat_map(|s| s.records_without_rrsigs().cloned())
+            .collect();
+        let zone = Zone::from_records(name("t.test."), records).unwrap();
+        let apex = name("t.test.");
+        let ns = |target: &str| {
+            Record::from_rdata(
+                apex.clone(),
+                3600,
+                RData::NS(NS(Name::from_ascii(target).unwrap())),
+            )
+        };
+        let mx = |preference: u16, target: &str| {
+            Record::from_rdata(
+                apex.clone(),
+                3600,
+                RData::MX(MX::new(preference, Name::from_ascii(target).unwrap())),
+            )
+        };
+        let srv = Record::from_rdata(
+            apex.clone(),
+            3600,
+            RData::SRV(SRV::new(0, 0, 53, name("srv.t.test."))),
+        );
+        // A hostile set: the same few targets again and again, in mixed
+        // case, with one outside the zone.
+        let mut asked = vec![mx(20, "mail.t.test."), ns("ns1.t.test.")];
+        for i in 0..2000 {
+            asked.push(ns(if i % 2 == 0 {
+                "NS1.t.test."
+            } else {
+                "ns.elsewhere.test."
+            }));
+            asked.push(mx(i, "MAIL.T.TEST."));
+        }
+        asked.push(srv);
+        asked.push(ns("ns1.t.test."));
+        // First met: `mail` (its records in the zone's order), `ns1`, `srv`;
+        // each once, the target outside the zone left out.
+        let mut want = zone.addresses(&name("mail.t.test."));
+        assert_eq!(want.len(), 3);
+        want.extend(zone.addresses(&name("ns1.t.test.")));
+        want.extend(zone.addresses(&name("srv.t.test.")));
+        let got = zone.addresses_of_targets(&asked);
+        let show = |records: &[Record]| -> Vec<String> {
+            records
+                .iter()
+                .map(|r| format!("{} {}", r.name, r.data))
+                .collect()
+        };
+        assert_eq!(show(&got), show(&want));
     }
 
     #[test]

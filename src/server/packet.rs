@@ -8,7 +8,7 @@
 
 use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query, ResponseCode};
 use hickory_proto::rr::{DNSClass, Record, RecordType};
-use hickory_proto::serialize::binary::{BinDecodable, BinDecoder};
+use hickory_proto::serialize::binary::{BinDecodable, BinDecoder, BinEncodable, BinEncoder};
 
 use super::ede::Ede;
 use super::local::LocalAnswer;
@@ -351,81 +351,164 @@ pub fn encode(reply: &Message, limit: Limit) -> Option<Encoded> {
 /// same header flags, the same number of records in every section, the
 /// same OPT presence and no trailing bytes.
 fn checked(message: &Message, max: usize) -> Option<Vec<u8>> {
-    let bytes = message.to_vec().ok()?;
-    if bytes.len() > max {
-        return None;
-    }
-    let mut decoder = BinDecoder::new(&bytes);
-    let decoded = Message::read(&mut decoder).ok()?;
-    let whole = decoder.is_empty()
+    let bytes = bounded(message, max)?;
+    let whole = bytes.len() <= max && counts_match(&bytes, message) && decodes_to(&bytes, message);
+    whole.then_some(bytes)
+}
+
+/// `message` encoded by an encoder told `max` (see [`within`]): a message
+/// too big costs at most `max` bytes of encoding, however many records it
+/// has. What comes out may lack records (hickory leaves the rest of a
+/// section out when the next record does not fit, and counts only those it
+/// wrote), so it is not to be sent unchecked.
+fn bounded(message: &Message, max: usize) -> Option<Vec<u8>> {
+    let mut bytes = Vec::new();
+    message.emit(&mut within(&mut bytes, max)).ok()?;
+    Some(bytes)
+}
+
+/// Whether `bytes` decode to `message` whole: the same header flags, the
+/// same number of records in every section, the same OPT presence and no
+/// trailing bytes.
+fn decodes_to(bytes: &[u8], message: &Message) -> bool {
+    let mut decoder = BinDecoder::new(bytes);
+    let Ok(decoded) = Message::read(&mut decoder) else {
+        return false;
+    };
+    decoder.is_empty()
         && decoded.metadata.truncation == message.metadata.truncation
         && u16::from(decoded.metadata.response_code) == u16::from(message.metadata.response_code)
         && decoded.queries.len() == message.queries.len()
         && decoded.answers.len() == message.answers.len()
         && decoded.authorities.len() == message.authorities.len()
         && decoded.additionals.len() == message.additionals.len()
-        && decoded.edns.is_some() == message.edns.is_some();
-    whole.then_some(bytes)
+        && decoded.edns.is_some() == message.edns.is_some()
+}
+
+/// An encoder into `bytes` whose emits fail once the message would pass
+/// `max` bytes (at most [`TCP_MESSAGE_MAX`], the most a DNS message can
+/// be), instead of hickory's default of 65,535.
+fn within(bytes: &mut Vec<u8>, max: usize) -> BinEncoder<'_> {
+    let mut encoder = BinEncoder::new(bytes);
+    encoder.set_max_size(u16::try_from(max).unwrap_or(u16::MAX));
+    encoder
+}
+
+/// Whether the header of `bytes` counts every question and record of
+/// `message` (its OPT among the additionals). A quick refusal of what did
+/// not fit: hickory's encoder, out of room, leaves records out and counts
+/// only those it wrote.
+fn counts_match(bytes: &[u8], message: &Message) -> bool {
+    let count = |at: usize| {
+        bytes
+            .get(at..at + 2)
+            .map(|b| usize::from(u16::from_be_bytes([b[0], b[1]])))
+    };
+    let additionals = message.additionals.len()
+        + usize::from(message.edns.is_some())
+        + usize::from(message.signature.is_some());
+    count(4) == Some(message.queries.len())
+        && count(6) == Some(message.answers.len())
+        && count(8) == Some(message.authorities.len())
+        && count(10) == Some(additionals)
 }
 
 /// The longest prefix of `reply`'s RRsets (answer, then authority, then
-/// additional section, each in order) that encodes within `max`, found by
-/// bisection (a prefix never encodes shorter than a shorter prefix, name
-/// compression notwithstanding). `None` when not even the first answer
-/// RRset fits (a reply without any of its answers would claim NODATA).
+/// additional section, each in order) that encodes within `max`, short of
+/// all of them (the caller found the whole reply does not fit). `None`
+/// when not even the first answer RRset fits (a reply without any of its
+/// answers would claim NODATA).
+///
+/// A prefix encodes to the first bytes of any longer prefix's encoding
+/// (names are only compressed against what came before), so one pass that
+/// encodes record after record, within `max` less the OPT that goes after
+/// them, finds where the last RRset that fits whole ends
+/// ([`rrset_ends_within`]); the prefix is then encoded and checked once.
+/// Both cost at most `max` bytes of encoding, however big the reply.
 fn cut_at_rrsets(reply: &Message, max: usize) -> Option<Vec<u8>> {
-    let records: Vec<(Section, &Record)> = [
+    let mut skeleton = reply.truncate();
+    skeleton.metadata.truncation = false;
+    let (ends, all_fit) = rrset_ends_within(&skeleton, records_of(reply), max)?;
+    let least = usize::from(!reply.answers.is_empty());
+    let sets = if all_fit {
+        // The whole reply fits by size but failed its check: keep all but
+        // the last RRset, as the search for a shorter prefix always did.
+        ends.len().saturating_sub(1).max(least)
+    } else if ends.len() < least {
+        return None;
+    } else {
+        ends.len()
+    };
+    let keep = match sets.checked_sub(1) {
+        Some(last) => *ends.get(last)?,
+        None => 0,
+    };
+    let mut message = skeleton;
+    for (section, record) in records_of(reply).take(keep) {
+        let into = match section {
+            Section::Answer => &mut message.answers,
+            Section::Authority => &mut message.authorities,
+            Section::Additional => &mut message.additionals,
+        };
+        into.push(record.clone());
+    }
+    checked(&message, max)
+}
+
+/// `reply`'s records in wire order, each with its section.
+fn records_of(reply: &Message) -> impl Iterator<Item = (Section, &Record)> {
+    [
         (Section::Answer, &reply.answers),
         (Section::Authority, &reply.authorities),
         (Section::Additional, &reply.additionals),
     ]
     .into_iter()
-    .flat_map(|(section, records)| records.iter().map(move |r| (section, r)))
-    .collect();
-    // Where each RRset ends: a record unlike the one before starts a new set.
-    let mut ends: Vec<usize> = Vec::new();
-    for at in 1..=records.len() {
-        let next = records.get(at);
-        let same = next.is_some_and(|(section, record)| {
-            let (prev_section, prev) = records[at - 1];
-            *section == prev_section
+    .flat_map(|(section, records)| records.iter().map(move |record| (section, record)))
+}
+
+/// Encodes `records` after `skeleton`'s header and question, as
+/// [`Message`]'s encoding would, until the next would leave no room
+/// within `max` for the skeleton's OPT. Returns where each RRset that fit
+/// whole ends (as a count of records), and whether every record fit;
+/// `None` when not even the skeleton fits. A record unlike the one before
+/// (section, owner, type or class) starts a new RRset.
+fn rrset_ends_within<'r>(
+    skeleton: &Message,
+    records: impl Iterator<Item = (Section, &'r Record)>,
+    max: usize,
+) -> Option<(Vec<usize>, bool)> {
+    let bare = checked(skeleton, max)?;
+    let mut bytes = Vec::new();
+    let mut encoder = within(&mut bytes, max);
+    // The header is written last, so its place is all that matters here.
+    encoder.emit_vec(&[0; HEADER_LEN]).ok()?;
+    encoder.emit_all(skeleton.queries.iter()).ok()?;
+    // The OPT: always the same bytes, wherever it lands (its owner is the
+    // root, which is never compressed).
+    let tail = bare.len().checked_sub(encoder.offset())?;
+    encoder.set_max_size(u16::try_from(max.checked_sub(tail)?).unwrap_or(u16::MAX));
+    let mut ends = Vec::new();
+    let mut previous: Option<(Section, &Record)> = None;
+    let mut count = 0;
+    for (section, record) in records {
+        if let Some((prev_section, prev)) = previous
+            && !(section == prev_section
                 && record.name == prev.name
                 && record.record_type() == prev.record_type()
-                && record.dns_class == prev.dns_class
-        });
-        if !same {
-            ends.push(at);
+                && record.dns_class == prev.dns_class)
+        {
+            ends.push(count);
         }
+        if record.emit(&mut encoder).is_err() {
+            return Some((ends, false));
+        }
+        previous = Some((section, record));
+        count += 1;
     }
-    let prefix = |sets: usize| -> Message {
-        let keep = if sets == 0 { 0 } else { ends[sets - 1] };
-        let mut message = reply.truncate();
-        message.metadata.truncation = false;
-        for (section, record) in &records[..keep] {
-            let into = match section {
-                Section::Answer => &mut message.answers,
-                Section::Authority => &mut message.authorities,
-                Section::Additional => &mut message.additionals,
-            };
-            into.push((*record).clone());
-        }
-        message
-    };
-    let least = usize::from(!reply.answers.is_empty());
-    let mut fits = checked(&prefix(least), max)?;
-    // Invariant: `low` sets fit (`fits`), `high` sets do not.
-    let (mut low, mut high) = (least, ends.len());
-    while high - low > 1 {
-        let mid = low + (high - low) / 2;
-        match checked(&prefix(mid), max) {
-            Some(bytes) => {
-                low = mid;
-                fits = bytes;
-            }
-            None => high = mid,
-        }
+    if count > 0 {
+        ends.push(count);
     }
-    Some(fits)
+    Some((ends, true))
 }
 
 /// The section a record came from.
@@ -837,6 +920,154 @@ mod tests {
                     assert!(!decoded.metadata.truncation);
                 }
             }
+        }
+    }
+
+    /// The cut as it was found before: each candidate prefix built and
+    /// encoded whole, by bisection, with hickory's own size limit. The
+    /// one-pass cut must give the same bytes.
+    fn cut_by_bisection(reply: &Message, max: usize) -> Option<Vec<u8>> {
+        let unbounded = |message: &Message| {
+            let bytes = message.to_vec().ok()?;
+            (bytes.len() <= max && decodes_to(&bytes, message)).then_some(bytes)
+        };
+        let records: Vec<(Section, &Record)> = records_of(reply).collect();
+        let mut ends: Vec<usize> = Vec::new();
+        for at in 1..=records.len() {
+            let same = records.get(at).is_some_and(|(section, record)| {
+                let (prev_section, prev) = records[at - 1];
+                *section == prev_section
+                    && record.name == prev.name
+                    && record.record_type() == prev.record_type()
+                    && record.dns_class == prev.dns_class
+            });
+            if !same {
+                ends.push(at);
+            }
+        }
+        let prefix = |sets: usize| -> Message {
+            let keep = if sets == 0 { 0 } else { ends[sets - 1] };
+            let mut message = reply.truncate();
+            message.metadata.truncation = false;
+            for (section, record) in &records[..keep] {
+                match section {
+                    Section::Answer => message.answers.push((*record).clone()),
+                    Section::Authority => message.authorities.push((*record).clone()),
+                    Section::Additional => message.additionals.push((*record).clone()),
+                }
+            }
+            message
+        };
+        let least = usize::from(!reply.answers.is_empty());
+        let mut fits = unbounded(&prefix(least))?;
+        let (mut low, mut high) = (least, ends.len());
+        while high - low > 1 {
+            let mid = low + (high - low) / 2;
+            match unbounded(&prefix(mid)) {
+                Some(bytes) => {
+                    low = mid;
+                    fits = bytes;
+                }
+                None => high = mid,
+            }
+        }
+        Some(fits)
+    }
+
+    /// `sets` RRsets of `per_set` A records each, under distinct owners.
+    fn a_sets(sets: usize, per_set: usize) -> Vec<Record> {
+        (0..sets)
+            .flat_map(|set| {
+                let owner = Name::from_str(&format!("s{set}.big.a.tld1.")).unwrap();
+                (0..per_set).map(move |i| {
+                    let ip = std::net::Ipv4Addr::from(0x0a00_0000 | (set * per_set + i) as u32);
+                    Record::from_rdata(owner.clone(), 300, RData::A(A(ip)))
+                })
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_huge_reply_is_refused_after_at_most_its_limit_in_bytes() {
+        let reply = huge_reply(true, a_sets(50, 100));
+        assert!(reply.to_vec().unwrap().len() > 60_000, "not huge");
+        for max in [512, 1232, 20_000] {
+            let bytes = bounded(&reply, max).unwrap();
+            assert!(
+                bytes.len() <= max,
+                "{} bytes encoded for {max}",
+                bytes.len()
+            );
+            assert!(checked(&reply, max).is_none());
+        }
+    }
+
+    #[test]
+    fn five_thousand_a_records_are_tc_over_udp_and_the_same_cut_over_tcp() {
+        for edns in [true, false] {
+            let reply = huge_reply(edns, a_sets(50, 100));
+            let limit = Limit::Datagram(if edns { 1232 } else { UDP_PAYLOAD_PLAIN });
+            let encoded = encode(&reply, limit).unwrap();
+            let decoded = decode_whole(&encoded.bytes, limit);
+            assert!(encoded.truncated && decoded.metadata.truncation);
+            assert_eq!(encoded.rcode, ResponseCode::NoError);
+            assert_eq!(decoded.metadata.response_code, ResponseCode::NoError);
+            assert!(decoded.answers.is_empty());
+            assert_eq!(decoded.queries.len(), 1);
+            assert_eq!(decoded.edns.is_some(), edns);
+
+            let encoded = encode(&reply, Limit::Stream).unwrap();
+            assert!(encoded.truncated);
+            assert_eq!(encoded.rcode, ResponseCode::NoError);
+            let decoded = decode_whole(&encoded.bytes, Limit::Stream);
+            assert!(!decoded.metadata.truncation);
+            assert!(decoded.answers.len() >= 2000, "{}", decoded.answers.len());
+            assert_eq!(decoded.answers.len() % 100, 0, "cut inside an RRset");
+            assert_eq!(decoded.edns.is_some(), edns);
+            assert_eq!(
+                Some(encoded.bytes),
+                cut_by_bisection(&reply, TCP_MESSAGE_MAX)
+            );
+        }
+        // One RRset of 5,000: nothing fits over TCP, as before.
+        let reply = huge_reply(true, a_sets(1, 5000));
+        assert_eq!(cut_at_rrsets(&reply, TCP_MESSAGE_MAX), None);
+        assert_eq!(cut_by_bisection(&reply, TCP_MESSAGE_MAX), None);
+        let encoded = encode(&reply, Limit::Stream).unwrap();
+        assert_eq!(encoded.rcode, ResponseCode::ServFail);
+    }
+
+    #[test]
+    fn the_one_pass_cut_is_the_bisection_cut_in_every_section() {
+        use rand::rngs::StdRng;
+        use rand::{RngExt, SeedableRng};
+        let mut rng = StdRng::seed_from_u64(21);
+        for round in 0..60 {
+            let mut sections: [Vec<Record>; 3] = Default::default();
+            for (at, section) in sections.iter_mut().enumerate() {
+                for set in 0..rng.random_range(0..6) {
+                    let owner = format!("s{set}.x{at}.big.a.tld1.");
+                    let count = rng.random_range(1..60);
+                    if rng.random_bool(0.5) {
+                        section.extend(txt_set(&owner, count, rng.random_range(6..120)));
+                    } else {
+                        section.extend(a_sets(1, count).into_iter().map(|mut r| {
+                            r.name = Name::from_str(&owner).unwrap();
+                            r
+                        }));
+                    }
+                }
+            }
+            let [answers, authorities, additionals] = sections;
+            let mut reply = huge_reply(rng.random_bool(0.7), answers);
+            reply.authorities = authorities;
+            reply.additionals = additionals;
+            let max = rng.random_range(100..=20_000);
+            assert_eq!(
+                cut_at_rrsets(&reply, max),
+                cut_by_bisection(&reply, max),
+                "round {round}, max {max}"
+            );
         }
     }
 
