@@ -527,15 +527,18 @@ sib      IN NS  ns1.a.test.
         Name::from_str(s).unwrap()
     }
 
-    fn zone() -> Zone {
-        let (_, sets) = Parser::new(ZONE, None, Some(name("a.test.")))
-            .parse()
-            .unwrap();
+    /// The zone `text` holds, at `origin`.
+    fn zone_from(text: &str, origin: &str) -> Zone {
+        let (_, sets) = Parser::new(text, None, Some(name(origin))).parse().unwrap();
         let records = sets
             .values()
             .flat_map(|s| s.records_without_rrsigs().cloned())
             .collect();
-        Zone::from_records(name("a.test."), records).unwrap()
+        Zone::from_records(name(origin), records).unwrap()
+    }
+
+    fn zone() -> Zone {
+        zone_from(ZONE, "a.test.")
     }
 
     fn types(records: &[Record]) -> Vec<RecordType> {
@@ -554,14 +557,7 @@ mail     IN AAAA 2001:db8::25
 mail     IN A   192.0.2.26
 srv      IN AAAA 2001:db8::53
 ";
-        let (_, sets) = Parser::new(text, None, Some(name("t.test.")))
-            .parse()
-            .unwrap();
-        let records = sets
-            .values()
-            .flat_map(|s| s.records_without_rrsigs().cloned())
-            .collect();
-        let zone = Zone::from_records(name("t.test."), records).unwrap();
+        let zone = zone_from(text, "t.test.");
         let apex = name("t.test.");
         let ns = |target: &str| {
             Record::from_rdata(
