@@ -126,10 +126,38 @@ pub type Readable = AsyncFd<std::net::UdpSocket>;
 /// query sent and one per reply, for sockets whose sends almost never find
 /// the buffer full. Unbound's sockets likewise wait for reading only.
 pub fn register_for_reading(socket: std::net::UdpSocket) -> std::io::Result<Readable> {
+    register(socket, Interest::READABLE)
+}
+
+/// Sends `datagram` to `to` on `socket`, a socket registered by
+/// [`register_for_reading`] whose send buffer was full (a send failed
+/// with `WouldBlock`): waits, at most `wait`, until it can take the
+/// datagram. The wait runs on a second descriptor of the same socket
+/// (`try_clone`), registered for writing alone and closed after, so the
+/// socket's own registration stays read-only. Rare: a UDP socket's buffer
+/// fills only when the interface cannot keep up.
+pub async fn send_when_writable(
+    socket: &std::net::UdpSocket,
+    datagram: &[u8],
+    to: SocketAddr,
+    wait: std::time::Duration,
+) -> std::io::Result<usize> {
+    let writer = register(socket.try_clone()?, Interest::WRITABLE)?;
+    let sent = writer.async_io(Interest::WRITABLE, |socket| socket.send_to(datagram, to));
+    tokio::time::timeout(wait, sent)
+        .await
+        .unwrap_or_else(|_| Err(std::io::ErrorKind::TimedOut.into()))
+}
+
+/// `socket` registered with the current runtime's reactor for `interest`.
+fn register(
+    socket: std::net::UdpSocket,
+    interest: Interest,
+) -> std::io::Result<AsyncFd<std::net::UdpSocket>> {
     // SAFETY: the `AsyncFd` owns the socket, so its descriptor stays open
     // and the same for the registration's whole life, and a
     // `std::net::UdpSocket` always reports that one descriptor.
-    unsafe { AsyncFd::register_with_interest(socket, Interest::READABLE) }.map_err(Into::into)
+    unsafe { AsyncFd::register_with_interest(socket, interest) }.map_err(Into::into)
 }
 
 /// Reads one datagram into the thread's buffer and judges it; the socket's
@@ -253,6 +281,59 @@ mod tests {
             outcome.err()
         );
         assert!(started.elapsed() < Duration::from_secs(4));
+    }
+
+    /// The registrations of descriptor `fd` in this process's epoll sets,
+    /// as the kernel lists them in the sets' fdinfo.
+    #[cfg(target_os = "linux")]
+    fn epoll_masks(fd: i32) -> Vec<u32> {
+        let mut masks = Vec::new();
+        for entry in std::fs::read_dir("/proc/self/fd").unwrap().flatten() {
+            let link = std::fs::read_link(entry.path()).unwrap_or_default();
+            if link.to_string_lossy() != "anon_inode:[eventpoll]" {
+                continue;
+            }
+            let info_path = format!("/proc/self/fdinfo/{}", entry.file_name().to_string_lossy());
+            let info = std::fs::read_to_string(info_path).unwrap_or_default();
+            for line in info.lines() {
+                let words: Vec<&str> = line.split_whitespace().collect();
+                if let ["tfd:", tfd, "events:", events, ..] = words[..]
+                    && tfd.parse() == Ok(fd)
+                {
+                    masks.push(u32::from_str_radix(events, 16).unwrap());
+                }
+            }
+        }
+        masks
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn a_send_that_waits_for_room_leaves_the_socket_registered_for_reading_only() {
+        use std::os::fd::AsRawFd;
+        let peer = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        peer.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        socket.set_nonblocking(true).unwrap();
+        let socket = register_for_reading(socket).unwrap();
+        let fd = socket.get_ref().as_raw_fd();
+        let reading_only =
+            |masks: Vec<u32>| masks.iter().all(|m| m & 0x4 == 0) && !masks.is_empty();
+        assert!(reading_only(epoll_masks(fd)), "{:x?}", epoll_masks(fd));
+        let to = peer.local_addr().unwrap();
+        let sent = send_when_writable(socket.get_ref(), b"reply", to, Duration::from_secs(5))
+            .await
+            .unwrap();
+        assert_eq!(sent, 5);
+        let mut buf = [0u8; 16];
+        let (len, from) = peer.recv_from(&mut buf).unwrap();
+        assert_eq!(
+            (&buf[..len], from),
+            (&b"reply"[..], socket.get_ref().local_addr().unwrap())
+        );
+        // The wait's own registration, for writing, was on a descriptor of
+        // its own: the socket's is unchanged.
+        assert!(reading_only(epoll_masks(fd)), "{:x?}", epoll_masks(fd));
     }
 
     #[tokio::test]

@@ -75,19 +75,15 @@ const RECEIVE_BUFFER: usize = 65_535;
 /// A listening socket as the loop holds it: registered with the reactor
 /// for reading only (see [`crate::net::register_for_reading`]: no wake-up
 /// for each reply leaving the send buffer). A send that finds the buffer
-/// full pauses instead ([`SEND_BLOCKED_PAUSE`]).
+/// full waits for room another way ([`SEND_BLOCKED_WAIT`]).
 type Socket = crate::net::Readable;
 
-/// How long a reply waits when the socket's send buffer is full before it
-/// is tried again, up to [`SEND_BLOCKED_PAUSES`] times; then it is lost,
-/// as UDP may lose it. A full send buffer on a DNS server's socket means
-/// the machine is out of buffer memory or the interface is saturated,
-/// and the loop has nothing better to do than wait briefly.
-pub const SEND_BLOCKED_PAUSE: Duration = Duration::from_millis(1);
-
-/// Pauses one reply may take for a full send buffer (see
-/// [`SEND_BLOCKED_PAUSE`]).
-pub const SEND_BLOCKED_PAUSES: u32 = 3;
+/// The longest a reply waits for room in a full send buffer before it is
+/// lost, as UDP may lose it. The loop waits with it (the thread's other
+/// replies would find the buffer as full); a full buffer on a DNS server's
+/// socket means the interface cannot keep up. Unbound waits up to 200 ms
+/// in all for the same.
+pub const SEND_BLOCKED_WAIT: Duration = Duration::from_millis(200);
 
 /// Pause after a receive error, so a persistent one cannot spin the loop.
 const RECEIVE_ERROR_PAUSE: Duration = Duration::from_millis(10);
@@ -497,21 +493,20 @@ fn dnssec_ok(bytes: &[u8], name_len: usize) -> bool {
     bytes.get(opt + 7).is_some_and(|flags| flags & 0x80 != 0)
 }
 
-/// Sends one reply, without waiting when the socket can take it; a failure
-/// (the client's port unreachable, a full buffer) loses only this reply,
-/// as UDP may.
+/// Sends one reply, without waiting when the socket can take it, and for
+/// at most [`SEND_BLOCKED_WAIT`] when its buffer is full; a failure (the
+/// client's port unreachable, no room in time) loses only this reply, as
+/// UDP may.
 async fn send(socket: &Socket, reply: &[u8], client: SocketAddr) {
-    for pause in 0..=SEND_BLOCKED_PAUSES {
-        match socket.get_ref().send_to(reply, client) {
-            Err(error) if error.kind() == ErrorKind::WouldBlock && pause < SEND_BLOCKED_PAUSES => {
-                tokio::time::sleep(SEND_BLOCKED_PAUSE).await;
-            }
-            Err(error) => {
-                debug!(%client, "UDP send failed: {error}");
-                return;
-            }
-            Ok(_) => return,
+    let socket = socket.get_ref();
+    let sent = match socket.send_to(reply, client) {
+        Err(error) if error.kind() == ErrorKind::WouldBlock => {
+            crate::net::send_when_writable(socket, reply, client, SEND_BLOCKED_WAIT).await
         }
+        other => other,
+    };
+    if let Err(error) = sent {
+        debug!(%client, "UDP send failed: {error}");
     }
 }
 
