@@ -13,24 +13,23 @@ use std::net::SocketAddr;
 use std::str::FromStr;
 use std::time::Duration;
 
+use common::inproc::{self, query_edns, udp_on};
 use hickory_proto::dnssec::rdata::DNSSECRData;
-use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query, ResponseCode};
+use hickory_proto::op::{Message, ResponseCode};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 use rootwalk::lab::Lab;
 use rootwalk::server::{self, ServeConfig, ede::Ede};
 use tokio::net::UdpSocket;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
 fn name(text: &str) -> Name {
     Name::from_str(text).unwrap()
 }
 
-/// A validating daemon on the lab, stopped by [`Daemon::stop`].
+/// A validating daemon on the lab, stopped by [`Daemon::stop`], and the
+/// one socket the test asks from.
 struct Daemon {
     addr: SocketAddr,
-    stop: oneshot::Sender<()>,
-    task: JoinHandle<Result<server::CounterSnapshot, server::ServeError>>,
+    daemon: inproc::Daemon,
     socket: UdpSocket,
 }
 
@@ -54,51 +53,27 @@ impl Daemon {
             ..ServeConfig::default()
         };
         let (daemon, listeners) = server::prepare(&config, resolver).await.unwrap();
-        let addr = listeners.local_addrs()[0].1;
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(daemon.run(listeners, async {
-            let _ = stopped.await;
-        }));
+        let daemon = inproc::Daemon::serve(daemon, listeners);
         let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
         Daemon {
-            addr,
-            stop,
-            task,
+            addr: daemon.addr,
+            daemon,
             socket,
         }
     }
 
     async fn ask(&self, qname: &str, qtype: RecordType, flags: Flags) -> Message {
-        let mut query = Message::new(rand::random(), MessageType::Query, OpCode::Query);
-        query.metadata.recursion_desired = true;
+        let mut query = query_edns(qname, qtype, Some(4096));
         query.metadata.checking_disabled = flags.cd;
         query.metadata.authentic_data = flags.ad;
-        query.add_query(Query::query(name(qname), qtype));
-        let mut edns = Edns::new();
-        edns.set_max_payload(4096);
-        edns.set_dnssec_ok(flags.dnssec_ok);
-        query.set_edns(edns);
-        self.socket
-            .send_to(&query.to_vec().unwrap(), self.addr)
-            .await
-            .unwrap();
-        let mut buffer = vec![0u8; 65_535];
-        loop {
-            let (len, _) =
-                tokio::time::timeout(Duration::from_secs(10), self.socket.recv_from(&mut buffer))
-                    .await
-                    .expect("a reply within 10 s")
-                    .unwrap();
-            let reply = Message::from_vec(&buffer[..len]).expect("a well-formed reply");
-            if reply.metadata.id == query.metadata.id {
-                return reply;
-            }
+        if let Some(edns) = query.edns.as_mut() {
+            edns.set_dnssec_ok(flags.dnssec_ok);
         }
+        udp_on(&self.socket, self.addr, &query).await
     }
 
     async fn stop(self) {
-        self.stop.send(()).unwrap();
-        self.task.await.unwrap().unwrap();
+        self.daemon.stop().await;
     }
 }
 
