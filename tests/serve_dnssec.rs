@@ -13,12 +13,12 @@ use std::net::SocketAddr;
 use std::str::FromStr;
 use std::time::Duration;
 
-use common::inproc::{self, query_edns, udp_on};
+use common::inproc::{self, ede_of, query_edns, udp_on};
 use hickory_proto::dnssec::rdata::DNSSECRData;
 use hickory_proto::op::{Message, ResponseCode};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 use rootwalk::lab::Lab;
-use rootwalk::server::{self, ServeConfig, ede::Ede};
+use rootwalk::server::{self, ServeConfig};
 use tokio::net::UdpSocket;
 
 fn name(text: &str) -> Name {
@@ -75,15 +75,6 @@ impl Daemon {
     async fn stop(self) {
         self.daemon.stop().await;
     }
-}
-
-fn ede(reply: &Message) -> Option<Ede> {
-    reply.edns.as_ref().and_then(|e| {
-        e.options()
-            .as_ref()
-            .iter()
-            .find_map(|(_, o)| Ede::from_option(o))
-    })
 }
 
 /// The type an RRSIG covers.
@@ -148,7 +139,7 @@ async fn secure_answers_get_ad_and_bogus_ones_servfail_with_their_reason() {
     let bogus = daemon.ask("www.expired.tld1.", RecordType::A, AD).await;
     assert_eq!(bogus.metadata.response_code, ResponseCode::ServFail);
     assert!(bogus.answers.is_empty());
-    let ede = ede(&bogus).expect("an Extended DNS Error");
+    let ede = ede_of(&bogus).expect("an Extended DNS Error");
     assert_eq!(ede.code, 7, "Signature Expired: {}", ede.text);
     daemon.stop().await;
 }
@@ -163,7 +154,7 @@ async fn checking_disabled_gets_bogus_data_and_one_validation_serves_both() {
     let refused = daemon.ask("www.badsig.tld1.", RecordType::A, PLAIN).await;
     assert_eq!(refused.metadata.response_code, ResponseCode::ServFail);
     assert!(refused.answers.is_empty());
-    assert_eq!(ede(&refused).map(|e| e.code), Some(6), "DNSSEC Bogus");
+    assert_eq!(ede_of(&refused).map(|e| e.code), Some(6), "DNSSEC Bogus");
     let upstream = asked(&lab, "www.badsig.tld1.", RecordType::A);
     assert!(upstream > 0, "the zone's servers were asked");
 
@@ -182,7 +173,7 @@ async fn checking_disabled_gets_bogus_data_and_one_validation_serves_both() {
     // Without CD again: still SERVFAIL, still no upstream query.
     let again = daemon.ask("www.badsig.tld1.", RecordType::A, PLAIN).await;
     assert_eq!(again.metadata.response_code, ResponseCode::ServFail);
-    assert_eq!(ede(&again).map(|e| e.code), Some(6));
+    assert_eq!(ede_of(&again).map(|e| e.code), Some(6));
     assert_eq!(asked(&lab, "www.badsig.tld1.", RecordType::A), upstream);
 
     // The other order, another kind of breakage: CD first gets the data of
@@ -197,7 +188,7 @@ async fn checking_disabled_gets_bogus_data_and_one_validation_serves_both() {
     assert_eq!(refused.metadata.response_code, ResponseCode::ServFail);
     assert!(refused.answers.is_empty());
     assert_eq!(
-        ede(&refused).map(|e| e.code),
+        ede_of(&refused).map(|e| e.code),
         Some(7),
         "the first failure's code"
     );
@@ -243,7 +234,7 @@ async fn each_broken_zone_is_servfail_with_its_ede_and_data_with_cd() {
             ResponseCode::ServFail,
             "{qname}"
         );
-        assert_eq!(ede(&refused).map(|e| e.code), Some(code), "{qname}");
+        assert_eq!(ede_of(&refused).map(|e| e.code), Some(code), "{qname}");
         let data = daemon.ask(qname, RecordType::A, CD).await;
         assert_eq!(
             data.metadata.response_code,

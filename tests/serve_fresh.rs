@@ -12,13 +12,13 @@ use std::net::{IpAddr, SocketAddr};
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
-use common::inproc::{Daemon, query, udp};
+use common::inproc::{Daemon, ede_of, query, udp};
 use hickory_proto::op::{Message, ResponseCode};
 use hickory_proto::rr::{Name, RData, RecordType};
 use rootwalk::config::Limits;
 use rootwalk::lab::Lab;
 use rootwalk::resolve::Resolver;
-use rootwalk::server::ede::{self, Ede};
+use rootwalk::server::ede;
 use rootwalk::server::{Acl, ServeLimits};
 
 /// The client-response timer in these tests: short, so they run fast, and
@@ -60,16 +60,6 @@ fn name(text: &str) -> Name {
 /// The reply to `qname`/`qtype` asked over UDP.
 async fn ask(server: SocketAddr, qname: &str, qtype: RecordType) -> Message {
     udp(server, &query(qname, qtype)).await
-}
-
-fn ede_of(reply: &Message) -> Option<Ede> {
-    reply
-        .edns
-        .as_ref()?
-        .options()
-        .options
-        .iter()
-        .find_map(|(_, option)| Ede::from_option(option))
 }
 
 /// The A addresses and TTLs in `reply`'s answer section.

@@ -14,13 +14,12 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::inproc::{Daemon, REPLY_WAIT, query, udp, udp_on};
+use common::inproc::{Daemon, REPLY_WAIT, ede_of, query, udp, udp_on};
 use hickory_proto::op::{Message, Query, ResponseCode};
 use hickory_proto::rr::{Name, RData, RecordType};
 use rootwalk::config::{RouteKind, ZoneRoute};
 use rootwalk::lab::Lab;
 use rootwalk::resolve::Resolver;
-use rootwalk::server::ede::Ede;
 use rootwalk::server::local::{LocalZones, ZoneKind, parse_local_data};
 use rootwalk::server::{self, Acl, InForceCell, Reloader, ServeOptions, Server};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -42,16 +41,6 @@ fn asked(lab: &Lab, server_name: &str) -> usize {
         .iter()
         .filter(|q| q.server == server)
         .count()
-}
-
-fn ede_of(reply: &Message) -> Option<Ede> {
-    reply
-        .edns
-        .as_ref()?
-        .options()
-        .options
-        .iter()
-        .find_map(|(_, option)| Ede::from_option(option))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

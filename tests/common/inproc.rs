@@ -15,6 +15,7 @@ use std::time::Duration;
 use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query};
 use hickory_proto::rr::{Name, RecordType};
 use rootwalk::resolve::Resolver;
+use rootwalk::server::ede::Ede;
 use rootwalk::server::{self, Acl, CounterSnapshot, Counters, Listeners, ServeLimits, Server};
 use tokio::net::UdpSocket;
 use tokio::sync::oneshot;
@@ -206,4 +207,15 @@ pub async fn udp_raw_on(socket: &UdpSocket, server: SocketAddr, bytes: &[u8], id
         }
     }
     panic!("no UDP reply with ID {id}");
+}
+
+/// The Extended DNS Error (RFC 8914) in `reply`, if it carries one.
+pub fn ede_of(reply: &Message) -> Option<Ede> {
+    reply
+        .edns
+        .as_ref()?
+        .options()
+        .options
+        .iter()
+        .find_map(|(_, option)| Ede::from_option(option))
 }
