@@ -8,7 +8,7 @@ use std::str::FromStr;
 
 use common::fake_root;
 use hickory_proto::op::{Query, ResponseCode};
-use hickory_proto::rr::rdata::{A, SOA};
+use hickory_proto::rr::rdata::A;
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 use rootwalk::config::Limits;
 use rootwalk::lab::{Lab, LabTransport, LoggedQuery};
@@ -651,17 +651,7 @@ fn odd_ttls_or_nxdomain(question: &Query) -> (ResponseCode, Vec<Record>, Vec<Rec
         let answer = Record::from_rdata(question.name().clone(), ttl, a);
         return (ResponseCode::NoError, vec![answer], vec![]);
     }
-    let soa = SOA::new(
-        name("a.fake."),
-        name("hostmaster.fake."),
-        1,
-        3600,
-        600,
-        86400,
-        300,
-    );
-    let soa = Record::from_rdata(Name::root(), 3600, RData::SOA(soa));
-    (ResponseCode::NXDomain, vec![], vec![soa])
+    fake_root::nxdomain(3600, 300)
 }
 
 /// A resolver whose only root is a fake one answering as

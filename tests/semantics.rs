@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use common::fake_root;
 use hickory_proto::op::{Query, ResponseCode};
-use hickory_proto::rr::rdata::{A, CNAME, SOA};
+use hickory_proto::rr::rdata::{A, CNAME};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 use rootwalk::config::Limits;
 use rootwalk::lab::{Lab, LoggedQuery};
@@ -330,17 +330,7 @@ async fn one_reply_adds_at_most_max_rrsets_per_reply_to_the_cache() {
 
 /// NXDOMAIN with an SOA that asks for a day of negative caching.
 fn nxdomain_for_a_day(_: &Query) -> (ResponseCode, Vec<Record>, Vec<Record>) {
-    let soa = SOA::new(
-        name("a.fake."),
-        name("hostmaster.fake."),
-        1,
-        3600,
-        600,
-        86400,
-        86400,
-    );
-    let soa = Record::from_rdata(Name::root(), 86400, RData::SOA(soa));
-    (ResponseCode::NXDomain, vec![], vec![soa])
+    fake_root::nxdomain(86400, 86400)
 }
 
 /// RFC 2308 §5: negative answers are cached at most MAX_NEGATIVE_TTL (an

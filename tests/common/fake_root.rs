@@ -8,7 +8,7 @@ use std::net::Ipv4Addr;
 use std::str::FromStr;
 
 use hickory_proto::op::{Message, MessageType, Query, ResponseCode};
-use hickory_proto::rr::rdata::{A, NS};
+use hickory_proto::rr::rdata::{A, NS, SOA};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 use rootwalk::config::Limits;
 use rootwalk::resolve::hints::RootHints;
@@ -64,4 +64,20 @@ pub async fn resolver(limits: Limits, handler: Handler) -> Resolver {
     )
     .unwrap();
     Resolver::new(ResolverConfig::new(hints, addr.port(), limits))
+}
+
+/// NXDOMAIN with the fake root's SOA, owned by the root with `ttl` and
+/// asking for `minimum` seconds of negative caching (RFC 2308 §5).
+pub fn nxdomain(ttl: u32, minimum: u32) -> (ResponseCode, Vec<Record>, Vec<Record>) {
+    let soa = SOA::new(
+        Name::from_str("a.fake.").unwrap(),
+        Name::from_str("hostmaster.fake.").unwrap(),
+        1,
+        3600,
+        600,
+        86400,
+        minimum,
+    );
+    let soa = Record::from_rdata(Name::root(), ttl, RData::SOA(soa));
+    (ResponseCode::NXDomain, vec![], vec![soa])
 }
