@@ -6,8 +6,10 @@ mod common;
 
 use std::str::FromStr;
 
-use hickory_proto::op::ResponseCode;
-use hickory_proto::rr::{Name, RData, RecordType};
+use common::fake_root;
+use hickory_proto::op::{Query, ResponseCode};
+use hickory_proto::rr::rdata::A;
+use hickory_proto::rr::{Name, RData, Record, RecordType};
 use rootwalk::config::Limits;
 use rootwalk::lab::{Lab, LabTransport, LoggedQuery};
 use rootwalk::resolve::ResolveError;
@@ -628,10 +630,6 @@ async fn minimised_nxdomain_is_retried_with_the_full_name() {
     assert_eq!(asked(&log, "x.nope.a.tld1.").len(), 1, "{log:?}");
 }
 
-/// A root server that is not the lab: it knows only its own NS and
-/// address and answers every other question NXDOMAIN with an SOA whose
-/// TTL (3600) is above its MINIMUM (300), as some servers still send it.
-/// Returns its address.
 /// Names the fake root answers with an unusual TTL: two days (over
 /// MAX_TTL) and one with the top bit set (RFC 2181 §8).
 fn odd_ttl(qname: &Name) -> Option<u32> {
@@ -644,77 +642,22 @@ fn odd_ttl(qname: &Name) -> Option<u32> {
     }
 }
 
-async fn fake_root() -> std::net::SocketAddr {
-    use hickory_proto::op::{Message, MessageType, ResponseCode};
-    use hickory_proto::rr::Record;
-    use hickory_proto::rr::rdata::{A, NS, SOA};
-    let socket = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    let addr = socket.local_addr().unwrap();
-    tokio::spawn(async move {
-        let mut buffer = vec![0u8; 4096];
-        while let Ok((len, client)) = socket.recv_from(&mut buffer).await {
-            let Ok(query) = Message::from_vec(&buffer[..len]) else {
-                continue;
-            };
-            let Some(question) = query.queries.first() else {
-                continue;
-            };
-            let mut reply = Message::response(query.metadata.id, query.metadata.op_code);
-            reply.metadata.message_type = MessageType::Response;
-            reply.metadata.authoritative = true;
-            reply.add_query(question.clone());
-            let root = Name::root();
-            if question.name().is_root() && question.query_type() == RecordType::NS {
-                reply.answers.push(Record::from_rdata(
-                    root,
-                    3600,
-                    RData::NS(NS(name("a.fake."))),
-                ));
-            } else if question.name() == &name("a.fake.") && question.query_type() == RecordType::A
-            {
-                reply.answers.push(Record::from_rdata(
-                    name("a.fake."),
-                    3600,
-                    RData::A(A(std::net::Ipv4Addr::LOCALHOST)),
-                ));
-            } else if let Some(ttl) = odd_ttl(question.name()) {
-                reply.answers.push(Record::from_rdata(
-                    question.name().clone(),
-                    ttl,
-                    RData::A(A(std::net::Ipv4Addr::new(192, 0, 2, 1))),
-                ));
-            } else {
-                reply.metadata.response_code = ResponseCode::NXDomain;
-                let soa = SOA::new(
-                    name("a.fake."),
-                    name("hostmaster.fake."),
-                    1,
-                    3600,
-                    600,
-                    86400,
-                    300,
-                );
-                reply
-                    .authorities
-                    .push(Record::from_rdata(root, 3600, RData::SOA(soa)));
-            }
-            let _ = socket.send_to(&reply.to_vec().unwrap(), client).await;
-        }
-    });
-    addr
+/// The fake root's answer to every other question: an A record for the
+/// names with an [`odd_ttl`], NXDOMAIN for the rest with an SOA whose TTL
+/// (3600) is above its MINIMUM (300), as some servers still send it.
+fn odd_ttls_or_nxdomain(question: &Query) -> (ResponseCode, Vec<Record>, Vec<Record>) {
+    if let Some(ttl) = odd_ttl(question.name()) {
+        let a = RData::A(A(std::net::Ipv4Addr::new(192, 0, 2, 1)));
+        let answer = Record::from_rdata(question.name().clone(), ttl, a);
+        return (ResponseCode::NoError, vec![answer], vec![]);
+    }
+    fake_root::nxdomain(3600, 300)
 }
 
-/// A resolver whose only root is [`fake_root`].
+/// A resolver whose only root is a fake one answering as
+/// [`odd_ttls_or_nxdomain`].
 async fn fake_root_resolver() -> Resolver {
-    use rootwalk::resolve::ResolverConfig;
-    use rootwalk::resolve::hints::RootHints;
-    let root = fake_root().await;
-    let hints = RootHints::parse(
-        &format!(". 3600000 NS a.fake.\na.fake. 3600000 A {}\n", root.ip()),
-        "test",
-    )
-    .unwrap();
-    Resolver::new(ResolverConfig::new(hints, root.port(), common::limits()))
+    fake_root::resolver(common::limits(), odd_ttls_or_nxdomain).await
 }
 
 /// RFC 2308 §5: the TTL of the SOA in a negative answer is the negative

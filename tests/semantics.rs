@@ -11,13 +11,13 @@ mod common;
 use std::str::FromStr;
 use std::time::Duration;
 
-use hickory_proto::op::{Message, MessageType, Query, ResponseCode};
-use hickory_proto::rr::rdata::{A, CNAME, NS, SOA};
+use common::fake_root;
+use hickory_proto::op::{Query, ResponseCode};
+use hickory_proto::rr::rdata::{A, CNAME};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 use rootwalk::config::Limits;
 use rootwalk::lab::{Lab, LoggedQuery};
-use rootwalk::resolve::hints::RootHints;
-use rootwalk::resolve::{Failure, Outcome, ResolveError, Resolver, ResolverConfig};
+use rootwalk::resolve::{Failure, Outcome, ResolveError, Resolver};
 use rootwalk::trace::NullObserver;
 
 fn name(s: &str) -> Name {
@@ -328,70 +328,9 @@ async fn one_reply_adds_at_most_max_rrsets_per_reply_to_the_cache() {
     assert_eq!(cached_types(&resolver), 2);
 }
 
-/// What a fake root answers for one question: rcode, answers, authorities.
-type Handler = fn(&Query) -> (ResponseCode, Vec<Record>, Vec<Record>);
-
-/// A root server on loopback that is not the lab: it answers its own NS
-/// and address, and every other question as `handler` says. Returns a
-/// resolver whose only root it is.
-async fn fake_root_resolver(limits: Limits, handler: Handler) -> Resolver {
-    let socket = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    let addr = socket.local_addr().unwrap();
-    tokio::spawn(async move {
-        let mut buffer = vec![0u8; 4096];
-        while let Ok((len, client)) = socket.recv_from(&mut buffer).await {
-            let Ok(query) = Message::from_vec(&buffer[..len]) else {
-                continue;
-            };
-            let Some(question) = query.queries.first() else {
-                continue;
-            };
-            let mut reply = Message::response(query.metadata.id, query.metadata.op_code);
-            reply.metadata.message_type = MessageType::Response;
-            reply.metadata.authoritative = true;
-            reply.add_query(question.clone());
-            if question.name().is_root() && question.query_type() == RecordType::NS {
-                let ns = RData::NS(NS(name("a.fake.")));
-                reply
-                    .answers
-                    .push(Record::from_rdata(Name::root(), 3600, ns));
-            } else if question.name() == &name("a.fake.") {
-                let a = RData::A(A(std::net::Ipv4Addr::LOCALHOST));
-                reply
-                    .answers
-                    .push(Record::from_rdata(name("a.fake."), 3600, a));
-            } else {
-                let (rcode, answers, authorities) = handler(question);
-                reply.metadata.response_code = rcode;
-                reply.answers = answers;
-                reply.authorities = authorities;
-            }
-            // Large replies go over TCP in real life; the test keeps them
-            // under 64 KB and the client accepts what arrives over UDP.
-            let _ = socket.send_to(&reply.to_vec().unwrap(), client).await;
-        }
-    });
-    let hints = RootHints::parse(
-        &format!(". 3600000 NS a.fake.\na.fake. 3600000 A {}\n", addr.ip()),
-        "test",
-    )
-    .unwrap();
-    Resolver::new(ResolverConfig::new(hints, addr.port(), limits))
-}
-
 /// NXDOMAIN with an SOA that asks for a day of negative caching.
 fn nxdomain_for_a_day(_: &Query) -> (ResponseCode, Vec<Record>, Vec<Record>) {
-    let soa = SOA::new(
-        name("a.fake."),
-        name("hostmaster.fake."),
-        1,
-        3600,
-        600,
-        86400,
-        86400,
-    );
-    let soa = Record::from_rdata(Name::root(), 86400, RData::SOA(soa));
-    (ResponseCode::NXDomain, vec![], vec![soa])
+    fake_root::nxdomain(86400, 86400)
 }
 
 /// RFC 2308 §5: negative answers are cached at most MAX_NEGATIVE_TTL (an
@@ -410,7 +349,7 @@ async fn negative_ttls_are_capped_separately() {
             60,
         ),
     ] {
-        let resolver = fake_root_resolver(limits, nxdomain_for_a_day).await;
+        let resolver = fake_root::resolver(limits, nxdomain_for_a_day).await;
         let cold = resolve(&resolver, "gone.example.", RecordType::A)
             .await
             .unwrap();
@@ -446,7 +385,7 @@ async fn a_cname_chain_inside_one_reply_is_bounded_by_the_chain_limit() {
         max_minimise_steps: 0,
         ..common::limits()
     };
-    let resolver = fake_root_resolver(limits, a_thousand_cnames).await;
+    let resolver = fake_root::resolver(limits, a_thousand_cnames).await;
     let failure = match resolve(&resolver, "c0.chain.", RecordType::A).await {
         Ok(outcome) => panic!("answered with {} records", outcome.answers.len()),
         Err(failure) => failure,

@@ -4,39 +4,33 @@
 mod common;
 
 use std::net::SocketAddr;
+use std::ops::Deref;
 use std::str::FromStr;
 use std::time::Duration;
 
-use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query, ResponseCode};
+use common::inproc::{self, REPLY_WAIT, bare_query, query, query_edns, udp, udp_raw, udp_raw_on};
+use hickory_proto::op::{Message, MessageType, OpCode, Query, ResponseCode};
 use hickory_proto::rr::{Name, RData, RecordType};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
-use rootwalk::config::Limits;
 use rootwalk::lab::{Lab, LabConfig};
-use rootwalk::resolve::{Resolver, ResolverConfig};
-use rootwalk::server::{self, Acl, CounterSnapshot, Server};
+use rootwalk::resolve::Resolver;
+use rootwalk::server::{self, Acl, CounterSnapshot};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpStream, UdpSocket};
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
-/// How long a test waits for a reply before calling it lost. Generous: it
-/// only bounds a hang, it never decides a pass.
-const REPLY_WAIT: Duration = Duration::from_secs(10);
 /// How long [`udp_as_stub`] waits before asking again.
 const STUB_RETRY: Duration = Duration::from_secs(2);
 /// How many times [`udp_as_stub`] asks.
 const STUB_TRIES: u32 = 5;
 
-/// A lab, a resolver on it, and the daemon in front.
+/// A lab, a resolver on it, and the daemon in front, with two UDP sockets
+/// and the metrics endpoint. Derefs to the daemon for its address,
+/// metrics and counters.
 struct Daemon {
     lab: Lab,
     resolver: Resolver,
-    addr: SocketAddr,
-    metrics: SocketAddr,
-    counters: std::sync::Arc<server::Counters>,
-    stop: Option<oneshot::Sender<()>>,
-    task: JoinHandle<Result<CounterSnapshot, server::ServeError>>,
+    daemon: inproc::Daemon,
 }
 
 impl Daemon {
@@ -51,37 +45,17 @@ impl Daemon {
         })
         .await
         .unwrap();
-        let resolver = Resolver::new(ResolverConfig::new(
-            lab.hints(),
-            lab.port(),
-            common::with_test_timers(Limits {
-                query_timeout: Duration::from_millis(300),
-                ..Default::default()
-            }),
-        ));
-        let mut listeners = server::listen::bind(&["127.0.0.1:0".parse().unwrap()], false, 2)
-            .await
-            .unwrap();
-        let addr = listeners.local_addrs()[0].1;
-        let metrics = server::listen::bind_metrics("127.0.0.1:0".parse().unwrap())
-            .await
-            .unwrap();
-        let metrics_addr = metrics.local_addr().unwrap();
-        listeners.metrics = Some(metrics);
-        let (stop, stopped) = oneshot::channel::<()>();
-        let daemon = Server::new(resolver.clone(), acl).with_reply_cache(reply_cache);
-        let counters = daemon.counters();
-        let task = tokio::spawn(daemon.run(listeners, async {
-            let _ = stopped.await;
-        }));
+        let resolver = common::resolver(&lab);
+        let daemon = inproc::Daemon::builder(resolver.clone(), acl)
+            .reply_cache(reply_cache)
+            .udp_sockets(2)
+            .metrics()
+            .start()
+            .await;
         Daemon {
             lab,
             resolver,
-            addr,
-            metrics: metrics_addr,
-            counters,
-            stop: Some(stop),
-            task,
+            daemon,
         }
     }
 
@@ -90,11 +64,8 @@ impl Daemon {
     }
 
     /// Triggers shutdown and returns the final counters.
-    async fn stop(mut self) -> CounterSnapshot {
-        if let Some(stop) = self.stop.take() {
-            stop.send(()).unwrap();
-        }
-        (&mut self.task).await.unwrap().unwrap()
+    async fn stop(self) -> CounterSnapshot {
+        self.daemon.stop().await
     }
 
     /// How many times `server_name` was asked `qname`/`qtype`.
@@ -109,50 +80,16 @@ impl Daemon {
     }
 }
 
+impl Deref for Daemon {
+    type Target = inproc::Daemon;
+
+    fn deref(&self) -> &inproc::Daemon {
+        &self.daemon
+    }
+}
+
 fn name(text: &str) -> Name {
     Name::from_str(text).unwrap()
-}
-
-fn query(qname: &str, qtype: RecordType, edns: Option<u16>) -> Message {
-    let mut message = Message::new(rand::random(), MessageType::Query, OpCode::Query);
-    message.metadata.recursion_desired = true;
-    message.add_query(Query::query(name(qname), qtype));
-    if let Some(size) = edns {
-        let mut e = Edns::new();
-        e.set_max_payload(size);
-        message.set_edns(e);
-    }
-    message
-}
-
-/// Sends `bytes` from a fresh socket and returns the raw reply whose ID is
-/// `id` (other datagrams are skipped, at most a few).
-async fn udp_raw(server: SocketAddr, bytes: &[u8], id: u16) -> Vec<u8> {
-    let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    udp_raw_on(&socket, server, bytes, id).await
-}
-
-/// [`udp_raw`] from `socket`: queries sent from one socket reach the same
-/// UDP thread of the daemon (`SO_REUSEPORT` hashes by address and port),
-/// so they meet the reply copies that thread keeps.
-async fn udp_raw_on(socket: &UdpSocket, server: SocketAddr, bytes: &[u8], id: u16) -> Vec<u8> {
-    socket.send_to(bytes, server).await.unwrap();
-    let mut buffer = vec![0u8; 65_535];
-    for _ in 0..8 {
-        let (len, from) = tokio::time::timeout(REPLY_WAIT, socket.recv_from(&mut buffer))
-            .await
-            .expect("no UDP reply")
-            .unwrap();
-        if from == server && len >= 2 && u16::from_be_bytes([buffer[0], buffer[1]]) == id {
-            return buffer[..len].to_vec();
-        }
-    }
-    panic!("no UDP reply with ID {id}");
-}
-
-async fn udp(server: SocketAddr, message: &Message) -> Message {
-    let bytes = udp_raw(server, &message.to_vec().unwrap(), message.metadata.id).await;
-    Message::from_vec(&bytes).unwrap()
 }
 
 /// [`udp`] as a stub does it: the question again from the same socket
@@ -285,11 +222,11 @@ async fn answers_lab_names_over_udp_and_tcp() {
         }),
     ];
     for (qname, qtype, check) in cases {
-        let q = query(qname, qtype, Some(1232));
+        let q = query(qname, qtype);
         let reply = udp(daemon.addr, &q).await;
         assert_reply_to(&reply, &q);
         check(&reply);
-        let q = query(qname, qtype, None);
+        let q = bare_query(qname, qtype);
         let reply = tcp(daemon.addr, std::slice::from_ref(&q)).await.remove(0);
         assert_reply_to(&reply, &q);
         check(&reply);
@@ -305,7 +242,7 @@ async fn answers_lab_names_over_udp_and_tcp() {
 async fn big_answers_are_truncated_over_udp_and_whole_over_tcp() {
     let daemon = Daemon::loopback().await;
     for (edns, limit) in [(Some(1232), 1232), (None, 512), (Some(4096), 1232)] {
-        let q = query("big.a.tld1.", RecordType::TXT, edns);
+        let q = query_edns("big.a.tld1.", RecordType::TXT, edns);
         let bytes = udp_raw(daemon.addr, &q.to_vec().unwrap(), q.metadata.id).await;
         assert!(bytes.len() <= limit, "{} > {limit}", bytes.len());
         let reply = Message::from_vec(&bytes).unwrap();
@@ -313,7 +250,7 @@ async fn big_answers_are_truncated_over_udp_and_whole_over_tcp() {
         assert!(reply.metadata.truncation, "TC=1");
         assert!(reply.answers.is_empty(), "question only");
     }
-    let q = query("big.a.tld1.", RecordType::TXT, Some(1232));
+    let q = query("big.a.tld1.", RecordType::TXT);
     let reply = tcp(daemon.addr, std::slice::from_ref(&q)).await.remove(0);
     assert_reply_to(&reply, &q);
     assert!(!reply.metadata.truncation);
@@ -343,10 +280,10 @@ async fn big_answers_are_truncated_over_udp_and_whole_over_tcp() {
 async fn several_queries_on_one_tcp_connection() {
     let daemon = Daemon::loopback().await;
     let queries = [
-        query("www.a.tld1.", RecordType::A, None),
-        query("www.c.tld2.", RecordType::A, None),
-        query("nope.a.tld1.", RecordType::A, None),
-        query("www.b.tld1.", RecordType::A, None),
+        bare_query("www.a.tld1.", RecordType::A),
+        bare_query("www.c.tld2.", RecordType::A),
+        bare_query("nope.a.tld1.", RecordType::A),
+        bare_query("www.b.tld1.", RecordType::A),
     ];
     let replies = tcp(daemon.addr, &queries).await;
     for (q, r) in queries.iter().zip(&replies) {
@@ -364,7 +301,7 @@ async fn several_queries_on_one_tcp_connection() {
 async fn clients_outside_the_acl_are_refused() {
     let acl = Acl::new(vec!["127.9.9.9/32".parse().unwrap()]);
     let daemon = Daemon::start(acl, false).await;
-    let q = query("www.a.tld1.", RecordType::A, Some(1232));
+    let q = query("www.a.tld1.", RecordType::A);
     let reply = udp(daemon.addr, &q).await;
     assert_reply_to(&reply, &q);
     assert_eq!(reply.metadata.response_code, ResponseCode::Refused);
@@ -383,7 +320,7 @@ async fn clients_outside_the_acl_are_refused() {
 async fn bad_queries_get_notimp_formerr_or_nothing() {
     let daemon = Daemon::loopback().await;
 
-    let mut status = query("www.a.tld1.", RecordType::A, None);
+    let mut status = bare_query("www.a.tld1.", RecordType::A);
     status.metadata.op_code = OpCode::Status;
     let reply = udp(daemon.addr, &status).await;
     assert_eq!(reply.metadata.id, status.metadata.id);
@@ -398,7 +335,7 @@ async fn bad_queries_get_notimp_formerr_or_nothing() {
     assert_eq!(reply.metadata.response_code, ResponseCode::FormErr);
     assert_eq!(reply.metadata.message_type, MessageType::Response);
 
-    let mut two = query("www.a.tld1.", RecordType::A, None);
+    let mut two = bare_query("www.a.tld1.", RecordType::A);
     two.add_query(Query::query(name("www.b.tld1."), RecordType::A));
     let reply = udp(daemon.addr, &two).await;
     assert_eq!(reply.metadata.response_code, ResponseCode::FormErr);
@@ -406,7 +343,7 @@ async fn bad_queries_get_notimp_formerr_or_nothing() {
     // No reply to these: too short for a header, or a response.
     let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
     socket.send_to(&[1, 2, 3], daemon.addr).await.unwrap();
-    let mut response = query("www.a.tld1.", RecordType::A, None);
+    let mut response = bare_query("www.a.tld1.", RecordType::A);
     response.metadata.message_type = MessageType::Response;
     socket
         .send_to(&response.to_vec().unwrap(), daemon.addr)
@@ -414,7 +351,7 @@ async fn bad_queries_get_notimp_formerr_or_nothing() {
         .unwrap();
 
     // The daemon still answers, over both transports.
-    let q = query("www.a.tld1.", RecordType::A, None);
+    let q = bare_query("www.a.tld1.", RecordType::A);
     assert_eq!(addresses(&udp(daemon.addr, &q).await), ["192.0.2.10"]);
     // The two datagrams may sit on another UDP thread (SO_REUSEPORT hashes
     // by source): wait until they are read, or shutdown could come first.
@@ -463,9 +400,9 @@ async fn survives_ten_thousand_random_and_mutated_packets() {
     let daemon = Daemon::loopback().await;
     let mut rng = StdRng::seed_from_u64(0x5eed_d00d);
     let templates: Vec<Vec<u8>> = [
-        query("www.a.tld1.", RecordType::A, None),
-        query("www.a.tld1.", RecordType::A, Some(1232)),
-        query("nope.a.tld1.", RecordType::MX, Some(512)),
+        bare_query("www.a.tld1.", RecordType::A),
+        query("www.a.tld1.", RecordType::A),
+        query_edns("nope.a.tld1.", RecordType::MX, Some(512)),
     ]
     .iter()
     .map(|q| q.to_vec().unwrap())
@@ -503,11 +440,11 @@ async fn survives_ten_thousand_random_and_mutated_packets() {
     // The garbage may still keep this client address's share of
     // resolutions busy, and the daemon then drops the question: ask as a
     // stub would, again after a while.
-    let q = query("www.a.tld1.", RecordType::A, Some(1232));
+    let q = query("www.a.tld1.", RecordType::A);
     let reply = udp_as_stub(daemon.addr, &q).await;
     assert_reply_to(&reply, &q);
     assert_eq!(addresses(&reply), ["192.0.2.10"]);
-    let q = query("www.c.tld2.", RecordType::A, None);
+    let q = bare_query("www.c.tld2.", RecordType::A);
     let reply = tcp(daemon.addr, std::slice::from_ref(&q)).await.remove(0);
     assert_eq!(addresses(&reply), ["198.51.100.30"]);
     let counters = daemon.stop().await;
@@ -525,7 +462,7 @@ async fn identical_questions_in_flight_share_one_resolution() {
     for _ in 0..20 {
         let addr = daemon.addr;
         clients.push(tokio::spawn(async move {
-            let q = query("www.c.tld2.", RecordType::A, None);
+            let q = bare_query("www.c.tld2.", RecordType::A);
             let reply = udp(addr, &q).await;
             assert_reply_to(&reply, &q);
             addresses(&reply)
@@ -550,7 +487,7 @@ async fn shutdown_ends_run_after_answering_queries_in_work() {
     let daemon = Daemon::start(Acl::loopback(), true).await;
     let addr = daemon.addr;
     let mut stream = TcpStream::connect(addr).await.unwrap();
-    let q = query("www.c.tld2.", RecordType::A, None);
+    let q = bare_query("www.c.tld2.", RecordType::A);
     let bytes = q.to_vec().unwrap();
     let mut frame = u16::try_from(bytes.len()).unwrap().to_be_bytes().to_vec();
     frame.extend_from_slice(&bytes);
@@ -638,7 +575,7 @@ async fn warm_answers_come_from_the_cache_without_a_resolution() {
     );
     let mut cold = Vec::new();
     for (qname, qtype) in questions {
-        cold.push(udp(daemon.addr, &query(qname, qtype, Some(1232))).await);
+        cold.push(udp(daemon.addr, &query(qname, qtype)).await);
     }
     let upstream = daemon.lab.query_log().len();
     let after_cold = daemon.counters.snapshot();
@@ -648,7 +585,7 @@ async fn warm_answers_come_from_the_cache_without_a_resolution() {
 
     for ((qname, qtype), cold) in questions.into_iter().zip(&cold) {
         for edns in [Some(1232), None] {
-            let q = query(qname, qtype, edns);
+            let q = query_edns(qname, qtype, edns);
             let warm = udp(daemon.addr, &q).await;
             assert_reply_to(&warm, &q);
             assert_eq!(warm.metadata.response_code, cold.metadata.response_code);
@@ -666,7 +603,7 @@ async fn warm_answers_come_from_the_cache_without_a_resolution() {
     // Kept copies answer in the asker's spelling, ID and flags, with TTLs
     // that only go down.
     for (id, rd) in [(0x0101, true), (0xfefe, false)] {
-        let mut q = query("www.a.tld1.", RecordType::A, Some(1232));
+        let mut q = query("www.a.tld1.", RecordType::A);
         q.queries[0].set_name(Name::from_ascii("WwW.A.tld1.").unwrap());
         q.metadata.id = id;
         q.metadata.recursion_desired = rd;
@@ -693,7 +630,7 @@ async fn without_reply_copies_warm_answers_still_come_from_the_cache() {
     let daemon = Daemon::start_with(Acl::loopback(), false, 0).await;
     let mut replies = Vec::new();
     for _ in 0..3 {
-        let q = query("far.a.tld1.", RecordType::A, Some(1232));
+        let q = query("far.a.tld1.", RecordType::A);
         let reply = udp(daemon.addr, &q).await;
         assert_reply_to(&reply, &q);
         replies.push(addresses(&reply));
@@ -733,7 +670,7 @@ fn sample(body: &str, series: &str) -> f64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_count_queries_hits_upstream_queries_and_latency() {
     let daemon = Daemon::loopback().await;
-    let (status, body) = http_get(daemon.metrics, "/metrics").await;
+    let (status, body) = http_get(daemon.metrics(), "/metrics").await;
     assert_eq!(status, "HTTP/1.1 200 OK");
     assert_eq!(sample(&body, "rootwalk_queries_total"), 0.0);
 
@@ -744,9 +681,9 @@ async fn metrics_count_queries_hits_upstream_queries_and_latency() {
         ("nope.a.tld1.", RecordType::A),
         ("www.x.tld2.", RecordType::A),
     ] {
-        udp(daemon.addr, &query(qname, qtype, None)).await;
+        udp(daemon.addr, &bare_query(qname, qtype)).await;
     }
-    let (_, body) = http_get(daemon.metrics, "/metrics").await;
+    let (_, body) = http_get(daemon.metrics(), "/metrics").await;
     let upstream = daemon.lab.query_log().len() as f64;
     assert!(upstream > 0.0);
     for (series, value) in [
@@ -765,16 +702,16 @@ async fn metrics_count_queries_hits_upstream_queries_and_latency() {
     assert!(sample(&body, "rootwalk_reply_latency_seconds_sum") > 0.0);
 
     // One more cached answer moves exactly the counters it should.
-    udp(daemon.addr, &query("www.c.tld2.", RecordType::A, None)).await;
-    let (_, after) = http_get(daemon.metrics, "/metrics").await;
+    udp(daemon.addr, &bare_query("www.c.tld2.", RecordType::A)).await;
+    let (_, after) = http_get(daemon.metrics(), "/metrics").await;
     assert_eq!(sample(&after, "rootwalk_queries_total"), 6.0);
     assert_eq!(sample(&after, "rootwalk_cache_hits_total"), 3.0);
     assert_eq!(sample(&after, "rootwalk_resolutions_total"), 3.0);
     assert_eq!(sample(&after, "rootwalk_upstream_queries_total"), upstream);
 
-    let (status, _) = http_get(daemon.metrics, "/nothing").await;
+    let (status, _) = http_get(daemon.metrics(), "/nothing").await;
     assert_eq!(status, "HTTP/1.1 404 Not Found");
-    let metrics = daemon.metrics;
+    let metrics = daemon.metrics();
     daemon.stop().await;
     assert!(
         TcpStream::connect(metrics).await.is_err(),
@@ -805,7 +742,7 @@ async fn malformed_client_subnet_gets_formerr_from_a_warm_thread_too() {
     let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
     // Resolve, then answer from the cache (the copy is kept), then copy.
     for _ in 0..3 {
-        let q = query("www.a.tld1.", RecordType::A, Some(1232));
+        let q = query("www.a.tld1.", RecordType::A);
         let bytes = udp_raw_on(&socket, daemon.addr, &q.to_vec().unwrap(), q.metadata.id).await;
         assert_eq!(
             addresses(&Message::from_vec(&bytes).unwrap()),
@@ -818,7 +755,7 @@ async fn malformed_client_subnet_gets_formerr_from_a_warm_thread_too() {
         &[0, 1, 40, 0, 10, 0, 0, 0, 0], // IPv4 source prefix 40
     ];
     for data in bad_options {
-        let q = query("www.a.tld1.", RecordType::A, Some(1232));
+        let q = query("www.a.tld1.", RecordType::A);
         let bytes = with_edns_option(&q, 8, data);
         let reply = udp_raw_on(&socket, daemon.addr, &bytes, q.metadata.id).await;
         let reply = Message::from_vec(&reply).unwrap();
@@ -829,7 +766,7 @@ async fn malformed_client_subnet_gets_formerr_from_a_warm_thread_too() {
         );
     }
     // A well-formed one is answered.
-    let q = query("www.a.tld1.", RecordType::A, Some(1232));
+    let q = query("www.a.tld1.", RecordType::A);
     let bytes = with_edns_option(&q, 8, &[0, 1, 24, 0, 192, 0, 2]);
     let reply = udp_raw_on(&socket, daemon.addr, &bytes, q.metadata.id).await;
     assert_eq!(

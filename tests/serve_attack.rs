@@ -7,76 +7,49 @@
 mod common;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::str::FromStr;
+use std::ops::Deref;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use hickory_proto::op::{Message, MessageType, OpCode, Query, ResponseCode};
-use hickory_proto::rr::{Name, RData, RecordType};
+use common::inproc::{self, bare_query};
+use hickory_proto::op::{Message, ResponseCode};
+use hickory_proto::rr::{RData, RecordType};
 use rootwalk::config::Limits;
-use rootwalk::lab::{Lab, LabConfig};
-use rootwalk::resolve::{Resolver, ResolverConfig};
-use rootwalk::server::{self, Acl, CounterSnapshot, ServeLimits, Server};
+use rootwalk::lab::Lab;
+use rootwalk::resolve::Resolver;
+use rootwalk::server::{Acl, CounterSnapshot, ServeLimits};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
 /// How long a legitimate client waits for its answer: generous, it only
 /// tells an answered query from one stuck behind the attack.
 const ANSWER_WAIT: Duration = Duration::from_secs(2);
 
-/// A lab, a resolver on it and the daemon in front, on 127.0.0.1:0.
+/// A lab, a resolver on it and the daemon in front, on 127.0.0.1:0 with
+/// two UDP sockets and the metrics endpoint. Derefs to the daemon for its
+/// address, metrics and counters.
 struct Daemon {
     lab: Lab,
-    addr: SocketAddr,
-    metrics: SocketAddr,
-    counters: Arc<server::Counters>,
-    stop: Option<oneshot::Sender<()>>,
-    task: JoinHandle<Result<CounterSnapshot, server::ServeError>>,
+    daemon: inproc::Daemon,
 }
 
 impl Daemon {
     async fn start(limits: Limits, serve_limits: ServeLimits) -> Daemon {
-        let lab = Lab::start(LabConfig {
-            latency: false,
-            ..LabConfig::for_tests()
-        })
-        .await
-        .unwrap();
-        let resolver = Resolver::new(ResolverConfig::new(lab.hints(), lab.port(), limits));
-        let mut listeners = server::listen::bind(&["127.0.0.1:0".parse().unwrap()], false, 2)
-            .await
-            .unwrap();
-        let addr = listeners.local_addrs()[0].1;
-        let metrics = server::listen::bind_metrics("127.0.0.1:0".parse().unwrap())
-            .await
-            .unwrap();
-        let metrics_addr = metrics.local_addr().unwrap();
-        listeners.metrics = Some(metrics);
-        let (stop, stopped) = oneshot::channel::<()>();
-        let daemon = Server::new(resolver, Acl::new(vec!["127.0.0.0/8".parse().unwrap()]))
-            .with_limits(serve_limits);
-        let counters = daemon.counters();
-        let task = tokio::spawn(daemon.run(listeners, async {
-            let _ = stopped.await;
-        }));
-        Daemon {
-            lab,
-            addr,
-            metrics: metrics_addr,
-            counters,
-            stop: Some(stop),
-            task,
-        }
+        let lab = common::lab().await;
+        let resolver = Resolver::new(common::config_with(&lab, limits));
+        let acl = Acl::new(vec!["127.0.0.0/8".parse().unwrap()]);
+        let daemon = inproc::Daemon::builder(resolver, acl)
+            .limits(serve_limits)
+            .udp_sockets(2)
+            .metrics()
+            .start()
+            .await;
+        Daemon { lab, daemon }
     }
 
-    async fn stop(mut self) -> CounterSnapshot {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        (&mut self.task).await.unwrap().unwrap()
+    async fn stop(self) -> CounterSnapshot {
+        self.daemon.stop().await
     }
 
     /// Queries the lab server `server_name` has received so far.
@@ -90,11 +63,12 @@ impl Daemon {
     }
 }
 
-fn query(qname: &str, qtype: RecordType) -> Message {
-    let mut message = Message::new(rand::random(), MessageType::Query, OpCode::Query);
-    message.metadata.recursion_desired = true;
-    message.add_query(Query::query(Name::from_str(qname).unwrap(), qtype));
-    message
+impl Deref for Daemon {
+    type Target = inproc::Daemon;
+
+    fn deref(&self) -> &inproc::Daemon {
+        &self.daemon
+    }
 }
 
 fn frame(message: &Message) -> Vec<u8> {
@@ -114,7 +88,7 @@ async fn connect_from(source: Ipv4Addr, server: SocketAddr) -> std::io::Result<T
 /// One legitimate TCP query for `www.a.tld1. A` on a fresh connection:
 /// whether a well-formed, correct answer came within [`ANSWER_WAIT`].
 async fn legitimate_query(server: SocketAddr) -> bool {
-    let q = query("www.a.tld1.", RecordType::A);
+    let q = bare_query("www.a.tld1.", RecordType::A);
     let exchange = async {
         let mut stream = TcpStream::connect(server).await.ok()?;
         stream.write_all(&frame(&q)).await.ok()?;
@@ -234,7 +208,10 @@ async fn resolutions_stop_when_their_client_goes_away() {
     let mut stream = TcpStream::connect(daemon.addr).await.unwrap();
     let mut frames = Vec::new();
     for i in 0..16 {
-        frames.extend(frame(&query(&format!("q{i}.dead.tld3."), RecordType::A)));
+        frames.extend(frame(&bare_query(
+            &format!("q{i}.dead.tld3."),
+            RecordType::A,
+        )));
     }
     stream.write_all(&frames).await.unwrap();
     // Wait until all 16 are in flight and the dead server has been asked.
@@ -301,7 +278,7 @@ async fn one_client_gets_only_its_share_of_resolutions() {
         .await
         .unwrap();
     let queries: Vec<Message> = (0..8)
-        .map(|i| query(&format!("g{i}.dead.tld3."), RecordType::A))
+        .map(|i| bare_query(&format!("g{i}.dead.tld3."), RecordType::A))
         .collect();
     let frames: Vec<u8> = queries.iter().flat_map(frame).collect();
     greedy.write_all(&frames).await.unwrap();
@@ -333,12 +310,12 @@ async fn slow_clients_cannot_blind_the_scraper() {
     let daemon = Daemon::start(common::limits(), ServeLimits::default()).await;
     let mut silent = Vec::new();
     for _ in 0..16 {
-        silent.push(TcpStream::connect(daemon.metrics).await.unwrap());
+        silent.push(TcpStream::connect(daemon.metrics()).await.unwrap());
     }
     // Make sure the endpoint has accepted them all before scraping.
     tokio::time::sleep(Duration::from_millis(100)).await;
     let scrape = async {
-        let mut stream = TcpStream::connect(daemon.metrics).await.ok()?;
+        let mut stream = TcpStream::connect(daemon.metrics()).await.ok()?;
         stream
             .write_all(b"GET /metrics HTTP/1.1\r\nHost: rootwalk\r\n\r\n")
             .await

@@ -1,17 +1,14 @@
 //! `rootwalk serve` as an operator runs it: flags, the config file, errors
 //! that name what is wrong, signals.
 
-use std::io::{BufRead, BufReader};
-use std::net::{SocketAddr, UdpSocket};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+mod common;
 
+use std::net::UdpSocket;
+use std::process::{Command, Output};
+
+use common::daemon::{Daemon, WAIT};
 use hickory_proto::op::{Message, MessageType, OpCode, Query, ResponseCode};
 use hickory_proto::rr::{Name, RecordType};
-
-/// Bounds every wait on the child; only a hang reaches it.
-const WAIT: Duration = Duration::from_secs(20);
 
 fn rootwalk(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_rootwalk"))
@@ -97,33 +94,6 @@ fn bad_udp_socket_counts_and_metrics_addresses_are_named() {
     );
 }
 
-/// The daemon process, killed if the test fails before it stops it.
-struct Daemon {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-}
-
-impl Daemon {
-    fn next_line(&self) -> String {
-        self.lines.recv_timeout(WAIT).expect("a line on stdout")
-    }
-
-    fn signal(&self, name: &str) {
-        let status = Command::new("kill")
-            .args([&format!("-{name}"), &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[test]
 fn serves_the_lab_from_a_config_file_and_stops_on_sigterm() {
     if Command::new("kill").arg("-l").output().is_err() {
@@ -135,30 +105,8 @@ fn serves_the_lab_from_a_config_file_and_stops_on_sigterm() {
         "listen = [\"127.0.0.1:0\"]\nlab = true\ncache-size = \"2M\"\nudp-sockets = 3\n\
          metrics = \"127.0.0.1:0\"\n",
     );
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rootwalk"))
-        .args(["serve", "--config", file.path()])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (send, lines) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if send.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let daemon = Daemon { child, lines };
-
-    let first = daemon.next_line();
-    let addr: SocketAddr = first
-        .strip_prefix("rootwalk serve: listening on ")
-        .and_then(|rest| rest.strip_suffix(" (UDP)"))
-        .unwrap_or_else(|| panic!("unexpected first line: {first}"))
-        .parse()
-        .unwrap();
+    let daemon = Daemon::start(&["--config", file.path()], &[]);
+    let addr = daemon.addr;
     assert!(daemon.next_line().ends_with(&format!("{addr} (TCP)")));
     let metrics = daemon.next_line();
     assert!(metrics.ends_with("(metrics)"), "{metrics}");

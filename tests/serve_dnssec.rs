@@ -13,24 +13,23 @@ use std::net::SocketAddr;
 use std::str::FromStr;
 use std::time::Duration;
 
+use common::inproc::{self, ede_of, query_edns, udp_on};
 use hickory_proto::dnssec::rdata::DNSSECRData;
-use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query, ResponseCode};
+use hickory_proto::op::{Message, ResponseCode};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 use rootwalk::lab::Lab;
-use rootwalk::server::{self, ServeConfig, ede::Ede};
+use rootwalk::server::{self, ServeConfig};
 use tokio::net::UdpSocket;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
 fn name(text: &str) -> Name {
     Name::from_str(text).unwrap()
 }
 
-/// A validating daemon on the lab, stopped by [`Daemon::stop`].
+/// A validating daemon on the lab, stopped by [`Daemon::stop`], and the
+/// one socket the test asks from.
 struct Daemon {
     addr: SocketAddr,
-    stop: oneshot::Sender<()>,
-    task: JoinHandle<Result<server::CounterSnapshot, server::ServeError>>,
+    daemon: inproc::Daemon,
     socket: UdpSocket,
 }
 
@@ -54,61 +53,28 @@ impl Daemon {
             ..ServeConfig::default()
         };
         let (daemon, listeners) = server::prepare(&config, resolver).await.unwrap();
-        let addr = listeners.local_addrs()[0].1;
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(daemon.run(listeners, async {
-            let _ = stopped.await;
-        }));
+        let daemon = inproc::Daemon::serve(daemon, listeners);
         let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
         Daemon {
-            addr,
-            stop,
-            task,
+            addr: daemon.addr,
+            daemon,
             socket,
         }
     }
 
     async fn ask(&self, qname: &str, qtype: RecordType, flags: Flags) -> Message {
-        let mut query = Message::new(rand::random(), MessageType::Query, OpCode::Query);
-        query.metadata.recursion_desired = true;
+        let mut query = query_edns(qname, qtype, Some(4096));
         query.metadata.checking_disabled = flags.cd;
         query.metadata.authentic_data = flags.ad;
-        query.add_query(Query::query(name(qname), qtype));
-        let mut edns = Edns::new();
-        edns.set_max_payload(4096);
-        edns.set_dnssec_ok(flags.dnssec_ok);
-        query.set_edns(edns);
-        self.socket
-            .send_to(&query.to_vec().unwrap(), self.addr)
-            .await
-            .unwrap();
-        let mut buffer = vec![0u8; 65_535];
-        loop {
-            let (len, _) =
-                tokio::time::timeout(Duration::from_secs(10), self.socket.recv_from(&mut buffer))
-                    .await
-                    .expect("a reply within 10 s")
-                    .unwrap();
-            let reply = Message::from_vec(&buffer[..len]).expect("a well-formed reply");
-            if reply.metadata.id == query.metadata.id {
-                return reply;
-            }
+        if let Some(edns) = query.edns.as_mut() {
+            edns.set_dnssec_ok(flags.dnssec_ok);
         }
+        udp_on(&self.socket, self.addr, &query).await
     }
 
     async fn stop(self) {
-        self.stop.send(()).unwrap();
-        self.task.await.unwrap().unwrap();
+        self.daemon.stop().await;
     }
-}
-
-fn ede(reply: &Message) -> Option<Ede> {
-    reply.edns.as_ref().and_then(|e| {
-        e.options()
-            .as_ref()
-            .iter()
-            .find_map(|(_, o)| Ede::from_option(o))
-    })
 }
 
 /// The type an RRSIG covers.
@@ -173,7 +139,7 @@ async fn secure_answers_get_ad_and_bogus_ones_servfail_with_their_reason() {
     let bogus = daemon.ask("www.expired.tld1.", RecordType::A, AD).await;
     assert_eq!(bogus.metadata.response_code, ResponseCode::ServFail);
     assert!(bogus.answers.is_empty());
-    let ede = ede(&bogus).expect("an Extended DNS Error");
+    let ede = ede_of(&bogus).expect("an Extended DNS Error");
     assert_eq!(ede.code, 7, "Signature Expired: {}", ede.text);
     daemon.stop().await;
 }
@@ -188,7 +154,7 @@ async fn checking_disabled_gets_bogus_data_and_one_validation_serves_both() {
     let refused = daemon.ask("www.badsig.tld1.", RecordType::A, PLAIN).await;
     assert_eq!(refused.metadata.response_code, ResponseCode::ServFail);
     assert!(refused.answers.is_empty());
-    assert_eq!(ede(&refused).map(|e| e.code), Some(6), "DNSSEC Bogus");
+    assert_eq!(ede_of(&refused).map(|e| e.code), Some(6), "DNSSEC Bogus");
     let upstream = asked(&lab, "www.badsig.tld1.", RecordType::A);
     assert!(upstream > 0, "the zone's servers were asked");
 
@@ -207,7 +173,7 @@ async fn checking_disabled_gets_bogus_data_and_one_validation_serves_both() {
     // Without CD again: still SERVFAIL, still no upstream query.
     let again = daemon.ask("www.badsig.tld1.", RecordType::A, PLAIN).await;
     assert_eq!(again.metadata.response_code, ResponseCode::ServFail);
-    assert_eq!(ede(&again).map(|e| e.code), Some(6));
+    assert_eq!(ede_of(&again).map(|e| e.code), Some(6));
     assert_eq!(asked(&lab, "www.badsig.tld1.", RecordType::A), upstream);
 
     // The other order, another kind of breakage: CD first gets the data of
@@ -222,7 +188,7 @@ async fn checking_disabled_gets_bogus_data_and_one_validation_serves_both() {
     assert_eq!(refused.metadata.response_code, ResponseCode::ServFail);
     assert!(refused.answers.is_empty());
     assert_eq!(
-        ede(&refused).map(|e| e.code),
+        ede_of(&refused).map(|e| e.code),
         Some(7),
         "the first failure's code"
     );
@@ -268,7 +234,7 @@ async fn each_broken_zone_is_servfail_with_its_ede_and_data_with_cd() {
             ResponseCode::ServFail,
             "{qname}"
         );
-        assert_eq!(ede(&refused).map(|e| e.code), Some(code), "{qname}");
+        assert_eq!(ede_of(&refused).map(|e| e.code), Some(code), "{qname}");
         let data = daemon.ask(qname, RecordType::A, CD).await;
         assert_eq!(
             data.metadata.response_code,

@@ -10,22 +10,16 @@ mod common;
 
 use std::net::{IpAddr, SocketAddr};
 use std::str::FromStr;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query, ResponseCode};
+use common::inproc::{Daemon, ede_of, query, udp};
+use hickory_proto::op::{Message, ResponseCode};
 use hickory_proto::rr::{Name, RData, RecordType};
 use rootwalk::config::Limits;
 use rootwalk::lab::Lab;
-use rootwalk::resolve::{Resolver, ResolverConfig};
-use rootwalk::server::ede::{self, Ede};
-use rootwalk::server::{self, Acl, CounterSnapshot, Counters, ServeLimits, Server};
-use tokio::net::UdpSocket;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
-
-/// Bounds a wait for a reply; never decides a pass.
-const REPLY_WAIT: Duration = Duration::from_secs(15);
+use rootwalk::resolve::Resolver;
+use rootwalk::server::ede;
+use rootwalk::server::{Acl, ServeLimits};
 
 /// The client-response timer in these tests: short, so they run fast, and
 /// well below the time the silent server takes to be given up on.
@@ -36,48 +30,18 @@ const TIMER: Duration = Duration::from_millis(400);
 /// timer fires.
 const ZONE_CUT_TIMEOUT: Duration = Duration::from_millis(2500);
 
-struct Daemon {
-    addr: SocketAddr,
-    counters: Arc<Counters>,
-    stop: Option<oneshot::Sender<()>>,
-    task: JoinHandle<Result<CounterSnapshot, server::ServeError>>,
-}
-
-impl Daemon {
-    async fn start(lab: &Lab, serve: ServeLimits) -> Daemon {
-        let limits = Limits {
-            zone_cut_timeout: ZONE_CUT_TIMEOUT,
-            ..common::limits()
-        };
-        let resolver = Resolver::new(ResolverConfig::new(lab.hints(), lab.port(), limits));
-        let server = Server::new(resolver, Acl::loopback()).with_limits(serve);
-        let counters = server.counters();
-        let listeners = server::listen::bind(&["127.0.0.1:0".parse().unwrap()], false, 1)
-            .await
-            .unwrap();
-        let addr = listeners.local_addrs()[0].1;
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(server.run(listeners, async {
-            let _ = stopped.await;
-        }));
-        Daemon {
-            addr,
-            counters,
-            stop: Some(stop),
-            task,
-        }
-    }
-
-    fn counters(&self) -> CounterSnapshot {
-        self.counters.snapshot()
-    }
-
-    async fn stop(mut self) -> CounterSnapshot {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        (&mut self.task).await.unwrap().unwrap()
-    }
+/// The daemon on `lab` with `serve` limits, one UDP socket, and a
+/// resolver whose zone cuts get [`ZONE_CUT_TIMEOUT`].
+async fn start_daemon(lab: &Lab, serve: ServeLimits) -> Daemon {
+    let limits = Limits {
+        zone_cut_timeout: ZONE_CUT_TIMEOUT,
+        ..common::limits()
+    };
+    let resolver = Resolver::new(common::config_with(lab, limits));
+    Daemon::builder(resolver, Acl::loopback())
+        .limits(serve)
+        .start()
+        .await
 }
 
 fn serve_limits(serve_expired: bool, prefetch: bool) -> ServeLimits {
@@ -93,38 +57,9 @@ fn name(text: &str) -> Name {
     Name::from_str(text).unwrap()
 }
 
+/// The reply to `qname`/`qtype` asked over UDP.
 async fn ask(server: SocketAddr, qname: &str, qtype: RecordType) -> Message {
-    let mut message = Message::new(rand::random(), MessageType::Query, OpCode::Query);
-    message.metadata.recursion_desired = true;
-    message.add_query(Query::query(name(qname), qtype));
-    let mut edns = Edns::new();
-    edns.set_max_payload(1232);
-    message.set_edns(edns);
-    let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    socket
-        .send_to(&message.to_vec().unwrap(), server)
-        .await
-        .unwrap();
-    let mut buffer = vec![0u8; 65_535];
-    loop {
-        let (len, _) = tokio::time::timeout(REPLY_WAIT, socket.recv_from(&mut buffer))
-            .await
-            .expect("no UDP reply")
-            .unwrap();
-        if u16::from_be_bytes([buffer[0], buffer[1]]) == message.metadata.id {
-            return Message::from_vec(&buffer[..len]).unwrap();
-        }
-    }
-}
-
-fn ede_of(reply: &Message) -> Option<Ede> {
-    reply
-        .edns
-        .as_ref()?
-        .options()
-        .options
-        .iter()
-        .find_map(|(_, option)| Ede::from_option(option))
+    udp(server, &query(qname, qtype)).await
 }
 
 /// The A addresses and TTLs in `reply`'s answer section.
@@ -172,7 +107,7 @@ async fn wait_for(within: Duration, mut done: impl FnMut() -> bool) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn expired_data_is_served_stale_while_the_refresh_goes_on() {
     let lab = common::lab().await;
-    let daemon = Daemon::start(&lab, serve_limits(true, false)).await;
+    let daemon = start_daemon(&lab, serve_limits(true, false)).await;
     let fresh = ask(daemon.addr, "alias.brief.tld3.", RecordType::A).await;
     assert_eq!(fresh.metadata.response_code, ResponseCode::NoError);
     assert_eq!(addresses(&fresh), vec![("203.0.113.61".to_string(), 2)]);
@@ -204,7 +139,7 @@ async fn expired_data_is_served_stale_while_the_refresh_goes_on() {
     );
     // The resolution was still running when the stale answer went out,
     // and it goes on asking the silent server.
-    let counters = daemon.counters();
+    let counters = daemon.counters.snapshot();
     assert_eq!(counters.stale_answers, 1);
     let before = asked_for(&lab, silent, "alias.brief.tld3.");
     assert!(before >= 1, "the refresh asked the silent server");
@@ -220,7 +155,8 @@ async fn expired_data_is_served_stale_while_the_refresh_goes_on() {
     // next ask is answered stale without waiting for the timer.
     assert!(
         wait_for(Duration::from_secs(10), || daemon
-            .counters()
+            .counters
+            .snapshot()
             .resolutions_in_flight
             == 0)
         .await,
@@ -249,7 +185,7 @@ async fn expired_data_is_served_stale_while_the_refresh_goes_on() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_serve_expired_a_silent_server_means_servfail() {
     let lab = common::lab().await;
-    let daemon = Daemon::start(&lab, serve_limits(false, false)).await;
+    let daemon = start_daemon(&lab, serve_limits(false, false)).await;
     let fresh = ask(daemon.addr, "www.brief.tld3.", RecordType::A).await;
     assert_eq!(addresses(&fresh), vec![("203.0.113.61".to_string(), 2)]);
     tokio::time::sleep(Duration::from_millis(2200)).await;
@@ -276,7 +212,7 @@ async fn a_busy_name_is_refreshed_before_it_expires() {
     let lab = common::lab().await;
     let mut limits = serve_limits(true, true);
     limits.prefetch_percent = 50;
-    let daemon = Daemon::start(&lab, limits).await;
+    let daemon = start_daemon(&lab, limits).await;
     let server = brief_server(&lab);
     let first = ask(daemon.addr, "hot.brief.tld3.", RecordType::A).await;
     let fetched = Instant::now();
@@ -288,7 +224,7 @@ async fn a_busy_name_is_refreshed_before_it_expires() {
         assert_eq!(addresses(&hit).len(), 1);
     }
     assert_eq!(asked_for(&lab, server, "hot.brief.tld3."), 1);
-    assert_eq!(daemon.counters().prefetches, 0);
+    assert_eq!(daemon.counters.snapshot().prefetches, 0);
 
     // In the last half of its served life (it is given out until a second
     // before it expires: 3 s): a hit that starts a prefetch.
@@ -307,7 +243,7 @@ async fn a_busy_name_is_refreshed_before_it_expires() {
         lab.query_log()
     );
     let refreshed = fetched.elapsed();
-    let counters = daemon.counters();
+    let counters = daemon.counters.snapshot();
     assert!(counters.prefetches >= 1);
     assert_eq!(
         counters.resolutions, 1,

@@ -26,20 +26,20 @@ mod common;
 
 use std::collections::HashSet;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::str::FromStr;
+use std::ops::Deref;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use common::daemon::TempDir;
-use hickory_proto::op::{Message, MessageType, OpCode, Query, ResponseCode};
+use common::inproc::{self, bare_query};
+use hickory_proto::op::{Message, ResponseCode};
 use hickory_proto::rr::{Name, RData, RecordType};
 use rootwalk::config::Limits;
 use rootwalk::lab::{Lab, LabConfig, LabTransport};
-use rootwalk::resolve::{Resolver, ResolverConfig};
-use rootwalk::server::{self, Acl, CounterSnapshot, ServeLimits, Server};
+use rootwalk::resolve::Resolver;
+use rootwalk::server::{self, Acl, CounterSnapshot, ServeLimits};
 use tokio::net::UdpSocket;
-use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 /// Records in each `wide.` AAAA RRset: 1,500 of 36 bytes (the owner is
@@ -150,16 +150,27 @@ zones = ["wide."]
 }
 
 /// The scratch lab, a resolver on it and the daemon in front on
-/// 127.0.0.1:0 with one UDP socket, run on the test's runtime.
+/// 127.0.0.1:0 with one UDP socket, run on the test's runtime. Derefs to
+/// the daemon for its address and counters.
 struct Daemon {
+    /// The lab's own runtime (see [`Daemon::start`]), first so that it
+    /// shuts down before the lab is dropped.
+    _lab_runtime: LabRuntime,
     lab: Lab,
-    /// The lab's own runtime (see [`Daemon::start`]); shut down on drop.
-    lab_runtime: Option<tokio::runtime::Runtime>,
     _files: TempDir,
-    addr: SocketAddr,
-    counters: Arc<server::Counters>,
-    stop: Option<oneshot::Sender<()>>,
-    task: JoinHandle<Result<CounterSnapshot, server::ServeError>>,
+    daemon: inproc::Daemon,
+}
+
+/// A runtime shut down in the background on drop: a runtime may not be
+/// dropped inside another.
+struct LabRuntime(Option<tokio::runtime::Runtime>);
+
+impl Drop for LabRuntime {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.0.take() {
+            runtime.shutdown_background();
+        }
+    }
 }
 
 impl Daemon {
@@ -196,34 +207,22 @@ impl Daemon {
             zone_cut_timeout: Duration::from_secs(10),
             ..Limits::default()
         };
-        let resolver = Resolver::new(ResolverConfig::new(lab.hints(), lab.port(), limits));
-        let listeners = server::listen::bind(&["127.0.0.1:0".parse().unwrap()], false, 1)
-            .await
-            .unwrap();
-        let addr = listeners.local_addrs()[0].1;
-        let (stop, stopped) = oneshot::channel::<()>();
-        let daemon = Server::new(resolver, Acl::new(vec!["127.0.0.0/8".parse().unwrap()]))
-            .with_limits(ServeLimits::default());
-        let counters = daemon.counters();
-        let task = tokio::spawn(daemon.run(listeners, async {
-            let _ = stopped.await;
-        }));
+        let resolver = Resolver::new(common::config_with(&lab, limits));
+        let acl = Acl::new(vec!["127.0.0.0/8".parse().unwrap()]);
+        let daemon = inproc::Daemon::builder(resolver, acl)
+            .limits(ServeLimits::default())
+            .start()
+            .await;
         Daemon {
+            _lab_runtime: LabRuntime(Some(lab_runtime)),
             lab,
-            lab_runtime: Some(lab_runtime),
             _files: files,
-            addr,
-            counters,
-            stop: Some(stop),
-            task,
+            daemon,
         }
     }
 
-    async fn stop(mut self) -> CounterSnapshot {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        (&mut self.task).await.unwrap().unwrap()
+    async fn stop(self) -> CounterSnapshot {
+        self.daemon.stop().await
     }
 
     /// The distinct `wide.` names whose RRset `ns.wide.` has sent over
@@ -243,20 +242,12 @@ impl Daemon {
     }
 }
 
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        // Not a plain drop: a runtime may not be dropped inside another.
-        if let Some(runtime) = self.lab_runtime.take() {
-            runtime.shutdown_background();
-        }
-    }
-}
+impl Deref for Daemon {
+    type Target = inproc::Daemon;
 
-fn query(qname: &str, qtype: RecordType) -> Message {
-    let mut message = Message::new(rand::random(), MessageType::Query, OpCode::Query);
-    message.metadata.recursion_desired = true;
-    message.add_query(Query::query(Name::from_str(qname).unwrap(), qtype));
-    message
+    fn deref(&self) -> &inproc::Daemon {
+        &self.daemon
+    }
 }
 
 /// One UDP exchange from `socket`: the reply to `message` from `server`
@@ -310,7 +301,7 @@ fn probe_cached(server: SocketAddr, counters: &server::Counters) -> (Vec<String>
         if counters.resolutions_in_flight() > 0 {
             beside_cold += 1;
         }
-        let question = query("www.calm.", RecordType::A);
+        let question = bare_query("www.calm.", RecordType::A);
         let started = Instant::now();
         socket.send_to(&question.to_vec().unwrap(), server).unwrap();
         let reply = loop {
@@ -356,7 +347,7 @@ async fn cold_client(source: Ipv4Addr, server: SocketAddr, answered: Arc<AtomicU
         for _ in 0..COLD_WINDOW {
             let name = format!("{next}-c{}.wide.", source.octets()[3]);
             next += 1;
-            let question = query(&name, RecordType::AAAA);
+            let question = bare_query(&name, RecordType::AAAA);
             if socket
                 .send_to(&question.to_vec().unwrap(), server)
                 .await
@@ -392,7 +383,7 @@ async fn cached_answers_are_not_stalled_by_cold_work() {
     let (warm, _) = exchange(
         &probe,
         daemon.addr,
-        &query("www.calm.", RecordType::A),
+        &bare_query("www.calm.", RecordType::A),
         WAIT,
     )
     .await

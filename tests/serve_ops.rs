@@ -7,103 +7,26 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::str::FromStr;
-use std::sync::{Arc, mpsc};
+use std::sync::Arc;
 use std::time::Duration;
 
-use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query, ResponseCode};
+use common::inproc::{Daemon, REPLY_WAIT, ede_of, query, udp, udp_on};
+use hickory_proto::op::{Message, Query, ResponseCode};
 use hickory_proto::rr::{Name, RData, RecordType};
 use rootwalk::config::{RouteKind, ZoneRoute};
 use rootwalk::lab::Lab;
 use rootwalk::resolve::Resolver;
-use rootwalk::server::ede::Ede;
 use rootwalk::server::local::{LocalZones, ZoneKind, parse_local_data};
-use rootwalk::server::{
-    self, Acl, CounterSnapshot, InForceCell, Listeners, Reloader, ServeOptions, Server,
-};
+use rootwalk::server::{self, Acl, InForceCell, Reloader, ServeOptions, Server};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpStream, UdpSocket};
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
-
-/// Bounds a wait for a reply; never decides a pass.
-const REPLY_WAIT: Duration = Duration::from_secs(10);
-
-/// A daemon on 127.0.0.1:0 answering with `resolver`.
-struct Daemon {
-    addr: SocketAddr,
-    stop: Option<oneshot::Sender<()>>,
-    task: JoinHandle<Result<CounterSnapshot, server::ServeError>>,
-}
-
-impl Daemon {
-    async fn start(server: Server) -> Daemon {
-        let listeners = server::listen::bind(&["127.0.0.1:0".parse().unwrap()], false, 1)
-            .await
-            .unwrap();
-        Daemon::serve(server, listeners)
-    }
-
-    /// Runs `server` on `listeners` (bound on 127.0.0.1:0).
-    fn serve(server: Server, listeners: Listeners) -> Daemon {
-        let addr = listeners.local_addrs()[0].1;
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(server.run(listeners, async {
-            let _ = stopped.await;
-        }));
-        Daemon {
-            addr,
-            stop: Some(stop),
-            task,
-        }
-    }
-
-    async fn stop(mut self) -> CounterSnapshot {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        (&mut self.task).await.unwrap().unwrap()
-    }
-}
 
 fn name(text: &str) -> Name {
     Name::from_str(text).unwrap()
-}
-
-fn query(qname: &str, qtype: RecordType) -> Message {
-    let mut message = Message::new(rand::random(), MessageType::Query, OpCode::Query);
-    message.metadata.recursion_desired = true;
-    message.add_query(Query::query(name(qname), qtype));
-    let mut edns = Edns::new();
-    edns.set_max_payload(1232);
-    message.set_edns(edns);
-    message
-}
-
-async fn udp_on(socket: &UdpSocket, server: SocketAddr, message: &Message) -> Message {
-    socket
-        .send_to(&message.to_vec().unwrap(), server)
-        .await
-        .unwrap();
-    let mut buffer = vec![0u8; 65_535];
-    loop {
-        let (len, _) = tokio::time::timeout(REPLY_WAIT, socket.recv_from(&mut buffer))
-            .await
-            .expect("no UDP reply")
-            .unwrap();
-        if u16::from_be_bytes([buffer[0], buffer[1]]) == message.metadata.id {
-            return Message::from_vec(&buffer[..len]).unwrap();
-        }
-    }
-}
-
-async fn udp(server: SocketAddr, message: &Message) -> Message {
-    let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    udp_on(&socket, server, message).await
 }
 
 /// How many queries the lab's servers got, in all.
@@ -118,16 +41,6 @@ fn asked(lab: &Lab, server_name: &str) -> usize {
         .iter()
         .filter(|q| q.server == server)
         .count()
-}
-
-fn ede_of(reply: &Message) -> Option<Ede> {
-    reply
-        .edns
-        .as_ref()?
-        .options()
-        .options
-        .iter()
-        .find_map(|(_, option)| Ede::from_option(option))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -436,35 +349,6 @@ async fn a_forward_zone_is_asked_with_rd1() {
     assert_eq!((forwarded.noerror, forwarded.nxdomain), (1, 1));
 }
 
-/// The `rootwalk serve` process, killed if the test fails.
-struct Process {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Process {
-    fn next_line(&self) -> String {
-        self.lines
-            .recv_timeout(Duration::from_secs(20))
-            .expect("a line on stdout")
-    }
-
-    fn signal(&self, name: &str) {
-        let status = Command::new("kill")
-            .args([&format!("-{name}"), &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sighup_reloads_local_data_and_keeps_the_old_config_when_the_new_is_bad() {
     if Command::new("kill").arg("-l").output().is_err() {
@@ -480,29 +364,8 @@ async fn sighup_reloads_local_data_and_keeps_the_old_config_when_the_new_is_bad(
         format!("listen = [\"127.0.0.1:0\"]\nlab = true\nudp-sockets = 1\nlocal-data = [{data}]\n")
     };
     std::fs::write(&path, config("\"one.home.arpa. A 192.0.2.1\"")).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rootwalk"))
-        .args(["serve", "--config", path.to_str().unwrap()])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (send, lines) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if send.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let process = Process { child, lines };
-    let first = process.next_line();
-    let addr: SocketAddr = first
-        .strip_prefix("rootwalk serve: listening on ")
-        .and_then(|rest| rest.strip_suffix(" (UDP)"))
-        .unwrap_or_else(|| panic!("unexpected first line: {first}"))
-        .parse()
-        .unwrap();
+    let process = common::daemon::Daemon::start(&["--config", path.to_str().unwrap()], &[]);
+    let addr = process.addr;
     process.next_line(); // TCP
     let rcode = |reply: Message| reply.metadata.response_code;
 

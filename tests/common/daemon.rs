@@ -137,6 +137,15 @@ impl Daemon {
         self.child.id()
     }
 
+    /// Sends it the signal `name` (`HUP`, `USR1`, ...).
+    pub fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .args([&format!("-{name}"), &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success(), "kill -{name}");
+    }
+
     /// Stops it with SIGTERM and waits; whether it exited with success.
     pub fn terminate(mut self) -> bool {
         let _ = Command::new("kill")

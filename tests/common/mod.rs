@@ -5,6 +5,8 @@
 #![allow(dead_code)] // each test crate uses a different part
 
 pub mod daemon;
+pub mod fake_root;
+pub mod inproc;
 #[cfg(target_os = "linux")]
 pub mod sockets;
 
