@@ -778,3 +778,39 @@ async fn udp_sockets_wait_for_reading_only() {
     assert!(lab_queries(&lab) > 0);
     daemon.stop().await;
 }
+
+/// The rare send that finds the buffer full waits for room on a second
+/// descriptor registered for writing: it sends the datagram, and the
+/// socket's own registration stays read-only. (A full buffer itself
+/// cannot be made on loopback: the kernel frees each datagram as it is
+/// sent; this is the wait's path with room at once.)
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn a_send_that_waits_for_room_leaves_the_socket_registered_for_reading_only() {
+    use common::sockets::{EPOLLIN, EPOLLOUT, epoll_masks, socket_inode};
+    use std::os::fd::AsRawFd;
+
+    let peer = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    peer.set_read_timeout(Some(REPLY_WAIT)).unwrap();
+    let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    socket.set_nonblocking(true).unwrap();
+    let socket = rootwalk::net::register_for_reading(socket).unwrap();
+    let inode = socket_inode(socket.get_ref().as_raw_fd()).unwrap();
+    let reading_only = || {
+        let masks = epoll_masks(inode);
+        !masks.is_empty() && masks.iter().all(|m| m & EPOLLIN != 0 && m & EPOLLOUT == 0)
+    };
+    assert!(reading_only(), "{:x?}", epoll_masks(inode));
+    let to = peer.local_addr().unwrap();
+    let sent = rootwalk::net::send_when_writable(socket.get_ref(), b"reply", to, REPLY_WAIT)
+        .await
+        .unwrap();
+    assert_eq!(sent, 5);
+    let mut buf = [0u8; 16];
+    let (len, from) = peer.recv_from(&mut buf).unwrap();
+    assert_eq!(&buf[..len], b"reply");
+    assert_eq!(from, socket.get_ref().local_addr().unwrap());
+    // The wait's own registration, for writing, was on a descriptor of
+    // its own, closed with it: the socket's is unchanged.
+    assert!(reading_only(), "{:x?}", epoll_masks(inode));
+}

@@ -283,59 +283,6 @@ mod tests {
         assert!(started.elapsed() < Duration::from_secs(4));
     }
 
-    /// The registrations of descriptor `fd` in this process's epoll sets,
-    /// as the kernel lists them in the sets' fdinfo.
-    #[cfg(target_os = "linux")]
-    fn epoll_masks(fd: i32) -> Vec<u32> {
-        let mut masks = Vec::new();
-        for entry in std::fs::read_dir("/proc/self/fd").unwrap().flatten() {
-            let link = std::fs::read_link(entry.path()).unwrap_or_default();
-            if link.to_string_lossy() != "anon_inode:[eventpoll]" {
-                continue;
-            }
-            let info_path = format!("/proc/self/fdinfo/{}", entry.file_name().to_string_lossy());
-            let info = std::fs::read_to_string(info_path).unwrap_or_default();
-            for line in info.lines() {
-                let words: Vec<&str> = line.split_whitespace().collect();
-                if let ["tfd:", tfd, "events:", events, ..] = words[..]
-                    && tfd.parse() == Ok(fd)
-                {
-                    masks.push(u32::from_str_radix(events, 16).unwrap());
-                }
-            }
-        }
-        masks
-    }
-
-    #[cfg(target_os = "linux")]
-    #[tokio::test]
-    async fn a_send_that_waits_for_room_leaves_the_socket_registered_for_reading_only() {
-        use std::os::fd::AsRawFd;
-        let peer = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-        peer.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-        let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-        socket.set_nonblocking(true).unwrap();
-        let socket = register_for_reading(socket).unwrap();
-        let fd = socket.get_ref().as_raw_fd();
-        let reading_only =
-            |masks: Vec<u32>| masks.iter().all(|m| m & 0x4 == 0) && !masks.is_empty();
-        assert!(reading_only(epoll_masks(fd)), "{:x?}", epoll_masks(fd));
-        let to = peer.local_addr().unwrap();
-        let sent = send_when_writable(socket.get_ref(), b"reply", to, Duration::from_secs(5))
-            .await
-            .unwrap();
-        assert_eq!(sent, 5);
-        let mut buf = [0u8; 16];
-        let (len, from) = peer.recv_from(&mut buf).unwrap();
-        assert_eq!(
-            (&buf[..len], from),
-            (&b"reply"[..], socket.get_ref().local_addr().unwrap())
-        );
-        // The wait's own registration, for writing, was on a descriptor of
-        // its own: the socket's is unchanged.
-        assert!(reading_only(epoll_masks(fd)), "{:x?}", epoll_masks(fd));
-    }
-
     #[tokio::test]
     async fn each_socket_gets_a_port_of_its_own_from_the_kernel() {
         let server: SocketAddr = "127.0.0.1:53".parse().unwrap();

@@ -46,6 +46,17 @@ fn address(text: &str) -> Option<SocketAddr> {
     Some(SocketAddr::V4(SocketAddrV4::new(ip, port)))
 }
 
+/// The inode of the socket behind this process's descriptor `fd`, as
+/// `/proc/net/udp` and [`epoll_masks`] name sockets.
+pub fn socket_inode(fd: i32) -> Option<u64> {
+    let link = std::fs::read_link(format!("/proc/self/fd/{fd}")).ok()?;
+    let link = link.to_string_lossy();
+    link.strip_prefix("socket:[")?
+        .strip_suffix(']')?
+        .parse()
+        .ok()
+}
+
 /// The event masks with which the socket `inode` is registered in this
 /// process's epoll instances: one per registration, none when it has no
 /// descriptor here or is in no epoll set.
