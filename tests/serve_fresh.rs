@@ -99,6 +99,77 @@ async fn wait_for(within: Duration, mut done: impl FnMut() -> bool) -> bool {
     done()
 }
 
+/// With serve-stale the client's answer goes out while its resolution
+/// goes on. The receive thread then has nothing of its own in work, but
+/// it must not sleep in its socket (`server::udp`'s idle wait): the
+/// refresh runs on that thread and would wait for the next datagram. It
+/// waits in the reactor until the refresh is over, and the next datagram
+/// sends it back to sleep in its socket.
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refresh_going_on_after_a_stale_answer_keeps_the_receive_thread_awake() {
+    use common::sockets::{asleep_in_socket, is_epoll_wait, receive_thread};
+
+    let lab = common::lab().await;
+    let daemon = start_daemon(&lab, serve_limits(true, false)).await;
+    let fresh = ask(daemon.addr, "alias.brief.tld3.", RecordType::A).await;
+    assert_eq!(addresses(&fresh), vec![("203.0.113.61".to_string(), 2)]);
+    tokio::time::sleep(Duration::from_millis(2200)).await;
+    let silent = brief_server(&lab);
+    lab.set_silent(silent, true);
+    lab.clear_log();
+    let mut ours = None;
+    assert!(
+        wait_for(Duration::from_secs(5), || {
+            ours = asleep_in_socket(daemon.addr);
+            ours.is_some()
+        })
+        .await,
+        "the idle receive thread was never seen asleep in its socket"
+    );
+    let ours = ours.unwrap();
+
+    let stale = ask(daemon.addr, "alias.brief.tld3.", RecordType::A).await;
+    assert_eq!(addresses(&stale), vec![("203.0.113.61".to_string(), 30)]);
+    assert_eq!(ede_of(&stale).map(|e| e.code), Some(ede::STALE_ANSWER));
+    assert!(asked_for(&lab, silent, "alias.brief.tld3.") >= 1);
+    // Until the refresh ends, no datagram comes: the thread waits in the
+    // reactor the whole time, never in its socket.
+    let mut in_reactor = false;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while daemon.counters.snapshot().resolutions_in_flight > 0 && Instant::now() < deadline {
+        let now = receive_thread(ours.thread);
+        assert_ne!(
+            now,
+            Some(ours),
+            "asleep in its socket while the refresh was in work"
+        );
+        in_reactor |= now.is_some_and(|b| is_epoll_wait(b.call));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        daemon.counters.snapshot().resolutions_in_flight,
+        0,
+        "the refresh never ended"
+    );
+    assert!(in_reactor, "never seen waiting in the reactor");
+    assert!(
+        asked_for(&lab, silent, "alias.brief.tld3.") >= 2,
+        "{:?}",
+        lab.query_log()
+    );
+
+    let again = ask(daemon.addr, "alias.brief.tld3.", RecordType::A).await;
+    assert_eq!(ede_of(&again).map(|e| e.code), Some(ede::STALE_ANSWER));
+    assert!(
+        wait_for(Duration::from_secs(5), || receive_thread(ours.thread)
+            == Some(ours))
+        .await,
+        "not asleep in its socket again after the next datagram"
+    );
+    daemon.stop().await;
+}
+
 /// RFC 8767: the data expired and its server went silent; the client gets
 /// the expired data with TTL 30 and EDE 3 once the client-response timer
 /// fires, while the resolution goes on (the silent server keeps getting

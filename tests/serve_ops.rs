@@ -779,6 +779,88 @@ async fn udp_sockets_wait_for_reading_only() {
     daemon.stop().await;
 }
 
+/// A receive thread with nothing in work sleeps in its socket's own
+/// receive call, not in the runtime's `epoll_wait` (a wake-up per cached
+/// answer is then one call fewer); a question that needs a resolution
+/// sends it back to the reactor until the answer is out, and then it
+/// sleeps in the socket again.
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn an_idle_receive_thread_sleeps_in_its_socket_and_in_the_reactor_while_resolving() {
+    use common::sockets::{asleep_in_socket, is_epoll_wait, receive_thread};
+
+    let lab = common::lab().await;
+    let daemon = Daemon::builder(common::resolver(&lab), Acl::loopback())
+        .udp_sockets(1)
+        .start()
+        .await;
+    let mut ours = None;
+    for _ in 0..300 {
+        ours = asleep_in_socket(daemon.addr);
+        if ours.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let Some(ours) = ours else {
+        panic!("the idle receive thread was never seen asleep in recvmmsg on its socket");
+    };
+    let state = || receive_thread(ours.thread);
+
+    // A question the caches cannot answer, with the lab silent: its
+    // resolution stays in work, and the thread waits in the reactor.
+    for (_, ip) in lab.servers() {
+        lab.set_silent(*ip, true);
+    }
+    let client = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let asked_for = query("www.a.tld1.", RecordType::A);
+    client
+        .send_to(&asked_for.to_vec().unwrap(), daemon.addr)
+        .await
+        .unwrap();
+    let mut in_reactor = false;
+    for _ in 0..300 {
+        if state().is_some_and(|b| is_epoll_wait(b.call)) && lab_queries(&lab) > 0 {
+            in_reactor = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert!(
+        in_reactor,
+        "never seen waiting in the reactor while resolving"
+    );
+
+    // The lab answers again: the retries resolve it, the answer goes out,
+    // and the thread goes back to sleep in its socket.
+    for (_, ip) in lab.servers() {
+        lab.set_silent(*ip, false);
+    }
+    let mut buf = vec![0u8; 4096];
+    let (len, _) = tokio::time::timeout(REPLY_WAIT, client.recv_from(&mut buf))
+        .await
+        .expect("no answer")
+        .unwrap();
+    let reply = Message::from_vec(&buf[..len]).unwrap();
+    assert_eq!(reply.metadata.id, asked_for.metadata.id);
+    assert_eq!(reply.metadata.response_code, ResponseCode::NoError);
+    assert!(!reply.answers.is_empty());
+    assert!(asked(&lab, "ns1.a.tld1.") + asked(&lab, "ns2.a.tld1.") > 0);
+    let mut back = false;
+    for _ in 0..300 {
+        if state() == Some(ours) {
+            back = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(
+        back,
+        "not asleep in its socket again once the answer was out"
+    );
+    daemon.stop().await;
+}
+
 /// The rare send that finds the buffer full waits for room on a second
 /// descriptor registered for writing: it sends the datagram, and the
 /// socket's own registration stays read-only. (A full buffer itself

@@ -23,7 +23,7 @@
 mod tcp;
 mod udp;
 
-pub use udp::{Readable, register_for_reading, send_when_writable};
+pub use udp::{Readable, register_for_reading, send_when_writable, send_without_waiting};
 
 use std::net::SocketAddr;
 use std::time::Duration;

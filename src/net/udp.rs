@@ -143,10 +143,23 @@ pub async fn send_when_writable(
     wait: std::time::Duration,
 ) -> std::io::Result<usize> {
     let writer = register(socket.try_clone()?, Interest::WRITABLE)?;
-    let sent = writer.async_io(Interest::WRITABLE, |socket| socket.send_to(datagram, to));
+    let sent = writer.async_io(Interest::WRITABLE, |socket| {
+        send_without_waiting(socket, datagram, to)
+    });
     tokio::time::timeout(wait, sent)
         .await
         .unwrap_or_else(|_| Err(std::io::ErrorKind::TimedOut.into()))
+}
+
+/// Sends `datagram` to `to` at once or not at all, whether `socket`'s
+/// descriptor blocks or not (`MSG_DONTWAIT`): `WouldBlock` when its send
+/// buffer is full.
+pub fn send_without_waiting(
+    socket: &std::net::UdpSocket,
+    datagram: &[u8],
+    to: SocketAddr,
+) -> std::io::Result<usize> {
+    socket2::SockRef::from(socket).send_to_with_flags(datagram, &to.into(), libc::MSG_DONTWAIT)
 }
 
 /// `socket` registered with the current runtime's reactor for `interest`.

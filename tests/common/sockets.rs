@@ -57,6 +57,31 @@ pub fn socket_inode(fd: i32) -> Option<u64> {
         .ok()
 }
 
+/// This process's descriptors and what each refers to
+/// (`socket:[123]`, `anon_inode:[eventpoll]`, a path).
+fn descriptors() -> Vec<(u32, String)> {
+    std::fs::read_dir("/proc/self/fd")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| {
+            let link = std::fs::read_link(entry.path()).ok()?;
+            let fd = entry.file_name().to_str()?.parse::<u32>().ok()?;
+            Some((fd, link.to_string_lossy().into_owned()))
+        })
+        .collect()
+}
+
+/// This process's descriptors for the socket `inode`.
+pub fn socket_fds(inode: u64) -> Vec<u32> {
+    let target = format!("socket:[{inode}]");
+    descriptors()
+        .into_iter()
+        .filter(|(_, link)| *link == target)
+        .map(|(fd, _)| fd)
+        .collect()
+}
+
 /// The event masks with which the socket `inode` is registered in this
 /// process's epoll instances: one per registration, none when it has no
 /// descriptor here or is in no epoll set.
@@ -64,22 +89,7 @@ pub fn epoll_masks(inode: u64) -> Vec<u32> {
     let target = format!("socket:[{inode}]");
     let mut socket_fds = Vec::new();
     let mut epoll_fds = Vec::new();
-    for entry in std::fs::read_dir("/proc/self/fd")
-        .into_iter()
-        .flatten()
-        .flatten()
-    {
-        let Ok(link) = std::fs::read_link(entry.path()) else {
-            continue;
-        };
-        let Some(fd) = entry
-            .file_name()
-            .to_str()
-            .and_then(|n| n.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        let link = link.to_string_lossy();
+    for (fd, link) in descriptors() {
         if link == target {
             socket_fds.push(fd);
         } else if link == "anon_inode:[eventpoll]" {
@@ -112,3 +122,75 @@ pub fn epoll_masks(inode: u64) -> Vec<u32> {
     }
     masks
 }
+
+/// A thread of this process asleep in a system call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Blocked {
+    pub thread: u32,
+    /// The call's number (`libc::SYS_*`).
+    pub call: i64,
+    /// Its first argument: the descriptor, for the calls that take one.
+    pub first: u64,
+}
+
+/// Every thread named `name` that is asleep in a system call, as
+/// `/proc/self/task/*/syscall` shows it; a thread running at that moment
+/// is left out.
+pub fn blocked_threads(name: &str) -> Vec<Blocked> {
+    std::fs::read_dir("/proc/self/task")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|task| {
+            let comm = std::fs::read_to_string(task.path().join("comm")).ok()?;
+            if comm.trim_end() != name {
+                return None;
+            }
+            let thread = task.file_name().to_str()?.parse().ok()?;
+            // "299 0x9 0x7f... ..." while in a call; "running" otherwise.
+            let syscall = std::fs::read_to_string(task.path().join("syscall")).ok()?;
+            let mut words = syscall.split_whitespace();
+            let call = words.next()?.parse().ok().filter(|call: &i64| *call >= 0)?;
+            let first = u64::from_str_radix(words.next()?.trim_start_matches("0x"), 16).ok()?;
+            Some(Blocked {
+                thread,
+                call,
+                first,
+            })
+        })
+        .collect()
+}
+
+/// Whether `call` is one of the calls with which a runtime waits on epoll.
+pub fn is_epoll_wait(call: i64) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    if call == libc::SYS_epoll_wait {
+        return true;
+    }
+    call == libc::SYS_epoll_pwait || call == libc::SYS_epoll_pwait2
+}
+
+/// The thread of the daemon listening on `addr` that is asleep right now
+/// in `recvmmsg` on that socket (see `server::udp`'s idle wait). Other
+/// daemons run in the same test process: the descriptor tells them apart.
+pub fn asleep_in_socket(addr: SocketAddr) -> Option<Blocked> {
+    let fds: Vec<u64> = udp_sockets()
+        .iter()
+        .filter(|s| s.local == addr)
+        .flat_map(|s| socket_fds(s.inode))
+        .map(u64::from)
+        .collect();
+    blocked_threads(UDP_THREAD)
+        .into_iter()
+        .find(|b| b.call == libc::SYS_recvmmsg && fds.contains(&b.first))
+}
+
+/// What the receive thread `thread` is asleep in, if anything.
+pub fn receive_thread(thread: u32) -> Option<Blocked> {
+    blocked_threads(UDP_THREAD)
+        .into_iter()
+        .find(|b| b.thread == thread)
+}
+
+/// The name the daemon gives its UDP receive threads.
+const UDP_THREAD: &str = "rootwalk-udp";
