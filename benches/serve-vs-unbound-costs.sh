@@ -26,6 +26,12 @@
 # then stop it. The table gives both rounds' figures, their median and
 # rootwalk's median as a ratio of Unbound's.
 #
+# The floor: each round also runs step 3 against examples/udp_floor.rs,
+# threads that only send each query back with QR set (2, on FLOOR_PORT).
+# Its CPU per answer is what the kernel alone takes here to receive a
+# query, sleep and be woken, and deliver a reply to dnsperf: the least
+# any server can pay. FLOOR=0 leaves it out.
+#
 # Validation: when rootwalk validates DNSSEC (the default: it gets the
 # lab's trust anchor), Unbound gets the same anchor and its validator, so
 # both verify each new wildcard answer's RRSIG and its denial proof.
@@ -38,7 +44,7 @@
 # Settings (environment):
 #   ROUNDS=2 NAMES=80000 CLIENTS=8 OUTSTANDING=100 RATE=30000 DURATION=10
 #   CACHE_SIZE=1G UNBOUND_CACHE=256m LAB_LATENCY_MS=0
-#   ROOTWALK_PORT=5391 UNBOUND_PORT=5392 METRICS_PORT=5393
+#   ROOTWALK_PORT=5391 UNBOUND_PORT=5392 METRICS_PORT=5393 FLOOR_PORT=5394 FLOOR=1
 #   ROOTWALK_BIN=path (skip the cargo build)  LAB_BIN=path (default: ROOTWALK_BIN)
 #   ROOTWALK_SERVE_ARGS="--no-dnssec" (extra flags for rootwalk serve)
 #   KEEP=1 (keep the run directory with every log and dnsperf output)
@@ -60,6 +66,8 @@ UNBOUND_CACHE=${UNBOUND_CACHE:-256m}
 ROOTWALK_PORT=${ROOTWALK_PORT:-5391}
 UNBOUND_PORT=${UNBOUND_PORT:-5392}
 METRICS_PORT=${METRICS_PORT:-5393}
+FLOOR_PORT=${FLOOR_PORT:-5394}
+FLOOR=${FLOOR:-1}
 # How long to wait for a server to come up.
 START_WAIT_S=15
 
@@ -79,6 +87,10 @@ fi
 find_rootwalk
 LAB_BIN=${LAB_BIN:-$ROOTWALK_BIN}
 [[ -x $LAB_BIN ]] || die "no lab binary at $LAB_BIN"
+if [[ $FLOOR == 1 ]]; then
+    cargo build --release --locked --quiet --example udp_floor --manifest-path "$repo/Cargo.toml"
+    floor_bin="$repo/target/release/examples/udp_floor"
+fi
 
 run=$(mktemp -d /tmp/serve-vs-unbound-costs.XXXXXX)
 lab_pid=""
@@ -174,6 +186,12 @@ EOF
 unbound-checkconf "$run/unbound.conf" >/dev/null
 unbound_version=$(unbound -V 2>/dev/null | awk '/^Version/ {print $2; exit}')
 
+start_floor() {
+    "$floor_bin" "$FLOOR_PORT" 2 $((DURATION + 60)) >"$run/floor.$round.log" 2>&1 &
+    server_pid=$!
+    wait_for "$run/floor.$round.log" "ready" "the floor (examples/udp_floor.rs)"
+}
+
 start_unbound() {
     unbound -d -c "$run/unbound.conf" >"$run/unbound.$round.log" 2>&1 &
     server_pid=$!
@@ -258,6 +276,7 @@ cached() {
 
 : >"$run/rootwalk.results"
 : >"$run/unbound.results"
+: >"$run/floor.results"
 say "load before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
 for round in $(seq "$ROUNDS"); do
     # Alternate who goes first, so drift in the machine's load hits both.
@@ -274,18 +293,28 @@ for round in $(seq "$ROUNDS"); do
             "cached at $RATE q/s: CPU µs/answer, p99 µs, replies, lost: $hit (load $(cut -d' ' -f1 /proc/loadavg))"
         echo "$miss $hit" >>"$run/$server.results"
     done
+    if [[ $FLOOR == 1 ]]; then
+        start_floor
+        hit=$(cached floor "$FLOOR_PORT" "$server_pid")
+        stop_pid "$server_pid"
+        server_pid=""
+        say "round $round floor: at $RATE q/s: CPU µs/answer, p99 µs, replies, lost: $hit"
+        # Same columns as the servers' rows; the floor has no misses.
+        echo "0 0 0 0 0 $hit" >>"$run/floor.results"
+    fi
 done
 
 # Column N of SERVER's rounds: "a / b" and their median.
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 runs() { awk -v c="$2" '{ printf "%s%s", (NR > 1 ? "/" : ""), $c }' "$run/$1.results"; }
 med() { awk -v c="$2" '{ print $c }' "$run/$1.results" | median; }
+# Row LABEL: column C of WHO's rounds (default rootwalk) beside Unbound's.
 row() {
-    local label=$1 c=$2
+    local label=$1 c=$2 who=${3:-rootwalk}
     local a b
-    a=$(med rootwalk "$c")
+    a=$(med "$who" "$c")
     b=$(med unbound "$c")
-    printf '%-40s %17s %9s   %17s %9s   %6s\n' "$label" "$(runs rootwalk "$c")" "$a" "$(runs unbound "$c")" "$b" \
+    printf '%-40s %17s %9s   %17s %9s   %6s\n' "$label" "$(runs "$who" "$c")" "$a" "$(runs unbound "$c")" "$b" \
         "$(awk -v a="$a" -v b="$b" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "n/a" }')"
 }
 
@@ -304,4 +333,9 @@ row "CPU µs per cached answer at fixed rate" 6
 row "p99 µs at fixed rate" 7
 row "replies lost (misses)" 5
 row "replies lost (fixed rate)" 9
+if [[ $FLOOR == 1 ]]; then
+    printf '%-40s %17s\n' "floor (echo only, examples/udp_floor.rs)" "in rootwalk's columns"
+    row "  CPU µs per answer at fixed rate" 6 floor
+    row "  p99 µs at fixed rate" 7 floor
+fi
 printf 'load after the run: %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
