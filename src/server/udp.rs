@@ -288,8 +288,9 @@ pub async fn serve(
 /// on the socket passes `MSG_DONTWAIT`, so none of them can block.
 /// Elsewhere than Linux the loop always waits in the reactor.
 struct Idle {
-    /// The thread's runtime, when the socket was made to block.
-    runtime: Option<tokio::runtime::Handle>,
+    /// The thread's runtime's task count, when the socket was made to
+    /// block.
+    runtime: Option<tokio::runtime::RuntimeMetrics>,
 }
 
 impl Idle {
@@ -305,7 +306,8 @@ impl Idle {
         Self {
             runtime: blocking
                 .then(tokio::runtime::Handle::try_current)
-                .and_then(Result::ok),
+                .and_then(Result::ok)
+                .map(|runtime| runtime.metrics()),
         }
     }
 
@@ -318,7 +320,7 @@ impl Idle {
             && self
                 .runtime
                 .as_ref()
-                .is_some_and(|runtime| runtime.metrics().num_alive_tasks() == 0)
+                .is_some_and(|runtime| runtime.num_alive_tasks() == 0)
     }
 }
 
