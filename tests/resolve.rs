@@ -13,7 +13,7 @@ use hickory_proto::rr::{Name, RData, Record, RecordType};
 use rootwalk::config::Limits;
 use rootwalk::lab::{Lab, LabTransport, LoggedQuery};
 use rootwalk::resolve::ResolveError;
-use rootwalk::resolve::{Failure, Outcome, Resolver};
+use rootwalk::resolve::{CacheMiss, Checking, Failure, Outcome, Resolver};
 use rootwalk::trace::NullObserver;
 
 fn name(s: &str) -> Name {
@@ -714,4 +714,81 @@ async fn answer_ttls_are_capped_and_sane_cold_and_warm() {
             .is_none_or(|o| o.answers.iter().all(|r| r.ttl == 0)),
         "{warm:?}"
     );
+}
+
+/// After a cache-only look (the daemon's, before it starts a resolution)
+/// the resolution skips its own first look when the first found nothing
+/// for the question and nothing was written under the name since. Written
+/// since (another client's resolution finished in between): it looks, and
+/// answers from the cache with nothing upstream.
+#[tokio::test]
+async fn a_resolution_after_an_empty_look_looks_again_when_the_name_was_written_since() {
+    let (lab, resolver) = setup().await;
+    let www = name("www.a.tld1.");
+    let Err(miss) = resolver.answer_from_cache_stamped(&www, RecordType::A) else {
+        panic!("answered from an empty cache");
+    };
+    assert!(matches!(miss, CacheMiss::Empty(_)), "{miss:?}");
+
+    // Nothing written since: the walk starts at once and gets the answer
+    // from the zone's server.
+    let first = resolver
+        .resolve_after_miss(&www, RecordType::A, &NullObserver, Checking::Enabled, miss)
+        .await
+        .unwrap();
+    assert_eq!(addresses(&first), vec!["192.0.2.10"]);
+    let log = lab.query_log();
+    let at_zone = server_names(&asked(&log, "www.a.tld1."));
+    assert_eq!(at_zone.len(), 1, "{log:#?}");
+    assert!(at_zone[0].ends_with(".a.tld1."), "{log:#?}");
+
+    // The same stale look, now that the answer is cached: no query.
+    lab.clear_log();
+    let again = resolver
+        .resolve_after_miss(&www, RecordType::A, &NullObserver, Checking::Enabled, miss)
+        .await
+        .unwrap();
+    assert_eq!(addresses(&again), vec!["192.0.2.10"]);
+    assert_eq!(again.stats.upstream_queries, 0);
+    assert!(lab.query_log().is_empty(), "{:#?}", lab.query_log());
+}
+
+/// A look that found part of the answer (a cached CNAME whose target is
+/// not cached for the type) is not a reason to skip: the resolution
+/// follows the cached CNAME and asks upstream only for the target.
+#[tokio::test]
+async fn a_resolution_after_a_partial_look_follows_the_cached_cname() {
+    let (lab, resolver) = setup().await;
+    resolve(&resolver, "alias.a.tld1.", RecordType::A)
+        .await
+        .unwrap();
+    let alias = name("alias.a.tld1.");
+    let Err(miss) = resolver.answer_from_cache_stamped(&alias, RecordType::AAAA) else {
+        panic!("AAAA answered before it was asked");
+    };
+    assert_eq!(miss, CacheMiss::Partial);
+    lab.clear_log();
+    let outcome = resolver
+        .resolve_after_miss(
+            &alias,
+            RecordType::AAAA,
+            &NullObserver,
+            Checking::Enabled,
+            miss,
+        )
+        .await
+        .unwrap();
+    assert!(
+        outcome
+            .answers
+            .iter()
+            .any(|r| r.record_type() == RecordType::CNAME && r.name == alias),
+        "{outcome:?}"
+    );
+    let log = lab.query_log();
+    assert!(asked(&log, "alias.a.tld1.").is_empty(), "{log:#?}");
+    let target = asked(&log, "www.a.tld1.");
+    assert_eq!(target.len(), 1, "{log:#?}");
+    assert!(server_names(&target)[0].ends_with(".a.tld1."), "{log:#?}");
+    assert_eq!(target[0].qtype, RecordType::AAAA);
 }

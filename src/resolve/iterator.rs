@@ -29,6 +29,16 @@ use crate::trace::{AddrSource, Event, HopId, NullObserver, Observer, Purpose, em
 use crate::validate::keys::KeyProof;
 use crate::validate::{BogusReason, Security};
 
+/// Why a cache-only look ([`Inner::answer_from_cache`]) could not answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Missed {
+    /// Nothing cached for the question's own name and type: no answer, no
+    /// CNAME, no negative answer, no DNAME above.
+    AtQuestion,
+    /// A later link of the CNAME chain, or a chain a resolution would fail.
+    Later,
+}
+
 /// One resolution to run: the client's question or a side resolution.
 pub(super) struct Task<'a> {
     pub qname: Name,
@@ -250,11 +260,18 @@ impl Inner {
         };
         let mut chain = Chain::new(task.qname.clone());
         let mut security = Security::Secure;
+        // The caller's cache-only look just found nothing for the question
+        // itself: unless something was written under its name since, a
+        // second look would find nothing either.
+        let mut looked = req
+            .empty_look(task.depth)
+            .is_some_and(|stamp| self.versions.is_current(stamp));
         loop {
             chain.check(self.limits.max_cname_chain)?;
-            let cached = (!req.skips_cache(task.depth))
+            let cached = (!req.skips_cache(task.depth) && !looked)
                 .then(|| self.lookup_cache(req.observer, id, &chain.name, task.qtype))
                 .flatten();
+            looked = false;
             let (terminal, link) = match cached {
                 Some(found) => found,
                 None => {
@@ -289,20 +306,29 @@ impl Inner {
         qname: &Name,
         qtype: RecordType,
         stamps: &mut Vec<Stamp>,
-    ) -> Option<Resolved> {
+    ) -> Result<Resolved, Missed> {
         let mut chain = Chain::new(qname.clone());
         let mut security = Security::Secure;
+        let mut missed = Missed::AtQuestion;
         loop {
-            chain.check(self.limits.max_cname_chain).ok()?;
+            chain
+                .check(self.limits.max_cname_chain)
+                .map_err(|_| Missed::Later)?;
             if &chain.name != qname {
                 stamps.push(self.versions.stamp(&chain.name));
             }
-            let (terminal, link) = self.lookup_cache(&NullObserver, 0, &chain.name, qtype)?;
+            let (terminal, link) = self
+                .lookup_cache(&NullObserver, 0, &chain.name, qtype)
+                .ok_or(missed)?;
+            missed = Missed::Later;
             security = worse(security, link);
             let max_links = self.limits.max_cname_chain;
-            if let Some(mut done) = chain.follow(terminal, max_links, &NullObserver, 0).ok()? {
+            if let Some(mut done) = chain
+                .follow(terminal, max_links, &NullObserver, 0)
+                .map_err(|_| Missed::Later)?
+            {
                 done.security = security;
-                return Some(done);
+                return Ok(done);
             }
         }
     }

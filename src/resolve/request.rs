@@ -7,6 +7,7 @@ use std::sync::{Mutex, PoisonError};
 
 use hickory_proto::rr::{Name, RecordType};
 
+use crate::cache::Stamp;
 use crate::config::Limits;
 use crate::resolve::ResolveError;
 use crate::trace::{HopId, Observer, ResolutionId};
@@ -29,6 +30,10 @@ pub(crate) struct Request<'a> {
     /// The client set CD (RFC 4035 §3.2.2): its answer is given even when
     /// validation finds it bogus, with the verdict beside it.
     checking_disabled: bool,
+    /// The stamp of the client's question name, taken just before a
+    /// cache-only look found nothing for the question (see
+    /// [`super::CacheMiss::Empty`]).
+    empty_look: Option<Stamp>,
 }
 
 impl<'a> Request<'a> {
@@ -43,6 +48,7 @@ impl<'a> Request<'a> {
             sig_budget: Mutex::new(SigBudget::new(limits.max_sig_verifications)),
             refresh: false,
             checking_disabled: false,
+            empty_look: None,
         }
     }
 
@@ -51,6 +57,20 @@ impl<'a> Request<'a> {
     pub fn checking_disabled(mut self, disabled: bool) -> Self {
         self.checking_disabled = disabled;
         self
+    }
+
+    /// The same request after a cache-only look found nothing for the
+    /// client's question under `stamp` (`None`: no such look).
+    pub fn after_empty_look(mut self, stamp: Option<Stamp>) -> Self {
+        self.empty_look = stamp;
+        self
+    }
+
+    /// The stamp under which a cache-only look found nothing for the
+    /// question of a resolution at `depth`: the client's own (depth 0)
+    /// only.
+    pub fn empty_look(&self, depth: u32) -> Option<&Stamp> {
+        self.empty_look.as_ref().filter(|_| depth == 0)
     }
 
     /// Whether a resolution at `depth` gives its answer even when it is

@@ -41,7 +41,7 @@ use tracing::Instrument;
 
 use super::counters::Counters;
 use super::limits::ServeLimits;
-use crate::resolve::{Checking, Failure, Outcome, Resolver};
+use crate::resolve::{CacheMiss, Checking, Failure, Outcome, Resolver};
 use crate::trace::Observer;
 
 /// Resolutions in flight at once, UDP and TCP together. Each holds
@@ -65,6 +65,28 @@ pub type Resolved = Arc<Result<Outcome, Failure>>;
 
 /// The identity of a question: lowercased name, type, class.
 type Key = (Name, RecordType, DNSClass);
+
+/// A client's question the caches could not answer, and what their look
+/// found (the resolution may skip a second look, see
+/// [`Resolver::resolve_after_miss`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Missed<'a> {
+    /// The question's name, as the client wrote it.
+    pub name: &'a Name,
+    /// The question's type.
+    pub qtype: RecordType,
+    /// What the caches' look found for it.
+    pub miss: CacheMiss,
+}
+
+/// What a started resolution does.
+#[derive(Debug, Clone, Copy)]
+enum Work {
+    /// Answers a client's question the caches missed as `CacheMiss` says.
+    Resolve(CacheMiss),
+    /// Refreshes a cached answer (see [`InFlight::prefetch`]).
+    Prefetch,
+}
 
 /// One question in flight.
 struct Entry {
@@ -183,7 +205,7 @@ impl InFlight {
         }
     }
 
-    /// Resolves `name`/`qtype` (class IN) with `resolver` for `client`,
+    /// Resolves `question` (class IN) with `resolver` for `client`,
     /// joining an identical resolution in flight if there is one, or
     /// starting one if `limits` leave room (`resolutions` in all,
     /// `resolutions_per_client` for `client`). With `refresh`, the
@@ -194,11 +216,11 @@ impl InFlight {
         &self,
         resolver: &Resolver,
         limits: &ServeLimits,
-        name: &Name,
-        qtype: RecordType,
+        question: Missed<'_>,
         client: IpAddr,
         refresh: bool,
     ) -> Result<(Option<Resolved>, Role), Busy> {
+        let Missed { name, qtype, miss } = question;
         let key = (name.to_lowercase(), qtype, DNSClass::IN);
         let (sender, receiver) = oneshot::channel();
         let (id, role) = self.join(&key, sender, limits, client, refresh)?;
@@ -209,7 +231,7 @@ impl InFlight {
             answered: false,
         };
         if role == Role::Leader {
-            self.start(resolver.clone(), &waiter.key, id, false);
+            self.start(resolver.clone(), &waiter.key, id, Work::Resolve(miss));
         }
         let resolved = receiver.await.ok();
         waiter.answered = true;
@@ -303,14 +325,14 @@ impl InFlight {
             id
         };
         self.counters.prefetch_started();
-        self.start(resolver.clone(), &key, id, true);
+        self.start(resolver.clone(), &key, id, Work::Prefetch);
         true
     }
 
-    /// Spawns resolution `id` of `key` (a prefetch if `prefetch`); on
-    /// completion it hands the result to every waiter registered by then
-    /// and forgets the question.
-    fn start(&self, resolver: Resolver, key: &Key, id: u64, prefetch: bool) {
+    /// Spawns resolution `id` of `key` to do `work`; on completion it
+    /// hands the result to every waiter registered by then and forgets the
+    /// question.
+    fn start(&self, resolver: Resolver, key: &Key, id: u64, work: Work) {
         let state = Arc::clone(&self.state);
         let counters = Arc::clone(&self.counters);
         let owned = key.clone();
@@ -329,14 +351,17 @@ impl InFlight {
             // resolution serves both kinds of client, a prefetch that
             // clients joined included.
             let checking = Checking::Disabled;
-            let result = if prefetch {
-                resolver
-                    .prefetch(&owned.0, owned.1, &observer, checking)
-                    .await
-            } else {
-                resolver
-                    .resolve_with(&owned.0, owned.1, &observer, checking)
-                    .await
+            let result = match work {
+                Work::Prefetch => {
+                    resolver
+                        .prefetch(&owned.0, owned.1, &observer, checking)
+                        .await
+                }
+                Work::Resolve(miss) => {
+                    resolver
+                        .resolve_after_miss(&owned.0, owned.1, &observer, checking, miss)
+                        .await
+                }
             };
             let result: Resolved = Arc::new(result);
             let entry = lock(&state).remove(&owned, id, &counters);

@@ -34,7 +34,7 @@ use hickory_proto::rr::rdata::HINFO;
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 use tracing::{Instrument, Span, debug, field, info_span};
 
-use super::coalesce::{Busy, InFlight, Role};
+use super::coalesce::{Busy, InFlight, Missed, Role};
 use super::counters::Counters;
 use super::ede::{self, Ede};
 use super::limits::{InForce, InForceCell, ServeLimits};
@@ -43,7 +43,7 @@ use super::policy::{Policy, PolicyCell};
 use super::proxy;
 use super::swap::Snapshot;
 use crate::cache::Stamp;
-use crate::resolve::{Outcome, Resolver, Stats};
+use crate::resolve::{CacheMiss, Outcome, Resolver, Stats};
 use crate::validate::Security;
 
 /// The types an ANY question is answered with, when cached (RFC 8482
@@ -120,6 +120,8 @@ pub struct Pending {
     transport: Transport,
     received: Instant,
     span: Span,
+    /// What the cache look found, for the resolution to skip a second one.
+    miss: CacheMiss,
 }
 
 /// What one message is answered under: the policy and the resolver and
@@ -303,7 +305,7 @@ impl Handler {
             return Immediate::Done(self.finish(&reply, limit, received));
         }
         match in_force.resolver.answer_from_cache_stamped(qname, qtype) {
-            Some((outcome, stamps)) => {
+            Ok((outcome, stamps)) => {
                 self.counters.cache_hit();
                 let until = self.prefetch_if_due(in_force, qname, qtype, &outcome);
                 // A copy serves clients whatever their CD bit: never one
@@ -321,7 +323,7 @@ impl Handler {
                     encoded => Immediate::Done(encoded.map(|e| e.bytes)),
                 }
             }
-            None if !query.message.metadata.recursion_desired => {
+            Err(_) if !query.message.metadata.recursion_desired => {
                 // RD=0 is answered from the cache only, never resolved; on
                 // a miss Unbound (1.17, checked) answers REFUSED at once,
                 // and so does this.
@@ -329,7 +331,7 @@ impl Handler {
                 let reply = packet::error_reply(&query.message, ResponseCode::Refused);
                 Immediate::Done(self.finish(&reply, limit, received))
             }
-            None => {
+            Err(miss) => {
                 drop(_entered);
                 Immediate::Resolve(Pending {
                     query,
@@ -337,6 +339,7 @@ impl Handler {
                     transport,
                     received,
                     span,
+                    miss,
                 })
             }
         }
@@ -358,6 +361,7 @@ impl Handler {
             transport,
             received,
             span,
+            miss,
         } = pending;
         async move {
             let question = &query.question;
@@ -368,14 +372,14 @@ impl Handler {
                 .then(|| resolver.answer_stale(qname, qtype))
                 .flatten();
             let limit = limit(transport, packet::udp_limit(&query.message));
-            let resolution = self.in_flight.resolve(
-                resolver,
-                limits,
-                qname,
+            let question = Missed {
+                name: qname,
                 qtype,
-                client.ip(),
-                stale.is_some(),
-            );
+                miss,
+            };
+            let resolution =
+                self.in_flight
+                    .resolve(resolver, limits, question, client.ip(), stale.is_some());
             let joined = match &stale {
                 None => resolution.await,
                 Some(_) => {
