@@ -28,7 +28,8 @@ pub use udp::{Readable, register_for_reading, send_when_writable, send_without_w
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query, ResponseCode};
+use hickory_proto::op::{Message, MessageType, Query, ResponseCode};
+use hickory_proto::rr::RecordType;
 use tokio::time::Instant;
 
 /// The transport a query travelled over.
@@ -198,7 +199,7 @@ impl Transport {
         rd: bool,
         deadline: Instant,
     ) -> Result<Reply, TransportError> {
-        let (id, wire) = self.encode_query(question, edns, rd)?;
+        let (id, wire) = self.encode_query(question, edns, rd);
         let started = Instant::now();
         let udp = udp::exchange(server, &wire, id, question, edns, deadline).await?;
         if !udp.message.metadata.truncation {
@@ -236,7 +237,7 @@ impl Transport {
         edns: bool,
         rd: bool,
     ) -> Result<Reply, TransportError> {
-        let (id, wire) = self.encode_query(question, edns, rd)?;
+        let (id, wire) = self.encode_query(question, edns, rd);
         let started = Instant::now();
         let (message, bytes) = tcp::exchange(server, &wire, id, question, self.timeout).await?;
         if message.metadata.truncation {
@@ -252,27 +253,52 @@ impl Transport {
         })
     }
 
-    fn encode_query(
-        &self,
-        question: &Query,
-        edns: bool,
-        rd: bool,
-    ) -> Result<(u16, Vec<u8>), TransportError> {
+    /// A fresh random ID and the query for `question` in wire format.
+    fn encode_query(&self, question: &Query, edns: bool, rd: bool) -> (u16, Vec<u8>) {
         let id: u16 = rand::random();
-        let mut msg = Message::new(id, MessageType::Query, OpCode::Query);
-        msg.metadata.recursion_desired = rd;
-        msg.add_query(question.clone());
-        if edns {
-            let mut opt = Edns::new();
-            opt.set_max_payload(self.edns_payload);
-            opt.set_dnssec_ok(self.dnssec_ok);
-            msg.set_edns(opt);
-        }
-        let wire = msg
-            .to_vec()
-            .map_err(|e| TransportError::Encode(e.to_string()))?;
-        Ok((id, wire))
+        let opt = edns.then_some((self.edns_payload, self.dnssec_ok));
+        (id, query_wire(id, question, rd, opt))
     }
+}
+
+/// The query message `id` asking `question`, RD set if `rd`, with an OPT
+/// record (RFC 6891 §6.1.2: owner root, class the payload size, no
+/// options; DO as given, RFC 3225) when `opt` is `Some((payload,
+/// dnssec_ok))`. Written straight into one buffer: byte for byte what
+/// hickory's `Message::to_vec` makes of the same query (see the tests),
+/// without building a `Message` for each upstream query.
+fn query_wire(id: u16, question: &Query, rd: bool, opt: Option<(u16, bool)>) -> Vec<u8> {
+    /// Header, question type and class, and an OPT record.
+    const FIXED: usize = 12 + 4 + 11;
+    let name = question.name();
+    let mut wire = Vec::with_capacity(FIXED + name.len() + 2);
+    wire.extend_from_slice(&id.to_be_bytes());
+    // QR=0, OPCODE=QUERY, AA=0, TC=0, RD; RA, Z, AD, CD and RCODE all 0.
+    wire.push(u8::from(rd));
+    wire.push(0);
+    // QDCOUNT 1, ANCOUNT 0, NSCOUNT 0, ARCOUNT 1 with the OPT record.
+    wire.extend_from_slice(&[0, 1, 0, 0, 0, 0, 0, u8::from(opt.is_some())]);
+    for label in name.iter() {
+        // A `Name`'s labels are at most 63 bytes (checked when it was made).
+        wire.push(label.len() as u8);
+        wire.extend_from_slice(label);
+    }
+    wire.push(0);
+    wire.extend_from_slice(&u16::from(question.query_type()).to_be_bytes());
+    wire.extend_from_slice(&u16::from(question.query_class()).to_be_bytes());
+    if let Some((payload, dnssec_ok)) = opt {
+        wire.push(0);
+        wire.extend_from_slice(&u16::from(RecordType::OPT).to_be_bytes());
+        // Below 512 means 512 (RFC 6891 §6.2.3), as hickory writes it.
+        wire.extend_from_slice(&payload.max(512).to_be_bytes());
+        // Extended RCODE 0, version 0, then the flags: DO is the top bit.
+        let flags: u16 = if dnssec_ok { 0x8000 } else { 0 };
+        wire.extend_from_slice(&[0, 0]);
+        wire.extend_from_slice(&flags.to_be_bytes());
+        // RDLENGTH 0: no options.
+        wire.extend_from_slice(&[0, 0]);
+    }
+    wire
 }
 
 /// Whether `reply` answers the query with `id` and `question`: a response,
@@ -302,7 +328,8 @@ pub fn is_answer(reply: &Message, id: u16, question: &Query) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use hickory_proto::rr::{Name, RecordType};
+    use hickory_proto::op::{Edns, OpCode};
+    use hickory_proto::rr::Name;
     use std::str::FromStr;
 
     fn response(id: u16, name: &str, rtype: RecordType) -> Message {
@@ -358,12 +385,81 @@ mod tests {
         let q = Query::query(Name::from_str("a.tld1.").unwrap(), RecordType::DNSKEY);
         let plain = Transport::new(Duration::from_secs(1), 1232);
         let do_bit = |t: &Transport| {
-            let (_, wire) = t.encode_query(&q, true, false).unwrap();
+            let (_, wire) = t.encode_query(&q, true, false);
             let msg = Message::from_vec(&wire).unwrap();
             msg.edns.map(|e| e.flags().dnssec_ok)
         };
         assert_eq!(do_bit(&plain), Some(false));
         assert_eq!(do_bit(&plain.clone().with_dnssec_ok(true)), Some(true));
+    }
+
+    /// The query as hickory encodes it, the way `encode_query` did before
+    /// it wrote the bytes itself.
+    fn hickory_query(id: u16, question: &Query, rd: bool, opt: Option<(u16, bool)>) -> Vec<u8> {
+        let mut msg = Message::new(id, MessageType::Query, OpCode::Query);
+        msg.metadata.recursion_desired = rd;
+        msg.add_query(question.clone());
+        if let Some((payload, dnssec_ok)) = opt {
+            let mut edns = Edns::new();
+            edns.set_max_payload(payload);
+            edns.set_dnssec_ok(dnssec_ok);
+            msg.set_edns(edns);
+        }
+        msg.to_vec().unwrap()
+    }
+
+    #[test]
+    fn a_query_is_written_byte_for_byte_as_hickory_writes_it() {
+        let long = format!("{}.{}.example.", "a".repeat(63), "B".repeat(63));
+        let mut names: Vec<Name> = [
+            ".",
+            "www.a.tld1.",
+            "WwW.MiXeD.tld1.",
+            "xn--bcher-kva.example.",
+        ]
+        .iter()
+        .chain([long.as_str()].iter())
+        .map(|n| Name::from_str(n).unwrap())
+        .collect();
+        // Any bytes at all in a label.
+        let odd: [&[u8]; 2] = [b"\x00\xff.", b"odd"];
+        names.push(Name::from_labels(odd).unwrap());
+        let types = [
+            RecordType::A,
+            RecordType::AAAA,
+            RecordType::NS,
+            RecordType::DS,
+            RecordType::DNSKEY,
+            RecordType::Unknown(65_280),
+        ];
+        let mut checked = 0;
+        for name in &names {
+            for (i, rtype) in types.iter().enumerate() {
+                let mut question = Query::query(name.clone(), *rtype);
+                if i == 5 {
+                    question.set_query_class(hickory_proto::rr::DNSClass::CH);
+                }
+                for rd in [false, true] {
+                    for opt in [
+                        None,
+                        Some((1232, false)),
+                        Some((1232, true)),
+                        Some((100, true)),
+                        Some((u16::MAX, false)),
+                    ] {
+                        let id = 0x1234 + checked;
+                        let ours = query_wire(id, &question, rd, opt);
+                        assert_eq!(
+                            ours,
+                            hickory_query(id, &question, rd, opt),
+                            "{name} {rtype} rd={rd} opt={opt:?}"
+                        );
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert_eq!(checked, 6 * 6 * 2 * 5);
     }
 
     #[test]
