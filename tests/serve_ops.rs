@@ -861,6 +861,63 @@ async fn an_idle_receive_thread_sleeps_in_its_socket_and_in_the_reactor_while_re
     daemon.stop().await;
 }
 
+/// An idle daemon's UDP thread has no timer of its own to wake for: over a
+/// second of quiet it sleeps on (at most one wake-up, the safety net's,
+/// every `IDLE_RECEIVE_WAIT`); and a stop does not wait for that timer:
+/// it shuts the socket's reading side, which wakes the thread at once.
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn an_idle_receive_thread_does_not_wake_until_a_datagram_or_a_stop() {
+    use common::sockets::{asleep_in_socket, receive_thread, voluntary_switches};
+    use rootwalk::server::udp::IDLE_RECEIVE_WAIT;
+
+    let lab = common::lab().await;
+    let daemon = Daemon::builder(common::resolver(&lab), Acl::loopback())
+        .udp_sockets(1)
+        .start()
+        .await;
+    let mut ours = None;
+    for _ in 0..300 {
+        ours = asleep_in_socket(daemon.addr);
+        if ours.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let thread = ours.expect("the idle thread asleep in its socket").thread;
+    let before = voluntary_switches(thread).unwrap();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let after = voluntary_switches(thread).unwrap();
+    assert!(
+        after - before <= 1,
+        "{} wake-ups in a second of quiet",
+        after - before
+    );
+    // It answers, and goes back to sleep in the socket.
+    let reply = udp(daemon.addr, &query("www.a.tld1.", RecordType::A)).await;
+    assert_eq!(reply.metadata.response_code, ResponseCode::NoError);
+    assert!(asked(&lab, "ns1.a.tld1.") + asked(&lab, "ns2.a.tld1.") > 0);
+    let mut asleep = false;
+    for _ in 0..300 {
+        if receive_thread(thread) == ours {
+            asleep = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert!(asleep, "not back in its socket after the answer");
+
+    // That sleep began moments ago: a stop that waited for its timer
+    // would take nearly IDLE_RECEIVE_WAIT.
+    let stopping = std::time::Instant::now();
+    daemon.stop().await;
+    assert!(
+        stopping.elapsed() < IDLE_RECEIVE_WAIT / 2,
+        "the stop waited {:?} for the idle thread",
+        stopping.elapsed()
+    );
+}
+
 /// The rare send that finds the buffer full waits for room on a second
 /// descriptor registered for writing: it sends the datagram, and the
 /// socket's own registration stays read-only. (A full buffer itself

@@ -32,8 +32,7 @@
 //! 30,000 a second, Unbound 9.2 in the same run).
 //!
 //! On shutdown the loop stops reading and drains its tasks for at most
-//! [`DRAIN_TIMEOUT`]; an idle thread sees the stop within
-//! [`IDLE_RECEIVE_WAIT`].
+//! [`DRAIN_TIMEOUT`]; an idle thread is woken for it (see [`start`]).
 
 use std::io::ErrorKind;
 use std::net::SocketAddr;
@@ -93,10 +92,12 @@ type Socket = crate::net::Readable;
 pub const SEND_BLOCKED_WAIT: Duration = Duration::from_millis(200);
 
 /// The longest a thread with nothing in work sleeps inside its socket's
-/// receive call before it looks at the shutdown flag again. It bounds how
-/// long a stop waits for an idle thread; waking this often costs an idle
-/// daemon nothing measurable.
-pub const IDLE_RECEIVE_WAIT: Duration = Duration::from_millis(200);
+/// receive call before it looks at the shutdown flag again. A stop does
+/// not wait for it: it shuts the socket's reading side, which wakes the
+/// sleeping thread at once (see [`start`]). This is the safety net, and
+/// the only wake-up an idle daemon's UDP threads have (Unbound's have
+/// none), so it is long.
+pub const IDLE_RECEIVE_WAIT: Duration = Duration::from_secs(5);
 
 /// Pause after a receive error, so a persistent one cannot spin the loop.
 const RECEIVE_ERROR_PAUSE: Duration = Duration::from_millis(10);
@@ -105,6 +106,12 @@ const RECEIVE_ERROR_PAUSE: Duration = Duration::from_millis(10);
 /// with any runtime) until `shutdown` turns true. The receiver completes
 /// when the thread is done, its queries in work answered or abandoned.
 /// `reply_cache` bounds the encoded replies the thread keeps.
+///
+/// Called on a runtime, it also leaves there a task that, once `shutdown`
+/// turns true, shuts the socket's reading side (`shutdown(SHUT_RD)`,
+/// through a second descriptor): a thread asleep in the socket's receive
+/// call wakes at once and sees the stop, instead of after
+/// [`IDLE_RECEIVE_WAIT`]. Replies still in work can be sent after it.
 pub fn start(
     socket: std::net::UdpSocket,
     handler: Arc<Handler>,
@@ -117,6 +124,15 @@ pub fn start(
         .build()
         .map_err(ServeError::Runtime)?;
     let (done, finished) = oneshot::channel();
+    if let (Ok(calling), Ok(waker)) = (tokio::runtime::Handle::try_current(), socket.try_clone()) {
+        let mut stop = shutdown.clone();
+        calling.spawn(async move {
+            super::stopped(&mut stop).await;
+            // Linux wakes every reader of the socket and says ENOTCONN for
+            // an unconnected one: the waking is what is wanted.
+            let _ = socket2::SockRef::from(&waker).shutdown(std::net::Shutdown::Read);
+        });
+    }
     std::thread::Builder::new()
         .name("rootwalk-udp".into())
         .spawn(move || {
@@ -283,7 +299,7 @@ pub async fn serve(
 /// runtime's turn per wake-up, and at a steady rate of cached questions
 /// every datagram is a wake-up. So while no task is alive on the thread's
 /// runtime, the loop sleeps in `recvmmsg` itself (the socket blocking, and
-/// bounded by [`IDLE_RECEIVE_WAIT`] so a stop is seen), and goes back to
+/// woken by a stop, see [`start`]), and goes back to
 /// the reactor as soon as a question needs a resolution. Every other call
 /// on the socket passes `MSG_DONTWAIT`, so none of them can block.
 /// Elsewhere than Linux the loop always waits in the reactor.

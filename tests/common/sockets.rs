@@ -192,5 +192,18 @@ pub fn receive_thread(thread: u32) -> Option<Blocked> {
         .find(|b| b.thread == thread)
 }
 
+/// How many times this process's thread `thread` has gone to sleep of its
+/// own accord (`voluntary_ctxt_switches`): each is a wait that ended in a
+/// wake-up.
+pub fn voluntary_switches(thread: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/self/task/{thread}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("voluntary_ctxt_switches:"))?
+        .trim()
+        .parse()
+        .ok()
+}
+
 /// The name the daemon gives its UDP receive threads.
 const UDP_THREAD: &str = "rootwalk-udp";
