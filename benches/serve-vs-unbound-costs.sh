@@ -17,7 +17,8 @@
 #   2. misses: NAMES distinct names under the wildcard, each asked once
 #      (dnsperf -n 1 -c CLIENTS -q OUTSTANDING): replies per second, the
 #      server's CPU (utime + stime of all its threads, /proc/PID/stat) per
-#      miss, and VmRSS growth per name (/proc/PID/status) with caches big
+#      miss (and how much of it is user time, utime), and VmRSS growth
+#      per name (/proc/PID/status) with caches big
 #      enough that nothing is evicted (rootwalk --cache-size CACHE_SIZE,
 #      Unbound msg-cache-size and rrset-cache-size UNBOUND_CACHE);
 #   3. cached answers: 20 cached questions (answers, CNAME chains, NODATA,
@@ -231,29 +232,34 @@ warm() {
 }
 
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+user_ticks() { awk '{ print $14 }' "/proc/$1/stat"; }
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 ticks_per_s=$(getconf CLK_TCK)
 
-# Misses: prints "qps cpu_us_per_miss rss_bytes_per_name upstream_per_miss lost".
+# Misses: prints "qps cpu_us_per_miss rss_bytes_per_name upstream_per_miss
+# lost user_us_per_miss", the last the part of the CPU spent in the server's
+# own code (utime), the rest being the kernel's work for it (stime).
 misses() {
-    local server=$1 port=$2 pid=$3 out cpu0 cpu1 rss0 rss1 up0 up1
+    local server=$1 port=$2 pid=$3 out cpu0 cpu1 user0 user1 rss0 rss1 up0 up1
     up0=$(upstream_queries "$server")
     rss0=$(rss_kb "$pid")
     cpu0=$(cpu_ticks "$pid")
+    user0=$(user_ticks "$pid")
     out=$(dnsperf -s 127.0.0.1 -p "$port" -d "$run/names.txt" -n 1 \
         -c "$CLIENTS" -q "$OUTSTANDING" -t 5 2>&1)
     cpu1=$(cpu_ticks "$pid")
+    user1=$(user_ticks "$pid")
     rss1=$(rss_kb "$pid")
     up1=$(upstream_queries "$server")
     printf '%s\n' "$out" >"$run/$server.misses.$round.txt"
-    awk -v ticks=$((cpu1 - cpu0)) -v hz="$ticks_per_s" -v rss=$((rss1 - rss0)) \
-        -v up=$((up1 - up0)) -v names="$NAMES" '
+    awk -v ticks=$((cpu1 - cpu0)) -v user=$((user1 - user0)) -v hz="$ticks_per_s" \
+        -v rss=$((rss1 - rss0)) -v up=$((up1 - up0)) -v names="$NAMES" '
         /Queries completed:/ { done = $3 }
         /Queries lost:/ { lost = $3 }
         /Queries per second:/ { qps = $4 }
         END {
-            printf "%.0f %.2f %.0f %.2f %d\n", qps, (done ? ticks / hz / done * 1e6 : 0),
-                rss * 1024 / names, (done ? up / done : 0), lost
+            printf "%.0f %.2f %.0f %.2f %d %.2f\n", qps, (done ? ticks / hz / done * 1e6 : 0),
+                rss * 1024 / names, (done ? up / done : 0), lost, (done ? user / hz / done * 1e6 : 0)
         }' <<<"$out"
 }
 
@@ -289,9 +295,12 @@ for round in $(seq "$ROUNDS"); do
         hit=$(cached "$server" "$port" "$server_pid")
         stop_pid "$server_pid"
         server_pid=""
-        say "round $round $server: misses q/s, CPU µs/miss, RSS B/name, upstream/miss, lost: $miss;" \
+        say "round $round $server: misses q/s, CPU µs/miss, RSS B/name, upstream/miss, lost, user µs/miss: $miss;" \
             "cached at $RATE q/s: CPU µs/answer, p99 µs, replies, lost: $hit (load $(cut -d' ' -f1 /proc/loadavg))"
-        echo "$miss $hit" >>"$run/$server.results"
+        # Columns: the misses' first five, the cached answers' four, then
+        # the misses' user time.
+        read -r qps cpu rss up lost user <<<"$miss"
+        echo "$qps $cpu $rss $up $lost $hit $user" >>"$run/$server.results"
     done
     if [[ $FLOOR == 1 ]]; then
         start_floor
@@ -300,7 +309,7 @@ for round in $(seq "$ROUNDS"); do
         server_pid=""
         say "round $round floor: at $RATE q/s: CPU µs/answer, p99 µs, replies, lost: $hit"
         # Same columns as the servers' rows; the floor has no misses.
-        echo "0 0 0 0 0 $hit" >>"$run/floor.results"
+        echo "0 0 0 0 0 $hit 0" >>"$run/floor.results"
     fi
 done
 
@@ -327,6 +336,7 @@ printf 'caches: rootwalk --cache-size %s; Unbound msg-cache-size and rrset-cache
 printf '%-40s %17s %9s   %17s %9s   %6s\n' figure "rootwalk runs" median "unbound runs" median ratio
 row "cache-miss q/s" 1
 row "CPU µs per cache miss" 2
+row "  of which user (utime; the rest stime)" 10
 row "RSS growth B per cached name" 3
 row "upstream queries per miss" 4
 row "CPU µs per cached answer at fixed rate" 6
