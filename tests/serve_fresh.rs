@@ -108,7 +108,9 @@ async fn wait_for(within: Duration, mut done: impl FnMut() -> bool) -> bool {
 #[cfg(target_os = "linux")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refresh_going_on_after_a_stale_answer_keeps_the_receive_thread_awake() {
-    use common::sockets::{asleep_in_socket, is_epoll_wait, receive_thread};
+    use common::sockets::{
+        await_asleep_in_socket, await_back_in_socket, is_epoll_wait, receive_thread,
+    };
 
     let lab = common::lab().await;
     let daemon = start_daemon(&lab, serve_limits(true, false)).await;
@@ -118,16 +120,9 @@ async fn a_refresh_going_on_after_a_stale_answer_keeps_the_receive_thread_awake(
     let silent = brief_server(&lab);
     lab.set_silent(silent, true);
     lab.clear_log();
-    let mut ours = None;
-    assert!(
-        wait_for(Duration::from_secs(5), || {
-            ours = asleep_in_socket(daemon.addr);
-            ours.is_some()
-        })
-        .await,
-        "the idle receive thread was never seen asleep in its socket"
-    );
-    let ours = ours.unwrap();
+    let ours = await_asleep_in_socket(daemon.addr)
+        .await
+        .expect("the idle receive thread asleep in its socket");
 
     let stale = ask(daemon.addr, "alias.brief.tld3.", RecordType::A).await;
     assert_eq!(addresses(&stale), vec![("203.0.113.61".to_string(), 30)]);
@@ -162,9 +157,7 @@ async fn a_refresh_going_on_after_a_stale_answer_keeps_the_receive_thread_awake(
     let again = ask(daemon.addr, "alias.brief.tld3.", RecordType::A).await;
     assert_eq!(ede_of(&again).map(|e| e.code), Some(ede::STALE_ANSWER));
     assert!(
-        wait_for(Duration::from_secs(5), || receive_thread(ours.thread)
-            == Some(ours))
-        .await,
+        await_back_in_socket(ours).await,
         "not asleep in its socket again after the next datagram"
     );
     daemon.stop().await;

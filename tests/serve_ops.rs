@@ -787,22 +787,16 @@ async fn udp_sockets_wait_for_reading_only() {
 #[cfg(target_os = "linux")]
 #[tokio::test]
 async fn an_idle_receive_thread_sleeps_in_its_socket_and_in_the_reactor_while_resolving() {
-    use common::sockets::{asleep_in_socket, is_epoll_wait, receive_thread};
+    use common::sockets::{
+        await_asleep_in_socket, await_back_in_socket, is_epoll_wait, receive_thread,
+    };
 
     let lab = common::lab().await;
     let daemon = Daemon::builder(common::resolver(&lab), Acl::loopback())
         .udp_sockets(1)
         .start()
         .await;
-    let mut ours = None;
-    for _ in 0..300 {
-        ours = asleep_in_socket(daemon.addr);
-        if ours.is_some() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    let Some(ours) = ours else {
+    let Some(ours) = await_asleep_in_socket(daemon.addr).await else {
         panic!("the idle receive thread was never seen asleep in recvmmsg on its socket");
     };
     let state = || receive_thread(ours.thread);
@@ -846,16 +840,8 @@ async fn an_idle_receive_thread_sleeps_in_its_socket_and_in_the_reactor_while_re
     assert_eq!(reply.metadata.response_code, ResponseCode::NoError);
     assert!(!reply.answers.is_empty());
     assert!(asked(&lab, "ns1.a.tld1.") + asked(&lab, "ns2.a.tld1.") > 0);
-    let mut back = false;
-    for _ in 0..300 {
-        if state() == Some(ours) {
-            back = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
     assert!(
-        back,
+        await_back_in_socket(ours).await,
         "not asleep in its socket again once the answer was out"
     );
     daemon.stop().await;
@@ -868,7 +854,7 @@ async fn an_idle_receive_thread_sleeps_in_its_socket_and_in_the_reactor_while_re
 #[cfg(target_os = "linux")]
 #[tokio::test]
 async fn an_idle_receive_thread_does_not_wake_until_a_datagram_or_a_stop() {
-    use common::sockets::{asleep_in_socket, receive_thread, voluntary_switches};
+    use common::sockets::{await_asleep_in_socket, await_back_in_socket, voluntary_switches};
     use rootwalk::server::udp::IDLE_RECEIVE_WAIT;
 
     let lab = common::lab().await;
@@ -876,15 +862,10 @@ async fn an_idle_receive_thread_does_not_wake_until_a_datagram_or_a_stop() {
         .udp_sockets(1)
         .start()
         .await;
-    let mut ours = None;
-    for _ in 0..300 {
-        ours = asleep_in_socket(daemon.addr);
-        if ours.is_some() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    let thread = ours.expect("the idle thread asleep in its socket").thread;
+    let ours = await_asleep_in_socket(daemon.addr)
+        .await
+        .expect("the idle thread asleep in its socket");
+    let thread = ours.thread;
     let before = voluntary_switches(thread).unwrap();
     tokio::time::sleep(Duration::from_secs(1)).await;
     let after = voluntary_switches(thread).unwrap();
@@ -897,15 +878,10 @@ async fn an_idle_receive_thread_does_not_wake_until_a_datagram_or_a_stop() {
     let reply = udp(daemon.addr, &query("www.a.tld1.", RecordType::A)).await;
     assert_eq!(reply.metadata.response_code, ResponseCode::NoError);
     assert!(asked(&lab, "ns1.a.tld1.") + asked(&lab, "ns2.a.tld1.") > 0);
-    let mut asleep = false;
-    for _ in 0..300 {
-        if receive_thread(thread) == ours {
-            asleep = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    assert!(asleep, "not back in its socket after the answer");
+    assert!(
+        await_back_in_socket(ours).await,
+        "not back in its socket after the answer"
+    );
 
     // That sleep began moments ago: a stop that waited for its timer
     // would take nearly IDLE_RECEIVE_WAIT.

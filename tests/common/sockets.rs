@@ -185,6 +185,30 @@ pub fn asleep_in_socket(addr: SocketAddr) -> Option<Blocked> {
         .find(|b| b.call == libc::SYS_recvmmsg && fds.contains(&b.first))
 }
 
+/// Looks every 10 ms, for up to 3 s, for the thread of the daemon on
+/// `addr` asleep in its socket (see [`asleep_in_socket`]).
+pub async fn await_asleep_in_socket(addr: SocketAddr) -> Option<Blocked> {
+    for _ in 0..300 {
+        if let Some(asleep) = asleep_in_socket(addr) {
+            return Some(asleep);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    None
+}
+
+/// Looks every 10 ms, for up to 3 s, until the receive thread of `asleep`
+/// is asleep in its socket again; whether it was seen so.
+pub async fn await_back_in_socket(asleep: Blocked) -> bool {
+    for _ in 0..300 {
+        if receive_thread(asleep.thread) == Some(asleep) {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    false
+}
+
 /// What the receive thread `thread` is asleep in, if anything.
 pub fn receive_thread(thread: u32) -> Option<Blocked> {
     blocked_threads(UDP_THREAD)
