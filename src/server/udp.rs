@@ -242,6 +242,12 @@ pub async fn serve(
                     drop(permit);
                 });
             }
+            if inbox.shut {
+                // Its reading side was shut: the daemon is stopping (see
+                // `start`), or its stop was dropped unsent. Nothing more
+                // will come, and a wait would return at once, for ever.
+                break 'serving;
+            }
             if received.drained {
                 // The socket had no more: its readiness is cleared, and
                 // the next datagram wakes the loop below.
@@ -348,7 +354,8 @@ const RECV_SLOTS: usize = 16;
 
 /// What one receive call got.
 struct Received {
-    /// Datagrams read, at least one.
+    /// Datagrams read: at least one, or none when the socket's reading
+    /// side was shut (then [`Inbox::shut`] says so).
     count: usize,
     /// The socket had fewer than were asked for: it is empty, and its
     /// readiness has been cleared, so the next datagram wakes the loop.
@@ -361,6 +368,9 @@ struct Inbox {
     buffers: Box<[u8]>,
     lengths: [usize; RECV_SLOTS],
     peers: [Option<SocketAddr>; RECV_SLOTS],
+    /// A receive found the socket's reading side shut (see [`start`]):
+    /// nothing will come any more.
+    shut: bool,
 }
 
 impl Inbox {
@@ -369,6 +379,7 @@ impl Inbox {
             buffers: vec![0u8; RECV_SLOTS * RECEIVE_BUFFER].into_boxed_slice(),
             lengths: [0; RECV_SLOTS],
             peers: [None; RECV_SLOTS],
+            shut: false,
         }
     }
 
@@ -433,8 +444,8 @@ impl Inbox {
     }
 
     /// One `recvmmsg` with `flags` into the slots: the number of datagrams
-    /// read (at least one), or the call's error (`WouldBlock` when none was
-    /// waiting).
+    /// read (none only from a shut socket, which sets `shut`), or the
+    /// call's error (`WouldBlock` when none was waiting).
     #[cfg(target_os = "linux")]
     fn recvmmsg(&mut self, fd: std::os::fd::RawFd, flags: libc::c_int) -> std::io::Result<usize> {
         // SAFETY: all-zero is a valid value of these plain C structs.
@@ -464,10 +475,17 @@ impl Inbox {
                 std::ptr::null_mut(),
             )
         };
-        let Ok(count) = usize::try_from(count) else {
+        let Ok(mut count) = usize::try_from(count) else {
             return Err(std::io::Error::last_os_error());
         };
         for slot in 0..count {
+            // Every datagram has a sender; a message without one is the
+            // end of a socket whose reading side was shut.
+            if headers[slot].msg_hdr.msg_namelen == 0 {
+                self.shut = true;
+                count = slot;
+                break;
+            }
             self.lengths[slot] = headers[slot].msg_len as usize;
             self.peers[slot] = socket_addr(&names[slot]);
         }
@@ -721,6 +739,39 @@ mod tests {
         let second = inbox.receive(&server).unwrap();
         assert_eq!(second.count, 1);
         assert_eq!(inbox.datagram(0).unwrap().0, b"two");
+    }
+
+    /// What a stop relies on (see `start`): shutting the reading side of
+    /// an unconnected UDP socket wakes a thread asleep in its receive call
+    /// (Linux says ENOTCONN and wakes it all the same), and the receive
+    /// then reads nothing, at once, from then on.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn shutting_the_reading_side_wakes_a_sleeping_receive_with_nothing() {
+        let server = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        server.set_read_timeout(Some(IDLE_RECEIVE_WAIT)).unwrap();
+        let waker = server.try_clone().unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let sleeper = std::thread::spawn(move || {
+            let _guard = runtime.enter();
+            let server = crate::net::register_for_reading(server).unwrap();
+            let mut inbox = Inbox::new();
+            let first = inbox.wait(&server).map(|r| r.count);
+            let again = inbox.wait(&server).map(|r| r.count);
+            (first, again, inbox.shut)
+        });
+        // Give it time to fall asleep; if it has not yet, the shut socket
+        // reads nothing at once all the same.
+        std::thread::sleep(Duration::from_millis(100));
+        let _ = socket2::SockRef::from(&waker).shutdown(std::net::Shutdown::Read);
+        let (first, again, shut) = sleeper.join().unwrap();
+        // A wait that ran out would be `WouldBlock` instead.
+        assert_eq!(first.ok(), Some(0));
+        assert_eq!(again.ok(), Some(0));
+        assert!(shut);
     }
 
     #[tokio::test]
