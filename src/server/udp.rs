@@ -28,8 +28,8 @@
 //! A thread with nothing in work at all does not wait in the reactor: it
 //! sleeps in the socket's own `recvmmsg` (the private `Idle`), so a steady
 //! rate of cached questions costs a `recvmmsg` and a `sendto` per wake-up
-//! and nothing more (measured: 7.9 against 9.1 µs of CPU per cached answer at
-//! 30,000 a second, Unbound 9.2 in the same run).
+//! and nothing more (measured: 7.9 against 9.1 µs of CPU per cached answer
+//! at 30,000 a second, Unbound 9.2 in the same run).
 //!
 //! On shutdown the loop stops reading and drains its tasks for at most
 //! [`DRAIN_TIMEOUT`]; an idle thread is woken for it (see [`start`]).
@@ -304,10 +304,10 @@ pub async fn serve(
 /// datagrams: waking it through the reactor costs an `epoll_wait` and the
 /// runtime's turn per wake-up, and at a steady rate of cached questions
 /// every datagram is a wake-up. So while no task is alive on the thread's
-/// runtime, the loop sleeps in `recvmmsg` itself (the socket blocking, and
-/// woken by a stop, see [`start`]), and goes back to
-/// the reactor as soon as a question needs a resolution. Every other call
-/// on the socket passes `MSG_DONTWAIT`, so none of them can block.
+/// runtime, the loop sleeps in `recvmmsg` itself (the socket blocking; a
+/// stop wakes it, see [`start`]), and goes back to the reactor as soon as
+/// a question needs a resolution. Every other call on the socket passes
+/// `MSG_DONTWAIT`, so none of them can block.
 /// Elsewhere than Linux the loop always waits in the reactor.
 struct Idle {
     /// The thread's runtime's task count, when the socket was made to
@@ -430,7 +430,8 @@ impl Inbox {
     /// Sleeps in the kernel until a datagram arrives, at most
     /// [`IDLE_RECEIVE_WAIT`], then reads what is waiting as
     /// [`Inbox::receive`] does, without the reactor (see [`Idle`]).
-    /// `WouldBlock` when the wait ran out, `Interrupted` for a signal.
+    /// `WouldBlock` when the wait ran out, `Interrupted` for a signal; no
+    /// datagram, with [`Inbox::shut`] set, once a stop shut the socket.
     #[cfg(target_os = "linux")]
     fn wait(&mut self, socket: &Socket) -> std::io::Result<Received> {
         use std::os::fd::AsRawFd;
