@@ -404,6 +404,7 @@ impl Resolver {
     /// [`Resolver::is_current`] holds for all of them, the caches would
     /// give the same answer (with TTLs lower by the time passed), so a copy
     /// of it may be served.
+    ///
     /// On a miss, what the look found (see [`CacheMiss`]); pass it to
     /// [`Resolver::resolve_after_miss`].
     pub fn answer_from_cache_stamped(
@@ -478,8 +479,8 @@ impl Resolver {
     /// ([`Resolver::answer_from_cache_stamped`]) just missed with `miss`.
     /// When that look found nothing at all for the question and nothing
     /// has been written under its name since, the resolution does not look
-    /// again and starts its walk at once (a look is a tenth of a miss's
-    /// CPU); otherwise it looks as `resolve_with` does. The stamp covers
+    /// again and starts its walk at once (the look was about a twentieth
+    /// of a miss's CPU); otherwise it looks as `resolve_with` does. The stamp covers
     /// the question's own name only: a write above it in between (a DNAME,
     /// an NXDOMAIN) can cost a query upstream, never a different answer.
     pub async fn resolve_after_miss(
