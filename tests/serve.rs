@@ -8,7 +8,9 @@ use std::ops::Deref;
 use std::str::FromStr;
 use std::time::Duration;
 
-use common::inproc::{self, REPLY_WAIT, bare_query, query, query_edns, udp, udp_raw, udp_raw_on};
+use common::inproc::{
+    self, REPLY_WAIT, bare_query, http_get, query, query_edns, sample, udp, udp_raw, udp_raw_on,
+};
 use hickory_proto::op::{Message, MessageType, OpCode, Query, ResponseCode};
 use hickory_proto::rr::{Name, RData, RecordType};
 use rand::rngs::StdRng;
@@ -644,29 +646,6 @@ async fn without_reply_copies_warm_answers_still_come_from_the_cache() {
     assert_eq!(counters.cache_hits, 2, "{counters}");
 }
 
-/// `GET path` on the metrics endpoint: the status line and the body.
-async fn http_get(addr: SocketAddr, path: &str) -> (String, String) {
-    let mut stream = TcpStream::connect(addr).await.unwrap();
-    let request = format!("GET {path} HTTP/1.1\r\nHost: rootwalk\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut reply = String::new();
-    tokio::time::timeout(REPLY_WAIT, stream.read_to_string(&mut reply))
-        .await
-        .expect("the endpoint closes after its reply")
-        .unwrap();
-    let (head, body) = reply.split_once("\r\n\r\n").unwrap();
-    (head.lines().next().unwrap().to_string(), body.to_string())
-}
-
-/// The value of the sample `series` (name with labels) in `body`.
-fn sample(body: &str, series: &str) -> f64 {
-    body.lines()
-        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
-        .unwrap_or_else(|| panic!("no {series} in\n{body}"))
-        .parse()
-        .unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_count_queries_hits_upstream_queries_and_latency() {
     let daemon = Daemon::loopback().await;
@@ -700,6 +679,19 @@ async fn metrics_count_queries_hits_upstream_queries_and_latency() {
         assert_eq!(sample(&body, series), value, "{series}");
     }
     assert!(sample(&body, "rootwalk_reply_latency_seconds_sum") > 0.0);
+    // What the caches hold, as the resolver counts it; no validation, so
+    // no signature memo.
+    let sizes = daemon.resolver.cache_sizes();
+    assert!(sizes.rrsets > 0);
+    for (series, value) in [
+        ("rootwalk_cache_entries{cache=\"rrset\"}", sizes.rrsets),
+        ("rootwalk_cache_entries{cache=\"negative\"}", sizes.negative),
+        ("rootwalk_cache_bytes{cache=\"rrset\"}", sizes.rrset_bytes),
+        ("rootwalk_cache_budget_bytes", sizes.budget_bytes),
+    ] {
+        assert_eq!(sample(&body, series), value as f64, "{series}");
+    }
+    assert!(!body.contains("rootwalk_sig_memo"), "{body}");
 
     // One more cached answer moves exactly the counters it should.
     udp(daemon.addr, &bare_query("www.c.tld2.", RecordType::A)).await;

@@ -13,7 +13,7 @@ use std::net::SocketAddr;
 use std::str::FromStr;
 use std::time::Duration;
 
-use common::inproc::{self, ede_of, query_edns, udp_on};
+use common::inproc::{self, ede_of, http_get, query_edns, sample, udp_on};
 use hickory_proto::dnssec::rdata::DNSSECRData;
 use hickory_proto::op::{Message, ResponseCode};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
@@ -50,6 +50,7 @@ impl Daemon {
             listen_is_default: false,
             udp_sockets: Some(1),
             limits: common::limits(),
+            metrics: Some("127.0.0.1:0".parse().unwrap()),
             ..ServeConfig::default()
         };
         let (daemon, listeners) = server::prepare(&config, resolver).await.unwrap();
@@ -122,6 +123,54 @@ const PLAIN: Flags = Flags {
 /// AD for secure answers to clients that ask with AD or DO (RFC 6840
 /// §5.7-5.8), none for insecure ones, SERVFAIL with the validator's
 /// Extended DNS Error for bogus ones.
+/// The metrics show the memo of verified signatures at work: names under
+/// the signed wildcard each cost a query upstream, and from the second on
+/// their signatures (the NSEC's, and the answer's over the wildcard) are
+/// found in the memo instead of verified again.
+#[tokio::test]
+async fn the_metrics_show_signatures_the_memo_spared() {
+    let lab = common::lab().await;
+    let daemon = Daemon::start(&lab).await;
+    // AD asked for, so the reply says whether it validated (RFC 6840 §5.8).
+    let flags = Flags {
+        ad: true,
+        ..Flags::default()
+    };
+    let first = daemon.ask("one.wild.a.tld1.", RecordType::A, flags).await;
+    assert_eq!(first.metadata.response_code, ResponseCode::NoError);
+    assert!(first.metadata.authentic_data, "validated: {first:?}");
+    let (_, before) = http_get(daemon.daemon.metrics(), "/metrics").await;
+    let hits = sample(&before, "rootwalk_sig_memo_hits_total");
+    let verified = sample(&before, "rootwalk_sig_memo_verifications_total");
+    assert!(verified > 0.0, "{before}");
+    assert!(sample(&before, "rootwalk_sig_memo_entries") > 0.0);
+
+    lab.clear_log();
+    let second = daemon.ask("two.wild.a.tld1.", RecordType::A, flags).await;
+    assert_eq!(second.metadata.response_code, ResponseCode::NoError);
+    assert!(second.metadata.authentic_data, "validated: {second:?}");
+    // One query upstream, to the zone's server, for the new name.
+    let log = lab.query_log();
+    assert_eq!(log.len(), 1, "{log:?}");
+    assert_eq!(log[0].qname, name("two.wild.a.tld1."));
+    assert!(
+        log[0].server_name.to_string().ends_with(".a.tld1."),
+        "{log:?}"
+    );
+    let (_, after) = http_get(daemon.daemon.metrics(), "/metrics").await;
+    assert!(
+        sample(&after, "rootwalk_sig_memo_hits_total") >= hits + 2.0,
+        "{after}"
+    );
+    assert_eq!(
+        sample(&after, "rootwalk_sig_memo_verifications_total"),
+        verified,
+        "nothing verified again: {after}"
+    );
+    assert!(sample(&after, "rootwalk_cache_entries{cache=\"rrset\"}") > 0.0);
+    daemon.stop().await;
+}
+
 #[tokio::test]
 async fn secure_answers_get_ad_and_bogus_ones_servfail_with_their_reason() {
     let lab = common::lab().await;

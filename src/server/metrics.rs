@@ -1,5 +1,6 @@
-//! The `--metrics` endpoint: the daemon's counters in the Prometheus text
-//! exposition format (version 0.0.4) over a minimal HTTP/1.1 server.
+//! The `--metrics` endpoint: the daemon's counters, what its caches hold,
+//! and what the memo of verified signatures has spared, in the Prometheus
+//! text exposition format (version 0.0.4) over a minimal HTTP/1.1 server.
 //!
 //! It answers `GET /metrics` (and `HEAD`) with one reply per connection and
 //! then closes it; anything else gets 404, 405 or 400. A request head is
@@ -23,6 +24,8 @@ use tracing::debug;
 
 use super::counters::{CounterSnapshot, Counters, LATENCY_BUCKETS_US};
 use super::limits::ServeLimits;
+use crate::resolve::{CacheSizes, Resolver};
+use crate::validate::memo::SigMemoStats;
 
 /// Largest request (request line and headers) read; a scraper sends a few
 /// hundred bytes, so more is not a scrape.
@@ -47,6 +50,7 @@ const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(100);
 pub async fn serve(
     listener: TcpListener,
     counters: Arc<Counters>,
+    resolver: Resolver,
     limits: ServeLimits,
     mut shutdown: watch::Receiver<bool>,
 ) {
@@ -70,8 +74,9 @@ pub async fn serve(
                     oldest.abort();
                 }
                 let counters = Arc::clone(&counters);
+                let resolver = resolver.clone();
                 open.push_back(connections.spawn(async move {
-                    answer(stream, &counters, read_timeout).await;
+                    answer(stream, &counters, &resolver, read_timeout).await;
                 }));
             }
             Err(error) => {
@@ -87,10 +92,21 @@ pub async fn serve(
 
 /// Reads one request head from `stream` within `read_timeout`, writes the
 /// reply within [`METRICS_WRITE_TIMEOUT`], closes.
-async fn answer(mut stream: TcpStream, counters: &Counters, read_timeout: Duration) {
+async fn answer(
+    mut stream: TcpStream,
+    counters: &Counters,
+    resolver: &Resolver,
+    read_timeout: Duration,
+) {
     let head = tokio::time::timeout(read_timeout, read_head(&mut stream)).await;
     let reply = match head {
-        Ok(Some(request)) => respond(&request, || render(&counters.snapshot())),
+        Ok(Some(request)) => respond(&request, || {
+            render(
+                &counters.snapshot(),
+                &resolver.cache_sizes(),
+                resolver.sig_memo_stats(),
+            )
+        }),
         Ok(None) => status(400, "Bad Request", ""),
         Err(_) => {
             debug!("metrics: no request head within {read_timeout:?}");
@@ -165,8 +181,13 @@ fn status(code: u16, reason: &str, headers: &str) -> Vec<u8> {
         .into_bytes()
 }
 
-/// `snapshot` in the Prometheus text format.
-pub fn render(snapshot: &CounterSnapshot) -> String {
+/// `snapshot`, the caches' `sizes` and the signature memo's `memo` (none
+/// when not validating) in the Prometheus text format.
+pub fn render(
+    snapshot: &CounterSnapshot,
+    sizes: &CacheSizes,
+    memo: Option<SigMemoStats>,
+) -> String {
     let s = snapshot;
     let mut out = String::with_capacity(4096);
     let mut counter = |name: &str, help: &str, value: u64| {
@@ -273,7 +294,71 @@ pub fn render(snapshot: &CounterSnapshot) -> String {
     let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {total}");
     let _ = writeln!(out, "{name}_sum {}", seconds(s.latency_us_sum));
     let _ = writeln!(out, "{name}_count {total}");
+    caches(&mut out, sizes, memo);
     out
+}
+
+/// The caches' sizes and the signature memo's work, appended to `out`.
+fn caches(out: &mut String, sizes: &CacheSizes, memo: Option<SigMemoStats>) {
+    // Sizes are usize, counts u64: both printed as they are.
+    let mut family = |name: &str, kind: &str, help: &str, samples: &[(&str, u64)]| {
+        let _ = write!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n");
+        for (labels, value) in samples {
+            let _ = writeln!(out, "{name}{labels} {value}");
+        }
+    };
+    family(
+        "rootwalk_cache_entries",
+        "gauge",
+        "Entries held, by cache (expired ones not yet evicted included).",
+        &[
+            ("{cache=\"rrset\"}", sizes.rrsets as u64),
+            ("{cache=\"negative\"}", sizes.negative as u64),
+            ("{cache=\"infra\"}", sizes.infra as u64),
+        ],
+    );
+    family(
+        "rootwalk_cache_bytes",
+        "gauge",
+        "Bytes charged, by cache; the two share rootwalk_cache_budget_bytes.",
+        &[
+            ("{cache=\"rrset\"}", sizes.rrset_bytes as u64),
+            ("{cache=\"negative\"}", sizes.negative_bytes as u64),
+        ],
+    );
+    family(
+        "rootwalk_cache_budget_bytes",
+        "gauge",
+        "Bytes the RRset and negative caches may hold together.",
+        &[("", sizes.budget_bytes as u64)],
+    );
+    let Some(memo) = memo else {
+        return;
+    };
+    family(
+        "rootwalk_sig_memo_hits_total",
+        "counter",
+        "Signature checks the memo of verified signatures answered without cryptography.",
+        &[("", memo.hits)],
+    );
+    family(
+        "rootwalk_sig_memo_verifications_total",
+        "counter",
+        "Signature checks that ran the cryptography.",
+        &[("", memo.verifications)],
+    );
+    family(
+        "rootwalk_sig_memo_entries",
+        "gauge",
+        "Verified signatures the memo holds.",
+        &[("", memo.entries as u64)],
+    );
+    family(
+        "rootwalk_sig_memo_bytes",
+        "gauge",
+        "Bytes the memo's signatures are charged.",
+        &[("", memo.bytes as u64)],
+    );
 }
 
 /// Microseconds as decimal seconds, exact (no float rounding).
@@ -314,7 +399,7 @@ mod tests {
         snap.latency[0] = 2;
         snap.latency[3] = 1;
         snap.latency[LATENCY_BUCKETS_US.len()] = 1;
-        let body = render(&snap);
+        let body = render(&snap, &CacheSizes::default(), None);
         assert!(body.contains("rootwalk_reply_latency_seconds_bucket{le=\"0.00005\"} 2\n"));
         assert!(body.contains("rootwalk_reply_latency_seconds_bucket{le=\"0.0005\"} 3\n"));
         assert!(body.contains("rootwalk_reply_latency_seconds_bucket{le=\"5\"} 3\n"));
@@ -328,6 +413,45 @@ mod tests {
             assert!(name.starts_with("rootwalk_"), "{line}");
             assert!(value.parse::<f64>().is_ok(), "{line}");
         }
+    }
+
+    #[test]
+    fn cache_sizes_and_the_signature_memo_are_gauges_and_counters() {
+        let sizes = CacheSizes {
+            rrsets: 7,
+            negative: 2,
+            infra: 3,
+            rrset_bytes: 1_234,
+            negative_bytes: 56,
+            budget_bytes: 4_096,
+        };
+        let memo = SigMemoStats {
+            hits: 9,
+            verifications: 4,
+            entries: 4,
+            bytes: 800,
+        };
+        let body = render(&CounterSnapshot::default(), &sizes, Some(memo));
+        for line in [
+            "# TYPE rootwalk_cache_entries gauge\n",
+            "rootwalk_cache_entries{cache=\"rrset\"} 7\n",
+            "rootwalk_cache_entries{cache=\"negative\"} 2\n",
+            "rootwalk_cache_entries{cache=\"infra\"} 3\n",
+            "rootwalk_cache_bytes{cache=\"rrset\"} 1234\n",
+            "rootwalk_cache_bytes{cache=\"negative\"} 56\n",
+            "rootwalk_cache_budget_bytes 4096\n",
+            "# TYPE rootwalk_sig_memo_hits_total counter\n",
+            "rootwalk_sig_memo_hits_total 9\n",
+            "rootwalk_sig_memo_verifications_total 4\n",
+            "rootwalk_sig_memo_entries 4\n",
+            "rootwalk_sig_memo_bytes 800\n",
+        ] {
+            assert!(body.contains(line), "no {line:?} in\n{body}");
+        }
+        // Not validating: no memo series at all.
+        let plain = render(&CounterSnapshot::default(), &sizes, None);
+        assert!(!plain.contains("rootwalk_sig_memo"), "{plain}");
+        assert!(plain.contains("rootwalk_cache_entries{cache=\"rrset\"} 7\n"));
     }
 
     #[test]

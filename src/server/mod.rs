@@ -259,6 +259,7 @@ impl Server {
             loops.spawn(metrics::serve(
                 listener,
                 Arc::clone(handler.counters()),
+                handler.resolver(),
                 handler.limits(),
                 stop_rx.clone(),
             ));

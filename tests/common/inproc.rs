@@ -17,7 +17,8 @@ use hickory_proto::rr::{Name, RecordType};
 use rootwalk::resolve::Resolver;
 use rootwalk::server::ede::Ede;
 use rootwalk::server::{self, Acl, CounterSnapshot, Counters, Listeners, ServeLimits, Server};
-use tokio::net::UdpSocket;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpStream, UdpSocket};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -218,4 +219,27 @@ pub fn ede_of(reply: &Message) -> Option<Ede> {
         .options
         .iter()
         .find_map(|(_, option)| Ede::from_option(option))
+}
+
+/// `GET path` on the metrics endpoint: the status line and the body.
+pub async fn http_get(addr: SocketAddr, path: &str) -> (String, String) {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: rootwalk\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut reply = String::new();
+    tokio::time::timeout(REPLY_WAIT, stream.read_to_string(&mut reply))
+        .await
+        .expect("the endpoint closes after its reply")
+        .unwrap();
+    let (head, body) = reply.split_once("\r\n\r\n").unwrap();
+    (head.lines().next().unwrap().to_string(), body.to_string())
+}
+
+/// The value of the sample `series` (name with labels) in `body`.
+pub fn sample(body: &str, series: &str) -> f64 {
+    body.lines()
+        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
+        .unwrap_or_else(|| panic!("no {series} in\n{body}"))
+        .parse()
+        .unwrap()
 }
