@@ -467,11 +467,17 @@ impl Inner {
                 .walk_from(req, id, hints, qname, qtype, stack, depth)
                 .await;
         }
+        // Boxed: two walks side by side would double the size of every
+        // walk's future, and this runs once, cold, where the hot path
+        // would pay for it in every copy of a resolution's future.
         let root = Name::root();
-        let (walked, _primed) = tokio::join!(
-            self.walk_from(req, id, hints.clone(), qname, qtype, stack, depth),
-            self.walk_from(req, id, hints, &root, RecordType::NS, stack, depth),
-        );
+        let both = Box::pin(async {
+            tokio::join!(
+                self.walk_from(req, id, hints.clone(), qname, qtype, stack, depth),
+                self.walk_from(req, id, hints, &root, RecordType::NS, stack, depth),
+            )
+        });
+        let (walked, _primed) = both.await;
         walked
     }
     /// The deepest zone cut for `qname` in the cache with a usable server.

@@ -37,9 +37,9 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use foldhash::{HashSet, HashSetExt};
-use futures_util::StreamExt;
 use futures_util::future::{AbortHandle, Abortable, Aborted};
 use futures_util::stream::FuturesUnordered;
+use futures_util::{FutureExt, StreamExt};
 use hickory_proto::op::{Query, ResponseCode};
 use hickory_proto::rr::Name;
 use tokio::time::Instant;
@@ -294,9 +294,11 @@ impl<'a> Race<'a> {
                 .query_rd(server, &question, edns, rd, deadline)
                 .await
         };
-        self.in_flight.push(Box::pin(async move {
-            (index, Abortable::new(exchange, registration).await)
-        }));
+        // `map`, not an `async` block awaiting it: a block would hold the
+        // exchange twice over (the captured one and the one awaited), and
+        // the box is copied whole.
+        let flight = Abortable::new(exchange, registration).map(move |ended| (index, ended));
+        self.in_flight.push(Box::pin(flight));
         self.tries.push(Try {
             hop,
             addr: choice.addr,
