@@ -636,7 +636,10 @@ impl Inner {
             };
             let keys_work = async {
                 match keys_dp.as_mut() {
-                    Some(keys_dp) => Some(self.settle(req, id, keys_hop, keys_dp).await),
+                    // Boxed: only a validating walk into a signed zone
+                    // fetches keys here, and unboxed the fetch would make
+                    // every walk's future the larger by its size.
+                    Some(keys_dp) => Some(Box::pin(self.settle(req, id, keys_hop, keys_dp)).await),
                     None => None,
                 }
             };
@@ -915,7 +918,7 @@ impl Inner {
                             budget,
                         )
                     });
-                    break (trust, Some(landed.scrubbed), proof);
+                    break (trust, Some(*landed.scrubbed), proof);
                 }
                 ResponseKind::NoData | ResponseKind::NxDomain => {
                     break (
@@ -1270,6 +1273,42 @@ mod tests {
             chain.check(2),
             Err(ResolveError::CnameChainTooLong(2))
         ));
+    }
+
+    /// The largest a resolution's future may be. Every miss moves it
+    /// whole into its box, whatever state it is in, so its size is paid
+    /// in copies per miss: taking it from 10 KB to 3.5 KB saved about
+    /// 3 µs of a 37 µs miss in paired runs. A cold or a validating-only
+    /// step that would
+    /// grow it past this is to be boxed where it is awaited, as the
+    /// priming walk and the key fetch beside a question are.
+    const MAX_RESOLUTION_FUTURE: usize = 4_000;
+
+    #[test]
+    fn a_resolutions_future_stays_small() {
+        let limits = crate::config::Limits::default();
+        let resolver = crate::resolve::Resolver::new(crate::resolve::ResolverConfig::new(
+            crate::resolve::hints::RootHints::iana(),
+            53,
+            limits.clone(),
+        ));
+        let req = Request::new(&limits, &NullObserver);
+        let task = Task {
+            qname: n("www.a.tld1."),
+            qtype: RecordType::A,
+            parent_hop: None,
+            purpose: Purpose::Client,
+            stack: None,
+            depth: 0,
+        };
+        // Made, never polled: its size is its type's.
+        let chase = resolver.inner.chase(&req, 0, &task);
+        let size = std::mem::size_of_val(&chase);
+        drop(chase);
+        assert!(
+            size <= MAX_RESOLUTION_FUTURE,
+            "a resolution's future is {size} bytes, over {MAX_RESOLUTION_FUTURE}"
+        );
     }
 
     /// 3,000 CNAMEs and 3,000 addresses in two owners: exact groups (the

@@ -62,8 +62,10 @@ pub(super) struct Landed {
     pub hop: HopId,
     /// The address that answered.
     pub addr: IpAddr,
-    /// The reply.
-    pub scrubbed: Scrubbed,
+    /// The reply, boxed: a `Landed` is moved up through the race, the
+    /// walk's join and its match, and a box moves as one pointer where
+    /// the reply's sections are most of a kilobyte.
+    pub scrubbed: Box<Scrubbed>,
 }
 
 /// One query sent.
@@ -456,12 +458,12 @@ impl<'a> Race<'a> {
             self.resend_without_edns(index, now)?;
             return Ok(None);
         }
-        let scrubbed = scrub_with(
+        let scrubbed = Box::new(scrub_with(
             reply.message,
             &self.zone,
             &self.question,
             self.inner.limits.max_cname_chain,
-        );
+        ));
         if !scrubbed.dropped().is_empty() {
             emit(self.req.observer, || Event::RecordsDropped {
                 hop,
