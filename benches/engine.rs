@@ -1,6 +1,7 @@
 //! CPU cost of the engine's pieces: wire decode+encode, a cache hit, the
-//! scrubber on a referral, a cached resolution through the library, and a
-//! cold resolution on the in-process lab with no added latency.
+//! scrubber on a referral, a cached resolution through the library, a
+//! miss under a cached zone cut (one upstream query), and a cold
+//! resolution on the in-process lab with no added latency.
 //!
 //! Run: `cargo bench --bench engine`.
 
@@ -18,6 +19,9 @@ use rootwalk::lab::{Lab, LabConfig};
 use rootwalk::resolve::scrub::scrub;
 use rootwalk::resolve::{Resolver, ResolverConfig};
 use rootwalk::trace::NullObserver;
+
+#[path = "support/cpu.rs"]
+mod cpu;
 
 fn name(s: &str) -> Name {
     Name::from_str(s).unwrap_or_else(|_| Name::root())
@@ -82,6 +86,10 @@ fn pieces(c: &mut Criterion) {
     });
 }
 
+/// Misses resolved at once in the miss bench: dnsperf's 100 outstanding
+/// queries in `benches/serve-vs-unbound-costs.sh`.
+const MISSES_IN_FLIGHT: u64 = 100;
+
 fn resolutions(c: &mut Criterion) {
     let Ok(runtime) = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -103,6 +111,59 @@ fn resolutions(c: &mut Criterion) {
     c.bench_function("cached resolution (glueless zone)", |b| {
         b.iter(|| runtime.block_on(warm.resolve(black_box(&qname), RecordType::A, &NullObserver)))
     });
+
+    // A miss under a cached cut: every name is new under the lab's
+    // wildcard `*.wild.a.tld1`, so each resolution starts from the cached
+    // `a.tld1` delegation and asks its server once, as most of a daemon's
+    // misses do, [`MISSES_IN_FLIGHT`] at once as a daemon under load has
+    // them (their futures' memory is then all live at once, as it is
+    // there). Timed per miss as the CPU (user and system) of the resolving
+    // thread, whose runtime of its own drives the socket too; the lab
+    // answers on the other runtime's threads, not counted. The round
+    // trip's wall time is the lab's and the scheduler's, not the
+    // resolver's cost.
+    let Ok(local) = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    else {
+        return;
+    };
+    let resolver = Resolver::new(config.clone());
+    let warmed =
+        local.block_on(resolver.resolve(&name("warm.wild.a.tld1."), RecordType::A, &NullObserver));
+    if let Err(failure) = warmed {
+        eprintln!(
+            "the lab did not answer under *.wild.a.tld1: {}",
+            failure.error
+        );
+        return;
+    }
+    let mut fresh = 0u64;
+    c.bench_function(
+        "misses under a cached cut, 100 at once (CPU of the resolving thread)",
+        |b| {
+            b.iter_custom(|iters| {
+                let started = cpu::thread_cpu();
+                let mut left = iters;
+                while left > 0 {
+                    let batch = left.min(MISSES_IN_FLIGHT);
+                    left -= batch;
+                    let names: Vec<Name> = (0..batch)
+                        .map(|_| {
+                            fresh += 1;
+                            name(&format!("n{fresh}.wild.a.tld1."))
+                        })
+                        .collect();
+                    let misses = names
+                        .iter()
+                        .map(|qname| resolver.resolve(qname, RecordType::A, &NullObserver));
+                    let resolved = local.block_on(futures_util::future::join_all(misses));
+                    black_box(resolved.iter().filter(|r| r.is_ok()).count());
+                }
+                cpu::thread_cpu().saturating_sub(started)
+            })
+        },
+    );
 
     let mut group = c.benchmark_group("cold");
     group.sample_size(30);

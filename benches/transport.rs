@@ -16,12 +16,15 @@ use std::net::{SocketAddr, UdpSocket};
 use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use hickory_proto::op::Query;
 use hickory_proto::rr::{Name, RecordType};
 use rootwalk::net::Transport;
+
+#[path = "support/cpu.rs"]
+mod cpu;
 
 /// A loopback responder: answers every datagram with the same bytes, QR
 /// set, and `pad` zero bytes appended (past the message's sections, which
@@ -73,20 +76,6 @@ impl Drop for Responder {
     }
 }
 
-/// CPU time (user + system) this thread has used so far; falls back to
-/// wall time where the kernel does not tell.
-fn thread_cpu() -> Duration {
-    // SAFETY: getrusage only writes the struct it is given.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: a valid pointer to a rusage struct of our own.
-    if unsafe { libc::getrusage(libc::RUSAGE_THREAD, &mut usage) } != 0 {
-        thread_local! { static START: Instant = Instant::now(); }
-        return START.with(|start| start.elapsed());
-    }
-    let micros = |t: libc::timeval| t.tv_sec as u64 * 1_000_000 + t.tv_usec as u64;
-    Duration::from_micros(micros(usage.ru_utime) + micros(usage.ru_stime))
-}
-
 fn exchange(c: &mut Criterion) {
     let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -106,14 +95,14 @@ fn exchange(c: &mut Criterion) {
         };
         group.bench_function(BenchmarkId::from_parameter(label), |b| {
             b.iter_custom(|iters| {
-                let started = thread_cpu();
+                let started = cpu::thread_cpu();
                 for _ in 0..iters {
                     runtime.block_on(async {
                         let reply = transport.exchange(responder.addr, &question).await;
                         black_box(reply.map(|r| r.bytes).unwrap_or(0))
                     });
                 }
-                thread_cpu().saturating_sub(started)
+                cpu::thread_cpu().saturating_sub(started)
             })
         });
     }
