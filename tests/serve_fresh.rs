@@ -79,6 +79,17 @@ fn brief_server(lab: &Lab) -> IpAddr {
         .expect("ns.brief.tld3 in the lab")
 }
 
+/// Waits past every TTL of `brief.tld3` (2 s), then silences its only
+/// server and clears the lab's log: what the daemon cached is expired and
+/// nobody can refresh it. The silenced server's address.
+async fn expire_and_silence(lab: &Lab) -> IpAddr {
+    tokio::time::sleep(Duration::from_millis(2200)).await;
+    let silent = brief_server(lab);
+    lab.set_silent(silent, true);
+    lab.clear_log();
+    silent
+}
+
 /// Queries the silent server got for `qname`.
 fn asked_for(lab: &Lab, server: IpAddr, qname: &str) -> usize {
     lab.query_log()
@@ -116,10 +127,7 @@ async fn a_refresh_going_on_after_a_stale_answer_keeps_the_receive_thread_awake(
     let daemon = start_daemon(&lab, serve_limits(true, false)).await;
     let fresh = ask(daemon.addr, "alias.brief.tld3.", RecordType::A).await;
     assert_eq!(addresses(&fresh), vec![("203.0.113.61".to_string(), 2)]);
-    tokio::time::sleep(Duration::from_millis(2200)).await;
-    let silent = brief_server(&lab);
-    lab.set_silent(silent, true);
-    lab.clear_log();
+    let silent = expire_and_silence(&lab).await;
     let ours = await_asleep_in_socket(daemon.addr)
         .await
         .expect("the idle receive thread asleep in its socket");
@@ -180,10 +188,7 @@ async fn expired_data_is_served_stale_while_the_refresh_goes_on() {
     assert_eq!(gone.metadata.response_code, ResponseCode::NXDomain);
 
     // Past every TTL (2 s), with the only server silent.
-    tokio::time::sleep(Duration::from_millis(2200)).await;
-    let silent = brief_server(&lab);
-    lab.set_silent(silent, true);
-    lab.clear_log();
+    let silent = expire_and_silence(&lab).await;
     let asked = Instant::now();
     let stale = ask(daemon.addr, "alias.brief.tld3.", RecordType::A).await;
     let waited = asked.elapsed();
@@ -252,10 +257,7 @@ async fn without_serve_expired_a_silent_server_means_servfail() {
     let daemon = start_daemon(&lab, serve_limits(false, false)).await;
     let fresh = ask(daemon.addr, "www.brief.tld3.", RecordType::A).await;
     assert_eq!(addresses(&fresh), vec![("203.0.113.61".to_string(), 2)]);
-    tokio::time::sleep(Duration::from_millis(2200)).await;
-    let silent = brief_server(&lab);
-    lab.set_silent(silent, true);
-    lab.clear_log();
+    let silent = expire_and_silence(&lab).await;
     let reply = ask(daemon.addr, "www.brief.tld3.", RecordType::A).await;
     assert_eq!(reply.metadata.response_code, ResponseCode::ServFail);
     assert!(reply.answers.is_empty());
